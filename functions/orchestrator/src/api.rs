@@ -1,0 +1,323 @@
+//! The HTTP contract: request validation, status codes and JSON error bodies. Written once, served on Lambda and
+//! locally.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Extension, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use navigator_platform::NavigatorError;
+use navigator_platform::config::Budgets;
+use navigator_platform::contracts::{MAX_MESSAGE_CHARS, valid_language};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+use crate::identity::Identity;
+
+/// The largest request body accepted (DESIGN.md §3).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The most earlier turns a request may carry.
+pub const MAX_HISTORY_TURNS: usize = 10;
+const MAX_CONVERSATION_ID_LEN: usize = 128;
+
+/// What the router needs for every request. Built once per execution environment.
+#[derive(Debug)]
+pub struct AppState {
+    pub budgets: Budgets,
+}
+
+/// One earlier turn of the conversation, sent by the client (the server keeps no state).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Turn {
+    pub role: Role,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+/// The body of `POST /v1/chat`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatRequest {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<Turn>,
+}
+
+impl ChatRequest {
+    /// Parses and checks a body, naming the first problem found.
+    pub fn parse(body: &[u8]) -> Result<Self, NavigatorError> {
+        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        let request: Self = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                NavigatorError::invalid(format!("the body is not valid JSON: {inner}"))
+            } else if path == "." {
+                NavigatorError::invalid(format!("body: {inner}"))
+            } else {
+                NavigatorError::invalid(format!("{path}: {inner}"))
+            }
+        })?;
+        deserializer
+            .end()
+            .map_err(|_| NavigatorError::invalid("the body holds more than one JSON value"))?;
+        request.validate()?;
+        Ok(request)
+    }
+
+    fn validate(&self) -> Result<(), NavigatorError> {
+        let chars = self.message.chars().count();
+        if self.message.trim().is_empty() || chars > MAX_MESSAGE_CHARS {
+            return Err(NavigatorError::invalid(format!(
+                "message must be 1 to {MAX_MESSAGE_CHARS} characters"
+            )));
+        }
+        if let Some(language) = &self.language
+            && !valid_language(language, true)
+        {
+            return Err(NavigatorError::invalid(
+                "language must be \"auto\" or an ISO 639-1 code such as \"es\"",
+            ));
+        }
+        if let Some(id) = &self.conversation_id
+            && (id.is_empty() || id.len() > MAX_CONVERSATION_ID_LEN)
+        {
+            return Err(NavigatorError::invalid(format!(
+                "conversation_id must be 1 to {MAX_CONVERSATION_ID_LEN} characters"
+            )));
+        }
+        if self.history.len() > MAX_HISTORY_TURNS {
+            return Err(NavigatorError::invalid(format!(
+                "history may hold at most {MAX_HISTORY_TURNS} turns"
+            )));
+        }
+        if self
+            .history
+            .iter()
+            .any(|turn| turn.content.chars().count() > MAX_MESSAGE_CHARS)
+        {
+            return Err(NavigatorError::invalid(format!(
+                "each history turn must be at most {MAX_MESSAGE_CHARS} characters"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// An error answered as JSON `{error: {code, message}, request_id}`, with the request id also in a header.
+#[derive(Debug)]
+pub struct ApiError {
+    pub error: NavigatorError,
+    pub request_id: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.error.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            tracing::error!(code = self.error.code(), detail = %self.error, "chat request failed");
+        } else {
+            tracing::info!(code = self.error.code(), "chat request refused");
+        }
+        let mut response = (status, Json(self.error.body(Some(&self.request_id)))).into_response();
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&self.request_id) {
+            headers.insert("x-request-id", value);
+        }
+        if let Some(seconds) = self.error.retry_after_secs() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+/// The chat API's routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/chat", post(chat))
+        .route("/v1/health", get(health))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn chat(
+    State(_state): State<Arc<AppState>>,
+    identity: Option<Extension<Identity>>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    tracing::Span::current().record("request_id", request_id.as_str());
+    let fail = |error: NavigatorError| ApiError {
+        error,
+        request_id: request_id.clone(),
+    };
+    let Some(Extension(_identity)) = identity else {
+        return Err(fail(NavigatorError::Unauthorized));
+    };
+    let body = read_body(request.into_body()).await.map_err(fail)?;
+    let _chat = ChatRequest::parse(&body).map_err(fail)?;
+    Err(fail(NavigatorError::internal("not built yet")))
+}
+
+async fn read_body(body: Body) -> Result<Bytes, NavigatorError> {
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| NavigatorError::PayloadTooLarge {
+            limit_bytes: MAX_BODY_BYTES,
+        })
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+async fn not_found(method: Method) -> Response {
+    let (status, code, message) = match method {
+        Method::GET | Method::POST => (
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such route; try POST /v1/chat",
+        ),
+        _ => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "use POST /v1/chat or GET /v1/health",
+        ),
+    };
+    (
+        status,
+        Json(serde_json::json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+    use tower::ServiceExt;
+    use uuid::Uuid;
+
+    fn app() -> Router {
+        let budgets = Budgets::from_lookup(|_| None).unwrap();
+        router(Arc::new(AppState { budgets }))
+    }
+
+    async fn send(body: impl Into<Body>, signed_in: bool) -> (StatusCode, Option<String>, Value) {
+        let mut request = Request::post("/v1/chat")
+            .header("content-type", "application/json")
+            .body(body.into())
+            .unwrap();
+        if signed_in {
+            request.extensions_mut().insert(Identity {
+                user_id: Uuid::from_u128(1),
+            });
+        }
+        let response = app().oneshot(request).await.unwrap();
+        let status = response.status();
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .map(|v| v.to_str().unwrap().to_string());
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, request_id, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn no_identity_is_401() {
+        let (status, request_id, body) =
+            send(json!({"message": "copay?"}).to_string(), false).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["error"]["code"], "unauthorized");
+        assert_eq!(body["request_id"].as_str(), request_id.as_deref());
+    }
+
+    #[tokio::test]
+    async fn bad_bodies_are_400_saying_what_is_wrong() {
+        let cases = [
+            ("{not json".to_string(), "not valid JSON"),
+            (json!({"message": 42}).to_string(), "message"),
+            (json!({"message": ""}).to_string(), "message must be 1 to 4000"),
+            (json!({"message": "é".repeat(4001)}).to_string(), "message must be 1 to 4000"),
+            (json!({"message": "hi", "user_id": "someone-else"}).to_string(), "unknown field `user_id`"),
+            (json!({"message": "hi", "language": "Spanish"}).to_string(), "language"),
+            (json!({"message": "hi", "history": [{"role": "system", "content": "x"}]}).to_string(), "history[0].role"),
+            (json!({"message": "hi", "history": vec![json!({"role": "user", "content": "x"}); 11]}).to_string(), "at most 10 turns"),
+            (json!({"message": "hi"}).to_string() + "{}", "more than one JSON value"),
+        ];
+        for (body, mentions) in cases {
+            let (status, _, reply) = send(body.clone(), true).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(reply["error"]["code"], "invalid_input");
+            let message = reply["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains(mentions),
+                "{message:?} should mention {mentions:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_over_64_kib_is_413() {
+        let body = json!({"message": "x".repeat(MAX_BODY_BYTES)}).to_string();
+        let (status, _, reply) = send(body, true).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(reply["error"]["code"], "payload_too_large");
+    }
+
+    #[tokio::test]
+    async fn a_valid_request_is_answered_internal_until_the_pipeline_lands() {
+        let body = json!({"message": "What does a specialist visit cost?", "language": "auto",
+                          "history": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]});
+        let (status, _, reply) = send(body.to_string(), true).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(reply["error"]["code"], "internal");
+        assert!(
+            !reply["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not built"),
+            "internals stay in the logs"
+        );
+    }
+
+    #[tokio::test]
+    async fn health_is_200_and_unknown_routes_are_json_404() {
+        let response = app()
+            .oneshot(Request::get("/v1/health").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let response = app()
+            .oneshot(Request::get("/v2/nope").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn retry_after_accompanies_a_429() {
+        let response = ApiError {
+            error: NavigatorError::rejected("full", None),
+            request_id: "r".into(),
+        }
+        .into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    }
+}

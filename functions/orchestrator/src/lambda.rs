@@ -1,0 +1,67 @@
+//! The Lambda edge of the chat API: the identity comes from API Gateway's authorizer, each invocation runs in its
+//! own span, and its metrics are flushed as EMF when it ends.
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::Uri;
+use axum::http::uri::PathAndQuery;
+use axum::middleware::{Next, from_fn};
+use axum::response::Response;
+use lambda_http::RequestExt;
+use navigator_platform::config::Budgets;
+use navigator_platform::telemetry::{install_metrics, invocation_span};
+use std::sync::Arc;
+use tracing::Instrument;
+
+use crate::api::{AppState, router};
+use crate::identity::Identity;
+
+/// The router as served on Lambda. The chat router sits behind a fallback so that the edge runs before routing
+/// (a layer on the router itself would run after the route was chosen).
+pub fn service(budgets: Budgets) -> Router {
+    Router::new().fallback_service(router(Arc::new(AppState { budgets }))).layer(from_fn(lambda_edge))
+}
+
+async fn lambda_edge(mut request: Request, next: Next) -> Response {
+    let (aws_request_id, trace_id) = match request.lambda_context_ref() {
+        Some(context) => (context.request_id.clone(), context.xray_trace_id.clone()),
+        None => (String::new(), None),
+    };
+    if let Some(identity) = request
+        .request_context_ref()
+        .and_then(Identity::from_request_context)
+    {
+        request.extensions_mut().insert(identity);
+    }
+    route_on_raw_path(&mut request);
+    let span = invocation_span(crate::FUNCTION, &aws_request_id, trace_id.as_deref());
+    let response = next.run(request).instrument(span).await;
+    for line in install_metrics().flush_emf(
+        navigator_lambda::METRICS_NAMESPACE,
+        &[("function", crate::FUNCTION)],
+    ) {
+        println!("{line}");
+    }
+    response
+}
+
+/// Routes on the path the client called. lambda_http prefixes a REST API's stage (`/prod/v1/chat`) unless an
+/// environment variable says otherwise; the router should not depend on how a stage is named or configured.
+fn route_on_raw_path(request: &mut Request) {
+    let raw = request.raw_http_path().to_string();
+    if raw.is_empty() || raw == request.uri().path() {
+        return;
+    }
+    let path_and_query = match request.uri().query() {
+        Some(query) => format!("{raw}?{query}"),
+        None => raw,
+    };
+    let mut parts = request.uri().clone().into_parts();
+    let Ok(path_and_query) = PathAndQuery::try_from(path_and_query) else {
+        return;
+    };
+    parts.path_and_query = Some(path_and_query);
+    if let Ok(uri) = Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
+}

@@ -1,0 +1,7 @@
+//! The orchestrator Lambda: wiring only; the chat API lives in the library.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let budgets = navigator_lambda::init(orchestrator::FUNCTION)?;
+    lambda_http::run(orchestrator::lambda::service(budgets)).await
+}

@@ -1,0 +1,194 @@
+//! The Lambda edge every tool function shares (translate, guard, retrieve, web-search).
+//!
+//! A tool implements [`Tool`]; [`run_tool`] does the rest: it parses and checks the envelope, caps the envelope's
+//! deadline by Lambda's own, runs the call inside an invocation span, maps a failure to its typed `errorType`
+//! (DESIGN.md §3), and flushes the invocation's metrics as CloudWatch EMF.
+
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use navigator_platform::NavigatorError;
+use navigator_platform::config::Budgets;
+use navigator_platform::envelope::{Invocation, ToolResponse, ValidInput, parse_invocation};
+use navigator_platform::telemetry::{LogFormat, init_logging, install_metrics, invocation_span};
+use navigator_resilience::Deadline;
+use serde::{Serialize, de::DeserializeOwned};
+use std::future::Future;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// The CloudWatch namespace of every navigator metric.
+pub const METRICS_NAMESPACE: &str = "PatientNavigator";
+
+/// Time kept back from Lambda's own deadline, so a tool can still answer with a typed `Timeout`.
+pub const LAMBDA_SAFETY_MARGIN_MS: u64 = 50;
+
+/// One tool function's behaviour, free of Lambda types.
+pub trait Tool: Send + Sync + 'static {
+    /// The function's name in logs and metrics.
+    const NAME: &'static str;
+    type Input: DeserializeOwned + ValidInput + Send;
+    type Output: Serialize + Send;
+
+    fn call(
+        &self,
+        invocation: Invocation<Self::Input>,
+    ) -> impl Future<Output = Result<Self::Output, NavigatorError>> + Send;
+}
+
+/// Start-up shared by every function: logs, metrics, and the validated budgets, printed once.
+pub fn init(function: &'static str) -> Result<Budgets, NavigatorError> {
+    init_logging(LogFormat::from_env(), "info");
+    install_metrics();
+    let budgets =
+        Budgets::from_env().map_err(|errors| NavigatorError::internal(errors.to_string()))?;
+    tracing::info!(function, "starting");
+    budgets.log();
+    Ok(budgets)
+}
+
+/// Serves `tool` on the Lambda runtime until the environment shuts down.
+pub async fn run_tool<T: Tool>(tool: T) -> Result<(), lambda_runtime::Error> {
+    let tool = &tool;
+    let registry = install_metrics();
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let result = handle(tool, event).await;
+            for line in registry.flush_emf(METRICS_NAMESPACE, &[("function", T::NAME)]) {
+                println!("{line}");
+            }
+            result
+        },
+    ))
+    .await
+}
+
+/// One invocation, from raw payload to the `{output}` envelope or a typed Lambda error.
+pub async fn handle<T: Tool>(
+    tool: &T,
+    event: LambdaEvent<serde_json::Value>,
+) -> Result<ToolResponse<T::Output>, Diagnostic> {
+    let (payload, context) = event.into_parts();
+    let span = invocation_span(
+        T::NAME,
+        &context.request_id,
+        context.xray_trace_id.as_deref(),
+    );
+    let lambda_deadline_ms = context.deadline;
+    async move {
+        let started = Instant::now();
+        let result = match parse_invocation::<T::Input>(payload) {
+            Ok(mut invocation) => {
+                tracing::Span::current().record("request_id", invocation.request_id.as_str());
+                if lambda_deadline_ms > 0 {
+                    let lambda_deadline = Deadline::from_unix_ms(
+                        lambda_deadline_ms.saturating_sub(LAMBDA_SAFETY_MARGIN_MS),
+                    );
+                    invocation.deadline = invocation.deadline.min(lambda_deadline);
+                }
+                tool.call(invocation).await
+            }
+            Err(error) => Err(error),
+        };
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(error) => error.error_type(),
+        };
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        metrics::histogram!("tool_latency_ms", "tool" => T::NAME, "outcome" => outcome)
+            .record(elapsed_ms);
+        match result {
+            Ok(output) => {
+                tracing::info!(outcome, elapsed_ms, "invocation done");
+                Ok(ToolResponse { output })
+            }
+            Err(error) => {
+                // An input error may quote the caller's text back to the caller, but never into the logs.
+                let detail = if matches!(error, NavigatorError::InvalidInput(_)) {
+                    String::new()
+                } else {
+                    error.to_string()
+                };
+                tracing::warn!(outcome, elapsed_ms, detail, "invocation failed");
+                Err(Diagnostic {
+                    error_type: error.error_type().to_string(),
+                    error_message: error.to_string(),
+                })
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_runtime::Context;
+    use navigator_platform::contracts::GuardInput;
+    use serde_json::json;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    struct Echo;
+
+    impl Tool for Echo {
+        const NAME: &'static str = "echo";
+        type Input = GuardInput;
+        type Output = String;
+
+        async fn call(&self, invocation: Invocation<GuardInput>) -> Result<String, NavigatorError> {
+            if invocation.input.text == "fail" {
+                return Err(NavigatorError::unavailable(
+                    "postgres",
+                    "connection refused",
+                ));
+            }
+            Ok(format!(
+                "{}:{}",
+                invocation.request_id, invocation.input.text
+            ))
+        }
+    }
+
+    fn now_ms() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    }
+
+    fn event(payload: serde_json::Value) -> LambdaEvent<serde_json::Value> {
+        let mut context = Context::default();
+        context.request_id = "aws-1".into();
+        context.deadline = now_ms() + 10_000;
+        LambdaEvent::new(payload, context)
+    }
+
+    #[tokio::test]
+    async fn a_good_call_answers_in_the_output_envelope() {
+        let payload = json!({"request_id": "turn-1", "deadline_unix_ms": now_ms() + 5_000, "input": {"text": "hi"}});
+        let response = handle(&Echo, event(payload)).await.unwrap();
+        assert_eq!(
+            serde_json::to_value(response).unwrap(),
+            json!({"output": "turn-1:hi"})
+        );
+    }
+
+    #[tokio::test]
+    async fn failures_carry_their_design_error_type() {
+        let bad =
+            json!({"request_id": "turn-1", "deadline_unix_ms": now_ms() + 5_000, "input": {}});
+        assert_eq!(
+            handle(&Echo, event(bad)).await.unwrap_err().error_type,
+            "InvalidInput"
+        );
+        let late = json!({"request_id": "turn-1", "deadline_unix_ms": 1, "input": {"text": "hi"}});
+        assert_eq!(
+            handle(&Echo, event(late)).await.unwrap_err().error_type,
+            "Timeout"
+        );
+        let down = json!({"request_id": "turn-1", "deadline_unix_ms": now_ms() + 5_000, "input": {"text": "fail"}});
+        assert_eq!(
+            handle(&Echo, event(down)).await.unwrap_err().error_type,
+            "DependencyUnavailable"
+        );
+    }
+}

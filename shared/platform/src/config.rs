@@ -1,0 +1,458 @@
+//! Every budget of DESIGN.md §2 in one typed value: derived from the vCPU count, overridable by environment
+//! variables named `NAVIGATOR_<COMPONENT>_<LIMIT>`, validated, and printed once at start-up.
+
+use serde::{Serialize, Serializer};
+use std::fmt;
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+/// One bad setting, naming the variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: String,
+    pub value: String,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={:?}: {}", self.variable, self.value, self.problem)
+    }
+}
+
+/// Every bad setting found, so one start-up error names them all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid configuration: ")?;
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+fn as_millis<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(duration.as_millis() as u64)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TranslateBudgets {
+    pub in_flight: usize,
+    pub cpu_pool: usize,
+    pub queue_bound: usize,
+    #[serde(serialize_with = "as_millis", rename = "timeout_ms")]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GuardBudgets {
+    pub heuristic_pool: usize,
+    pub ml_pool: usize,
+    #[serde(serialize_with = "as_millis", rename = "heuristic_ms")]
+    pub heuristic: Duration,
+    #[serde(serialize_with = "as_millis", rename = "ml_ms")]
+    pub ml: Duration,
+    #[serde(serialize_with = "as_millis", rename = "total_ms")]
+    pub total: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrchestratorBudgets {
+    pub in_flight: usize,
+    pub queue_bound: usize,
+    pub pool: usize,
+    pub max_parallel_tools: usize,
+    pub max_waves: usize,
+    #[serde(serialize_with = "as_millis", rename = "wave_ms")]
+    pub wave: Duration,
+    #[serde(serialize_with = "as_millis", rename = "total_ms")]
+    pub total: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RetrieveBudgets {
+    pub db_pool: usize,
+    #[serde(serialize_with = "as_millis", rename = "db_acquire_ms")]
+    pub db_acquire: Duration,
+    pub http_keepalive: usize,
+    pub http_max: usize,
+    pub cache_entries: usize,
+    #[serde(serialize_with = "as_millis", rename = "cache_ttl_ms")]
+    pub cache_ttl: Duration,
+    #[serde(serialize_with = "as_millis", rename = "cache_ms")]
+    pub cache: Duration,
+    #[serde(serialize_with = "as_millis", rename = "embed_ms")]
+    pub embed: Duration,
+    #[serde(serialize_with = "as_millis", rename = "knn_ms")]
+    pub knn: Duration,
+    #[serde(serialize_with = "as_millis", rename = "rerank_ms")]
+    pub rerank: Duration,
+    #[serde(serialize_with = "as_millis", rename = "total_ms")]
+    pub total: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebSearchBudgets {
+    pub max_concurrent: usize,
+    pub queue_bound: usize,
+    #[serde(serialize_with = "as_millis", rename = "search_ms")]
+    pub search: Duration,
+    #[serde(serialize_with = "as_millis", rename = "parse_ms")]
+    pub parse: Duration,
+    pub breaker_failures: u32,
+    #[serde(serialize_with = "as_millis", rename = "breaker_recovery_ms")]
+    pub breaker_recovery: Duration,
+    pub breaker_probes: u32,
+}
+
+/// Every budget of the system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Budgets {
+    pub vcpus: usize,
+    pub translate: TranslateBudgets,
+    pub guard: GuardBudgets,
+    pub orchestrator: OrchestratorBudgets,
+    pub retrieve: RetrieveBudgets,
+    pub web_search: WebSearchBudgets,
+}
+
+impl Budgets {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigErrors> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigErrors> {
+        let mut read = Reader {
+            lookup: &lookup,
+            errors: Vec::new(),
+        };
+        let detected = std::thread::available_parallelism().map_or(1, usize::from);
+        let v = read.count("NAVIGATOR_VCPUS", detected, 1..=256);
+        let on_lambda = lookup("AWS_LAMBDA_FUNCTION_NAME").is_some();
+
+        let translate_in_flight = read.count("NAVIGATOR_TRANSLATE_IN_FLIGHT", 4 * v, 1..=1024);
+        let translate = TranslateBudgets {
+            in_flight: translate_in_flight,
+            cpu_pool: read.count("NAVIGATOR_TRANSLATE_CPU_POOL", v.min(4), 1..=64),
+            queue_bound: read.count(
+                "NAVIGATOR_TRANSLATE_QUEUE_BOUND",
+                2 * translate_in_flight,
+                0..=4096,
+            ),
+            timeout: read.millis("NAVIGATOR_TRANSLATE_TIMEOUT_MS", 800, 50..=10_000),
+        };
+        let guard = GuardBudgets {
+            heuristic_pool: read.count("NAVIGATOR_GUARD_HEURISTIC_POOL", v.min(4), 1..=64),
+            ml_pool: read.count("NAVIGATOR_GUARD_ML_POOL", v.min(8), 1..=64),
+            heuristic: read.millis("NAVIGATOR_GUARD_HEURISTIC_MS", 20, 1..=1_000),
+            ml: read.millis("NAVIGATOR_GUARD_ML_MS", 300, 1..=5_000),
+            total: read.millis("NAVIGATOR_GUARD_TOTAL_MS", 600, 10..=10_000),
+        };
+        let orchestrator_in_flight =
+            read.count("NAVIGATOR_ORCHESTRATOR_IN_FLIGHT", 2 * v, 1..=1024);
+        let orchestrator = OrchestratorBudgets {
+            in_flight: orchestrator_in_flight,
+            queue_bound: read.count(
+                "NAVIGATOR_ORCHESTRATOR_QUEUE_BOUND",
+                2 * orchestrator_in_flight,
+                0..=4096,
+            ),
+            pool: read.count("NAVIGATOR_ORCHESTRATOR_POOL", (v / 2).clamp(1, 8), 1..=64),
+            max_parallel_tools: read.count("NAVIGATOR_ORCHESTRATOR_MAX_PARALLEL_TOOLS", 3, 1..=8),
+            max_waves: read.count("NAVIGATOR_ORCHESTRATOR_MAX_WAVES", 2, 1..=4),
+            wave: read.millis("NAVIGATOR_ORCHESTRATOR_WAVE_MS", 800, 50..=10_000),
+            total: read.millis("NAVIGATOR_ORCHESTRATOR_TOTAL_MS", 3_000, 100..=30_000),
+        };
+        let retrieve = RetrieveBudgets {
+            // One invocation at a time per Lambda environment: 2 connections; a local server shares 8.
+            db_pool: read.count(
+                "NAVIGATOR_RETRIEVE_DB_POOL",
+                if on_lambda { 2 } else { 8 },
+                1..=64,
+            ),
+            db_acquire: read.millis("NAVIGATOR_RETRIEVE_DB_ACQUIRE_MS", 1_000, 10..=30_000),
+            http_keepalive: read.count("NAVIGATOR_RETRIEVE_HTTP_KEEPALIVE", 10, 0..=256),
+            http_max: read.count("NAVIGATOR_RETRIEVE_HTTP_MAX", 20, 1..=256),
+            cache_entries: read.count("NAVIGATOR_RETRIEVE_CACHE_ENTRIES", 1_024, 0..=1_000_000),
+            cache_ttl: read.millis("NAVIGATOR_RETRIEVE_CACHE_TTL_MS", 300_000, 0..=86_400_000),
+            cache: read.millis("NAVIGATOR_RETRIEVE_CACHE_MS", 10, 1..=1_000),
+            embed: read.millis("NAVIGATOR_RETRIEVE_EMBED_MS", 150, 1..=10_000),
+            knn: read.millis("NAVIGATOR_RETRIEVE_KNN_MS", 120, 1..=10_000),
+            rerank: read.millis("NAVIGATOR_RETRIEVE_RERANK_MS", 80, 1..=10_000),
+            total: read.millis("NAVIGATOR_RETRIEVE_TOTAL_MS", 200, 10..=30_000),
+        };
+        let web_concurrent = read.count(
+            "NAVIGATOR_WEB_SEARCH_MAX_CONCURRENT",
+            (8 * v).clamp(12, 16),
+            1..=256,
+        );
+        let web_search = WebSearchBudgets {
+            max_concurrent: web_concurrent,
+            queue_bound: read.count(
+                "NAVIGATOR_WEB_SEARCH_QUEUE_BOUND",
+                2 * web_concurrent,
+                0..=4096,
+            ),
+            search: read.millis("NAVIGATOR_WEB_SEARCH_SEARCH_MS", 800, 50..=10_000),
+            parse: read.millis("NAVIGATOR_WEB_SEARCH_PARSE_MS", 120, 1..=5_000),
+            breaker_failures: read.count("NAVIGATOR_WEB_SEARCH_BREAKER_FAILURES", 5, 1..=1_000)
+                as u32,
+            breaker_recovery: read.millis(
+                "NAVIGATOR_WEB_SEARCH_BREAKER_RECOVERY_MS",
+                30_000,
+                100..=600_000,
+            ),
+            breaker_probes: read.count("NAVIGATOR_WEB_SEARCH_BREAKER_PROBES", 3, 1..=100) as u32,
+        };
+
+        read.require(
+            guard.heuristic + guard.ml <= guard.total,
+            "NAVIGATOR_GUARD_TOTAL_MS",
+            guard.total,
+            "must hold the heuristic and ML stages (NAVIGATOR_GUARD_HEURISTIC_MS + NAVIGATOR_GUARD_ML_MS)",
+        );
+        read.require(
+            orchestrator.wave < orchestrator.total,
+            "NAVIGATOR_ORCHESTRATOR_WAVE_MS",
+            orchestrator.wave,
+            "must be shorter than NAVIGATOR_ORCHESTRATOR_TOTAL_MS",
+        );
+        read.require(
+            retrieve.http_keepalive <= retrieve.http_max,
+            "NAVIGATOR_RETRIEVE_HTTP_KEEPALIVE",
+            Duration::from_millis(retrieve.http_keepalive as u64),
+            "must not exceed NAVIGATOR_RETRIEVE_HTTP_MAX",
+        );
+
+        if read.errors.is_empty() {
+            Ok(Self {
+                vcpus: v,
+                translate,
+                guard,
+                orchestrator,
+                retrieve,
+                web_search,
+            })
+        } else {
+            Err(ConfigErrors(read.errors))
+        }
+    }
+
+    /// Prints every budget once, as one structured log line.
+    pub fn log(&self) {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        tracing::info!(budgets = %json, "budgets");
+    }
+}
+
+struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    errors: Vec<ConfigError>,
+}
+
+impl Reader<'_> {
+    fn count(&mut self, variable: &str, default: usize, range: RangeInclusive<usize>) -> usize {
+        let Some(raw) = (self.lookup)(variable) else {
+            return default;
+        };
+        match raw.trim().parse::<usize>() {
+            Ok(value) if range.contains(&value) => value,
+            Ok(_) => self.fail(
+                variable,
+                &raw,
+                format!("must be between {} and {}", range.start(), range.end()),
+                default,
+            ),
+            Err(_) => self.fail(variable, &raw, "must be a whole number".into(), default),
+        }
+    }
+
+    fn millis(&mut self, variable: &str, default_ms: u64, range: RangeInclusive<u64>) -> Duration {
+        let Some(raw) = (self.lookup)(variable) else {
+            return Duration::from_millis(default_ms);
+        };
+        match raw.trim().parse::<u64>() {
+            Ok(value) if range.contains(&value) => Duration::from_millis(value),
+            Ok(_) => {
+                let problem = format!(
+                    "must be between {} and {} milliseconds",
+                    range.start(),
+                    range.end()
+                );
+                self.fail(variable, &raw, problem, Duration::from_millis(default_ms))
+            }
+            Err(_) => self.fail(
+                variable,
+                &raw,
+                "must be a whole number of milliseconds".into(),
+                Duration::from_millis(default_ms),
+            ),
+        }
+    }
+
+    fn require(&mut self, holds: bool, variable: &str, value: Duration, problem: &str) {
+        if !holds {
+            self.fail(
+                variable,
+                &value.as_millis().to_string(),
+                problem.to_string(),
+                (),
+            );
+        }
+    }
+
+    fn fail<T>(&mut self, variable: &str, value: &str, problem: String, fallback: T) -> T {
+        self.errors.push(ConfigError {
+            variable: variable.into(),
+            value: value.into(),
+            problem,
+        });
+        fallback
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn budgets(settings: &[(&str, &str)]) -> Result<Budgets, ConfigErrors> {
+        let map: HashMap<String, String> = settings
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Budgets::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_audit_for_two_vcpus() {
+        let b = budgets(&[("NAVIGATOR_VCPUS", "2")]).unwrap();
+        assert_eq!(
+            (
+                b.translate.in_flight,
+                b.translate.cpu_pool,
+                b.translate.queue_bound
+            ),
+            (8, 2, 16)
+        );
+        assert_eq!(b.translate.timeout, Duration::from_millis(800));
+        assert_eq!((b.guard.heuristic_pool, b.guard.ml_pool), (2, 2));
+        assert_eq!(
+            (b.guard.heuristic, b.guard.ml, b.guard.total),
+            (ms(20), ms(300), ms(600))
+        );
+        assert_eq!(
+            (
+                b.orchestrator.in_flight,
+                b.orchestrator.queue_bound,
+                b.orchestrator.pool
+            ),
+            (4, 8, 1)
+        );
+        assert_eq!(
+            (b.orchestrator.max_parallel_tools, b.orchestrator.max_waves),
+            (3, 2)
+        );
+        assert_eq!(
+            (b.orchestrator.wave, b.orchestrator.total),
+            (ms(800), ms(3000))
+        );
+        assert_eq!(b.retrieve.db_pool, 8);
+        assert_eq!(
+            (
+                b.retrieve.cache,
+                b.retrieve.embed,
+                b.retrieve.knn,
+                b.retrieve.rerank
+            ),
+            (ms(10), ms(150), ms(120), ms(80))
+        );
+        assert_eq!(b.web_search.max_concurrent, 16);
+        assert_eq!(
+            (
+                b.web_search.breaker_failures,
+                b.web_search.breaker_recovery,
+                b.web_search.breaker_probes
+            ),
+            (5, ms(30_000), 3)
+        );
+    }
+
+    #[test]
+    fn pools_scale_with_vcpus_within_their_caps() {
+        let b = budgets(&[("NAVIGATOR_VCPUS", "16")]).unwrap();
+        assert_eq!((b.translate.in_flight, b.translate.cpu_pool), (64, 4));
+        assert_eq!((b.guard.heuristic_pool, b.guard.ml_pool), (4, 8));
+        assert_eq!((b.orchestrator.in_flight, b.orchestrator.pool), (32, 8));
+        assert_eq!(b.web_search.max_concurrent, 16);
+        let one = budgets(&[("NAVIGATOR_VCPUS", "1")]).unwrap();
+        assert_eq!(
+            (one.orchestrator.pool, one.web_search.max_concurrent),
+            (1, 12)
+        );
+    }
+
+    #[test]
+    fn a_lambda_environment_gets_a_small_database_pool() {
+        let b = budgets(&[("AWS_LAMBDA_FUNCTION_NAME", "retrieve")]).unwrap();
+        assert_eq!(b.retrieve.db_pool, 2);
+    }
+
+    #[test]
+    fn overrides_win() {
+        let b = budgets(&[
+            ("NAVIGATOR_ORCHESTRATOR_WAVE_MS", "500"),
+            ("NAVIGATOR_WEB_SEARCH_BREAKER_FAILURES", "7"),
+        ])
+        .unwrap();
+        assert_eq!(b.orchestrator.wave, ms(500));
+        assert_eq!(b.web_search.breaker_failures, 7);
+    }
+
+    #[test]
+    fn bad_values_are_errors_that_name_the_variable() {
+        let errors = budgets(&[
+            ("NAVIGATOR_ORCHESTRATOR_WAVE_MS", "fast"),
+            ("NAVIGATOR_TRANSLATE_IN_FLIGHT", "0"),
+            ("NAVIGATOR_GUARD_ML_MS", "-5"),
+        ])
+        .unwrap_err();
+        let text = errors.to_string();
+        for variable in [
+            "NAVIGATOR_ORCHESTRATOR_WAVE_MS",
+            "NAVIGATOR_TRANSLATE_IN_FLIGHT",
+            "NAVIGATOR_GUARD_ML_MS",
+        ] {
+            assert!(text.contains(variable), "{text}");
+        }
+        assert_eq!(errors.0.len(), 3);
+        assert!(text.contains("between 1 and 1024"), "{text}");
+    }
+
+    #[test]
+    fn inconsistent_budgets_are_rejected() {
+        let errors = budgets(&[("NAVIGATOR_GUARD_ML_MS", "700")]).unwrap_err();
+        assert_eq!(errors.0[0].variable, "NAVIGATOR_GUARD_TOTAL_MS");
+        let errors = budgets(&[("NAVIGATOR_ORCHESTRATOR_WAVE_MS", "3000")]).unwrap_err();
+        assert_eq!(errors.0[0].variable, "NAVIGATOR_ORCHESTRATOR_WAVE_MS");
+    }
+
+    #[test]
+    fn budgets_print_as_milliseconds() {
+        let json = serde_json::to_value(budgets(&[]).unwrap()).unwrap();
+        assert_eq!(json["orchestrator"]["wave_ms"], 800);
+        assert_eq!(json["web_search"]["breaker_recovery_ms"], 30_000);
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+}

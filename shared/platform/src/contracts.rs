@@ -1,0 +1,259 @@
+//! The input and output of each tool (DESIGN.md §3). Inputs validate their own limits.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::NavigatorError;
+use crate::envelope::ValidInput;
+
+/// The most text any tool accepts: the chat API's 64 KiB body bound.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+/// The most characters of a chat message (DESIGN.md §3).
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+fn non_empty_text(field: &str, text: &str, max_bytes: usize) -> Result<(), NavigatorError> {
+    if text.trim().is_empty() {
+        return Err(NavigatorError::invalid(format!(
+            "{field} must not be empty"
+        )));
+    }
+    if text.len() > max_bytes {
+        return Err(NavigatorError::invalid(format!(
+            "{field} must be at most {max_bytes} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// `"auto"` or a two- or three-letter lowercase ISO 639 code.
+pub fn valid_language(code: &str, allow_auto: bool) -> bool {
+    (allow_auto && code == "auto")
+        || ((2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TranslateInput {
+    pub text: String,
+    #[serde(default = "auto")]
+    pub source_lang: String,
+    pub target_lang: String,
+}
+
+fn auto() -> String {
+    "auto".into()
+}
+
+impl ValidInput for TranslateInput {
+    fn validate(&self) -> Result<(), NavigatorError> {
+        non_empty_text("text", &self.text, MAX_TEXT_BYTES)?;
+        if !valid_language(&self.source_lang, true) {
+            return Err(NavigatorError::invalid(
+                "source_lang must be \"auto\" or an ISO 639-1 code such as \"es\"",
+            ));
+        }
+        if !valid_language(&self.target_lang, false) {
+            return Err(NavigatorError::invalid(
+                "target_lang must be an ISO 639-1 code such as \"en\"",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TranslateOutput {
+    pub text: String,
+    pub source_lang: String,
+    pub target_lang: String,
+    pub detected_confidence: f32,
+    pub provider: String,
+    pub translated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardInput {
+    pub text: String,
+}
+
+impl ValidInput for GuardInput {
+    fn validate(&self) -> Result<(), NavigatorError> {
+        non_empty_text("text", &self.text, MAX_TEXT_BYTES)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Allow,
+    Redact,
+    Block,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockCategory {
+    Injection,
+    UnsafeMedical,
+    OffTopic,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: String,
+    pub start: usize,
+    pub end: usize,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GuardOutput {
+    pub verdict: Verdict,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<BlockCategory>,
+    /// The text with personal data replaced by typed placeholders.
+    pub text: String,
+    pub findings: Vec<Finding>,
+    pub stages_ms: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrieveInput {
+    /// The authenticated member. The orchestrator sets it from the caller's identity, never from a chat body.
+    pub user_id: Uuid,
+    pub query: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_k: Option<u8>,
+}
+
+/// The most chunks one search may return.
+pub const MAX_TOP_K: u8 = 20;
+
+impl ValidInput for RetrieveInput {
+    fn validate(&self) -> Result<(), NavigatorError> {
+        non_empty_text("query", &self.query, MAX_MESSAGE_CHARS * 4)?;
+        match self.top_k {
+            Some(k) if k == 0 || k > MAX_TOP_K => Err(NavigatorError::invalid(format!(
+                "top_k must be 1 to {MAX_TOP_K}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkHit {
+    pub chunk_id: Uuid,
+    pub document_id: Uuid,
+    pub title: String,
+    pub page: u32,
+    pub section: String,
+    pub text: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RetrieveTimings {
+    pub cache: f64,
+    pub embed: f64,
+    pub knn: f64,
+    pub rerank: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetrieveOutput {
+    pub chunks: Vec<ChunkHit>,
+    pub timings_ms: RetrieveTimings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSearchInput {
+    pub query: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<u8>,
+}
+
+/// The most web results one search may return.
+pub const MAX_WEB_RESULTS: u8 = 10;
+
+impl ValidInput for WebSearchInput {
+    fn validate(&self) -> Result<(), NavigatorError> {
+        non_empty_text("query", &self.query, 400)?;
+        match self.max_results {
+            Some(n) if n == 0 || n > MAX_WEB_RESULTS => Err(NavigatorError::invalid(format!(
+                "max_results must be 1 to {MAX_WEB_RESULTS}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebResult {
+    pub title: String,
+    pub url: String,
+    pub snippet: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebSearchOutput {
+    pub results: Vec<WebResult>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn languages_are_auto_or_lowercase_iso_codes() {
+        assert!(
+            valid_language("auto", true)
+                && valid_language("es", false)
+                && valid_language("fil", false)
+        );
+        assert!(
+            !valid_language("auto", false)
+                && !valid_language("ES", false)
+                && !valid_language("e", false)
+        );
+        assert!(!valid_language("english", false));
+    }
+
+    #[test]
+    fn inputs_check_their_limits() {
+        let user_id = Uuid::nil();
+        let retrieve = |top_k| RetrieveInput {
+            user_id,
+            query: "copay".into(),
+            top_k,
+        };
+        assert!(retrieve(Some(5)).validate().is_ok() && retrieve(None).validate().is_ok());
+        assert!(retrieve(Some(0)).validate().is_err() && retrieve(Some(21)).validate().is_err());
+        assert!(GuardInput { text: "   ".into() }.validate().is_err());
+        assert!(
+            GuardInput {
+                text: "x".repeat(MAX_TEXT_BYTES + 1)
+            }
+            .validate()
+            .is_err()
+        );
+        let web = |max_results| WebSearchInput {
+            query: "part b premium".into(),
+            max_results,
+        };
+        assert!(web(Some(10)).validate().is_ok() && web(Some(11)).validate().is_err());
+        let translate = TranslateInput {
+            text: "hola".into(),
+            source_lang: "auto".into(),
+            target_lang: "auto".into(),
+        };
+        assert!(
+            translate.validate().is_err(),
+            "the target must be a concrete language"
+        );
+    }
+}

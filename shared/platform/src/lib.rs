@@ -1,0 +1,18 @@
+//! What every navigator function shares, free of any Lambda type.
+//!
+//! - [`error`]: one error type, mapped to Lambda `errorType` names and to HTTP statuses.
+//! - [`envelope`] and [`contracts`]: the tool envelope and each tool's input and output (DESIGN.md §3).
+//! - [`config`]: every budget of DESIGN.md §2, derived from the vCPU count, overridable, validated.
+//! - [`secrets`]: Secrets Manager behind a per-environment cache, or environment variables.
+//! - [`telemetry`]: JSON logs with request id, trace id, function and cold start; metrics as EMF or Prometheus.
+//! - [`db`]: the PostgreSQL pool, built once per environment, and the migrations.
+
+pub mod config;
+pub mod contracts;
+pub mod db;
+pub mod envelope;
+pub mod error;
+pub mod secrets;
+pub mod telemetry;
+
+pub use error::NavigatorError;

@@ -1,0 +1,8 @@
+//! Observability (DESIGN.md §7): JSON logs whose every line carries `request_id`, `trace_id`, `function` and
+//! `cold_start`, and a metrics facade that renders CloudWatch EMF on Lambda and Prometheus text locally.
+
+mod logs;
+mod metrics_registry;
+
+pub use logs::{LogFormat, init_logging, invocation_span, take_cold_start};
+pub use metrics_registry::{MetricsRegistry, install_metrics};

@@ -1,0 +1,118 @@
+//! CPU-bound work (ML stage, embeddings, rerank) on a bounded blocking pool, never on the async workers.
+
+use crate::{Bulkhead, Deadline, Overloaded};
+
+/// Why CPU work did not produce a result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CpuPoolError {
+    #[error(transparent)]
+    Overloaded(#[from] Overloaded),
+    #[error("CPU work did not finish before the deadline")]
+    Timeout,
+    #[error("CPU work panicked")]
+    Panicked,
+}
+
+/// At most `threads` jobs run at once on tokio's blocking threads, and at most `queue_bound` wait for a slot.
+///
+/// A job that outlives its caller's deadline keeps its slot until it returns, because a blocking thread cannot be
+/// interrupted. The bound therefore holds even when callers give up, which is what keeps a slow model from
+/// multiplying its own load.
+#[derive(Debug, Clone)]
+pub struct CpuPool {
+    slots: Bulkhead,
+}
+
+impl CpuPool {
+    pub fn new(name: &'static str, threads: usize, queue_bound: usize) -> Self {
+        Self {
+            slots: Bulkhead::new(name, threads, queue_bound),
+        }
+    }
+
+    /// Runs `job` on a blocking thread once a slot is free, and waits for it no later than `deadline`.
+    pub async fn run<T, F>(&self, deadline: Deadline, job: F) -> Result<T, CpuPoolError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let slot = self.slots.acquire(deadline).await?;
+        let handle = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            job()
+        });
+        match deadline.run(handle).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(_)) => Err(CpuPoolError::Panicked),
+            Err(_) => Err(CpuPoolError::Timeout),
+        }
+    }
+
+    pub fn stats(&self) -> crate::BulkheadStats {
+        self.slots.stats()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn runs_at_most_the_configured_number_of_jobs_at_once() {
+        let pool = CpuPool::new("cpu-test", 2, 64);
+        let (running, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let jobs = (0..12).map(|_| {
+            let (pool, running, peak) = (pool.clone(), Arc::clone(&running), Arc::clone(&peak));
+            tokio::spawn(async move {
+                pool.run(Deadline::after(Duration::from_secs(30)), move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(5));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                })
+                .await
+            })
+        });
+        for job in jobs.collect::<Vec<_>>() {
+            job.await.unwrap().unwrap();
+        }
+        assert_eq!(peak.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_an_error_not_a_crash() {
+        let pool = CpuPool::new("cpu-test", 1, 1);
+        let result: Result<(), _> = pool
+            .run(Deadline::after(Duration::from_secs(5)), || {
+                panic!("model bug")
+            })
+            .await;
+        assert_eq!(result, Err(CpuPoolError::Panicked));
+        assert_eq!(
+            pool.stats().in_flight,
+            0,
+            "the slot comes back after a panic"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_expired_deadline_is_a_timeout() {
+        let pool = CpuPool::new("cpu-test", 1, 1);
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let result = pool
+            .run(Deadline::after(Duration::from_millis(20)), move || {
+                rx.recv().ok()
+            })
+            .await;
+        assert_eq!(result, Err(CpuPoolError::Timeout));
+        assert_eq!(
+            pool.stats().in_flight,
+            1,
+            "the job still holds its slot until it returns"
+        );
+        drop(tx);
+    }
+}

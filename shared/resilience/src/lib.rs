@@ -1,0 +1,27 @@
+//! The resilience kit every navigator function stands on (DESIGN.md §5).
+//!
+//! - [`Deadline`]: one absolute deadline per request, split into stage budgets.
+//! - [`Bulkhead`]: a permit semaphore plus a bounded wait queue; past the queue it rejects at once.
+//! - [`CircuitBreaker`]: closed → open → half-open → closed, with an injectable [`Clock`].
+//! - [`CpuPool`]: CPU-bound work on a bounded blocking pool, never on the async workers.
+//! - [`WaveRunner`]: at most N calls at once under a deadline, a typed outcome for each, and cancellation of
+//!   whatever is unfinished when the deadline passes or the caller goes away.
+//!
+//! Everything here keys off `tokio::time::Instant`, so tests run on tokio's paused clock and are exact.
+
+mod breaker;
+mod bulkhead;
+mod clock;
+mod cpu_pool;
+mod deadline;
+mod wave;
+
+pub use breaker::{
+    BreakerConfig, BreakerError, BreakerOpen, BreakerPermit, BreakerState, CircuitBreaker,
+    FailureClass,
+};
+pub use bulkhead::{Bulkhead, BulkheadPermit, BulkheadStats, Overloaded};
+pub use clock::{Clock, ManualClock, TokioClock};
+pub use cpu_pool::{CpuPool, CpuPoolError};
+pub use deadline::{Deadline, DeadlineExceeded};
+pub use wave::{CallOutcome, CallReport, WaveRunner};

@@ -1,0 +1,136 @@
+//! Every sample event under `events/` is replayed through its function and must give the answer listed here.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: a panic is a failed test
+
+use axum::body::Body;
+use lambda_runtime::{Context, LambdaEvent};
+use navigator_lambda::{Tool, handle};
+use navigator_platform::config::Budgets;
+use std::path::{Path, PathBuf};
+use tower::ServiceExt;
+
+/// What a replayed event must produce: an HTTP status, or a tool's `output`/`errorType`.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    Http(u16),
+    ToolError(&'static str),
+}
+
+const EXPECTATIONS: &[(&str, Expect)] = &[
+    ("orchestrator/chat-apigw-v2.json", Expect::Http(500)),
+    ("orchestrator/chat-apigw-v2-spanish.json", Expect::Http(500)),
+    (
+        "orchestrator/chat-apigw-v2-no-claims.json",
+        Expect::Http(401),
+    ),
+    (
+        "orchestrator/chat-apigw-v2-malformed-json.json",
+        Expect::Http(400),
+    ),
+    (
+        "orchestrator/chat-apigw-v2-too-long.json",
+        Expect::Http(400),
+    ),
+    ("orchestrator/health-apigw-v2.json", Expect::Http(200)),
+    ("orchestrator/chat-apigw-v1.json", Expect::Http(500)),
+    (
+        "orchestrator/chat-apigw-v1-no-claims.json",
+        Expect::Http(401),
+    ),
+    ("translate/valid.json", Expect::ToolError("Internal")),
+    (
+        "translate/invalid-target.json",
+        Expect::ToolError("InvalidInput"),
+    ),
+    ("guard/valid.json", Expect::ToolError("Internal")),
+    (
+        "guard/invalid-empty.json",
+        Expect::ToolError("InvalidInput"),
+    ),
+    ("retrieve/valid.json", Expect::ToolError("Internal")),
+    (
+        "retrieve/invalid-top-k.json",
+        Expect::ToolError("InvalidInput"),
+    ),
+    ("web-search/valid.json", Expect::ToolError("Internal")),
+    (
+        "web-search/invalid-max-results.json",
+        Expect::ToolError("InvalidInput"),
+    ),
+];
+
+fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+fn all_event_files() -> Vec<String> {
+    let mut files = Vec::new();
+    for function in std::fs::read_dir(events_dir()).unwrap() {
+        let function = function.unwrap().path();
+        for event in std::fs::read_dir(&function).unwrap() {
+            let event = event.unwrap().path();
+            let name = event.file_name().unwrap().to_string_lossy().to_string();
+            files.push(format!(
+                "{}/{name}",
+                function.file_name().unwrap().to_string_lossy()
+            ));
+        }
+    }
+    files.sort();
+    files
+}
+
+async fn replay_tool<T: Tool>(tool: T, text: &str) -> Result<(), String> {
+    let payload: serde_json::Value = serde_json::from_str(text).unwrap();
+    let mut context = Context::default();
+    context.request_id = "replay".into();
+    handle(&tool, LambdaEvent::new(payload, context))
+        .await
+        .map(|_| ())
+        .map_err(|d| d.error_type)
+}
+
+async fn replay(file: &str, text: &str) -> Result<u16, String> {
+    let function = file.split('/').next().unwrap();
+    match function {
+        "orchestrator" => {
+            let request = lambda_http::request::from_str(text)
+                .map_err(|e| format!("not an API Gateway event: {e}"))?;
+            let (parts, body) = request.into_parts();
+            let request = axum::http::Request::from_parts(parts, Body::from(body.to_vec()));
+            let service = orchestrator::lambda::service(Budgets::from_lookup(|_| None).unwrap());
+            Ok(service.oneshot(request).await.unwrap().status().as_u16())
+        }
+        "translate" => replay_tool(translate::Translate, text).await.map(|()| 200),
+        "guard" => replay_tool(guard::Guard, text).await.map(|()| 200),
+        "retrieve" => replay_tool(retrieve::Retrieve, text).await.map(|()| 200),
+        "web-search" => replay_tool(web_search::WebSearch, text).await.map(|()| 200),
+        other => Err(format!("no function named {other}")),
+    }
+}
+
+#[test]
+fn every_event_file_has_an_expectation() {
+    let listed: Vec<&str> = EXPECTATIONS.iter().map(|(file, _)| *file).collect();
+    for file in all_event_files() {
+        assert!(
+            listed.contains(&file.as_str()),
+            "events/{file} is replayed by no test: add it to EXPECTATIONS"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_event_gives_its_expected_answer() {
+    for (file, expect) in EXPECTATIONS {
+        let text = std::fs::read_to_string(events_dir().join(file))
+            .unwrap_or_else(|e| panic!("events/{file}: {e}"));
+        let got = replay(file, &text).await;
+        match expect {
+            Expect::Http(status) => assert_eq!(got, Ok(*status), "events/{file}"),
+            Expect::ToolError(error_type) => {
+                assert_eq!(got, Err(error_type.to_string()), "events/{file}")
+            }
+        }
+    }
+}

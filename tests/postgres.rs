@@ -1,0 +1,174 @@
+//! The database layer against a real PostgreSQL with pgvector.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: a panic is a failed test
+
+use navigator_platform::NavigatorError;
+use navigator_platform::db::{MIGRATOR, PoolSettings, map_db_error, pg_pool};
+use navigator_tests::TestDatabase;
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn pgvector_is_installed_and_answers_a_knn_query() {
+    let database = TestDatabase::empty().await;
+    let pool = database.pool(1).await;
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS vector")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let version: String =
+        sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let (major, minor) = version
+        .split_once('.')
+        .map(|(a, b)| {
+            (
+                a.parse::<u32>().unwrap(),
+                b.split('.').next().unwrap().parse::<u32>().unwrap(),
+            )
+        })
+        .unwrap();
+    assert!(
+        (major, minor) >= (0, 8),
+        "pgvector {version} lacks iterative index scans"
+    );
+
+    sqlx::query("CREATE TABLE items (id int PRIMARY KEY, embedding vector(3))")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO items VALUES (1, '[1,0,0]'), (2, '[0,1,0]'), (3, '[0.9,0.1,0]'), (4, '[0,0,1]')").execute(&pool).await.unwrap();
+    sqlx::query("CREATE INDEX ON items USING hnsw (embedding vector_cosine_ops)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let nearest: Vec<i32> =
+        sqlx::query_scalar("SELECT id FROM items ORDER BY embedding <=> '[1,0.05,0]' LIMIT 2")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(nearest, vec![1, 3]);
+}
+
+#[tokio::test]
+async fn migrations_create_the_schema_and_are_idempotent() {
+    let database = TestDatabase::migrated().await;
+    let pool = database.pool(1).await;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .expect("a second run changes nothing");
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'navigator' ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(tables, vec!["chunks", "documents"]);
+    let indexes: Vec<String> =
+        sqlx::query_scalar("SELECT indexname::text FROM pg_indexes WHERE schemaname = 'navigator' AND indexdef LIKE '%hnsw%'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(indexes, vec!["chunks_embedding_hnsw"]);
+}
+
+#[tokio::test]
+async fn the_pool_never_opens_more_connections_than_its_bound() {
+    let database = TestDatabase::empty().await;
+    let application = format!("pool-bound-{}", database.name);
+    let pool = pg_pool(
+        database.options.clone(),
+        &PoolSettings::new(2, Duration::from_secs(5), &application),
+    );
+    assert_eq!(pool.size(), 0, "the pool connects lazily");
+
+    let queries = (0..20).map(|_| {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            sqlx::query("SELECT pg_sleep(0.02)")
+                .execute(&pool)
+                .await
+                .map(|_| ())
+        })
+    });
+    for query in queries.collect::<Vec<_>>() {
+        query
+            .await
+            .unwrap()
+            .expect("every query succeeds through 2 shared connections");
+    }
+    let observer = database.pool(1).await;
+    let open: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
+            .bind(&application)
+            .fetch_one(&observer)
+            .await
+            .unwrap();
+    assert!(
+        (1..=2).contains(&open),
+        "{open} server connections for a pool of 2"
+    );
+    assert!(pool.size() <= 2);
+}
+
+#[tokio::test]
+async fn an_exhausted_pool_fails_fast_with_a_typed_error() {
+    let database = TestDatabase::empty().await;
+    let pool = pg_pool(
+        database.options.clone(),
+        &PoolSettings::new(1, Duration::from_millis(200), "exhausted"),
+    );
+    let _held = pool.acquire().await.unwrap();
+    let started = Instant::now();
+    let error = sqlx::query("SELECT 1")
+        .execute(&pool)
+        .await
+        .map_err(map_db_error)
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(error.error_type(), "DependencyUnavailable");
+}
+
+#[tokio::test]
+async fn a_cancelled_statement_is_a_typed_timeout() {
+    let database = TestDatabase::empty().await;
+    let pool = database.pool(1).await;
+    let mut transaction = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL statement_timeout = 50")
+        .execute(&mut *transaction)
+        .await
+        .unwrap();
+    let error = sqlx::query("SELECT pg_sleep(2)")
+        .execute(&mut *transaction)
+        .await
+        .map_err(map_db_error)
+        .unwrap_err();
+    assert!(matches!(error, NavigatorError::Timeout { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_dependency_unavailable_not_a_hang() {
+    let options = TestDatabase::empty().await.options.port(1);
+    let pool = pg_pool(
+        options,
+        &PoolSettings::new(1, Duration::from_millis(300), "unreachable"),
+    );
+    let started = Instant::now();
+    let error = sqlx::query("SELECT 1")
+        .execute(&pool)
+        .await
+        .map_err(map_db_error)
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(error.error_type(), "DependencyUnavailable");
+}
