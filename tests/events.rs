@@ -19,44 +19,20 @@ enum Expect {
 const EXPECTATIONS: &[(&str, Expect)] = &[
     ("orchestrator/chat-apigw-v2.json", Expect::Http(500)),
     ("orchestrator/chat-apigw-v2-spanish.json", Expect::Http(500)),
-    (
-        "orchestrator/chat-apigw-v2-no-claims.json",
-        Expect::Http(401),
-    ),
-    (
-        "orchestrator/chat-apigw-v2-malformed-json.json",
-        Expect::Http(400),
-    ),
-    (
-        "orchestrator/chat-apigw-v2-too-long.json",
-        Expect::Http(400),
-    ),
+    ("orchestrator/chat-apigw-v2-no-claims.json", Expect::Http(401)),
+    ("orchestrator/chat-apigw-v2-malformed-json.json", Expect::Http(400)),
+    ("orchestrator/chat-apigw-v2-too-long.json", Expect::Http(400)),
     ("orchestrator/health-apigw-v2.json", Expect::Http(200)),
     ("orchestrator/chat-apigw-v1.json", Expect::Http(500)),
-    (
-        "orchestrator/chat-apigw-v1-no-claims.json",
-        Expect::Http(401),
-    ),
+    ("orchestrator/chat-apigw-v1-no-claims.json", Expect::Http(401)),
     ("translate/valid.json", Expect::ToolError("Internal")),
-    (
-        "translate/invalid-target.json",
-        Expect::ToolError("InvalidInput"),
-    ),
+    ("translate/invalid-target.json", Expect::ToolError("InvalidInput")),
     ("guard/valid.json", Expect::ToolError("Internal")),
-    (
-        "guard/invalid-empty.json",
-        Expect::ToolError("InvalidInput"),
-    ),
+    ("guard/invalid-empty.json", Expect::ToolError("InvalidInput")),
     ("retrieve/valid.json", Expect::ToolError("Internal")),
-    (
-        "retrieve/invalid-top-k.json",
-        Expect::ToolError("InvalidInput"),
-    ),
+    ("retrieve/invalid-top-k.json", Expect::ToolError("InvalidInput")),
     ("web-search/valid.json", Expect::ToolError("Internal")),
-    (
-        "web-search/invalid-max-results.json",
-        Expect::ToolError("InvalidInput"),
-    ),
+    ("web-search/invalid-max-results.json", Expect::ToolError("InvalidInput")),
 ];
 
 fn events_dir() -> PathBuf {
@@ -70,10 +46,7 @@ fn all_event_files() -> Vec<String> {
         for event in std::fs::read_dir(&function).unwrap() {
             let event = event.unwrap().path();
             let name = event.file_name().unwrap().to_string_lossy().to_string();
-            files.push(format!(
-                "{}/{name}",
-                function.file_name().unwrap().to_string_lossy()
-            ));
+            files.push(format!("{}/{name}", function.file_name().unwrap().to_string_lossy()));
         }
     }
     files.sort();
@@ -94,8 +67,7 @@ async fn replay(file: &str, text: &str) -> Result<u16, String> {
     let function = file.split('/').next().unwrap();
     match function {
         "orchestrator" => {
-            let request = lambda_http::request::from_str(text)
-                .map_err(|e| format!("not an API Gateway event: {e}"))?;
+            let request = lambda_http::request::from_str(text).map_err(|e| format!("not an API Gateway event: {e}"))?;
             let (parts, body) = request.into_parts();
             let request = axum::http::Request::from_parts(parts, Body::from(body.to_vec()));
             let service = orchestrator::lambda::service(Budgets::from_lookup(|_| None).unwrap());
@@ -123,8 +95,7 @@ fn every_event_file_has_an_expectation() {
 #[tokio::test]
 async fn every_event_gives_its_expected_answer() {
     for (file, expect) in EXPECTATIONS {
-        let text = std::fs::read_to_string(events_dir().join(file))
-            .unwrap_or_else(|e| panic!("events/{file}: {e}"));
+        let text = std::fs::read_to_string(events_dir().join(file)).unwrap_or_else(|e| panic!("events/{file}: {e}"));
         let got = replay(file, &text).await;
         match expect {
             Expect::Http(status) => assert_eq!(got, Ok(*status), "events/{file}"),

@@ -15,11 +15,10 @@ async fn pgvector_is_installed_and_answers_a_knn_query() {
         .execute(&pool)
         .await
         .unwrap();
-    let version: String =
-        sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let version: String = sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     let (major, minor) = version
         .split_once('.')
         .map(|(a, b)| {
@@ -38,16 +37,18 @@ async fn pgvector_is_installed_and_answers_a_knn_query() {
         .execute(&pool)
         .await
         .unwrap();
-    sqlx::query("INSERT INTO items VALUES (1, '[1,0,0]'), (2, '[0,1,0]'), (3, '[0.9,0.1,0]'), (4, '[0,0,1]')").execute(&pool).await.unwrap();
+    sqlx::query("INSERT INTO items VALUES (1, '[1,0,0]'), (2, '[0,1,0]'), (3, '[0.9,0.1,0]'), (4, '[0,0,1]')")
+        .execute(&pool)
+        .await
+        .unwrap();
     sqlx::query("CREATE INDEX ON items USING hnsw (embedding vector_cosine_ops)")
         .execute(&pool)
         .await
         .unwrap();
-    let nearest: Vec<i32> =
-        sqlx::query_scalar("SELECT id FROM items ORDER BY embedding <=> '[1,0.05,0]' LIMIT 2")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let nearest: Vec<i32> = sqlx::query_scalar("SELECT id FROM items ORDER BY embedding <=> '[1,0.05,0]' LIMIT 2")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
     assert_eq!(nearest, vec![1, 3]);
 }
 
@@ -55,10 +56,7 @@ async fn pgvector_is_installed_and_answers_a_knn_query() {
 async fn migrations_create_the_schema_and_are_idempotent() {
     let database = TestDatabase::migrated().await;
     let pool = database.pool(1).await;
-    MIGRATOR
-        .run(&pool)
-        .await
-        .expect("a second run changes nothing");
+    MIGRATOR.run(&pool).await.expect("a second run changes nothing");
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'navigator' ORDER BY 1",
     )
@@ -66,11 +64,12 @@ async fn migrations_create_the_schema_and_are_idempotent() {
     .await
     .unwrap();
     assert_eq!(tables, vec!["chunks", "documents"]);
-    let indexes: Vec<String> =
-        sqlx::query_scalar("SELECT indexname::text FROM pg_indexes WHERE schemaname = 'navigator' AND indexdef LIKE '%hnsw%'")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'navigator' AND indexdef LIKE '%hnsw%'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     assert_eq!(indexes, vec!["chunks_embedding_hnsw"]);
 }
 
@@ -86,12 +85,7 @@ async fn the_pool_never_opens_more_connections_than_its_bound() {
 
     let queries = (0..20).map(|_| {
         let pool = pool.clone();
-        tokio::spawn(async move {
-            sqlx::query("SELECT pg_sleep(0.02)")
-                .execute(&pool)
-                .await
-                .map(|_| ())
-        })
+        tokio::spawn(async move { sqlx::query("SELECT pg_sleep(0.02)").execute(&pool).await.map(|_| ()) })
     });
     for query in queries.collect::<Vec<_>>() {
         query
@@ -100,16 +94,12 @@ async fn the_pool_never_opens_more_connections_than_its_bound() {
             .expect("every query succeeds through 2 shared connections");
     }
     let observer = database.pool(1).await;
-    let open: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
-            .bind(&application)
-            .fetch_one(&observer)
-            .await
-            .unwrap();
-    assert!(
-        (1..=2).contains(&open),
-        "{open} server connections for a pool of 2"
-    );
+    let open: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
+        .bind(&application)
+        .fetch_one(&observer)
+        .await
+        .unwrap();
+    assert!((1..=2).contains(&open), "{open} server connections for a pool of 2");
     assert!(pool.size() <= 2);
 }
 

@@ -22,10 +22,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    navigator_platform::telemetry::init_logging(
-        navigator_platform::telemetry::LogFormat::from_env(),
-        "warn",
-    );
+    navigator_platform::telemetry::init_logging(navigator_platform::telemetry::LogFormat::from_env(), "warn");
     let result = match Cli::parse().command {
         Command::Config => commands::config::run(),
         Command::Migrate => commands::migrate::run().await,

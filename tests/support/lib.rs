@@ -23,8 +23,7 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// Creates an empty database.
     pub async fn empty() -> Self {
-        let admin =
-            PgConnectOptions::from_str(&admin_url()).expect("a valid NAVIGATOR_TEST_DATABASE_URL");
+        let admin = PgConnectOptions::from_str(&admin_url()).expect("a valid NAVIGATOR_TEST_DATABASE_URL");
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
         let pool = PgPoolOptions::new()
             .max_connections(1)

@@ -14,10 +14,7 @@ impl Tool for Guard {
     type Input = GuardInput;
     type Output = GuardOutput;
 
-    async fn call(
-        &self,
-        _invocation: Invocation<GuardInput>,
-    ) -> Result<GuardOutput, NavigatorError> {
+    async fn call(&self, _invocation: Invocation<GuardInput>) -> Result<GuardOutput, NavigatorError> {
         Err(NavigatorError::internal("not built yet"))
     }
 }
@@ -30,24 +27,16 @@ mod tests {
     use std::time::{SystemTime, UNIX_EPOCH};
 
     fn event(input: serde_json::Value) -> lambda_runtime::LambdaEvent<serde_json::Value> {
-        let deadline = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64
-            + 5_000;
-        let payload =
-            serde_json::json!({"request_id": "t-1", "deadline_unix_ms": deadline, "input": input});
+        let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64 + 5_000;
+        let payload = serde_json::json!({"request_id": "t-1", "deadline_unix_ms": deadline, "input": input});
         lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default())
     }
 
     #[tokio::test]
     async fn valid_input_is_answered_internal_not_built_yet() {
-        let error = handle(
-            &Guard,
-            event(serde_json::json!({"text": "What is my copay?"})),
-        )
-        .await
-        .unwrap_err();
+        let error = handle(&Guard, event(serde_json::json!({"text": "What is my copay?"})))
+            .await
+            .unwrap_err();
         assert_eq!(error.error_type, "Internal");
         assert_eq!(
             error.error_message,

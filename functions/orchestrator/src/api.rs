@@ -125,8 +125,7 @@ pub struct ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.error.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if status.is_server_error() {
             tracing::error!(code = self.error.code(), detail = %self.error, "chat request failed");
         } else {
@@ -186,11 +185,7 @@ async fn health() -> Json<serde_json::Value> {
 
 async fn not_found(method: Method) -> Response {
     let (status, code, message) = match method {
-        Method::GET | Method::POST => (
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no such route; try POST /v1/chat",
-        ),
+        Method::GET | Method::POST => (StatusCode::NOT_FOUND, "not_found", "no such route; try POST /v1/chat"),
         _ => (
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
@@ -232,16 +227,13 @@ mod tests {
             .headers()
             .get("x-request-id")
             .map(|v| v.to_str().unwrap().to_string());
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
         (status, request_id, serde_json::from_slice(&bytes).unwrap())
     }
 
     #[tokio::test]
     async fn no_identity_is_401() {
-        let (status, request_id, body) =
-            send(json!({"message": "copay?"}).to_string(), false).await;
+        let (status, request_id, body) = send(json!({"message": "copay?"}).to_string(), false).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(body["error"]["code"], "unauthorized");
         assert_eq!(body["request_id"].as_str(), request_id.as_deref());
@@ -253,11 +245,23 @@ mod tests {
             ("{not json".to_string(), "not valid JSON"),
             (json!({"message": 42}).to_string(), "message"),
             (json!({"message": ""}).to_string(), "message must be 1 to 4000"),
-            (json!({"message": "é".repeat(4001)}).to_string(), "message must be 1 to 4000"),
-            (json!({"message": "hi", "user_id": "someone-else"}).to_string(), "unknown field `user_id`"),
+            (
+                json!({"message": "é".repeat(4001)}).to_string(),
+                "message must be 1 to 4000",
+            ),
+            (
+                json!({"message": "hi", "user_id": "someone-else"}).to_string(),
+                "unknown field `user_id`",
+            ),
             (json!({"message": "hi", "language": "Spanish"}).to_string(), "language"),
-            (json!({"message": "hi", "history": [{"role": "system", "content": "x"}]}).to_string(), "history[0].role"),
-            (json!({"message": "hi", "history": vec![json!({"role": "user", "content": "x"}); 11]}).to_string(), "at most 10 turns"),
+            (
+                json!({"message": "hi", "history": [{"role": "system", "content": "x"}]}).to_string(),
+                "history[0].role",
+            ),
+            (
+                json!({"message": "hi", "history": vec![json!({"role": "user", "content": "x"}); 11]}).to_string(),
+                "at most 10 turns",
+            ),
             (json!({"message": "hi"}).to_string() + "{}", "more than one JSON value"),
         ];
         for (body, mentions) in cases {
@@ -265,10 +269,7 @@ mod tests {
             assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
             assert_eq!(reply["error"]["code"], "invalid_input");
             let message = reply["error"]["message"].as_str().unwrap();
-            assert!(
-                message.contains(mentions),
-                "{message:?} should mention {mentions:?}"
-            );
+            assert!(message.contains(mentions), "{message:?} should mention {mentions:?}");
         }
     }
 
@@ -288,10 +289,7 @@ mod tests {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(reply["error"]["code"], "internal");
         assert!(
-            !reply["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("not built"),
+            !reply["error"]["message"].as_str().unwrap().contains("not built"),
             "internals stay in the logs"
         );
     }

@@ -21,22 +21,14 @@ impl Identity {
         if subject.is_empty() {
             return None;
         }
-        let user_id = Uuid::parse_str(subject)
-            .unwrap_or_else(|_| Uuid::new_v5(&SUBJECT_NAMESPACE, subject.as_bytes()));
+        let user_id = Uuid::parse_str(subject).unwrap_or_else(|_| Uuid::new_v5(&SUBJECT_NAMESPACE, subject.as_bytes()));
         Some(Self { user_id })
     }
 
     /// The `sub` claim from an API Gateway HTTP API (v2) JWT authorizer, or a REST API (v1) Cognito authorizer.
     pub fn from_request_context(context: &RequestContext) -> Option<Self> {
         let subject = match context {
-            RequestContext::ApiGatewayV2(v2) => v2
-                .authorizer
-                .as_ref()?
-                .jwt
-                .as_ref()?
-                .claims
-                .get("sub")?
-                .clone(),
+            RequestContext::ApiGatewayV2(v2) => v2.authorizer.as_ref()?.jwt.as_ref()?.claims.get("sub")?.clone(),
             RequestContext::ApiGatewayV1(v1) => {
                 let claims = v1.authorizer.fields.get("claims")?;
                 claims.get("sub")?.as_str()?.to_string()
@@ -55,10 +47,7 @@ mod tests {
     #[test]
     fn uuid_subjects_are_kept_and_others_map_stably() {
         let cognito = "3f6c1a52-8d1e-4b7a-9c2f-0d5e6a7b8c9d";
-        assert_eq!(
-            Identity::from_subject(cognito).unwrap().user_id.to_string(),
-            cognito
-        );
+        assert_eq!(Identity::from_subject(cognito).unwrap().user_id.to_string(), cognito);
         let auth0 = Identity::from_subject("auth0|12345").unwrap();
         assert_eq!(auth0, Identity::from_subject("auth0|12345").unwrap());
         assert_ne!(auth0, Identity::from_subject("auth0|12346").unwrap());

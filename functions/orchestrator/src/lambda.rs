@@ -19,7 +19,9 @@ use crate::identity::Identity;
 /// The router as served on Lambda. The chat router sits behind a fallback so that the edge runs before routing
 /// (a layer on the router itself would run after the route was chosen).
 pub fn service(budgets: Budgets) -> Router {
-    Router::new().fallback_service(router(Arc::new(AppState { budgets }))).layer(from_fn(lambda_edge))
+    Router::new()
+        .fallback_service(router(Arc::new(AppState { budgets })))
+        .layer(from_fn(lambda_edge))
 }
 
 async fn lambda_edge(mut request: Request, next: Next) -> Response {
@@ -27,19 +29,13 @@ async fn lambda_edge(mut request: Request, next: Next) -> Response {
         Some(context) => (context.request_id.clone(), context.xray_trace_id.clone()),
         None => (String::new(), None),
     };
-    if let Some(identity) = request
-        .request_context_ref()
-        .and_then(Identity::from_request_context)
-    {
+    if let Some(identity) = request.request_context_ref().and_then(Identity::from_request_context) {
         request.extensions_mut().insert(identity);
     }
     route_on_raw_path(&mut request);
     let span = invocation_span(crate::FUNCTION, &aws_request_id, trace_id.as_deref());
     let response = next.run(request).instrument(span).await;
-    for line in install_metrics().flush_emf(
-        navigator_lambda::METRICS_NAMESPACE,
-        &[("function", crate::FUNCTION)],
-    ) {
+    for line in install_metrics().flush_emf(navigator_lambda::METRICS_NAMESPACE, &[("function", crate::FUNCTION)]) {
         println!("{line}");
     }
     response

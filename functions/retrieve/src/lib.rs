@@ -14,10 +14,7 @@ impl Tool for Retrieve {
     type Input = RetrieveInput;
     type Output = RetrieveOutput;
 
-    async fn call(
-        &self,
-        _invocation: Invocation<RetrieveInput>,
-    ) -> Result<RetrieveOutput, NavigatorError> {
+    async fn call(&self, _invocation: Invocation<RetrieveInput>) -> Result<RetrieveOutput, NavigatorError> {
         Err(NavigatorError::internal("not built yet"))
     }
 }
@@ -30,13 +27,8 @@ mod tests {
     use std::time::{SystemTime, UNIX_EPOCH};
 
     fn event(input: serde_json::Value) -> lambda_runtime::LambdaEvent<serde_json::Value> {
-        let deadline = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64
-            + 5_000;
-        let payload =
-            serde_json::json!({"request_id": "t-1", "deadline_unix_ms": deadline, "input": input});
+        let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64 + 5_000;
+        let payload = serde_json::json!({"request_id": "t-1", "deadline_unix_ms": deadline, "input": input});
         lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default())
     }
 

@@ -14,10 +14,7 @@ impl Tool for Translate {
     type Input = TranslateInput;
     type Output = TranslateOutput;
 
-    async fn call(
-        &self,
-        _invocation: Invocation<TranslateInput>,
-    ) -> Result<TranslateOutput, NavigatorError> {
+    async fn call(&self, _invocation: Invocation<TranslateInput>) -> Result<TranslateOutput, NavigatorError> {
         Err(NavigatorError::internal("not built yet"))
     }
 }
@@ -30,19 +27,19 @@ mod tests {
     use std::time::{SystemTime, UNIX_EPOCH};
 
     fn event(input: serde_json::Value) -> lambda_runtime::LambdaEvent<serde_json::Value> {
-        let deadline = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64
-            + 5_000;
-        let payload =
-            serde_json::json!({"request_id": "t-1", "deadline_unix_ms": deadline, "input": input});
+        let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64 + 5_000;
+        let payload = serde_json::json!({"request_id": "t-1", "deadline_unix_ms": deadline, "input": input});
         lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default())
     }
 
     #[tokio::test]
     async fn valid_input_is_answered_internal_not_built_yet() {
-        let error = handle(&Translate, event(serde_json::json!({"text": "¿Cuánto es el copago?", "source_lang": "auto", "target_lang": "en"}))).await.unwrap_err();
+        let error = handle(
+            &Translate,
+            event(serde_json::json!({"text": "¿Cuánto es el copago?", "source_lang": "auto", "target_lang": "en"})),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(error.error_type, "Internal");
         assert_eq!(
             error.error_message,

@@ -14,10 +14,7 @@ impl Tool for WebSearch {
     type Input = WebSearchInput;
     type Output = WebSearchOutput;
 
-    async fn call(
-        &self,
-        _invocation: Invocation<WebSearchInput>,
-    ) -> Result<WebSearchOutput, NavigatorError> {
+    async fn call(&self, _invocation: Invocation<WebSearchInput>) -> Result<WebSearchOutput, NavigatorError> {
         Err(NavigatorError::internal("not built yet"))
     }
 }
@@ -30,13 +27,8 @@ mod tests {
     use std::time::{SystemTime, UNIX_EPOCH};
 
     fn event(input: serde_json::Value) -> lambda_runtime::LambdaEvent<serde_json::Value> {
-        let deadline = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64
-            + 5_000;
-        let payload =
-            serde_json::json!({"request_id": "t-1", "deadline_unix_ms": deadline, "input": input});
+        let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64 + 5_000;
+        let payload = serde_json::json!({"request_id": "t-1", "deadline_unix_ms": deadline, "input": input});
         lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default())
     }
 
@@ -57,12 +49,9 @@ mod tests {
 
     #[tokio::test]
     async fn invalid_input_is_invalid_input() {
-        let error = handle(
-            &WebSearch,
-            event(serde_json::json!({"query": "x", "max_results": 50})),
-        )
-        .await
-        .unwrap_err();
+        let error = handle(&WebSearch, event(serde_json::json!({"query": "x", "max_results": 50})))
+            .await
+            .unwrap_err();
         assert_eq!(error.error_type, "InvalidInput");
     }
 }

@@ -38,8 +38,7 @@ pub trait Tool: Send + Sync + 'static {
 pub fn init(function: &'static str) -> Result<Budgets, NavigatorError> {
     init_logging(LogFormat::from_env(), "info");
     install_metrics();
-    let budgets =
-        Budgets::from_env().map_err(|errors| NavigatorError::internal(errors.to_string()))?;
+    let budgets = Budgets::from_env().map_err(|errors| NavigatorError::internal(errors.to_string()))?;
     tracing::info!(function, "starting");
     budgets.log();
     Ok(budgets)
@@ -49,15 +48,13 @@ pub fn init(function: &'static str) -> Result<Budgets, NavigatorError> {
 pub async fn run_tool<T: Tool>(tool: T) -> Result<(), lambda_runtime::Error> {
     let tool = &tool;
     let registry = install_metrics();
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<serde_json::Value>| async move {
-            let result = handle(tool, event).await;
-            for line in registry.flush_emf(METRICS_NAMESPACE, &[("function", T::NAME)]) {
-                println!("{line}");
-            }
-            result
-        },
-    ))
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        let result = handle(tool, event).await;
+        for line in registry.flush_emf(METRICS_NAMESPACE, &[("function", T::NAME)]) {
+            println!("{line}");
+        }
+        result
+    }))
     .await
 }
 
@@ -67,11 +64,7 @@ pub async fn handle<T: Tool>(
     event: LambdaEvent<serde_json::Value>,
 ) -> Result<ToolResponse<T::Output>, Diagnostic> {
     let (payload, context) = event.into_parts();
-    let span = invocation_span(
-        T::NAME,
-        &context.request_id,
-        context.xray_trace_id.as_deref(),
-    );
+    let span = invocation_span(T::NAME, &context.request_id, context.xray_trace_id.as_deref());
     let lambda_deadline_ms = context.deadline;
     async move {
         let started = Instant::now();
@@ -79,9 +72,8 @@ pub async fn handle<T: Tool>(
             Ok(mut invocation) => {
                 tracing::Span::current().record("request_id", invocation.request_id.as_str());
                 if lambda_deadline_ms > 0 {
-                    let lambda_deadline = Deadline::from_unix_ms(
-                        lambda_deadline_ms.saturating_sub(LAMBDA_SAFETY_MARGIN_MS),
-                    );
+                    let lambda_deadline =
+                        Deadline::from_unix_ms(lambda_deadline_ms.saturating_sub(LAMBDA_SAFETY_MARGIN_MS));
                     invocation.deadline = invocation.deadline.min(lambda_deadline);
                 }
                 tool.call(invocation).await
@@ -93,8 +85,7 @@ pub async fn handle<T: Tool>(
             Err(error) => error.error_type(),
         };
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        metrics::histogram!("tool_latency_ms", "tool" => T::NAME, "outcome" => outcome)
-            .record(elapsed_ms);
+        metrics::histogram!("tool_latency_ms", "tool" => T::NAME, "outcome" => outcome).record(elapsed_ms);
         match result {
             Ok(output) => {
                 tracing::info!(outcome, elapsed_ms, "invocation done");
@@ -136,23 +127,14 @@ mod tests {
 
         async fn call(&self, invocation: Invocation<GuardInput>) -> Result<String, NavigatorError> {
             if invocation.input.text == "fail" {
-                return Err(NavigatorError::unavailable(
-                    "postgres",
-                    "connection refused",
-                ));
+                return Err(NavigatorError::unavailable("postgres", "connection refused"));
             }
-            Ok(format!(
-                "{}:{}",
-                invocation.request_id, invocation.input.text
-            ))
+            Ok(format!("{}:{}", invocation.request_id, invocation.input.text))
         }
     }
 
     fn now_ms() -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
     }
 
     fn event(payload: serde_json::Value) -> LambdaEvent<serde_json::Value> {
@@ -166,25 +148,15 @@ mod tests {
     async fn a_good_call_answers_in_the_output_envelope() {
         let payload = json!({"request_id": "turn-1", "deadline_unix_ms": now_ms() + 5_000, "input": {"text": "hi"}});
         let response = handle(&Echo, event(payload)).await.unwrap();
-        assert_eq!(
-            serde_json::to_value(response).unwrap(),
-            json!({"output": "turn-1:hi"})
-        );
+        assert_eq!(serde_json::to_value(response).unwrap(), json!({"output": "turn-1:hi"}));
     }
 
     #[tokio::test]
     async fn failures_carry_their_design_error_type() {
-        let bad =
-            json!({"request_id": "turn-1", "deadline_unix_ms": now_ms() + 5_000, "input": {}});
-        assert_eq!(
-            handle(&Echo, event(bad)).await.unwrap_err().error_type,
-            "InvalidInput"
-        );
+        let bad = json!({"request_id": "turn-1", "deadline_unix_ms": now_ms() + 5_000, "input": {}});
+        assert_eq!(handle(&Echo, event(bad)).await.unwrap_err().error_type, "InvalidInput");
         let late = json!({"request_id": "turn-1", "deadline_unix_ms": 1, "input": {"text": "hi"}});
-        assert_eq!(
-            handle(&Echo, event(late)).await.unwrap_err().error_type,
-            "Timeout"
-        );
+        assert_eq!(handle(&Echo, event(late)).await.unwrap_err().error_type, "Timeout");
         let down = json!({"request_id": "turn-1", "deadline_unix_ms": now_ms() + 5_000, "input": {"text": "fail"}});
         assert_eq!(
             handle(&Echo, event(down)).await.unwrap_err().error_type,

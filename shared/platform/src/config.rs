@@ -142,11 +142,7 @@ impl Budgets {
         let translate = TranslateBudgets {
             in_flight: translate_in_flight,
             cpu_pool: read.count("NAVIGATOR_TRANSLATE_CPU_POOL", v.min(4), 1..=64),
-            queue_bound: read.count(
-                "NAVIGATOR_TRANSLATE_QUEUE_BOUND",
-                2 * translate_in_flight,
-                0..=4096,
-            ),
+            queue_bound: read.count("NAVIGATOR_TRANSLATE_QUEUE_BOUND", 2 * translate_in_flight, 0..=4096),
             timeout: read.millis("NAVIGATOR_TRANSLATE_TIMEOUT_MS", 800, 50..=10_000),
         };
         let guard = GuardBudgets {
@@ -156,8 +152,7 @@ impl Budgets {
             ml: read.millis("NAVIGATOR_GUARD_ML_MS", 300, 1..=5_000),
             total: read.millis("NAVIGATOR_GUARD_TOTAL_MS", 600, 10..=10_000),
         };
-        let orchestrator_in_flight =
-            read.count("NAVIGATOR_ORCHESTRATOR_IN_FLIGHT", 2 * v, 1..=1024);
+        let orchestrator_in_flight = read.count("NAVIGATOR_ORCHESTRATOR_IN_FLIGHT", 2 * v, 1..=1024);
         let orchestrator = OrchestratorBudgets {
             in_flight: orchestrator_in_flight,
             queue_bound: read.count(
@@ -173,11 +168,7 @@ impl Budgets {
         };
         let retrieve = RetrieveBudgets {
             // One invocation at a time per Lambda environment: 2 connections; a local server shares 8.
-            db_pool: read.count(
-                "NAVIGATOR_RETRIEVE_DB_POOL",
-                if on_lambda { 2 } else { 8 },
-                1..=64,
-            ),
+            db_pool: read.count("NAVIGATOR_RETRIEVE_DB_POOL", if on_lambda { 2 } else { 8 }, 1..=64),
             db_acquire: read.millis("NAVIGATOR_RETRIEVE_DB_ACQUIRE_MS", 1_000, 10..=30_000),
             http_keepalive: read.count("NAVIGATOR_RETRIEVE_HTTP_KEEPALIVE", 10, 0..=256),
             http_max: read.count("NAVIGATOR_RETRIEVE_HTTP_MAX", 20, 1..=256),
@@ -189,27 +180,14 @@ impl Budgets {
             rerank: read.millis("NAVIGATOR_RETRIEVE_RERANK_MS", 80, 1..=10_000),
             total: read.millis("NAVIGATOR_RETRIEVE_TOTAL_MS", 200, 10..=30_000),
         };
-        let web_concurrent = read.count(
-            "NAVIGATOR_WEB_SEARCH_MAX_CONCURRENT",
-            (8 * v).clamp(12, 16),
-            1..=256,
-        );
+        let web_concurrent = read.count("NAVIGATOR_WEB_SEARCH_MAX_CONCURRENT", (8 * v).clamp(12, 16), 1..=256);
         let web_search = WebSearchBudgets {
             max_concurrent: web_concurrent,
-            queue_bound: read.count(
-                "NAVIGATOR_WEB_SEARCH_QUEUE_BOUND",
-                2 * web_concurrent,
-                0..=4096,
-            ),
+            queue_bound: read.count("NAVIGATOR_WEB_SEARCH_QUEUE_BOUND", 2 * web_concurrent, 0..=4096),
             search: read.millis("NAVIGATOR_WEB_SEARCH_SEARCH_MS", 800, 50..=10_000),
             parse: read.millis("NAVIGATOR_WEB_SEARCH_PARSE_MS", 120, 1..=5_000),
-            breaker_failures: read.count("NAVIGATOR_WEB_SEARCH_BREAKER_FAILURES", 5, 1..=1_000)
-                as u32,
-            breaker_recovery: read.millis(
-                "NAVIGATOR_WEB_SEARCH_BREAKER_RECOVERY_MS",
-                30_000,
-                100..=600_000,
-            ),
+            breaker_failures: read.count("NAVIGATOR_WEB_SEARCH_BREAKER_FAILURES", 5, 1..=1_000) as u32,
+            breaker_recovery: read.millis("NAVIGATOR_WEB_SEARCH_BREAKER_RECOVERY_MS", 30_000, 100..=600_000),
             breaker_probes: read.count("NAVIGATOR_WEB_SEARCH_BREAKER_PROBES", 3, 1..=100) as u32,
         };
 
@@ -282,11 +260,7 @@ impl Reader<'_> {
         match raw.trim().parse::<u64>() {
             Ok(value) if range.contains(&value) => Duration::from_millis(value),
             Ok(_) => {
-                let problem = format!(
-                    "must be between {} and {} milliseconds",
-                    range.start(),
-                    range.end()
-                );
+                let problem = format!("must be between {} and {} milliseconds", range.start(), range.end());
                 self.fail(variable, &raw, problem, Duration::from_millis(default_ms))
             }
             Err(_) => self.fail(
@@ -300,12 +274,7 @@ impl Reader<'_> {
 
     fn require(&mut self, holds: bool, variable: &str, value: Duration, problem: &str) {
         if !holds {
-            self.fail(
-                variable,
-                &value.as_millis().to_string(),
-                problem.to_string(),
-                (),
-            );
+            self.fail(variable, &value.as_millis().to_string(), problem.to_string(), ());
         }
     }
 
@@ -325,10 +294,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn budgets(settings: &[(&str, &str)]) -> Result<Budgets, ConfigErrors> {
-        let map: HashMap<String, String> = settings
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Budgets::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -336,11 +302,7 @@ mod tests {
     fn defaults_follow_the_audit_for_two_vcpus() {
         let b = budgets(&[("NAVIGATOR_VCPUS", "2")]).unwrap();
         assert_eq!(
-            (
-                b.translate.in_flight,
-                b.translate.cpu_pool,
-                b.translate.queue_bound
-            ),
+            (b.translate.in_flight, b.translate.cpu_pool, b.translate.queue_bound),
             (8, 2, 16)
         );
         assert_eq!(b.translate.timeout, Duration::from_millis(800));
@@ -357,22 +319,11 @@ mod tests {
             ),
             (4, 8, 1)
         );
-        assert_eq!(
-            (b.orchestrator.max_parallel_tools, b.orchestrator.max_waves),
-            (3, 2)
-        );
-        assert_eq!(
-            (b.orchestrator.wave, b.orchestrator.total),
-            (ms(800), ms(3000))
-        );
+        assert_eq!((b.orchestrator.max_parallel_tools, b.orchestrator.max_waves), (3, 2));
+        assert_eq!((b.orchestrator.wave, b.orchestrator.total), (ms(800), ms(3000)));
         assert_eq!(b.retrieve.db_pool, 8);
         assert_eq!(
-            (
-                b.retrieve.cache,
-                b.retrieve.embed,
-                b.retrieve.knn,
-                b.retrieve.rerank
-            ),
+            (b.retrieve.cache, b.retrieve.embed, b.retrieve.knn, b.retrieve.rerank),
             (ms(10), ms(150), ms(120), ms(80))
         );
         assert_eq!(b.web_search.max_concurrent, 16);
@@ -394,10 +345,7 @@ mod tests {
         assert_eq!((b.orchestrator.in_flight, b.orchestrator.pool), (32, 8));
         assert_eq!(b.web_search.max_concurrent, 16);
         let one = budgets(&[("NAVIGATOR_VCPUS", "1")]).unwrap();
-        assert_eq!(
-            (one.orchestrator.pool, one.web_search.max_concurrent),
-            (1, 12)
-        );
+        assert_eq!((one.orchestrator.pool, one.web_search.max_concurrent), (1, 12));
     }
 
     #[test]

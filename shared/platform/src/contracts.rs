@@ -13,9 +13,7 @@ pub const MAX_MESSAGE_CHARS: usize = 4000;
 
 fn non_empty_text(field: &str, text: &str, max_bytes: usize) -> Result<(), NavigatorError> {
     if text.trim().is_empty() {
-        return Err(NavigatorError::invalid(format!(
-            "{field} must not be empty"
-        )));
+        return Err(NavigatorError::invalid(format!("{field} must not be empty")));
     }
     if text.len() > max_bytes {
         return Err(NavigatorError::invalid(format!(
@@ -27,8 +25,7 @@ fn non_empty_text(field: &str, text: &str, max_bytes: usize) -> Result<(), Navig
 
 /// `"auto"` or a two- or three-letter lowercase ISO 639 code.
 pub fn valid_language(code: &str, allow_auto: bool) -> bool {
-    (allow_auto && code == "auto")
-        || ((2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase()))
+    (allow_auto && code == "auto") || ((2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,9 +132,9 @@ impl ValidInput for RetrieveInput {
     fn validate(&self) -> Result<(), NavigatorError> {
         non_empty_text("query", &self.query, MAX_MESSAGE_CHARS * 4)?;
         match self.top_k {
-            Some(k) if k == 0 || k > MAX_TOP_K => Err(NavigatorError::invalid(format!(
-                "top_k must be 1 to {MAX_TOP_K}"
-            ))),
+            Some(k) if k == 0 || k > MAX_TOP_K => {
+                Err(NavigatorError::invalid(format!("top_k must be 1 to {MAX_TOP_K}")))
+            }
             _ => Ok(()),
         }
     }
@@ -210,16 +207,8 @@ mod tests {
 
     #[test]
     fn languages_are_auto_or_lowercase_iso_codes() {
-        assert!(
-            valid_language("auto", true)
-                && valid_language("es", false)
-                && valid_language("fil", false)
-        );
-        assert!(
-            !valid_language("auto", false)
-                && !valid_language("ES", false)
-                && !valid_language("e", false)
-        );
+        assert!(valid_language("auto", true) && valid_language("es", false) && valid_language("fil", false));
+        assert!(!valid_language("auto", false) && !valid_language("ES", false) && !valid_language("e", false));
         assert!(!valid_language("english", false));
     }
 
@@ -251,9 +240,6 @@ mod tests {
             source_lang: "auto".into(),
             target_lang: "auto".into(),
         };
-        assert!(
-            translate.validate().is_err(),
-            "the target must be a concrete language"
-        );
+        assert!(translate.validate().is_err(), "the target must be a concrete language");
     }
 }

@@ -49,9 +49,8 @@ pub fn pg_pool(options: PgConnectOptions, settings: &PoolSettings) -> PgPool {
 
 /// Parses a `postgres://` URL.
 pub fn connect_options_from_url(url: &str) -> Result<PgConnectOptions, NavigatorError> {
-    PgConnectOptions::from_str(url).map_err(|e| {
-        NavigatorError::internal(format!("DATABASE_URL is not a valid PostgreSQL URL: {e}"))
-    })
+    PgConnectOptions::from_str(url)
+        .map_err(|e| NavigatorError::internal(format!("DATABASE_URL is not a valid PostgreSQL URL: {e}")))
 }
 
 #[derive(serde::Deserialize)]
@@ -75,9 +74,7 @@ fn default_dbname() -> String {
 
 /// PostgreSQL settings from `DATABASE_SECRET_ARN` (RDS's JSON secret) or `DATABASE_URL`; `None` when neither is set,
 /// which selects the embedded store.
-pub async fn connect_options(
-    secrets: &SecretStore,
-) -> Result<Option<PgConnectOptions>, NavigatorError> {
+pub async fn connect_options(secrets: &SecretStore) -> Result<Option<PgConnectOptions>, NavigatorError> {
     let Some(secret) = secrets.get(&DATABASE).await? else {
         return Ok(None);
     };
@@ -90,9 +87,7 @@ fn options_from_secret_value(value: &str) -> Result<PgConnectOptions, NavigatorE
         return connect_options_from_url(value);
     }
     let parsed: DatabaseSecret = serde_json::from_str(value).map_err(|_| {
-        NavigatorError::internal(
-            "the database secret must be JSON with host, port, username, password and dbname",
-        )
+        NavigatorError::internal("the database secret must be JSON with host, port, username, password and dbname")
     })?;
     Ok(PgConnectOptions::new()
         .host(&parsed.host)
@@ -123,17 +118,10 @@ mod tests {
         let secret = r#"{"host": "proxy.example.internal", "port": 5433, "username": "navigator", "password": "pw", "dbname": "plans"}"#;
         let options = options_from_secret_value(secret).unwrap();
         assert_eq!(
-            (
-                options.get_host(),
-                options.get_port(),
-                options.get_database()
-            ),
+            (options.get_host(), options.get_port(), options.get_database()),
             ("proxy.example.internal", 5433, Some("plans"))
         );
-        assert!(matches!(
-            options.get_ssl_mode(),
-            sqlx::postgres::PgSslMode::Require
-        ));
+        assert!(matches!(options.get_ssl_mode(), sqlx::postgres::PgSslMode::Require));
     }
 
     #[test]

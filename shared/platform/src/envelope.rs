@@ -41,12 +41,7 @@ pub trait ValidInput {
 }
 
 impl<I> ToolRequest<I> {
-    pub fn new(
-        request_id: impl Into<String>,
-        deadline: Deadline,
-        user_id: Option<Uuid>,
-        input: I,
-    ) -> Self {
+    pub fn new(request_id: impl Into<String>, deadline: Deadline, user_id: Option<Uuid>, input: I) -> Self {
         Self {
             request_id: request_id.into(),
             deadline_unix_ms: deadline.to_unix_ms(),
@@ -65,11 +60,7 @@ pub fn parse_invocation<I: DeserializeOwned + ValidInput>(
 ) -> Result<Invocation<I>, NavigatorError> {
     let request: ToolRequest<I> = serde_path_to_error::deserialize(payload).map_err(|e| {
         let path = e.path().to_string();
-        let place = if path == "." {
-            "envelope".to_string()
-        } else {
-            path
-        };
+        let place = if path == "." { "envelope".to_string() } else { path };
         NavigatorError::invalid(format!("{place}: {}", e.inner()))
     })?;
     if request.request_id.is_empty() || request.request_id.len() > MAX_REQUEST_ID_LEN {
@@ -80,9 +71,7 @@ pub fn parse_invocation<I: DeserializeOwned + ValidInput>(
     request.input.validate()?;
     let deadline = Deadline::from_unix_ms(request.deadline_unix_ms);
     if deadline.is_expired() {
-        return Err(NavigatorError::timeout(
-            "deadline passed before the tool started",
-        ));
+        return Err(NavigatorError::timeout("deadline passed before the tool started"));
     }
     Ok(Invocation {
         request_id: request.request_id,
@@ -100,17 +89,12 @@ mod tests {
     use std::time::{SystemTime, UNIX_EPOCH};
 
     fn soon() -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64
-            + 5_000
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64 + 5_000
     }
 
     #[tokio::test]
     async fn a_good_envelope_parses() {
-        let payload =
-            json!({"request_id": "r-1", "deadline_unix_ms": soon(), "input": {"text": "copay?"}});
+        let payload = json!({"request_id": "r-1", "deadline_unix_ms": soon(), "input": {"text": "copay?"}});
         let invocation = parse_invocation::<GuardInput>(payload).unwrap();
         assert_eq!(invocation.request_id, "r-1");
         assert_eq!(invocation.input.text, "copay?");

@@ -53,9 +53,7 @@ impl NavigatorError {
     }
 
     pub fn timeout(stage: impl Into<String>) -> Self {
-        Self::Timeout {
-            stage: stage.into(),
-        }
+        Self::Timeout { stage: stage.into() }
     }
 
     pub fn unavailable(dependency: impl Into<String>, detail: impl ToString) -> Self {
@@ -79,9 +77,7 @@ impl NavigatorError {
     /// The Lambda `errorType` of a failed tool invocation (DESIGN.md §3).
     pub fn error_type(&self) -> &'static str {
         match self {
-            Self::InvalidInput(_) | Self::Unauthorized | Self::PayloadTooLarge { .. } => {
-                "InvalidInput"
-            }
+            Self::InvalidInput(_) | Self::Unauthorized | Self::PayloadTooLarge { .. } => "InvalidInput",
             Self::Timeout { .. } => "Timeout",
             Self::DependencyUnavailable { .. } => "DependencyUnavailable",
             Self::Rejected { .. } => "Rejected",
@@ -148,9 +144,7 @@ impl NavigatorError {
     /// Seconds for a `Retry-After` header, where one applies.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            Self::Rejected { retry_after, .. } => {
-                Some(retry_after.map_or(1, |d| d.as_secs().max(1)))
-            }
+            Self::Rejected { retry_after, .. } => Some(retry_after.map_or(1, |d| d.as_secs().max(1))),
             Self::DependencyUnavailable { .. } => Some(1),
             _ => None,
         }
@@ -197,30 +191,15 @@ mod tests {
     #[test]
     fn every_variant_maps_to_a_design_error_type_and_status() {
         let cases = [
-            (
-                NavigatorError::invalid("x"),
-                "InvalidInput",
-                400,
-                "invalid_input",
-            ),
-            (
-                NavigatorError::Unauthorized,
-                "InvalidInput",
-                401,
-                "unauthorized",
-            ),
+            (NavigatorError::invalid("x"), "InvalidInput", 400, "invalid_input"),
+            (NavigatorError::Unauthorized, "InvalidInput", 401, "unauthorized"),
             (
                 NavigatorError::PayloadTooLarge { limit_bytes: 65536 },
                 "InvalidInput",
                 413,
                 "payload_too_large",
             ),
-            (
-                NavigatorError::rejected("full", None),
-                "Rejected",
-                429,
-                "rejected",
-            ),
+            (NavigatorError::rejected("full", None), "Rejected", 429, "rejected"),
             (NavigatorError::internal("bug"), "Internal", 500, "internal"),
             (
                 NavigatorError::unavailable("postgres", "down"),
@@ -259,14 +238,10 @@ mod tests {
     #[test]
     fn internal_detail_never_reaches_the_body() {
         let body =
-            NavigatorError::unavailable("postgres", "password authentication failed for user x")
-                .body(Some("r1"));
+            NavigatorError::unavailable("postgres", "password authentication failed for user x").body(Some("r1"));
         let json = serde_json::to_string(&body).unwrap();
         assert!(!json.contains("password"), "{json}");
-        assert!(
-            json.contains(r#""code":"dependency_unavailable""#)
-                && json.contains(r#""request_id":"r1""#)
-        );
+        assert!(json.contains(r#""code":"dependency_unavailable""#) && json.contains(r#""request_id":"r1""#));
     }
 
     #[test]

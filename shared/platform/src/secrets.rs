@@ -150,18 +150,12 @@ impl SecretStore {
                 tracing::error!(secret_id, error = %detail, "secrets manager lookup failed");
                 NavigatorError::unavailable("secretsmanager", detail)
             })?;
-        let value = answer.secret_string().ok_or_else(|| {
-            NavigatorError::unavailable(
-                "secretsmanager",
-                format!("{secret_id} has no string value"),
-            )
-        })?;
+        let value = answer
+            .secret_string()
+            .ok_or_else(|| NavigatorError::unavailable("secretsmanager", format!("{secret_id} has no string value")))?;
         let secret = SecretString::new(value);
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        cache.insert(
-            secret_id.to_string(),
-            (secret.clone(), Instant::now() + self.ttl),
-        );
+        cache.insert(secret_id.to_string(), (secret.clone(), Instant::now() + self.ttl));
         Ok(secret)
     }
 
@@ -183,9 +177,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A local server speaking Secrets Manager's AWS JSON 1.1 protocol for `GetSecretValue`.
-    async fn fake_secrets_manager(
-        secrets: &'static [(&'static str, &'static str)],
-    ) -> (String, Arc<AtomicUsize>) {
+    async fn fake_secrets_manager(secrets: &'static [(&'static str, &'static str)]) -> (String, Arc<AtomicUsize>) {
         let calls = Arc::new(AtomicUsize::new(0));
         let app = Router::new()
             .route(
@@ -226,25 +218,15 @@ mod tests {
         Client::from_conf(config)
     }
 
-    fn settings(
-        pairs: &'static [(&'static str, &'static str)],
-    ) -> impl Fn(&str) -> Option<String> + Send + Sync {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
+    fn settings(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> + Send + Sync {
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
     }
 
     #[tokio::test]
     async fn an_arn_reads_secrets_manager_once_then_the_cache() {
         let (url, calls) = fake_secrets_manager(&[("prod/tavily", "tvly-secret")]).await;
         let store = SecretStore::new(
-            settings(&[
-                ("TAVILY_SECRET_ARN", "prod/tavily"),
-                ("TAVILY_API_KEY", "ignored"),
-            ]),
+            settings(&[("TAVILY_SECRET_ARN", "prod/tavily"), ("TAVILY_API_KEY", "ignored")]),
             Some(client(&url)),
             DEFAULT_TTL,
         );
@@ -261,11 +243,7 @@ mod tests {
 
     #[tokio::test]
     async fn without_an_arn_the_environment_variable_is_used() {
-        let store = SecretStore::new(
-            settings(&[("TAVILY_API_KEY", "tvly-local")]),
-            None,
-            DEFAULT_TTL,
-        );
+        let store = SecretStore::new(settings(&[("TAVILY_API_KEY", "tvly-local")]), None, DEFAULT_TTL);
         assert_eq!(
             store.get(&TAVILY_API_KEY).await.unwrap().unwrap().expose(),
             "tvly-local"
@@ -287,10 +265,7 @@ mod tests {
         );
         let error = store.get(&DEEPL_API_KEY).await.unwrap_err();
         assert_eq!(error.error_type(), "DependencyUnavailable");
-        assert!(
-            error.to_string().contains("ResourceNotFoundException"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("ResourceNotFoundException"), "{error}");
     }
 
     #[test]

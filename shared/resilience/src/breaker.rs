@@ -328,8 +328,7 @@ impl CircuitBreaker {
             to = to.as_str(),
             "circuit breaker state change"
         );
-        metrics::counter!("breaker_transitions_total", "breaker" => self.name, "to" => to.as_str())
-            .increment(1);
+        metrics::counter!("breaker_transitions_total", "breaker" => self.name, "to" => to.as_str()).increment(1);
         let level = match to {
             BreakerState::Closed => 0.0,
             BreakerState::HalfOpen => 1.0,
@@ -375,9 +374,7 @@ mod tests {
     }
 
     async fn fail(breaker: &CircuitBreaker) -> Result<(), BreakerError<FakeError>> {
-        breaker
-            .call(|| async { Err::<(), _>(FakeError::ServerError) })
-            .await
+        breaker.call(|| async { Err::<(), _>(FakeError::ServerError) }).await
     }
 
     async fn succeed(breaker: &CircuitBreaker) -> Result<(), BreakerError<FakeError>> {
@@ -415,13 +412,8 @@ mod tests {
         let clock = ManualClock::new();
         let breaker = breaker(&clock);
         for _ in 0..20 {
-            let result = breaker
-                .call(|| async { Err::<(), _>(FakeError::BadRequest) })
-                .await;
-            assert!(matches!(
-                result,
-                Err(BreakerError::Inner(FakeError::BadRequest))
-            ));
+            let result = breaker.call(|| async { Err::<(), _>(FakeError::BadRequest) }).await;
+            assert!(matches!(result, Err(BreakerError::Inner(FakeError::BadRequest))));
         }
         assert_eq!(breaker.state(), BreakerState::Closed);
     }
@@ -460,9 +452,7 @@ mod tests {
         }
         clock.advance(Duration::from_secs(30));
         assert_eq!(breaker.state(), BreakerState::HalfOpen);
-        let probes: Vec<_> = (0..3)
-            .map(|_| breaker.try_acquire().expect("a probe slot"))
-            .collect();
+        let probes: Vec<_> = (0..3).map(|_| breaker.try_acquire().expect("a probe slot")).collect();
         assert!(probes.iter().all(BreakerPermit::is_probe));
         let fourth = breaker
             .try_acquire()

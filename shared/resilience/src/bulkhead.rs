@@ -104,10 +104,7 @@ impl Bulkhead {
         }
         let _slot = WaitSlot(&shared.waiting);
         shared.queued.fetch_add(1, Ordering::Relaxed);
-        match deadline
-            .run(Arc::clone(&shared.permits).acquire_owned())
-            .await
-        {
+        match deadline.run(Arc::clone(&shared.permits).acquire_owned()).await {
             Ok(Ok(permit)) => Ok(self.admit(permit)),
             // The semaphore is never closed; treat it like a deadline miss all the same.
             Ok(Err(_)) | Err(_) => Err(self.reject("deadline passed while queued")),
@@ -115,11 +112,7 @@ impl Bulkhead {
     }
 
     /// Acquires, runs `work`, and frees the slot when `work` ends or is dropped.
-    pub async fn run<F: std::future::Future>(
-        &self,
-        deadline: Deadline,
-        work: F,
-    ) -> Result<F::Output, Overloaded> {
+    pub async fn run<F: std::future::Future>(&self, deadline: Deadline, work: F) -> Result<F::Output, Overloaded> {
         let _permit = self.acquire(deadline).await?;
         Ok(work.await)
     }

@@ -86,16 +86,10 @@ mod tests {
     async fn a_panicking_job_is_an_error_not_a_crash() {
         let pool = CpuPool::new("cpu-test", 1, 1);
         let result: Result<(), _> = pool
-            .run(Deadline::after(Duration::from_secs(5)), || {
-                panic!("model bug")
-            })
+            .run(Deadline::after(Duration::from_secs(5)), || panic!("model bug"))
             .await;
         assert_eq!(result, Err(CpuPoolError::Panicked));
-        assert_eq!(
-            pool.stats().in_flight,
-            0,
-            "the slot comes back after a panic"
-        );
+        assert_eq!(pool.stats().in_flight, 0, "the slot comes back after a panic");
     }
 
     #[tokio::test]
@@ -103,9 +97,7 @@ mod tests {
         let pool = CpuPool::new("cpu-test", 1, 1);
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let result = pool
-            .run(Deadline::after(Duration::from_millis(20)), move || {
-                rx.recv().ok()
-            })
+            .run(Deadline::after(Duration::from_millis(20)), move || rx.recv().ok())
             .await;
         assert_eq!(result, Err(CpuPoolError::Timeout));
         assert_eq!(

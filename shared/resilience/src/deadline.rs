@@ -146,9 +146,7 @@ mod tests {
         let deadline = Deadline::after(Duration::from_millis(100));
         let slow = tokio::time::sleep(Duration::from_millis(101));
         assert_eq!(deadline.run(slow).await, Err(DeadlineExceeded));
-        let fast = Deadline::after(Duration::from_millis(100))
-            .run(async { 7 })
-            .await;
+        let fast = Deadline::after(Duration::from_millis(100)).run(async { 7 }).await;
         assert_eq!(fast, Ok(7));
     }
 

@@ -17,8 +17,7 @@ mod deadline;
 mod wave;
 
 pub use breaker::{
-    BreakerConfig, BreakerError, BreakerOpen, BreakerPermit, BreakerState, CircuitBreaker,
-    FailureClass,
+    BreakerConfig, BreakerError, BreakerOpen, BreakerPermit, BreakerState, CircuitBreaker, FailureClass,
 };
 pub use bulkhead::{Bulkhead, BulkheadPermit, BulkheadStats, Overloaded};
 pub use clock::{Clock, ManualClock, TokioClock};

@@ -50,11 +50,7 @@ impl WaveRunner {
 
     /// Runs `calls` (name, future) with at most `max_parallel` at once, in the given order, until all finish or
     /// `deadline` passes. Returns one report per call, in the order the calls were given.
-    pub async fn run<T, E, F>(
-        &self,
-        calls: Vec<(String, F)>,
-        deadline: Deadline,
-    ) -> Vec<CallReport<T, E>>
+    pub async fn run<T, E, F>(&self, calls: Vec<(String, F)>, deadline: Deadline) -> Vec<CallReport<T, E>>
     where
         F: Future<Output = Result<T, E>>,
     {
@@ -188,11 +184,7 @@ mod tests {
             .run(calls, Deadline::after(Duration::from_secs(1)))
             .await;
         assert_eq!(started.elapsed(), Duration::from_millis(300));
-        assert!(
-            reports
-                .iter()
-                .all(|r| matches!(r.outcome, CallOutcome::Ok(_)))
-        );
+        assert!(reports.iter().all(|r| matches!(r.outcome, CallOutcome::Ok(_))));
         // The 4th call started when the 100 ms call freed its slot, so it ran 100..200 ms.
         assert_eq!(reports[3].elapsed, Duration::from_millis(100));
         assert_eq!(liveness.live(), 0);
@@ -205,11 +197,7 @@ mod tests {
         let reports = WaveRunner::new(3)
             .run(named(calls), Deadline::after(Duration::from_secs(5)))
             .await;
-        assert!(
-            reports
-                .iter()
-                .all(|r| matches!(r.outcome, CallOutcome::Ok(50)))
-        );
+        assert!(reports.iter().all(|r| matches!(r.outcome, CallOutcome::Ok(50))));
         assert_eq!(liveness.peak(), 3);
     }
 
@@ -274,11 +262,7 @@ mod tests {
         assert_eq!(liveness.live(), 3);
         wave.abort();
         assert!(wave.await.unwrap_err().is_cancelled());
-        assert_eq!(
-            liveness.live(),
-            0,
-            "an aborted caller leaves no call running"
-        );
+        assert_eq!(liveness.live(), 0, "an aborted caller leaves no call running");
     }
 
     #[tokio::test(start_paused = true)]
@@ -286,9 +270,7 @@ mod tests {
         let liveness = Liveness::default();
         let deadline = Deadline::after(Duration::from_millis(10));
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let reports = WaveRunner::new(3)
-            .run(named(vec![liveness.sleeper(1)]), deadline)
-            .await;
+        let reports = WaveRunner::new(3).run(named(vec![liveness.sleeper(1)]), deadline).await;
         assert_eq!(reports[0].outcome, CallOutcome::Timeout);
         assert!(!reports[0].started);
     }

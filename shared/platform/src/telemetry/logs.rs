@@ -77,11 +77,7 @@ pub fn take_cold_start() -> bool {
 ///
 /// `request_id` is the chat turn's id, which travels in every tool envelope, so one id follows a turn through all
 /// five functions; record it with `span.record("request_id", id)` once known. `aws_request_id` is Lambda's own.
-pub fn invocation_span(
-    function: &'static str,
-    aws_request_id: &str,
-    trace_id: Option<&str>,
-) -> tracing::Span {
+pub fn invocation_span(function: &'static str, aws_request_id: &str, trace_id: Option<&str>) -> tracing::Span {
     tracing::info_span!(
         "invocation",
         function,
@@ -101,12 +97,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(
-        &self,
-        ctx: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
+    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
         let mut line = Map::new();
         let unix_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -150,8 +141,7 @@ impl Visit for FieldsToJson<'_> {
         self.0.insert(field.name().into(), value.into());
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0
-            .insert(field.name().into(), format!("{value:?}").into());
+        self.0.insert(field.name().into(), format!("{value:?}").into());
     }
 }
 

@@ -3,8 +3,7 @@
 //! each Lambda invocation.
 
 use metrics::{
-    Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder,
-    SharedString, Unit,
+    Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder, SharedString, Unit,
 };
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -52,11 +51,9 @@ impl GaugeFn for GaugeCell {
 
 impl GaugeCell {
     fn update(&self, f: impl Fn(f64) -> f64) {
-        let _ = self
-            .0
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
-                Some(f(f64::from_bits(bits)).to_bits())
-            });
+        let _ = self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
+            Some(f(f64::from_bits(bits)).to_bits())
+        });
     }
     fn get(&self) -> f64 {
         f64::from_bits(self.0.load(Ordering::Relaxed))
@@ -163,18 +160,8 @@ impl MetricsRegistry {
                         prometheus_labels(labels, Some("+Inf")),
                         state.count
                     );
-                    let _ = writeln!(
-                        out,
-                        "{name}_sum{} {}",
-                        prometheus_labels(labels, None),
-                        state.sum
-                    );
-                    let _ = writeln!(
-                        out,
-                        "{name}_count{} {}",
-                        prometheus_labels(labels, None),
-                        state.count
-                    );
+                    let _ = writeln!(out, "{name}_sum{} {}", prometheus_labels(labels, None), state.sum);
+                    let _ = writeln!(out, "{name}_count{} {}", prometheus_labels(labels, None), state.count);
                 }
             }
         }
@@ -220,8 +207,10 @@ impl MetricsRegistry {
                     document.insert(k.clone(), v.clone().into());
                     dimension_names.push(k);
                 }
-                let definitions: Vec<Value> =
-                    metrics.iter().map(|(name, _, unit)| json!({"Name": name, "Unit": unit})).collect();
+                let definitions: Vec<Value> = metrics
+                    .iter()
+                    .map(|(name, _, unit)| json!({"Name": name, "Unit": unit}))
+                    .collect();
                 for (name, value, _) in metrics {
                     document.insert(name.into(), value);
                 }
@@ -242,9 +231,7 @@ fn prometheus_labels(labels: &Labels, le: Option<&str>) -> String {
         .map(|(k, v)| {
             format!(
                 "{k}=\"{}\"",
-                v.replace('\\', "\\\\")
-                    .replace('"', "\\\"")
-                    .replace('\n', "\\n")
+                v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
             )
         })
         .collect();
@@ -329,10 +316,8 @@ mod tests {
 
     fn record(registry: &MetricsRegistry) {
         metrics::with_local_recorder(registry, || {
-            metrics::counter!("tool_calls_total", "tool" => "retrieve", "outcome" => "ok")
-                .increment(2);
-            metrics::counter!("tool_calls_total", "tool" => "web_search", "outcome" => "timeout")
-                .increment(1);
+            metrics::counter!("tool_calls_total", "tool" => "retrieve", "outcome" => "ok").increment(2);
+            metrics::counter!("tool_calls_total", "tool" => "web_search", "outcome" => "timeout").increment(1);
             metrics::gauge!("bulkhead_in_flight", "bulkhead" => "chat").set(3.0);
             metrics::histogram!("stage_latency_ms", "stage" => "guard").record(4.0);
             metrics::histogram!("stage_latency_ms", "stage" => "guard").record(250.0);
@@ -350,10 +335,7 @@ mod tests {
                 || text.contains(r#"tool_calls_total{tool="retrieve",outcome="ok"} 2"#),
             "{text}"
         );
-        assert!(
-            text.contains(r#"bulkhead_in_flight{bulkhead="chat"} 3"#),
-            "{text}"
-        );
+        assert!(text.contains(r#"bulkhead_in_flight{bulkhead="chat"} 3"#), "{text}");
         assert!(
             text.contains(r#"stage_latency_ms_bucket{stage="guard",le="5"} 1"#),
             "{text}"
@@ -362,10 +344,7 @@ mod tests {
             text.contains(r#"stage_latency_ms_bucket{stage="guard",le="300"} 2"#),
             "{text}"
         );
-        assert!(
-            text.contains(r#"stage_latency_ms_count{stage="guard"} 2"#),
-            "{text}"
-        );
+        assert!(text.contains(r#"stage_latency_ms_count{stage="guard"} 2"#), "{text}");
         assert_eq!(text.matches("# TYPE tool_calls_total").count(), 1);
     }
 
@@ -374,17 +353,11 @@ mod tests {
         let registry = MetricsRegistry::default();
         record(&registry);
         let documents = registry.flush_emf("PatientNavigator", &[("function", "orchestrator")]);
-        let parsed: Vec<Value> = documents
-            .iter()
-            .map(|d| serde_json::from_str(d).unwrap())
-            .collect();
+        let parsed: Vec<Value> = documents.iter().map(|d| serde_json::from_str(d).unwrap()).collect();
         let guard = parsed.iter().find(|d| d["stage"] == "guard").unwrap();
         assert_eq!(guard["stage_latency_ms"], json!([4.0, 250.0]));
         assert_eq!(guard["function"], "orchestrator");
-        assert_eq!(
-            guard["_aws"]["CloudWatchMetrics"][0]["Namespace"],
-            "PatientNavigator"
-        );
+        assert_eq!(guard["_aws"]["CloudWatchMetrics"][0]["Namespace"], "PatientNavigator");
         assert_eq!(
             guard["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
             json!([["function", "stage"]])
