@@ -1,9 +1,14 @@
 //! `navigator`: the developer CLI. Each subcommand runs real pieces of the system locally.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod commands;
 
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use uuid::Uuid;
 
 #[derive(Parser)]
 #[command(name = "navigator", version, about = "patient-navigator developer CLI")]
@@ -18,6 +23,36 @@ enum Command {
     Config,
     /// Apply the database migrations to DATABASE_URL (or DATABASE_SECRET_ARN).
     Migrate,
+    /// Ingest a plan document (PDF, Markdown or text) for a member.
+    Ingest {
+        /// The member who owns the document.
+        #[arg(long)]
+        user: Uuid,
+        file: PathBuf,
+    },
+    /// Search a member's plan documents.
+    Search {
+        /// The member (default: the demo member, who owns the sample plan).
+        #[arg(long)]
+        user: Option<Uuid>,
+        #[arg(long, default_value_t = 5)]
+        top_k: u8,
+        /// Print exactly the retrieve function's output.
+        #[arg(long)]
+        json: bool,
+        question: String,
+    },
+    /// Measure quality against a question set.
+    Eval {
+        #[command(subcommand)]
+        target: EvalTarget,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalTarget {
+    /// hit@1, hit@5 and MRR of retrieval on a retrieval-dev.jsonl-style file, over the sample plan.
+    Retrieval { file: PathBuf },
 }
 
 #[tokio::main]
@@ -26,6 +61,16 @@ async fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Config => commands::config::run(),
         Command::Migrate => commands::migrate::run().await,
+        Command::Ingest { user, file } => commands::ingest::run(user, &file).await,
+        Command::Search {
+            user,
+            top_k,
+            json,
+            question,
+        } => commands::search::run(user, top_k, json, &question).await,
+        Command::Eval {
+            target: EvalTarget::Retrieval { file },
+        } => commands::eval_retrieval::run(&file).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

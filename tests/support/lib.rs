@@ -54,6 +54,16 @@ impl TestDatabase {
         database
     }
 
+    /// A pool on the server's admin database, for statements that may not run inside this one.
+    pub async fn admin_pool(&self) -> PgPool {
+        let admin = PgConnectOptions::from_str(&admin_url()).expect("a valid NAVIGATOR_TEST_DATABASE_URL");
+        PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(admin)
+            .await
+            .expect("connect")
+    }
+
     /// A plain pool on this database.
     pub async fn pool(&self, max_connections: u32) -> PgPool {
         PgPoolOptions::new()
@@ -62,4 +72,55 @@ impl TestDatabase {
             .await
             .expect("connect")
     }
+}
+
+/// A deterministic stand-in for a sentence model in store tests: each word is hashed to one of the vector's
+/// dimensions, so texts sharing words are near each other. The stores, not the model, are what such tests test.
+pub struct HashingEmbedder;
+
+impl navigator_retrieval::embed::Embedder for HashingEmbedder {
+    fn model(&self) -> &str {
+        "test/hashing-384"
+    }
+
+    fn dimensions(&self) -> usize {
+        384
+    }
+
+    async fn embed(
+        &self,
+        texts: Vec<String>,
+        _deadline: navigator_resilience::Deadline,
+    ) -> Result<Vec<Vec<f32>>, navigator_platform::NavigatorError> {
+        Ok(texts.iter().map(|text| hashed(text)).collect())
+    }
+}
+
+fn hashed(text: &str) -> Vec<f32> {
+    let mut vector = vec![0.0_f32; 384];
+    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2) {
+        let hash = word
+            .to_lowercase()
+            .bytes()
+            .fold(2166136261_u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+        vector[hash as usize % 384] += 1.0;
+    }
+    navigator_retrieval::embed::normalize(&mut vector);
+    vector
+}
+
+/// A small plan document: two pages, three facts.
+pub fn sample_plan(marker: &str) -> navigator_retrieval::document::SourceDocument {
+    let text = format!(
+        "CHAPTER 4: Medical Benefits Chart\n\nSection 2.1 Your medical benefits\n\n\
+         Ambulance services\nYou pay a $180 copayment for each one-way trip. {marker}\n\n\
+         Emergency care\nYou pay a $90 copayment for each emergency room visit.\u{c}\
+         SECTION 3 Hearing aids\n\nHearing aids cost a $550 copayment per aid. {marker}"
+    );
+    navigator_retrieval::document::from_bytes(
+        "plan",
+        navigator_retrieval::document::DocumentKind::Text,
+        text.as_bytes(),
+    )
+    .expect("a valid sample")
 }

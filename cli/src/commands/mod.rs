@@ -1,4 +1,49 @@
-//! One module per subcommand.
+//! One module per subcommand, plus what they share.
 
 pub mod config;
+pub mod eval_retrieval;
+pub mod ingest;
 pub mod migrate;
+pub mod search;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use navigator_platform::config::Budgets;
+use navigator_platform::secrets::SecretStore;
+use navigator_retrieval::setup::{self, ConfiguredRetriever, DEMO_USER_ID, SAMPLE_PLAN};
+use std::io::IsTerminal;
+use std::path::Path;
+
+/// Retrieval as configured, with the sample plan ingested for the demo member.
+pub async fn retriever_with_sample() -> Result<(Budgets, ConfiguredRetriever), String> {
+    let budgets = Budgets::from_env().map_err(|e| e.to_string())?;
+    let retriever = setup::from_env(&budgets, &SecretStore::from_env())
+        .await
+        .map_err(|e| e.to_string())?;
+    let bar = progress_bar("ingesting the sample plan");
+    let report = setup::ensure_ingested(&retriever, DEMO_USER_ID, Path::new(SAMPLE_PLAN), |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    if let Some(report) = report {
+        eprintln!(
+            "ingested the sample plan: {} pages, {} chunks",
+            report.pages, report.chunks
+        );
+    }
+    Ok((budgets, retriever))
+}
+
+/// A progress bar on a terminal; hidden when stderr is not one (CI, pipes).
+pub fn progress_bar(message: &'static str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0).with_message(message);
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} chunks ({eta})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}

@@ -1,5 +1,8 @@
 //! The guard Lambda: wiring only; the behaviour lives in the library.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     navigator_lambda::init(<guard::Guard as navigator_lambda::Tool>::NAME)?;

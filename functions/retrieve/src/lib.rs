@@ -1,55 +1,68 @@
-//! Retrieval over the member's own plan documents: hybrid vector and full-text search, then rerank.
+//! The retrieve tool: the member's best chunks for a query, from their own ready documents only.
 
 use navigator_lambda::Tool;
 use navigator_platform::NavigatorError;
+use navigator_platform::config::Budgets;
 use navigator_platform::contracts::{RetrieveInput, RetrieveOutput};
 use navigator_platform::envelope::Invocation;
+use navigator_platform::secrets::SecretStore;
+use navigator_retrieval::embed::{Embedder, Embedders};
+use navigator_retrieval::retriever::{DEFAULT_TOP_K, Retriever};
+use navigator_retrieval::setup;
+use navigator_retrieval::store::{ChunkStore, Stores};
+use std::sync::Arc;
 
-/// The retrieve tool. Input is validated by the shared edge; the work itself arrives with its issue.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Retrieve;
+/// The retrieve tool over a retriever built once per execution environment.
+pub struct Retrieve<E = Embedders, S = Stores> {
+    retriever: Arc<Retriever<E, S>>,
+}
 
-impl Tool for Retrieve {
+impl<E, S> Clone for Retrieve<E, S> {
+    fn clone(&self) -> Self {
+        Self {
+            retriever: Arc::clone(&self.retriever),
+        }
+    }
+}
+
+impl Retrieve {
+    /// The store and embedder the environment selects (DESIGN.md §8).
+    pub async fn from_env(budgets: &Budgets) -> Result<Self, NavigatorError> {
+        Ok(Self::new(setup::from_env(budgets, &SecretStore::from_env()).await?))
+    }
+}
+
+impl<E: Embedder, S: ChunkStore> Retrieve<E, S> {
+    pub fn new(retriever: Retriever<E, S>) -> Self {
+        Self {
+            retriever: Arc::new(retriever),
+        }
+    }
+}
+
+impl<E: Embedder + 'static, S: ChunkStore + 'static> Tool for Retrieve<E, S> {
     const NAME: &'static str = "retrieve";
     type Input = RetrieveInput;
     type Output = RetrieveOutput;
 
-    async fn call(&self, _invocation: Invocation<RetrieveInput>) -> Result<RetrieveOutput, NavigatorError> {
-        Err(NavigatorError::internal("not built yet"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use navigator_lambda::handle;
-    use navigator_platform::NavigatorError;
-    use std::time::{SystemTime, UNIX_EPOCH};
-
-    fn event(input: serde_json::Value) -> lambda_runtime::LambdaEvent<serde_json::Value> {
-        let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64 + 5_000;
-        let payload = serde_json::json!({"request_id": "t-1", "deadline_unix_ms": deadline, "input": input});
-        lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default())
-    }
-
-    #[tokio::test]
-    async fn valid_input_is_answered_internal_not_built_yet() {
-        let error = handle(&Retrieve, event(serde_json::json!({"user_id": "00000000-0000-4000-8000-000000000001", "query": "specialist copay", "top_k": 5}))).await.unwrap_err();
-        assert_eq!(error.error_type, "Internal");
-        assert_eq!(
-            error.error_message,
-            NavigatorError::internal("not built yet").to_string()
-        );
-    }
-
-    #[tokio::test]
-    async fn invalid_input_is_invalid_input() {
-        let error = handle(
-            &Retrieve,
-            event(serde_json::json!({"user_id": "not-a-uuid", "query": "specialist copay"})),
-        )
-        .await
-        .unwrap_err();
-        assert_eq!(error.error_type, "InvalidInput");
+    async fn call(&self, invocation: Invocation<RetrieveInput>) -> Result<RetrieveOutput, NavigatorError> {
+        // The envelope carries the authenticated member; an input naming anyone else is refused.
+        if invocation
+            .user_id
+            .is_some_and(|caller| caller != invocation.input.user_id)
+        {
+            return Err(NavigatorError::invalid(
+                "input.user_id must be the authenticated member",
+            ));
+        }
+        let input = invocation.input;
+        self.retriever
+            .search(
+                input.user_id,
+                &input.query,
+                input.top_k.unwrap_or(DEFAULT_TOP_K),
+                invocation.deadline,
+            )
+            .await
     }
 }

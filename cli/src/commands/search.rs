@@ -1,0 +1,47 @@
+//! `navigator search [--user <uuid>] [--top-k 5] [--json] "<question>"`.
+
+use navigator_platform::contracts::MAX_TOP_K;
+use navigator_resilience::Deadline;
+use navigator_retrieval::setup::DEMO_USER_ID;
+use std::time::Duration;
+use uuid::Uuid;
+
+use super::retriever_with_sample;
+
+pub async fn run(user: Option<Uuid>, top_k: u8, json: bool, question: &str) -> Result<(), String> {
+    if top_k == 0 || top_k > MAX_TOP_K {
+        return Err(format!("--top-k must be 1 to {MAX_TOP_K}"));
+    }
+    let (_, retriever) = retriever_with_sample().await?;
+    let output = retriever
+        .search(
+            user.unwrap_or(DEMO_USER_ID),
+            question,
+            top_k,
+            Deadline::after(Duration::from_secs(5)),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&output).map_err(|e| e.to_string())?);
+        return Ok(());
+    }
+    for (rank, chunk) in output.chunks.iter().enumerate() {
+        println!(
+            "#{} score {:.3}  page {}  {}",
+            rank + 1,
+            chunk.score,
+            chunk.page,
+            chunk.section
+        );
+        let text: String = chunk.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let preview: String = text.chars().take(300).collect();
+        println!("   {preview}{}\n", if text.chars().count() > 300 { "…" } else { "" });
+    }
+    let t = &output.timings_ms;
+    println!(
+        "timings: cache {:.2} ms, embed {:.2} ms, knn {:.2} ms, rerank {:.2} ms",
+        t.cache, t.embed, t.knn, t.rerank
+    );
+    Ok(())
+}

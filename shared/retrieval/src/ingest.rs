@@ -1,0 +1,114 @@
+//! Ingest: a document's chunks embedded in batches and written idempotently. The document becomes searchable
+//! (`ready`) only after every chunk is stored with its vector.
+
+use navigator_platform::NavigatorError;
+use navigator_resilience::Deadline;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+use crate::chunk::{ChunkSizes, chunk_pages};
+use crate::document::SourceDocument;
+use crate::embed::Embedder;
+use crate::store::{ChunkStore, DocumentState, NewDocument, StoredChunk};
+
+/// Chunks embedded per call.
+pub const EMBED_BATCH: usize = 32;
+/// Namespace of derived document and chunk ids.
+const ID_NAMESPACE: Uuid = Uuid::from_u128(0x8f0c_1c52_6a3e_4d1b_9a44_5e2b_7c10_d3e0);
+
+/// What an ingest did.
+#[derive(Debug, Clone)]
+pub struct IngestReport {
+    pub document_id: Uuid,
+    pub title: String,
+    pub pages: usize,
+    pub chunks: usize,
+    /// Rows written: 0 when the same file was already ingested for this member.
+    pub rows_written: u64,
+    pub already_ready: bool,
+    pub chunk_time: Duration,
+    pub embed_time: Duration,
+    pub store_time: Duration,
+}
+
+/// The document id: one member's copy of one file is always the same document.
+pub fn document_id(user_id: Uuid, sha256: &str) -> Uuid {
+    Uuid::new_v5(&ID_NAMESPACE, format!("{user_id}:{sha256}").as_bytes())
+}
+
+/// A chunk id: a document's n-th chunk is always the same chunk.
+pub fn chunk_id(document_id: Uuid, ord: u32) -> Uuid {
+    Uuid::new_v5(&document_id, &ord.to_le_bytes())
+}
+
+/// Ingests `source` for `user_id`. `progress(done, total)` is called after each embedded batch.
+pub async fn ingest<E: Embedder, S: ChunkStore>(
+    embedder: &E,
+    store: &S,
+    user_id: Uuid,
+    source: &SourceDocument,
+    progress: impl Fn(usize, usize),
+) -> Result<IngestReport, NavigatorError> {
+    let document = NewDocument {
+        document_id: document_id(user_id, &source.sha256),
+        user_id,
+        title: source.title.clone(),
+        sha256: source.sha256.clone(),
+    };
+    let started = Instant::now();
+    let chunks = chunk_pages(&source.pages, ChunkSizes::default());
+    let chunk_time = started.elapsed();
+    let mut report = IngestReport {
+        document_id: document.document_id,
+        title: document.title.clone(),
+        pages: source.pages.len(),
+        chunks: chunks.len(),
+        rows_written: 0,
+        already_ready: false,
+        chunk_time,
+        embed_time: Duration::ZERO,
+        store_time: Duration::ZERO,
+    };
+    if chunks.is_empty() {
+        return Err(NavigatorError::invalid("the document holds no text to index"));
+    }
+    let started = Instant::now();
+    let state = store.begin_document(&document).await?;
+    report.store_time += started.elapsed();
+    if state == DocumentState::Ready {
+        report.already_ready = true;
+        progress(chunks.len(), chunks.len());
+        return Ok(report);
+    }
+
+    for (batch_index, batch) in chunks.chunks(EMBED_BATCH).enumerate() {
+        let started = Instant::now();
+        let texts = batch.iter().map(|c| c.indexed_text()).collect();
+        let vectors = embedder.embed(texts, Deadline::after(Duration::from_secs(120))).await?;
+        report.embed_time += started.elapsed();
+        let stored: Vec<StoredChunk> = batch
+            .iter()
+            .zip(vectors)
+            .map(|(chunk, embedding)| StoredChunk {
+                chunk_id: chunk_id(document.document_id, chunk.ord),
+                ord: chunk.ord,
+                page_start: chunk.page_start,
+                page_end: chunk.page_end,
+                section: chunk.section.clone(),
+                text: chunk.text.clone(),
+                tokens: chunk.words,
+                embedding,
+            })
+            .collect();
+        let started = Instant::now();
+        report.rows_written += store.put_chunks(&document, embedder.model(), &stored).await?;
+        report.store_time += started.elapsed();
+        progress(((batch_index + 1) * EMBED_BATCH).min(chunks.len()), chunks.len());
+    }
+    let started = Instant::now();
+    if store.mark_ready(document.document_id).await? {
+        report.rows_written += 1;
+    }
+    report.store_time += started.elapsed();
+    Ok(report)
+}

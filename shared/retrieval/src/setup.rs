@@ -1,0 +1,109 @@
+//! Building retrieval from configuration (DESIGN.md §8): which store, which embedder, the demo member and the
+//! sample plan.
+
+use navigator_platform::NavigatorError;
+use navigator_platform::config::Budgets;
+use navigator_platform::db::{PoolSettings, connect_options, pg_pool};
+use navigator_platform::secrets::{OPENAI_API_KEY, SecretStore};
+use navigator_resilience::CpuPool;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use uuid::Uuid;
+
+use crate::document;
+use crate::embed::{Embedders, MiniLm, OpenAiEmbedder, model_dir};
+use crate::ingest::{IngestReport, document_id, ingest};
+use crate::retriever::Retriever;
+use crate::store::{ChunkStore, PgStore, SqliteStore, Stores};
+
+/// The member who owns the sample plan in local runs: `navigator search` and `navigator ask` use it by default.
+pub const DEMO_USER_ID: Uuid = Uuid::from_u128(0xd3e0_d3e0_0000_4000_8000_0000_0000_0001);
+
+/// The sample plan shipped with the repository: the 2025 SCAN Classic (HMO) Evidence of Coverage.
+pub const SAMPLE_PLAN: &str = "data/sample/scan_classic_hmo.pdf";
+
+/// The dimension of every stored vector (the migrations' `vector(384)`).
+pub const DIMENSIONS: usize = 384;
+
+/// Retrieval as configured.
+pub type ConfiguredRetriever = Retriever<Embedders, Stores>;
+
+/// `NAVIGATOR_DATA_DIR`, default `./.navigator`.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("NAVIGATOR_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(".navigator"))
+}
+
+/// Builds the store and embedder the environment selects.
+pub async fn from_env(budgets: &Budgets, secrets: &SecretStore) -> Result<ConfiguredRetriever, NavigatorError> {
+    let store = match connect_options(secrets).await? {
+        Some(options) => {
+            let settings = PoolSettings::new(
+                budgets.retrieve.db_pool,
+                budgets.retrieve.db_acquire,
+                "navigator-retrieve",
+            );
+            Stores::Postgres(PgStore::new(pg_pool(options, &settings)))
+        }
+        None => Stores::Sqlite(SqliteStore::open(&data_dir()).await?),
+    };
+    let embedder = embedder_from_env(budgets, secrets).await?;
+    Ok(Retriever::new(embedder, store, budgets.retrieve.clone()))
+}
+
+async fn embedder_from_env(budgets: &Budgets, secrets: &SecretStore) -> Result<Embedders, NavigatorError> {
+    let provider = std::env::var("EMBEDDINGS_PROVIDER").unwrap_or_else(|_| "local".into());
+    match provider.as_str() {
+        "local" => {
+            let threads = budgets.vcpus.clamp(1, 4);
+            let pool = CpuPool::new("embed", threads, 4 * threads);
+            Ok(Embedders::Local(MiniLm::load(&model_dir(&data_dir()), pool)?))
+        }
+        "openai" => {
+            let base = std::env::var("OPENAI_BASE_URL").unwrap_or_else(|_| "https://api.openai.com/v1".into());
+            let model = std::env::var("EMBEDDINGS_MODEL").unwrap_or_else(|_| "text-embedding-3-small".into());
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(budgets.retrieve.http_keepalive)
+                .connect_timeout(Duration::from_secs(2))
+                .build()
+                .map_err(|e| NavigatorError::internal(format!("HTTP client: {e}")))?;
+            let key = secrets.get(&OPENAI_API_KEY).await?;
+            Ok(Embedders::OpenAi(OpenAiEmbedder::new(
+                client, &base, key, &model, DIMENSIONS,
+            )))
+        }
+        other => Err(NavigatorError::internal(format!(
+            "EMBEDDINGS_PROVIDER={other:?}: use local or openai"
+        ))),
+    }
+}
+
+/// Ingests `path` for `user_id` unless that exact file is already ready for them.
+pub async fn ensure_ingested(
+    retriever: &ConfiguredRetriever,
+    user_id: Uuid,
+    path: &Path,
+    progress: impl Fn(usize, usize),
+) -> Result<Option<IngestReport>, NavigatorError> {
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|e| NavigatorError::invalid(format!("cannot read {}: {e}", path.display())))?;
+    let sha = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    if retriever.store().is_ready(document_id(user_id, &sha)).await? {
+        return Ok(None);
+    }
+    let path = path.to_path_buf();
+    let source = tokio::task::spawn_blocking(move || document::load(&path))
+        .await
+        .map_err(|e| NavigatorError::internal(format!("extraction task: {e}")))??;
+    let report = ingest(retriever.embedder(), retriever.store(), user_id, &source, progress).await?;
+    retriever.invalidate_user(user_id);
+    Ok(Some(report))
+}

@@ -1,0 +1,208 @@
+//! Chunk stores behind one port: PostgreSQL + pgvector in production, SQLite (FTS5 + an exact vector scan) as the
+//! embedded default. Both answer a hybrid search: nearest vectors and full-text matches of the member's ready
+//! documents, fused by reciprocal rank.
+
+mod postgres;
+mod sqlite;
+
+use navigator_platform::NavigatorError;
+use navigator_resilience::Deadline;
+use std::future::Future;
+use uuid::Uuid;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// A document about to be written. Its id is derived from the member and the file's hash, so re-ingesting the same
+/// file finds the same row.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub document_id: Uuid,
+    pub user_id: Uuid,
+    pub title: String,
+    pub sha256: String,
+}
+
+/// A chunk with its vector, ready to store. Its id is derived from the document and its position.
+#[derive(Debug, Clone)]
+pub struct StoredChunk {
+    pub chunk_id: Uuid,
+    pub ord: u32,
+    pub page_start: u32,
+    pub page_end: u32,
+    pub section: String,
+    pub text: String,
+    pub tokens: u32,
+    pub embedding: Vec<f32>,
+}
+
+/// Where a document stands before ingest writes anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentState {
+    /// Never seen: write everything.
+    New,
+    /// Seen, but an earlier ingest stopped before the document was ready: write what is missing.
+    Incomplete,
+    /// Already searchable: write nothing.
+    Ready,
+}
+
+/// One search's inputs. Only this member's ready documents embedded with `embed_model` are searched.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub user_id: Uuid,
+    pub embed_model: String,
+    pub vector: Vec<f32>,
+    /// Lower-cased query words for full-text search (stop words removed).
+    pub terms: Vec<String>,
+    /// How many candidates each list (vector, text) contributes before fusion.
+    pub depth: usize,
+}
+
+/// A search candidate, with how each list ranked it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub chunk_id: Uuid,
+    pub document_id: Uuid,
+    pub title: String,
+    pub page: u32,
+    pub section: String,
+    pub text: String,
+    /// Cosine similarity to the query vector.
+    pub similarity: f32,
+    /// 1-based rank in the vector list, if it made the list.
+    pub vector_rank: Option<u32>,
+    /// 1-based rank in the full-text list, if it made the list.
+    pub text_rank: Option<u32>,
+    /// Reciprocal-rank fusion score.
+    pub fused: f32,
+}
+
+/// The smoothing constant of reciprocal-rank fusion (Cormack et al.'s 60).
+pub const RRF_K: f32 = 60.0;
+
+/// Reciprocal-rank fusion of the two lists' ranks.
+pub fn rrf(vector_rank: Option<u32>, text_rank: Option<u32>) -> f32 {
+    let part = |rank: Option<u32>| rank.map_or(0.0, |r| 1.0 / (RRF_K + r as f32));
+    part(vector_rank) + part(text_rank)
+}
+
+/// The storage port.
+pub trait ChunkStore: Send + Sync {
+    /// Looks the document up, creating it as `ingesting` when new.
+    fn begin_document(
+        &self,
+        document: &NewDocument,
+    ) -> impl Future<Output = Result<DocumentState, NavigatorError>> + Send;
+    /// Writes chunks not yet stored; returns how many rows it wrote.
+    fn put_chunks(
+        &self,
+        document: &NewDocument,
+        embed_model: &str,
+        chunks: &[StoredChunk],
+    ) -> impl Future<Output = Result<u64, NavigatorError>> + Send;
+    /// Whether the document exists and is searchable. A cheap read: nothing is written.
+    fn is_ready(&self, document_id: Uuid) -> impl Future<Output = Result<bool, NavigatorError>> + Send;
+    /// Makes the document searchable. Returns whether its status changed.
+    fn mark_ready(&self, document_id: Uuid) -> impl Future<Output = Result<bool, NavigatorError>> + Send;
+    /// Hybrid search, best fused score first.
+    fn search(
+        &self,
+        request: &SearchRequest,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<Vec<Candidate>, NavigatorError>> + Send;
+}
+
+/// The configured store.
+pub enum Stores {
+    Postgres(PgStore),
+    Sqlite(SqliteStore),
+}
+
+impl ChunkStore for Stores {
+    async fn begin_document(&self, document: &NewDocument) -> Result<DocumentState, NavigatorError> {
+        match self {
+            Self::Postgres(s) => s.begin_document(document).await,
+            Self::Sqlite(s) => s.begin_document(document).await,
+        }
+    }
+
+    async fn put_chunks(
+        &self,
+        document: &NewDocument,
+        model: &str,
+        chunks: &[StoredChunk],
+    ) -> Result<u64, NavigatorError> {
+        match self {
+            Self::Postgres(s) => s.put_chunks(document, model, chunks).await,
+            Self::Sqlite(s) => s.put_chunks(document, model, chunks).await,
+        }
+    }
+
+    async fn is_ready(&self, document_id: Uuid) -> Result<bool, NavigatorError> {
+        match self {
+            Self::Postgres(s) => s.is_ready(document_id).await,
+            Self::Sqlite(s) => s.is_ready(document_id).await,
+        }
+    }
+
+    async fn mark_ready(&self, document_id: Uuid) -> Result<bool, NavigatorError> {
+        match self {
+            Self::Postgres(s) => s.mark_ready(document_id).await,
+            Self::Sqlite(s) => s.mark_ready(document_id).await,
+        }
+    }
+
+    async fn search(&self, request: &SearchRequest, deadline: Deadline) -> Result<Vec<Candidate>, NavigatorError> {
+        match self {
+            Self::Postgres(s) => s.search(request, deadline).await,
+            Self::Sqlite(s) => s.search(request, deadline).await,
+        }
+    }
+}
+
+/// Fuses a vector list and a text list (each best first) into candidates sorted by fused score.
+pub(crate) fn fuse(vector: Vec<Candidate>, text: Vec<Candidate>) -> Vec<Candidate> {
+    let mut merged: Vec<Candidate> = vector;
+    for hit in text {
+        match merged.iter_mut().find(|c| c.chunk_id == hit.chunk_id) {
+            Some(existing) => existing.text_rank = hit.text_rank,
+            None => merged.push(hit),
+        }
+    }
+    for candidate in &mut merged {
+        candidate.fused = rrf(candidate.vector_rank, candidate.text_rank);
+    }
+    merged.sort_by(|a, b| b.fused.total_cmp(&a.fused));
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(id: u128, vector_rank: Option<u32>, text_rank: Option<u32>) -> Candidate {
+        Candidate {
+            chunk_id: Uuid::from_u128(id),
+            document_id: Uuid::nil(),
+            title: String::new(),
+            page: 1,
+            section: String::new(),
+            text: String::new(),
+            similarity: 0.0,
+            vector_rank,
+            text_rank,
+            fused: 0.0,
+        }
+    }
+
+    #[test]
+    fn fusion_rewards_agreement_between_the_lists() {
+        let vector = vec![candidate(1, Some(1), None), candidate(2, Some(2), None)];
+        let text = vec![candidate(2, None, Some(1)), candidate(3, None, Some(2))];
+        let fused = fuse(vector, text);
+        let order: Vec<u128> = fused.iter().map(|c| c.chunk_id.as_u128()).collect();
+        assert_eq!(order, vec![2, 1, 3]);
+        assert!((fused[0].fused - (1.0 / 62.0 + 1.0 / 61.0)).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,308 @@
+//! The embedded default store: one SQLite file under the data directory, FTS5 for full text, and an exact scan
+//! over the member's vectors (a plan is a few thousand chunks; a dot product over 384 floats each takes ~1 ms).
+
+use navigator_platform::NavigatorError;
+use navigator_resilience::Deadline;
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use uuid::Uuid;
+
+use super::{Candidate, ChunkStore, DocumentState, NewDocument, SearchRequest, StoredChunk, fuse};
+use crate::embed::dot;
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS documents (
+        document_id BLOB PRIMARY KEY, user_id BLOB NOT NULL, title TEXT NOT NULL, source_sha256 TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ingesting', 'ready', 'failed')),
+        created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, UNIQUE (user_id, source_sha256))",
+    "CREATE TABLE IF NOT EXISTS chunks (
+        chunk_id BLOB PRIMARY KEY, document_id BLOB NOT NULL REFERENCES documents (document_id) ON DELETE CASCADE,
+        user_id BLOB NOT NULL, ord INTEGER NOT NULL, page_start INTEGER NOT NULL, page_end INTEGER NOT NULL,
+        section TEXT NOT NULL, text TEXT NOT NULL, tokens INTEGER NOT NULL, embed_model TEXT NOT NULL,
+        embedding BLOB NOT NULL, UNIQUE (document_id, ord))",
+    "CREATE INDEX IF NOT EXISTS chunks_user_model ON chunks (user_id, embed_model)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+        section, text, content='chunks', content_rowid='rowid', tokenize='porter unicode61')",
+    "CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN
+        INSERT INTO chunks_fts (rowid, section, text) VALUES (new.rowid, new.section, new.text); END",
+    "CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
+        INSERT INTO chunks_fts (chunks_fts, rowid, section, text) VALUES ('delete', old.rowid, old.section, old.text); END",
+];
+
+/// A member's ready vectors for one model, held in memory: (rowid, unit vector).
+type VectorSet = Arc<Vec<(i64, Vec<f32>)>>;
+
+/// The SQLite-backed store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// Loaded on a member's first search and dropped on any write, so a scan never reads blobs from disk.
+    vectors: Arc<Mutex<HashMap<(Uuid, String), VectorSet>>>,
+}
+
+fn db_error(error: sqlx::Error) -> NavigatorError {
+    NavigatorError::unavailable("sqlite", error)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `navigator.sqlite` under `data_dir`.
+    pub async fn open(data_dir: &Path) -> Result<Self, NavigatorError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| NavigatorError::internal(format!("cannot create {}: {e}", data_dir.display())))?;
+        let options = SqliteConnectOptions::new()
+            .filename(data_dir.join("navigator.sqlite"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(db_error)?;
+        for statement in SCHEMA {
+            sqlx::query(*statement).execute(&pool).await.map_err(db_error)?;
+        }
+        Ok(Self {
+            pool,
+            vectors: Arc::default(),
+        })
+    }
+
+    async fn vector_set(&self, user_id: Uuid, embed_model: &str) -> Result<VectorSet, NavigatorError> {
+        let key = (user_id, embed_model.to_string());
+        if let Some(set) = self.vectors.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+            return Ok(Arc::clone(set));
+        }
+        let rows = sqlx::query(
+            "SELECT c.rowid, c.embedding FROM chunks c JOIN documents d ON d.document_id = c.document_id
+             WHERE c.user_id = ? AND c.embed_model = ? AND d.status = 'ready'",
+        )
+        .bind(user_id)
+        .bind(embed_model)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let set: VectorSet = Arc::new(
+            rows.iter()
+                .map(|row| (row.get(0), floats(row.get::<&[u8], _>(1))))
+                .collect(),
+        );
+        self.vectors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, Arc::clone(&set));
+        Ok(set)
+    }
+
+    fn forget_vectors(&self) {
+        self.vectors.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    async fn search_now(&self, request: &SearchRequest) -> Result<Vec<Candidate>, NavigatorError> {
+        let vectors = self.vector_set(request.user_id, &request.embed_model).await?;
+        let mut scored: Vec<(i64, f32)> = vectors
+            .iter()
+            .map(|(rowid, vector)| (*rowid, dot(&request.vector, vector)))
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        scored.truncate(request.depth);
+
+        let text_ranked: Vec<i64> = if request.terms.is_empty() {
+            Vec::new()
+        } else {
+            let expression = request
+                .terms
+                .iter()
+                .map(|t| format!("\"{t}\""))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            // Materialised first: joined directly, SQLite re-runs the MATCH once per chunk row (~100 ms).
+            sqlx::query_scalar(
+                "WITH matches AS MATERIALIZED (
+                     SELECT rowid, bm25(chunks_fts, 2.0, 1.0) AS score FROM chunks_fts WHERE chunks_fts MATCH ?)
+                 SELECT c.rowid FROM matches m JOIN chunks c ON c.rowid = m.rowid
+                 JOIN documents d ON d.document_id = c.document_id
+                 WHERE c.user_id = ? AND c.embed_model = ? AND d.status = 'ready'
+                 ORDER BY m.score LIMIT ?",
+            )
+            .bind(expression)
+            .bind(request.user_id)
+            .bind(&request.embed_model)
+            .bind(request.depth as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?
+        };
+
+        let mut wanted: Vec<i64> = scored.iter().map(|(rowid, _)| *rowid).collect();
+        wanted.extend(
+            text_ranked
+                .iter()
+                .filter(|rowid| !wanted.contains(rowid))
+                .collect::<Vec<_>>(),
+        );
+        let details = self.details(&wanted, &request.vector).await?;
+        let pick = |rowid: &i64| details.iter().find(|(id, _)| id == rowid).map(|(_, c)| c.clone());
+        let vector_list = scored
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (rowid, _))| {
+                pick(rowid).map(|c| Candidate {
+                    vector_rank: Some(i as u32 + 1),
+                    ..c
+                })
+            })
+            .collect();
+        let text_list = text_ranked
+            .iter()
+            .enumerate()
+            .filter_map(|(i, rowid)| {
+                pick(rowid).map(|c| Candidate {
+                    text_rank: Some(i as u32 + 1),
+                    ..c
+                })
+            })
+            .collect();
+        Ok(fuse(vector_list, text_list))
+    }
+
+    async fn details(&self, rowids: &[i64], query: &[f32]) -> Result<Vec<(i64, Candidate)>, NavigatorError> {
+        if rowids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders = vec!["?"; rowids.len()].join(",");
+        let sql = format!(
+            "SELECT c.rowid, c.chunk_id, c.document_id, d.title, c.page_start, c.section, c.text, c.embedding
+             FROM chunks c JOIN documents d ON d.document_id = c.document_id WHERE c.rowid IN ({placeholders})"
+        );
+        // Only `?` placeholders are formatted in; every value is bound.
+        let mut query_builder = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for rowid in rowids {
+            query_builder = query_builder.bind(*rowid);
+        }
+        let rows = query_builder.fetch_all(&self.pool).await.map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let embedding: &[u8] = row.get(7);
+                let candidate = Candidate {
+                    chunk_id: row.get(1),
+                    document_id: row.get(2),
+                    title: row.get(3),
+                    page: row.get::<i64, _>(4) as u32,
+                    section: row.get(5),
+                    text: row.get(6),
+                    similarity: dot(query, &floats(embedding)),
+                    vector_rank: None,
+                    text_rank: None,
+                    fused: 0.0,
+                };
+                (row.get(0), candidate)
+            })
+            .collect())
+    }
+}
+
+fn floats(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+fn bytes(vector: &[f32]) -> Vec<u8> {
+    vector.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+impl ChunkStore for SqliteStore {
+    async fn begin_document(&self, document: &NewDocument) -> Result<DocumentState, NavigatorError> {
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM documents WHERE document_id = ?")
+            .bind(document.document_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        match status.as_deref() {
+            Some("ready") => Ok(DocumentState::Ready),
+            Some(_) => Ok(DocumentState::Incomplete),
+            None => {
+                sqlx::query(
+                    "INSERT INTO documents (document_id, user_id, title, source_sha256, status) VALUES (?, ?, ?, ?, 'ingesting')",
+                )
+                .bind(document.document_id)
+                .bind(document.user_id)
+                .bind(&document.title)
+                .bind(&document.sha256)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Ok(DocumentState::New)
+            }
+        }
+    }
+
+    async fn put_chunks(
+        &self,
+        document: &NewDocument,
+        embed_model: &str,
+        chunks: &[StoredChunk],
+    ) -> Result<u64, NavigatorError> {
+        let mut transaction = self.pool.begin().await.map_err(db_error)?;
+        let mut written = 0;
+        for chunk in chunks {
+            let result = sqlx::query(
+                "INSERT INTO chunks (chunk_id, document_id, user_id, ord, page_start, page_end, section, text, tokens,
+                                     embed_model, embedding)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chunk_id) DO NOTHING",
+            )
+            .bind(chunk.chunk_id)
+            .bind(document.document_id)
+            .bind(document.user_id)
+            .bind(chunk.ord as i64)
+            .bind(chunk.page_start as i64)
+            .bind(chunk.page_end as i64)
+            .bind(&chunk.section)
+            .bind(&chunk.text)
+            .bind(chunk.tokens as i64)
+            .bind(embed_model)
+            .bind(bytes(&chunk.embedding))
+            .execute(&mut *transaction)
+            .await
+            .map_err(db_error)?;
+            written += result.rows_affected();
+        }
+        transaction.commit().await.map_err(db_error)?;
+        self.forget_vectors();
+        Ok(written)
+    }
+
+    async fn is_ready(&self, document_id: Uuid) -> Result<bool, NavigatorError> {
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM documents WHERE document_id = ?")
+            .bind(document_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(status.as_deref() == Some("ready"))
+    }
+
+    async fn mark_ready(&self, document_id: Uuid) -> Result<bool, NavigatorError> {
+        let result = sqlx::query("UPDATE documents SET status = 'ready' WHERE document_id = ? AND status <> 'ready'")
+            .bind(document_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        self.forget_vectors();
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn search(&self, request: &SearchRequest, deadline: Deadline) -> Result<Vec<Candidate>, NavigatorError> {
+        deadline
+            .run(self.search_now(request))
+            .await
+            .map_err(|_| NavigatorError::timeout("search"))?
+    }
+}

@@ -1,0 +1,254 @@
+//! Both chunk stores, the production one against a real PostgreSQL with pgvector, prove the same promises: members
+//! never see each other's chunks, a re-ingest writes nothing, a half-ingested document is invisible, and failures
+//! are typed errors, never empty results.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: a panic is a failed test
+
+use navigator_platform::config::Budgets;
+use navigator_platform::db::{PoolSettings, pg_pool};
+use navigator_resilience::Deadline;
+use navigator_retrieval::embed::Embedder;
+use navigator_retrieval::ingest::{chunk_id, document_id, ingest};
+use navigator_retrieval::retriever::Retriever;
+use navigator_retrieval::store::{ChunkStore, NewDocument, PgStore, SqliteStore, StoredChunk};
+use navigator_tests::{HashingEmbedder, TestDatabase, sample_plan};
+use std::time::Duration;
+use uuid::Uuid;
+
+fn budgets() -> Budgets {
+    Budgets::from_lookup(|_| None).unwrap()
+}
+
+fn soon() -> Deadline {
+    Deadline::after(Duration::from_secs(5))
+}
+
+async fn pg_store() -> (PgStore, TestDatabase) {
+    let database = TestDatabase::migrated().await;
+    let pool = pg_pool(
+        database.options.clone(),
+        &PoolSettings::new(2, Duration::from_secs(2), "retrieval-test"),
+    );
+    (PgStore::new(pool), database)
+}
+
+async fn sqlite_store() -> (SqliteStore, tempdir::Dir) {
+    let dir = tempdir::Dir::new();
+    (SqliteStore::open(&dir.path).await.unwrap(), dir)
+}
+
+/// A throwaway directory, removed on drop.
+mod tempdir {
+    pub struct Dir {
+        pub path: std::path::PathBuf,
+    }
+    impl Dir {
+        pub fn new() -> Self {
+            let path = std::env::temp_dir().join(format!("navigator-test-{}", uuid::Uuid::new_v4()));
+            std::fs::create_dir_all(&path).unwrap();
+            Self { path }
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+async fn member_b_never_sees_member_a<S: ChunkStore + 'static>(store: S) {
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    ingest(&HashingEmbedder, &store, a, &sample_plan("alpha-only"), |_, _| {})
+        .await
+        .unwrap();
+    ingest(&HashingEmbedder, &store, b, &sample_plan("bravo-only"), |_, _| {})
+        .await
+        .unwrap();
+    let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
+    for (member, own, other) in [(a, "alpha-only", "bravo-only"), (b, "bravo-only", "alpha-only")] {
+        let found = retriever
+            .search(member, "ambulance trip copayment", 10, soon())
+            .await
+            .unwrap();
+        assert!(!found.chunks.is_empty());
+        assert!(found.chunks.iter().any(|c| c.text.contains(own)));
+        assert!(
+            found.chunks.iter().all(|c| !c.text.contains(other)),
+            "{member} saw another member's chunk"
+        );
+    }
+    let stranger = retriever
+        .search(Uuid::new_v4(), "ambulance trip copayment", 10, soon())
+        .await
+        .unwrap();
+    assert!(stranger.chunks.is_empty(), "a member with no documents finds nothing");
+}
+
+async fn a_reingest_writes_zero_rows<S: ChunkStore>(store: S) {
+    let member = Uuid::new_v4();
+    let first = ingest(&HashingEmbedder, &store, member, &sample_plan("x"), |_, _| {})
+        .await
+        .unwrap();
+    assert!(first.rows_written > 0);
+    let again = ingest(&HashingEmbedder, &store, member, &sample_plan("x"), |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(again.rows_written, 0);
+    assert!(again.already_ready);
+    assert_eq!(again.document_id, first.document_id);
+}
+
+async fn a_half_embedded_document_is_invisible<S: ChunkStore + 'static>(store: S) {
+    let member = Uuid::new_v4();
+    let source = sample_plan("half");
+    let document = NewDocument {
+        document_id: document_id(member, &source.sha256),
+        user_id: member,
+        title: source.title.clone(),
+        sha256: source.sha256.clone(),
+    };
+    store.begin_document(&document).await.unwrap();
+    let vector = HashingEmbedder
+        .embed(vec!["Ambulance one-way trip".into()], soon())
+        .await
+        .unwrap()
+        .remove(0);
+    let chunk = StoredChunk {
+        chunk_id: chunk_id(document.document_id, 0),
+        ord: 0,
+        page_start: 1,
+        page_end: 1,
+        section: "Ambulance".into(),
+        text: "Ambulance one-way trip $180".into(),
+        tokens: 5,
+        embedding: vector,
+    };
+    store
+        .put_chunks(&document, HashingEmbedder.model(), &[chunk])
+        .await
+        .unwrap();
+    assert!(!store.is_ready(document.document_id).await.unwrap());
+    let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
+    let found = retriever.search(member, "ambulance trip", 5, soon()).await.unwrap();
+    assert!(
+        found.chunks.is_empty(),
+        "chunks of a document still ingesting must not be searchable"
+    );
+
+    // Finishing the ingest (same file again) completes the document and makes it searchable.
+    let finished = ingest(&HashingEmbedder, retriever.store(), member, &source, |_, _| {})
+        .await
+        .unwrap();
+    assert!(!finished.already_ready && finished.rows_written > 0);
+    retriever.invalidate_user(member);
+    assert!(
+        !retriever
+            .search(member, "ambulance trip", 5, soon())
+            .await
+            .unwrap()
+            .chunks
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn postgres_member_b_never_sees_member_a() {
+    member_b_never_sees_member_a(pg_store().await.0).await;
+}
+
+#[tokio::test]
+async fn sqlite_member_b_never_sees_member_a() {
+    let (store, _dir) = sqlite_store().await;
+    member_b_never_sees_member_a(store).await;
+}
+
+#[tokio::test]
+async fn postgres_reingest_writes_zero_rows() {
+    a_reingest_writes_zero_rows(pg_store().await.0).await;
+}
+
+#[tokio::test]
+async fn sqlite_reingest_writes_zero_rows() {
+    let (store, _dir) = sqlite_store().await;
+    a_reingest_writes_zero_rows(store).await;
+}
+
+#[tokio::test]
+async fn postgres_half_embedded_document_is_invisible() {
+    a_half_embedded_document_is_invisible(pg_store().await.0).await;
+}
+
+#[tokio::test]
+async fn sqlite_half_embedded_document_is_invisible() {
+    let (store, _dir) = sqlite_store().await;
+    a_half_embedded_document_is_invisible(store).await;
+}
+
+#[tokio::test]
+async fn postgres_search_finds_the_answer_with_its_page_and_section() {
+    let (store, _database) = pg_store().await;
+    let member = Uuid::new_v4();
+    ingest(&HashingEmbedder, &store, member, &sample_plan("m"), |_, _| {})
+        .await
+        .unwrap();
+    let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
+    let found = retriever
+        .search(member, "hearing aids copayment per aid", 3, soon())
+        .await
+        .unwrap();
+    let best = &found.chunks[0];
+    assert!(best.text.contains("$550 copayment per aid"), "{best:?}");
+    assert_eq!(best.page, 2);
+    assert!(best.section.contains("SECTION 3 Hearing aids"));
+}
+
+#[tokio::test]
+async fn a_stopped_database_is_dependency_unavailable() {
+    let (store, database) = pg_store().await;
+    let member = Uuid::new_v4();
+    ingest(&HashingEmbedder, &store, member, &sample_plan("m"), |_, _| {})
+        .await
+        .unwrap();
+    let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
+    retriever.search(member, "ambulance", 3, soon()).await.unwrap();
+
+    // The database goes away under a warm pool: live connections are killed and new ones are refused.
+    let admin = database.admin_pool().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE {} ALLOW_CONNECTIONS false",
+        database.name
+    )))
+    .execute(&admin)
+    .await
+    .unwrap();
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&database.name)
+    .execute(&admin)
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let error = retriever.search(member, "hearing aids", 3, soon()).await.unwrap_err();
+    assert_eq!(error.error_type(), "DependencyUnavailable", "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "failed slowly: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_deadline_in_the_past_is_a_timeout_without_touching_the_database() {
+    // Port 1 has no server: any attempt to use the database would fail as DependencyUnavailable instead.
+    let options = TestDatabase::empty().await.options.port(1);
+    let pool = pg_pool(options, &PoolSettings::new(1, Duration::from_secs(2), "never-used"));
+    let retriever = Retriever::new(HashingEmbedder, PgStore::new(pool.clone()), budgets().retrieve);
+    let expired = Deadline::after(Duration::ZERO);
+    let error = retriever
+        .search(Uuid::new_v4(), "ambulance", 3, expired)
+        .await
+        .unwrap_err();
+    assert_eq!(error.error_type(), "Timeout");
+    assert_eq!(pool.size(), 0, "no connection was attempted");
+}

@@ -1,0 +1,108 @@
+//! The real sample plan through the real pipeline pieces: PDF extraction keeps pages and the facts on them, the
+//! chunker keeps its bounds, and the local sentence model (fetched by `scripts/fetch-model`) embeds sensibly.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: a panic is a failed test
+
+use navigator_resilience::{CpuPool, Deadline};
+use navigator_retrieval::chunk::{ChunkSizes, chunk_pages};
+use navigator_retrieval::document;
+use navigator_retrieval::embed::{Embedder, MiniLm, dot};
+use navigator_retrieval::eval::holds_fact;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn sample() -> document::SourceDocument {
+    document::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/sample/scan_classic_hmo.pdf")).unwrap()
+}
+
+fn model_dir() -> PathBuf {
+    std::env::var_os("NAVIGATOR_MODEL_DIR")
+        .map(PathBuf::from)
+        .expect("NAVIGATOR_MODEL_DIR is unset: run ./scripts/test, which fetches the model")
+}
+
+#[test]
+fn pdf_extraction_keeps_every_page_and_the_facts_on_them() {
+    let plan = sample();
+    assert_eq!(plan.pages.len(), 232);
+    assert_eq!(plan.title, "2025 Evidence of Coverage for SCAN Classic");
+    // PDF page numbers, as the eval set counts them; each fact was checked against `pdftotext -layout`.
+    let facts = [
+        (12, "do not pay a separate monthly plan premium"),
+        (57, "$1,500"),
+        (61, "$180 copayment for each"),
+        (71, "$90 copayment for each"),
+        (74, "$550 copayment per aid"),
+        (85, "1-855-431-5537"),
+        (92, "Specialist visit"),
+        (141, "$35 per month supply"),
+    ];
+    for (page, fact) in facts {
+        assert!(
+            holds_fact(&plan.pages[page - 1].text, fact),
+            "page {page} should hold {fact:?}"
+        );
+    }
+}
+
+#[test]
+fn chunks_of_the_sample_keep_their_bounds_pages_and_sections() {
+    let plan = sample();
+    let sizes = ChunkSizes::default();
+    let chunks = chunk_pages(&plan.pages, sizes);
+    assert!((400..1200).contains(&chunks.len()), "{} chunks", chunks.len());
+    assert!(chunks.iter().all(|c| c.words as usize <= sizes.max_words));
+    assert!(chunks.iter().all(|c| c.page_start <= c.page_end && c.page_end <= 232));
+    let specialist = chunks
+        .iter()
+        .find(|c| holds_fact(&c.text, "Specialist visit $0 copayment for each"))
+        .unwrap();
+    assert_eq!(specialist.page_start, 92);
+    assert!(
+        specialist.section.contains("Medical Benefits Chart"),
+        "{}",
+        specialist.section
+    );
+    assert!(
+        !chunks
+            .iter()
+            .any(|c| c.text.contains("2025 Evidence of Coverage for SCAN Classic")),
+        "running headers are dropped"
+    );
+}
+
+#[tokio::test]
+async fn the_local_model_embeds_unit_vectors_that_rank_by_meaning() {
+    let model = MiniLm::load(&model_dir(), CpuPool::new("test-embed", 2, 8)).unwrap();
+    let texts = vec![
+        "How much does it cost to see a specialist?".to_string(),
+        "Specialist visit: $0 copayment for each office visit.".to_string(),
+        "The grand canyon is a popular destination for hikers.".to_string(),
+    ];
+    let vectors = model
+        .embed(texts, Deadline::after(Duration::from_secs(30)))
+        .await
+        .unwrap();
+    assert_eq!(model.dimensions(), 384);
+    assert!(vectors.iter().all(|v| v.len() == 384 && (dot(v, v) - 1.0).abs() < 1e-4));
+    let (related, unrelated) = (dot(&vectors[0], &vectors[1]), dot(&vectors[0], &vectors[2]));
+    assert!(related > unrelated + 0.2, "related {related}, unrelated {unrelated}");
+    // Batching must not change a text's vector.
+    let alone = model
+        .embed(
+            vec!["Specialist visit: $0 copayment for each office visit.".into()],
+            Deadline::after(Duration::from_secs(30)),
+        )
+        .await
+        .unwrap();
+    assert!(dot(&alone[0], &vectors[1]) > 0.9999);
+}
+
+#[test]
+fn a_missing_model_is_a_clear_dependency_error() {
+    let error = MiniLm::load(Path::new("/nonexistent/model"), CpuPool::new("test-embed", 1, 1))
+        .err()
+        .unwrap();
+    assert_eq!(error.error_type(), "DependencyUnavailable");
+    assert!(error.to_string().contains("scripts/fetch-model"), "{error}");
+}
