@@ -38,6 +38,11 @@ pub struct SourceDocument {
 /// Reads and extracts a file, choosing the format by its extension.
 pub fn load(path: &Path) -> Result<SourceDocument, NavigatorError> {
     let bytes = std::fs::read(path).map_err(|e| NavigatorError::invalid(format!("{}: {e}", path.display())))?;
+    from_file_bytes(path, &bytes)
+}
+
+/// Extracts a file's bytes already read, naming and typing the document by its path.
+pub fn from_file_bytes(path: &Path, bytes: &[u8]) -> Result<SourceDocument, NavigatorError> {
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
@@ -57,12 +62,17 @@ pub fn load(path: &Path) -> Result<SourceDocument, NavigatorError> {
             )));
         }
     };
-    from_bytes(&name, kind, &bytes)
+    from_bytes(&name, kind, bytes)
+}
+
+/// The SHA-256 of a file's bytes, as hex: a document's identity.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 /// Extracts a document from its bytes.
 pub fn from_bytes(name: &str, kind: DocumentKind, bytes: &[u8]) -> Result<SourceDocument, NavigatorError> {
-    let sha256 = hex(&Sha256::digest(bytes));
+    let sha256 = sha256_hex(bytes);
     let raw_pages = match kind {
         DocumentKind::Pdf => pdf_extract::extract_text_from_mem_by_pages(bytes)
             .map_err(|e| NavigatorError::invalid(format!("{name}: not a readable PDF: {e}")))?,
