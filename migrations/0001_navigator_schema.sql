@@ -26,11 +26,19 @@ CREATE TABLE navigator.chunks (
     text        text NOT NULL,
     tokens      integer NOT NULL,
     embed_model text NOT NULL,
-    embedding   vector(384),
+    -- The model decides the dimension (384 for all-MiniLM-L6-v2, 1024 for Titan v2); one model per search.
+    embedding   vector NOT NULL,
     tsv         tsvector GENERATED ALWAYS AS (to_tsvector('english', section || ' ' || text)) STORED,
     UNIQUE (document_id, ord)
 );
 CREATE INDEX chunks_document_idx ON navigator.chunks (document_id);
 CREATE INDEX chunks_user_model_idx ON navigator.chunks (user_id, embed_model);
-CREATE INDEX chunks_embedding_hnsw ON navigator.chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64);
+-- One HNSW index per supported dimension. A member's own search goes through chunks_user_model_idx (exact and
+-- sub-millisecond at a plan's size); these serve unfiltered and weakly filtered searches.
+CREATE INDEX chunks_embedding_384_hnsw ON navigator.chunks
+    USING hnsw ((embedding::vector(384)) vector_cosine_ops) WITH (m = 16, ef_construction = 64)
+    WHERE vector_dims(embedding) = 384;
+CREATE INDEX chunks_embedding_1024_hnsw ON navigator.chunks
+    USING hnsw ((embedding::vector(1024)) vector_cosine_ops) WITH (m = 16, ef_construction = 64)
+    WHERE vector_dims(embedding) = 1024;
 CREATE INDEX chunks_tsv_gin ON navigator.chunks USING gin (tsv);

@@ -65,12 +65,12 @@ async fn migrations_create_the_schema_and_are_idempotent() {
     .unwrap();
     assert_eq!(tables, vec!["chunks", "documents"]);
     let indexes: Vec<String> = sqlx::query_scalar(
-        "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'navigator' AND indexdef LIKE '%hnsw%'",
+        "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'navigator' AND indexdef LIKE '%hnsw%' ORDER BY 1",
     )
     .fetch_all(&pool)
     .await
     .unwrap();
-    assert_eq!(indexes, vec!["chunks_embedding_hnsw"]);
+    assert_eq!(indexes, vec!["chunks_embedding_1024_hnsw", "chunks_embedding_384_hnsw"]);
 }
 
 #[tokio::test]

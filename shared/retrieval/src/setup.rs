@@ -11,7 +11,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::document;
-use crate::embed::{Embedders, MiniLm, OpenAiEmbedder, model_dir};
+use crate::embed::{BedrockEmbedder, Embedders, MiniLm, OpenAiEmbedder, model_dir};
 use crate::ingest::{IngestReport, document_id, ingest};
 use crate::retriever::Retriever;
 use crate::store::{ChunkStore, PgStore, SqliteStore, Stores};
@@ -22,8 +22,8 @@ pub const DEMO_USER_ID: Uuid = Uuid::from_u128(0xd3e0_d3e0_0000_4000_8000_0000_0
 /// The sample plan shipped with the repository: the 2025 SCAN Classic (HMO) Evidence of Coverage.
 pub const SAMPLE_PLAN: &str = "data/sample/scan_classic_hmo.pdf";
 
-/// The dimension of every stored vector (the migrations' `vector(384)`).
-pub const DIMENSIONS: usize = 384;
+/// Vector dimensions the PostgreSQL schema indexes (one HNSW index each).
+pub const INDEXED_DIMENSIONS: [usize; 2] = [384, 1024];
 
 /// Retrieval as configured.
 pub type ConfiguredRetriever = Retriever<Embedders, Stores>;
@@ -52,6 +52,24 @@ pub async fn from_env(budgets: &Budgets, secrets: &SecretStore) -> Result<Config
     Ok(Retriever::new(embedder, store, budgets.retrieve.clone()))
 }
 
+/// `EMBEDDINGS_DIMENSIONS`, else the provider's default; it must be a dimension the schema indexes.
+fn dimensions(default: usize) -> Result<usize, NavigatorError> {
+    let dimensions = match std::env::var("EMBEDDINGS_DIMENSIONS") {
+        Ok(raw) => raw.trim().parse().map_err(|_| {
+            NavigatorError::internal(format!(
+                "EMBEDDINGS_DIMENSIONS={raw:?}: must be one of {INDEXED_DIMENSIONS:?}"
+            ))
+        })?,
+        Err(_) => default,
+    };
+    if !INDEXED_DIMENSIONS.contains(&dimensions) {
+        return Err(NavigatorError::internal(format!(
+            "EMBEDDINGS_DIMENSIONS={dimensions}: must be one of {INDEXED_DIMENSIONS:?}"
+        )));
+    }
+    Ok(dimensions)
+}
+
 async fn embedder_from_env(budgets: &Budgets, secrets: &SecretStore) -> Result<Embedders, NavigatorError> {
     let provider = std::env::var("EMBEDDINGS_PROVIDER").unwrap_or_else(|_| "local".into());
     match provider.as_str() {
@@ -70,11 +88,25 @@ async fn embedder_from_env(budgets: &Budgets, secrets: &SecretStore) -> Result<E
                 .map_err(|e| NavigatorError::internal(format!("HTTP client: {e}")))?;
             let key = secrets.get(&OPENAI_API_KEY).await?;
             Ok(Embedders::OpenAi(OpenAiEmbedder::new(
-                client, &base, key, &model, DIMENSIONS,
+                client,
+                &base,
+                key,
+                &model,
+                dimensions(384)?,
+            )))
+        }
+        "bedrock" => {
+            let model = std::env::var("EMBEDDINGS_MODEL").unwrap_or_else(|_| "amazon.titan-embed-text-v2:0".into());
+            let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let client = aws_sdk_bedrockruntime::Client::new(&config);
+            Ok(Embedders::Bedrock(BedrockEmbedder::new(
+                client,
+                &model,
+                dimensions(1024)?,
             )))
         }
         other => Err(NavigatorError::internal(format!(
-            "EMBEDDINGS_PROVIDER={other:?}: use local or openai"
+            "EMBEDDINGS_PROVIDER={other:?}: use local, openai or bedrock"
         ))),
     }
 }

@@ -1,6 +1,7 @@
 //! Embeddings behind one port: a local sentence model by default, an OpenAI-compatible endpoint or Amazon Bedrock
 //! in production. Every adapter returns unit-length vectors, so cosine similarity is a dot product.
 
+mod bedrock;
 mod minilm;
 mod openai;
 
@@ -8,6 +9,7 @@ use navigator_platform::NavigatorError;
 use navigator_resilience::Deadline;
 use std::future::Future;
 
+pub use bedrock::BedrockEmbedder;
 pub use minilm::{MINILM_MODEL, MiniLm, model_dir};
 pub use openai::OpenAiEmbedder;
 
@@ -28,6 +30,7 @@ pub trait Embedder: Send + Sync {
 pub enum Embedders {
     Local(MiniLm),
     OpenAi(OpenAiEmbedder),
+    Bedrock(BedrockEmbedder),
 }
 
 impl Embedder for Embedders {
@@ -35,6 +38,7 @@ impl Embedder for Embedders {
         match self {
             Self::Local(e) => e.model(),
             Self::OpenAi(e) => e.model(),
+            Self::Bedrock(e) => e.model(),
         }
     }
 
@@ -42,6 +46,7 @@ impl Embedder for Embedders {
         match self {
             Self::Local(e) => e.dimensions(),
             Self::OpenAi(e) => e.dimensions(),
+            Self::Bedrock(e) => e.dimensions(),
         }
     }
 
@@ -49,6 +54,7 @@ impl Embedder for Embedders {
         match self {
             Self::Local(e) => e.embed(texts, deadline).await,
             Self::OpenAi(e) => e.embed(texts, deadline).await,
+            Self::Bedrock(e) => e.embed(texts, deadline).await,
         }
     }
 }
