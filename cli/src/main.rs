@@ -42,6 +42,14 @@ enum Command {
         json: bool,
         question: String,
     },
+    /// Serve the chat API on loopback, with admission control and /metrics, as one local member.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        address: std::net::SocketAddr,
+        /// The member every request is made as (default: the demo member).
+        #[arg(long)]
+        user: Option<Uuid>,
+    },
     /// Measure quality against a question set.
     Eval {
         #[command(subcommand)]
@@ -68,6 +76,9 @@ async fn main() -> ExitCode {
             json,
             question,
         } => commands::search::run(user, top_k, json, &question).await,
+        Command::Serve { address, user } => {
+            commands::serve::run(address, user.unwrap_or(navigator_retrieval::setup::DEMO_USER_ID)).await
+        }
         Command::Eval {
             target: EvalTarget::Retrieval { file },
         } => commands::eval_retrieval::run(&file).await,

@@ -5,6 +5,7 @@ pub mod eval_retrieval;
 pub mod ingest;
 pub mod migrate;
 pub mod search;
+pub mod serve;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use navigator_platform::config::Budgets;

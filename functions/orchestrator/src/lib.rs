@@ -3,6 +3,7 @@
 //! One axum router serves both Lambda (through `lambda_http`) and the local server; only the identity layer differs.
 //! On Lambda the member is the JWT authorizer's `sub` claim ([`identity`]); there is no other way in.
 
+pub mod admission;
 pub mod api;
 pub mod identity;
 pub mod lambda;
