@@ -14,6 +14,10 @@ pub fn admin_url() -> String {
         .expect("NAVIGATOR_TEST_DATABASE_URL is unset: run ./scripts/test, which starts PostgreSQL with pgvector")
 }
 
+fn admin_options() -> PgConnectOptions {
+    PgConnectOptions::from_str(&admin_url()).expect("a valid NAVIGATOR_TEST_DATABASE_URL")
+}
+
 /// A database of its own for one test, so tests never see each other's rows.
 pub struct TestDatabase {
     pub name: String,
@@ -23,7 +27,7 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// Creates an empty database.
     pub async fn empty() -> Self {
-        let admin = PgConnectOptions::from_str(&admin_url()).expect("a valid NAVIGATOR_TEST_DATABASE_URL");
+        let admin = admin_options();
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
         let pool = PgPoolOptions::new()
             .max_connections(1)
@@ -56,10 +60,9 @@ impl TestDatabase {
 
     /// A pool on the server's admin database, for statements that may not run inside this one.
     pub async fn admin_pool(&self) -> PgPool {
-        let admin = PgConnectOptions::from_str(&admin_url()).expect("a valid NAVIGATOR_TEST_DATABASE_URL");
         PgPoolOptions::new()
             .max_connections(1)
-            .connect_with(admin)
+            .connect_with(admin_options())
             .await
             .expect("connect")
     }

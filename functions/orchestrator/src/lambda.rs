@@ -9,7 +9,7 @@ use axum::middleware::{Next, from_fn};
 use axum::response::Response;
 use lambda_http::RequestExt;
 use navigator_platform::config::Budgets;
-use navigator_platform::telemetry::{install_metrics, invocation_span};
+use navigator_platform::telemetry::invocation_span;
 use std::sync::Arc;
 use tracing::Instrument;
 
@@ -35,9 +35,7 @@ async fn lambda_edge(mut request: Request, next: Next) -> Response {
     route_on_raw_path(&mut request);
     let span = invocation_span(crate::FUNCTION, &aws_request_id, trace_id.as_deref());
     let response = next.run(request).instrument(span).await;
-    for line in install_metrics().flush_emf(navigator_lambda::METRICS_NAMESPACE, &[("function", crate::FUNCTION)]) {
-        println!("{line}");
-    }
+    navigator_lambda::flush_metrics(crate::FUNCTION);
     response
 }
 

@@ -44,15 +44,19 @@ pub fn init(function: &'static str) -> Result<Budgets, NavigatorError> {
     Ok(budgets)
 }
 
+/// Prints what one invocation recorded as CloudWatch EMF lines: CloudWatch Logs turns them into metrics.
+pub fn flush_metrics(function: &'static str) {
+    for line in install_metrics().flush_emf(METRICS_NAMESPACE, &[("function", function)]) {
+        println!("{line}");
+    }
+}
+
 /// Serves `tool` on the Lambda runtime until the environment shuts down.
 pub async fn run_tool<T: Tool>(tool: T) -> Result<(), lambda_runtime::Error> {
     let tool = &tool;
-    let registry = install_metrics();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
         let result = handle(tool, event).await;
-        for line in registry.flush_emf(METRICS_NAMESPACE, &[("function", T::NAME)]) {
-            println!("{line}");
-        }
+        flush_metrics(T::NAME);
         result
     }))
     .await

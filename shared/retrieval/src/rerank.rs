@@ -70,20 +70,12 @@ fn coverage(candidate: &Candidate, terms: &[String]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use uuid::Uuid;
 
     fn candidate(id: u128, similarity: f32, text: &str) -> Candidate {
         Candidate {
-            chunk_id: Uuid::from_u128(id),
-            document_id: Uuid::nil(),
-            title: String::new(),
-            page: 1,
-            section: String::new(),
-            text: text.into(),
             similarity,
-            vector_rank: None,
-            text_rank: None,
-            fused: 0.0,
+            text: text.into(),
+            ..Candidate::for_test(id)
         }
     }
 

@@ -81,6 +81,25 @@ pub struct Candidate {
 /// The smoothing constant of reciprocal-rank fusion (Cormack et al.'s 60).
 pub const RRF_K: f32 = 60.0;
 
+impl Candidate {
+    /// A candidate with only its id set, for tests of ranking code.
+    #[cfg(test)]
+    pub(crate) fn for_test(id: u128) -> Self {
+        Self {
+            chunk_id: Uuid::from_u128(id),
+            document_id: Uuid::nil(),
+            title: String::new(),
+            page: 1,
+            section: String::new(),
+            text: String::new(),
+            similarity: 0.0,
+            vector_rank: None,
+            text_rank: None,
+            fused: 0.0,
+        }
+    }
+}
+
 /// Reciprocal-rank fusion of the two lists' ranks.
 pub fn rrf(vector_rank: Option<u32>, text_rank: Option<u32>) -> f32 {
     let part = |rank: Option<u32>| rank.map_or(0.0, |r| 1.0 / (RRF_K + r as f32));
@@ -183,16 +202,9 @@ mod tests {
 
     fn candidate(id: u128, vector_rank: Option<u32>, text_rank: Option<u32>) -> Candidate {
         Candidate {
-            chunk_id: Uuid::from_u128(id),
-            document_id: Uuid::nil(),
-            title: String::new(),
-            page: 1,
-            section: String::new(),
-            text: String::new(),
-            similarity: 0.0,
             vector_rank,
             text_rank,
-            fused: 0.0,
+            ..Candidate::for_test(id)
         }
     }
 

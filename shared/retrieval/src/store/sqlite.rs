@@ -105,11 +105,13 @@ impl SqliteStore {
 
     async fn search_now(&self, request: &SearchRequest) -> Result<Vec<Candidate>, NavigatorError> {
         let vectors = self.vector_set(request.user_id, &request.embed_model).await?;
-        let mut scored: Vec<(i64, f32)> = vectors
+        // Every similarity is computed here, once; the text list's candidates reuse them.
+        let similarities: HashMap<i64, f32> = vectors
             .iter()
             .map(|(rowid, vector)| (*rowid, dot(&request.vector, vector)))
             .collect();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let mut scored: Vec<(i64, f32)> = similarities.iter().map(|(rowid, score)| (*rowid, *score)).collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         scored.truncate(request.depth);
 
         let text_ranked: Vec<i64> = if request.terms.is_empty() {
@@ -146,7 +148,7 @@ impl SqliteStore {
                 .filter(|rowid| !wanted.contains(rowid))
                 .collect::<Vec<_>>(),
         );
-        let details = self.details(&wanted, &request.vector).await?;
+        let details = self.details(&wanted, &similarities).await?;
         let pick = |rowid: &i64| details.iter().find(|(id, _)| id == rowid).map(|(_, c)| c.clone());
         let vector_list = scored
             .iter()
@@ -171,13 +173,17 @@ impl SqliteStore {
         Ok(fuse(vector_list, text_list))
     }
 
-    async fn details(&self, rowids: &[i64], query: &[f32]) -> Result<Vec<(i64, Candidate)>, NavigatorError> {
+    async fn details(
+        &self,
+        rowids: &[i64],
+        similarities: &HashMap<i64, f32>,
+    ) -> Result<Vec<(i64, Candidate)>, NavigatorError> {
         if rowids.is_empty() {
             return Ok(Vec::new());
         }
         let placeholders = vec!["?"; rowids.len()].join(",");
         let sql = format!(
-            "SELECT c.rowid, c.chunk_id, c.document_id, d.title, c.page_start, c.section, c.text, c.embedding
+            "SELECT c.rowid, c.chunk_id, c.document_id, d.title, c.page_start, c.section, c.text
              FROM chunks c JOIN documents d ON d.document_id = c.document_id WHERE c.rowid IN ({placeholders})"
         );
         // Only `?` placeholders are formatted in; every value is bound.
@@ -189,7 +195,6 @@ impl SqliteStore {
         Ok(rows
             .iter()
             .map(|row| {
-                let embedding: &[u8] = row.get(7);
                 let candidate = Candidate {
                     chunk_id: row.get(1),
                     document_id: row.get(2),
@@ -197,7 +202,7 @@ impl SqliteStore {
                     page: row.get::<i64, _>(4) as u32,
                     section: row.get(5),
                     text: row.get(6),
-                    similarity: dot(query, &floats(embedding)),
+                    similarity: similarities.get(&row.get::<i64, _>(0)).copied().unwrap_or_default(),
                     vector_rank: None,
                     text_rank: None,
                     fused: 0.0,
