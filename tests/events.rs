@@ -10,7 +10,13 @@ use navigator_retrieval::ingest::ingest;
 use navigator_retrieval::retriever::Retriever;
 use navigator_retrieval::store::SqliteStore;
 use navigator_tests::{HashingEmbedder, sample_plan};
+use orchestrator::api::AppState;
+use orchestrator::tools::in_process::InProcess;
+use orchestrator::tools::{ToolName, Tools};
+use orchestrator::turn::budget::OFFLINE_STAGE;
+use orchestrator::turn::{Navigator, TurnBudgets};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tower::ServiceExt;
 
 /// What a replayed event must produce: an HTTP status, or a tool's `output`/`errorType`.
@@ -22,13 +28,13 @@ enum Expect {
 }
 
 const EXPECTATIONS: &[(&str, Expect)] = &[
-    ("orchestrator/chat-apigw-v2.json", Expect::Http(500)),
-    ("orchestrator/chat-apigw-v2-spanish.json", Expect::Http(500)),
+    ("orchestrator/chat-apigw-v2.json", Expect::Http(200)),
+    ("orchestrator/chat-apigw-v2-spanish.json", Expect::Http(200)),
     ("orchestrator/chat-apigw-v2-no-claims.json", Expect::Http(401)),
     ("orchestrator/chat-apigw-v2-malformed-json.json", Expect::Http(400)),
     ("orchestrator/chat-apigw-v2-too-long.json", Expect::Http(400)),
     ("orchestrator/health-apigw-v2.json", Expect::Http(200)),
-    ("orchestrator/chat-apigw-v1.json", Expect::Http(500)),
+    ("orchestrator/chat-apigw-v1.json", Expect::Http(200)),
     ("orchestrator/chat-apigw-v1-no-claims.json", Expect::Http(401)),
     ("translate/valid.json", Expect::ToolError("Internal")),
     ("translate/invalid-target.json", Expect::ToolError("InvalidInput")),
@@ -68,16 +74,30 @@ async fn replay_tool<T: Tool>(tool: T, text: &str) -> Result<(), String> {
         .map_err(|d| d.error_type)
 }
 
+/// The orchestrator's Lambda service over an in-process retrieve tool holding the events' member's plan.
+async fn chat_service() -> axum::Router {
+    let budgets = Budgets::from_lookup(|_| None).unwrap();
+    let tools = InProcess::new().with(ToolName::Retrieve, retrieve_over_sample().await);
+    let turn_budgets = TurnBudgets::from_budgets(&budgets, OFFLINE_STAGE, OFFLINE_STAGE);
+    let navigator = Navigator::offline(Tools::new(Arc::new(tools)), turn_budgets);
+    orchestrator::lambda::service(Arc::new(AppState { budgets, navigator }))
+}
+
+/// Replays an API Gateway event through the orchestrator: status and JSON body.
+async fn replay_http(text: &str) -> Result<(u16, serde_json::Value), String> {
+    let request = lambda_http::request::from_str(text).map_err(|e| format!("not an API Gateway event: {e}"))?;
+    let (parts, body) = request.into_parts();
+    let request = axum::http::Request::from_parts(parts, Body::from(body.to_vec()));
+    let response = chat_service().await.oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    Ok((status, serde_json::from_slice(&bytes).unwrap_or_default()))
+}
+
 async fn replay(file: &str, text: &str) -> Result<u16, String> {
     let function = file.split('/').next().unwrap();
     match function {
-        "orchestrator" => {
-            let request = lambda_http::request::from_str(text).map_err(|e| format!("not an API Gateway event: {e}"))?;
-            let (parts, body) = request.into_parts();
-            let request = axum::http::Request::from_parts(parts, Body::from(body.to_vec()));
-            let service = orchestrator::lambda::service(Budgets::from_lookup(|_| None).unwrap());
-            Ok(service.oneshot(request).await.unwrap().status().as_u16())
-        }
+        "orchestrator" => replay_http(text).await.map(|(status, _)| status),
         "translate" => replay_tool(translate::Translate, text).await.map(|()| 200),
         "guard" => replay_tool(guard::Guard, text).await.map(|()| 200),
         "retrieve" => replay_tool(retrieve_over_sample().await, text).await.map(|()| 200),
@@ -127,5 +147,17 @@ async fn every_event_gives_its_expected_answer() {
                 assert_eq!(got, Err(error_type.to_string()), "events/{file}")
             }
         }
+    }
+}
+
+#[tokio::test]
+async fn a_chat_event_is_answered_from_the_members_plan_with_page_citations() {
+    for file in ["orchestrator/chat-apigw-v2.json", "orchestrator/chat-apigw-v1.json"] {
+        let text = std::fs::read_to_string(events_dir().join(file)).unwrap();
+        let (status, body) = replay_http(&text).await.unwrap();
+        assert_eq!(status, 200, "{file}: {body}");
+        assert_eq!(body["status"], "answered", "{file}: {body}");
+        assert!(body["citations"][0]["page"].as_u64().is_some(), "{file}: {body}");
+        assert_eq!(body["tools"][0]["name"], "retrieve");
     }
 }

@@ -6,6 +6,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod commands;
 
 use clap::{Parser, Subcommand};
+use navigator_retrieval::setup::DEMO_USER_ID;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use uuid::Uuid;
@@ -29,6 +30,19 @@ enum Command {
         #[arg(long)]
         user: Uuid,
         file: PathBuf,
+    },
+    /// Ask the navigator one question: a whole chat turn in this process, over the sample plan.
+    Ask {
+        /// The member (default: the demo member, who owns the sample plan).
+        #[arg(long)]
+        user: Option<Uuid>,
+        /// The member's language: "auto" to detect it, or an ISO 639-1 code.
+        #[arg(long, default_value = "auto")]
+        language: String,
+        /// Print exactly the 200 body of POST /v1/chat.
+        #[arg(long)]
+        json: bool,
+        question: String,
     },
     /// Search a member's plan documents.
     Search {
@@ -61,6 +75,13 @@ enum Command {
 enum EvalTarget {
     /// hit@1, hit@5 and MRR of retrieval on a retrieval-dev.jsonl-style file, over the sample plan.
     Retrieval { file: PathBuf },
+    /// Whole turns on a retrieval-dev.jsonl-style file: answers holding the facts, negatives declined.
+    Answers {
+        file: PathBuf,
+        /// Try an extractive composer setting, e.g. `--set keep_ratio=0.6` (repeatable).
+        #[arg(long = "set")]
+        settings: Vec<String>,
+    },
 }
 
 #[tokio::main]
@@ -70,18 +91,25 @@ async fn main() -> ExitCode {
         Command::Config => commands::config::run(),
         Command::Migrate => commands::migrate::run().await,
         Command::Ingest { user, file } => commands::ingest::run(user, &file).await,
+        Command::Ask {
+            user,
+            language,
+            json,
+            question,
+        } => commands::ask::run(user.unwrap_or(DEMO_USER_ID), &language, json, &question).await,
         Command::Search {
             user,
             top_k,
             json,
             question,
         } => commands::search::run(user, top_k, json, &question).await,
-        Command::Serve { address, user } => {
-            commands::serve::run(address, user.unwrap_or(navigator_retrieval::setup::DEMO_USER_ID)).await
-        }
+        Command::Serve { address, user } => commands::serve::run(address, user.unwrap_or(DEMO_USER_ID)).await,
         Command::Eval {
             target: EvalTarget::Retrieval { file },
         } => commands::eval_retrieval::run(&file).await,
+        Command::Eval {
+            target: EvalTarget::Answers { file, settings },
+        } => commands::eval_answers::run(&file, &settings).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

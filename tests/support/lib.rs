@@ -117,7 +117,8 @@ pub fn sample_plan(marker: &str) -> navigator_retrieval::document::SourceDocumen
     let text = format!(
         "CHAPTER 4: Medical Benefits Chart\n\nSection 2.1 Your medical benefits\n\n\
          Ambulance services\nYou pay a $180 copayment for each one-way trip. {marker}\n\n\
-         Emergency care\nYou pay a $90 copayment for each emergency room visit.\u{c}\
+         Emergency care\nYou pay a $90 copayment for each emergency room visit.\n\n\
+         Specialist visit\nYou pay a $20 copayment for each specialist office visit.\u{c}\
          SECTION 3 Hearing aids\n\nHearing aids cost a $550 copayment per aid. {marker}"
     );
     navigator_retrieval::document::from_bytes(

@@ -1,6 +1,8 @@
 //! One module per subcommand, plus what they share.
 
+pub mod ask;
 pub mod config;
+pub mod eval_answers;
 pub mod eval_retrieval;
 pub mod ingest;
 pub mod migrate;
@@ -11,8 +13,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use navigator_platform::config::Budgets;
 use navigator_platform::secrets::SecretStore;
 use navigator_retrieval::setup::{self, ConfiguredRetriever, DEMO_USER_ID, SAMPLE_PLAN};
+use orchestrator::tools::ToolName;
+use orchestrator::tools::in_process::InProcess;
+use orchestrator::turn::Navigator;
+use retrieve::Retrieve;
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Retrieval as configured, with the sample plan ingested for the demo member.
 pub async fn retriever_with_sample() -> Result<(Budgets, ConfiguredRetriever), String> {
@@ -35,6 +42,23 @@ pub async fn retriever_with_sample() -> Result<(Budgets, ConfiguredRetriever), S
         );
     }
     Ok((budgets, retriever))
+}
+
+/// A whole navigator in this process over the embedded defaults (or what the environment configures), with the
+/// sample plan ingested for the demo member.
+pub async fn navigator_with_sample() -> Result<(Budgets, Navigator), String> {
+    let (budgets, tools) = in_process_tools().await?;
+    let navigator = orchestrator::setup::navigator(&budgets, Arc::new(tools))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((budgets, navigator))
+}
+
+/// The tools this process can host, over the sample plan.
+pub async fn in_process_tools() -> Result<(Budgets, InProcess), String> {
+    let (budgets, retriever) = retriever_with_sample().await?;
+    let tools = InProcess::new().with(ToolName::Retrieve, Retrieve::new(retriever));
+    Ok((budgets, tools))
 }
 
 /// A progress bar on a terminal; hidden when stderr is not one (CI, pipes).

@@ -13,14 +13,15 @@ use navigator_platform::telemetry::install_metrics;
 use orchestrator::admission::{Admission, admit};
 use orchestrator::api::{AppState, router};
 use orchestrator::identity::Identity;
+use orchestrator::turn::Navigator;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use uuid::Uuid;
 
 pub async fn run(address: SocketAddr, user: Uuid) -> Result<(), String> {
-    let budgets = Budgets::from_env().map_err(|e| e.to_string())?;
+    let (budgets, navigator) = super::navigator_with_sample().await?;
     budgets.log();
-    let app = local_app(budgets, user);
+    let app = local_app(budgets, navigator, user);
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
@@ -32,14 +33,14 @@ pub async fn run(address: SocketAddr, user: Uuid) -> Result<(), String> {
 }
 
 /// The local server's routes: the chat API behind admission and the local identity, plus `/metrics`.
-pub fn local_app(budgets: Budgets, user: Uuid) -> Router {
+pub fn local_app(budgets: Budgets, navigator: Navigator, user: Uuid) -> Router {
     install_metrics();
     let admission = Admission::new(
         budgets.orchestrator.in_flight,
         budgets.orchestrator.queue_bound,
         budgets.orchestrator.wave,
     );
-    let chat = router(Arc::new(AppState { budgets })).layer(from_fn_with_state(admission, admit));
+    let chat = router(Arc::new(AppState { budgets, navigator })).layer(from_fn_with_state(admission, admit));
     Router::new()
         .route("/metrics", get(|| async { install_metrics().render_prometheus() }))
         .merge(chat)
@@ -60,11 +61,33 @@ mod tests {
     use super::*;
     use axum::body::Body;
     use axum::http::StatusCode;
+    use orchestrator::fakes::FakeTools;
+    use orchestrator::tools::Tools;
+    use orchestrator::turn::TurnBudgets;
+    use orchestrator::turn::budget::OFFLINE_STAGE;
+    use std::time::Duration;
+    use tokio::time::Instant;
     use tower::ServiceExt;
+
+    fn app(tools: FakeTools, vcpus: &str) -> Router {
+        let vcpus = vcpus.to_string();
+        let budgets = Budgets::from_lookup(|name| (name == "NAVIGATOR_VCPUS").then(|| vcpus.clone())).unwrap();
+        let turn_budgets = TurnBudgets::from_budgets(&budgets, OFFLINE_STAGE, OFFLINE_STAGE);
+        let navigator = Navigator::offline(Tools::new(Arc::new(tools)), turn_budgets);
+        local_app(budgets, navigator, Uuid::from_u128(7))
+    }
+
+    fn chat() -> Request {
+        Request::post("/v1/chat")
+            .body(Body::from(r#"{"message": "What does a specialist visit cost?"}"#))
+            .unwrap()
+    }
 
     #[tokio::test]
     async fn serves_the_chat_api_as_the_local_member_and_metrics() {
-        let app = local_app(Budgets::from_lookup(|_| None).unwrap(), Uuid::from_u128(7));
+        let tools = FakeTools::answering(Duration::from_millis(1));
+        let requests = Arc::clone(&tools.counters);
+        let app = app(tools, "2");
         let health = app
             .clone()
             .oneshot(Request::get("/v1/health").body(Body::empty()).unwrap())
@@ -72,12 +95,25 @@ mod tests {
             .unwrap();
         assert_eq!(health.status(), StatusCode::OK);
         // Signed in locally: a bad body is 400, not 401.
-        let chat = app
+        let bad = app
             .clone()
             .oneshot(Request::post("/v1/chat").body(Body::from("{")).unwrap())
             .await
             .unwrap();
-        assert_eq!(chat.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        let answered = app.clone().oneshot(chat()).await.unwrap();
+        assert_eq!(answered.status(), StatusCode::OK);
+        let retrieve = requests
+            .requests()
+            .into_iter()
+            .find(|(tool, _)| *tool == orchestrator::tools::ToolName::Retrieve)
+            .unwrap()
+            .1;
+        assert_eq!(
+            retrieve.input["user_id"],
+            Uuid::from_u128(7).to_string(),
+            "the local member"
+        );
         let metrics = app
             .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
             .await
@@ -91,5 +127,40 @@ mod tests {
         )
         .unwrap();
         assert!(text.contains("bulkhead_admitted_total"), "{text}");
+        assert!(text.contains("chat_turns_total"), "{text}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hundred_at_once_on_slow_tools_get_429_fast_and_none_hangs() {
+        // 1 vCPU: IN_FLIGHT 2, QUEUE_BOUND 4. Tools take 500 ms.
+        let app = app(FakeTools::answering(Duration::from_millis(500)), "1");
+        let started = Instant::now();
+        let replies = futures_util::future::join_all((0..100).map(|_| {
+            let app = app.clone();
+            async move {
+                let response = app.oneshot(chat()).await.unwrap();
+                let retry_after = response.headers().get("retry-after").is_some();
+                (response.status(), retry_after, started.elapsed())
+            }
+        }))
+        .await;
+        let ok = replies.iter().filter(|(s, _, _)| *s == StatusCode::OK).count();
+        let rejected: Vec<_> = replies
+            .iter()
+            .filter(|(s, _, _)| *s == StatusCode::TOO_MANY_REQUESTS)
+            .collect();
+        assert_eq!(ok + rejected.len(), 100, "only answers and 429s: {replies:?}");
+        assert!((2..=6).contains(&ok), "at most in-flight + queue were served: {ok}");
+        assert!(
+            rejected.iter().all(|(_, retry_after, _)| *retry_after),
+            "every 429 says when to retry"
+        );
+        let instant = rejected.iter().filter(|(_, _, at)| at.is_zero()).count();
+        assert!(instant >= 94, "past the queue, 429 comes at once: {instant}");
+        let slowest = replies.iter().map(|(_, _, at)| *at).max().unwrap();
+        assert!(
+            slowest <= Duration::from_secs(3),
+            "none waits past the turn budget: {slowest:?}"
+        );
     }
 }

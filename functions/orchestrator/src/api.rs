@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use crate::identity::Identity;
+use crate::turn::{Navigator, TurnRequest};
+use navigator_resilience::Deadline;
 
 /// The largest request body accepted (DESIGN.md §3).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -22,10 +24,15 @@ pub const MAX_HISTORY_TURNS: usize = 10;
 const MAX_CONVERSATION_ID_LEN: usize = 128;
 
 /// What the router needs for every request. Built once per execution environment.
-#[derive(Debug)]
 pub struct AppState {
     pub budgets: Budgets,
+    pub navigator: Navigator,
 }
+
+/// The request's absolute deadline when the platform sets one (the Lambda edge does, from the invocation's own
+/// deadline). Without it, the turn gets its full budget.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestDeadline(pub Deadline);
 
 /// One earlier turn of the conversation, sent by the client (the server keeps no state).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,7 +50,7 @@ pub enum Role {
 }
 
 /// The body of `POST /v1/chat`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChatRequest {
     pub message: String,
@@ -77,7 +84,8 @@ impl ChatRequest {
         Ok(request)
     }
 
-    fn validate(&self) -> Result<(), NavigatorError> {
+    /// Checks lengths and codes, naming the first problem found.
+    pub fn validate(&self) -> Result<(), NavigatorError> {
         let chars = self.message.chars().count();
         if self.message.trim().is_empty() || chars > MAX_MESSAGE_CHARS {
             return Err(NavigatorError::invalid(format!(
@@ -153,22 +161,43 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 async fn chat(
-    State(_state): State<Arc<AppState>>,
+    State(state): State<Arc<AppState>>,
     identity: Option<Extension<Identity>>,
+    platform_deadline: Option<Extension<RequestDeadline>>,
     request: Request,
 ) -> Result<Response, ApiError> {
+    let budget = Deadline::after(state.navigator.budgets().total);
+    let deadline = match platform_deadline {
+        Some(Extension(RequestDeadline(platform))) => budget.min(platform),
+        None => budget,
+    };
     let request_id = uuid::Uuid::new_v4().to_string();
     tracing::Span::current().record("request_id", request_id.as_str());
     let fail = |error: NavigatorError| ApiError {
         error,
         request_id: request_id.clone(),
     };
-    let Some(Extension(_identity)) = identity else {
+    let Some(Extension(identity)) = identity else {
         return Err(fail(NavigatorError::Unauthorized));
     };
     let body = read_body(request.into_body()).await.map_err(fail)?;
-    let _chat = ChatRequest::parse(&body).map_err(fail)?;
-    Err(fail(NavigatorError::internal("not built yet")))
+    let chat = ChatRequest::parse(&body).map_err(fail)?;
+    let turn = TurnRequest {
+        request_id: request_id.clone(),
+        user_id: identity.user_id,
+        chat,
+        deadline,
+    };
+    // However the stages behave, the member has an answer or a 504 by the deadline.
+    let answer = match deadline.run(state.navigator.answer(turn)).await {
+        Ok(result) => result.map_err(fail)?,
+        Err(_) => return Err(fail(NavigatorError::timeout("chat turn"))),
+    };
+    let mut response = Json(answer).into_response();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    Ok(response)
 }
 
 async fn read_body(body: Body) -> Result<Bytes, NavigatorError> {
@@ -202,13 +231,24 @@ async fn not_found(method: Method) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fakes::FakeTools;
+    use crate::tools::{ToolName, Tools};
+    use crate::turn::TurnBudgets;
+    use crate::turn::budget::OFFLINE_STAGE;
     use serde_json::{Value, json};
+    use std::time::Duration;
     use tower::ServiceExt;
     use uuid::Uuid;
 
     fn app() -> Router {
+        app_with(FakeTools::answering(Duration::from_millis(20)))
+    }
+
+    fn app_with(tools: FakeTools) -> Router {
         let budgets = Budgets::from_lookup(|_| None).unwrap();
-        router(Arc::new(AppState { budgets }))
+        let turn_budgets = TurnBudgets::from_budgets(&budgets, OFFLINE_STAGE, OFFLINE_STAGE);
+        let navigator = Navigator::offline(Tools::new(Arc::new(tools)), turn_budgets);
+        router(Arc::new(AppState { budgets, navigator }))
     }
 
     async fn send(body: impl Into<Body>, signed_in: bool) -> (StatusCode, Option<String>, Value) {
@@ -282,16 +322,48 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_valid_request_is_answered_internal_until_the_pipeline_lands() {
-        let body = json!({"message": "What does a specialist visit cost?", "language": "auto",
+    async fn a_valid_request_is_answered_with_citations() {
+        let body = json!({"message": "What does a specialist visit cost?", "language": "en",
                           "history": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]});
-        let (status, _, reply) = send(body.to_string(), true).await;
-        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(reply["error"]["code"], "internal");
-        assert!(
-            !reply["error"]["message"].as_str().unwrap().contains("not built"),
-            "internals stay in the logs"
+        let (status, request_id, reply) = send(body.to_string(), true).await;
+        assert_eq!(status, StatusCode::OK, "{reply}");
+        assert_eq!(reply["status"], "answered");
+        assert!(reply["answer"].as_str().unwrap().contains("$20 copayment"), "{reply}");
+        assert_eq!(
+            reply["citations"][0],
+            json!({"kind": "document", "title": "Sample Plan Evidence of Coverage", "page": 92})
         );
+        assert_eq!(reply["tools"][0]["name"], "retrieve");
+        assert_eq!(reply["tools"][0]["outcome"], "ok");
+        assert_eq!(reply["request_id"].as_str(), request_id.as_deref());
+        for field in ["language", "degraded", "timings_ms"] {
+            assert!(reply.get(field).is_some(), "{field} missing from {reply}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_source_is_503_and_a_deadline_gone_is_504() {
+        let down = FakeTools::answering(Duration::ZERO).failing(
+            ToolName::Retrieve,
+            Duration::from_millis(5),
+            NavigatorError::unavailable("postgres", "refused"),
+        );
+        let request = || {
+            let mut request = Request::post("/v1/chat")
+                .body(Body::from(
+                    json!({"message": "What does a specialist visit cost?"}).to_string(),
+                ))
+                .unwrap();
+            request.extensions_mut().insert(Identity {
+                user_id: Uuid::from_u128(1),
+            });
+            request
+        };
+        let response = app_with(down).oneshot(request()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let hung = FakeTools::answering(Duration::from_secs(60));
+        let response = app_with(hung).oneshot(request()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
     }
 
     #[tokio::test]

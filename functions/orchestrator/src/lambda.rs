@@ -8,27 +8,37 @@ use axum::http::uri::PathAndQuery;
 use axum::middleware::{Next, from_fn};
 use axum::response::Response;
 use lambda_http::RequestExt;
-use navigator_platform::config::Budgets;
+use navigator_lambda::LAMBDA_SAFETY_MARGIN_MS;
 use navigator_platform::telemetry::invocation_span;
+use navigator_resilience::Deadline;
 use std::sync::Arc;
 use tracing::Instrument;
 
-use crate::api::{AppState, router};
+use crate::api::{AppState, RequestDeadline, router};
 use crate::identity::Identity;
 
 /// The router as served on Lambda. The chat router sits behind a fallback so that the edge runs before routing
 /// (a layer on the router itself would run after the route was chosen).
-pub fn service(budgets: Budgets) -> Router {
+pub fn service(state: Arc<AppState>) -> Router {
     Router::new()
-        .fallback_service(router(Arc::new(AppState { budgets })))
+        .fallback_service(router(state))
         .layer(from_fn(lambda_edge))
 }
 
 async fn lambda_edge(mut request: Request, next: Next) -> Response {
-    let (aws_request_id, trace_id) = match request.lambda_context_ref() {
-        Some(context) => (context.request_id.clone(), context.xray_trace_id.clone()),
-        None => (String::new(), None),
+    let (aws_request_id, trace_id, lambda_deadline_ms) = match request.lambda_context_ref() {
+        Some(context) => (
+            context.request_id.clone(),
+            context.xray_trace_id.clone(),
+            context.deadline,
+        ),
+        None => (String::new(), None, 0),
     };
+    if lambda_deadline_ms > 0 {
+        // Answer before Lambda stops the environment, so the member gets a 504 rather than a gateway error.
+        let deadline = Deadline::from_unix_ms(lambda_deadline_ms.saturating_sub(LAMBDA_SAFETY_MARGIN_MS));
+        request.extensions_mut().insert(RequestDeadline(deadline));
+    }
     if let Some(identity) = request.request_context_ref().and_then(Identity::from_request_context) {
         request.extensions_mut().insert(identity);
     }

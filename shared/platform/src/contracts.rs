@@ -113,6 +113,12 @@ pub struct GuardOutput {
     pub text: String,
     pub findings: Vec<Finding>,
     pub stages_ms: serde_json::Map<String, serde_json::Value>,
+    /// For `block`: a kind refusal the member can read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+    /// A stage ran out of time and the verdict of the stages before it stands.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub degraded: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,6 +145,11 @@ impl ValidInput for RetrieveInput {
         }
     }
 }
+
+/// A best `ChunkHit::score` under this suggests the documents do not answer the question. On the dev set it keeps 34 of
+/// 36 answerable questions above it, but plausible negatives score as high as answerable ones: retrieval alone
+/// cannot tell them apart, so the composer makes the final call from what the chunks actually say.
+pub const ANSWERABLE_SCORE: f32 = 1.1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChunkHit {

@@ -6,6 +6,7 @@
 //! - [`secrets`]: Secrets Manager behind a per-environment cache, or environment variables.
 //! - [`telemetry`]: JSON logs with request id, trace id, function and cold start; metrics as EMF or Prometheus.
 //! - [`db`]: the PostgreSQL pool, built once per environment, and the migrations.
+//! - [`text`]: the content terms of a question, shared by search and answer selection.
 
 pub mod config;
 pub mod contracts;
@@ -14,5 +15,6 @@ pub mod envelope;
 pub mod error;
 pub mod secrets;
 pub mod telemetry;
+pub mod text;
 
 pub use error::NavigatorError;

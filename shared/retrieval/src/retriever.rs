@@ -17,10 +17,7 @@ use crate::store::{ChunkStore, SearchRequest};
 
 /// The default number of chunks returned.
 pub const DEFAULT_TOP_K: u8 = 5;
-/// A best rerank score under this suggests the documents do not answer the question. On the dev set it keeps 34 of
-/// 36 answerable questions above it, but plausible negatives score as high as answerable ones: retrieval alone
-/// cannot tell them apart, so the composer makes the final call from what the chunks actually say.
-pub const ANSWERABLE_SCORE: f32 = 1.1;
+pub use navigator_platform::contracts::ANSWERABLE_SCORE;
 /// Candidates each list contributes to fusion.
 const SEARCH_DEPTH: usize = 30;
 

@@ -1,0 +1,78 @@
+//! `navigator ask [--json] [--language auto] [--user <uuid>] "<question>"`: one whole chat turn in this process.
+
+use navigator_platform::NavigatorError;
+use navigator_resilience::Deadline;
+use orchestrator::api::ChatRequest;
+use orchestrator::turn::{ChatResponse, TurnRequest};
+use uuid::Uuid;
+
+use super::navigator_with_sample;
+
+pub async fn run(user: Uuid, language: &str, json: bool, question: &str) -> Result<(), String> {
+    let chat = ChatRequest {
+        message: question.to_string(),
+        language: Some(language.to_string()),
+        ..ChatRequest::default()
+    };
+    chat.validate().map_err(|e| e.public_message())?;
+    let (_, navigator) = navigator_with_sample().await?;
+    let deadline = Deadline::after(navigator.budgets().total);
+    let turn = TurnRequest {
+        request_id: Uuid::new_v4().to_string(),
+        user_id: user,
+        chat,
+        deadline,
+    };
+    let response = match deadline.run(navigator.answer(turn)).await {
+        Ok(result) => result.map_err(|e: NavigatorError| format!("{} ({e})", e.public_message()))?,
+        Err(_) => return Err("the turn ran past its deadline".into()),
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&response).map_err(|e| e.to_string())?
+        );
+    } else {
+        print_human(&response);
+    }
+    Ok(())
+}
+
+fn print_human(response: &ChatResponse) {
+    println!("{}\n", response.answer);
+    if !response.citations.is_empty() {
+        println!("citations:");
+        for citation in &response.citations {
+            match (&citation.page, &citation.url) {
+                (Some(page), _) => println!("  - {}, page {page}", citation.title),
+                (None, Some(url)) => println!("  - {} <{url}>", citation.title),
+                (None, None) => println!("  - {}", citation.title),
+            }
+        }
+    }
+    let status = serde_json::to_value(response.status).unwrap_or_default();
+    println!(
+        "status: {}   language: {}",
+        status.as_str().unwrap_or_default(),
+        response.language
+    );
+    for tool in &response.tools {
+        let outcome = serde_json::to_value(tool.outcome).unwrap_or_default();
+        println!(
+            "tool: {} (wave {}) {} in {:.1} ms",
+            tool.name,
+            tool.wave,
+            outcome.as_str().unwrap_or_default(),
+            tool.ms
+        );
+    }
+    if !response.degraded.is_empty() {
+        println!("degraded: {}", response.degraded.join(", "));
+    }
+    let timings: Vec<String> = response
+        .timings_ms
+        .iter()
+        .map(|(stage, ms)| format!("{stage} {ms:.1} ms"))
+        .collect();
+    println!("timings: {}", timings.join(", "));
+}

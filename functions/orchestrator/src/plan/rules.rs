@@ -1,0 +1,327 @@
+//! The offline planner: deterministic rules, no model.
+//!
+//! Wave 1:
+//! - always retrieve the question from the member's plan documents; a follow-up ("and for a specialist?") is
+//!   searched together with the member's previous question;
+//! - a question of several parts ("How many days are covered, and what do I pay per day?") also retrieves each later
+//!   part on its own, so every part finds its passage;
+//! - web search joins when the question needs facts from outside the plan: this year's figures, the Medicare program
+//!   itself, laws, drug prices and names, state programs (see [`OUTSIDE_FACT_CUES`]).
+//!
+//! Wave 2, only when wave 1 left a gap:
+//! - retrieval failed outright → retry it once (an idempotent read);
+//! - retrieval found nothing good (best score under [`ANSWERABLE_SCORE`]) and the web was not asked → web search.
+//!
+//! Otherwise the plan is done after one wave.
+
+use futures_util::future::BoxFuture;
+use navigator_platform::NavigatorError;
+use navigator_platform::contracts::ANSWERABLE_SCORE;
+use navigator_platform::text::terms;
+use navigator_resilience::Deadline;
+
+use super::{PlanContext, PlannedCall, Planner, Step, ToolCall};
+use crate::api::Role;
+
+/// Phrases that mark a question about facts the plan's own documents do not hold.
+pub const OUTSIDE_FACT_CUES: &[&str] = &[
+    "this year",
+    "next year",
+    "news",
+    "law",
+    "legislation",
+    "standard part b",
+    "standard medicare",
+    "part b premium",
+    "generic name",
+    "generic version",
+    "brand name",
+    "price of",
+    "medi-cal",
+    "medicaid",
+    "social security",
+    "state program",
+    "medicare.gov",
+    "este año",
+    "ley",
+];
+
+/// Openers that make a message a follow-up to the previous question.
+const FOLLOW_UP_OPENERS: &[&str] = &[
+    "and ",
+    "what about",
+    "how about",
+    "also ",
+    "y ",
+    "¿y ",
+    "and?",
+    "y para",
+    "¿y para",
+];
+
+/// A message with this few content words is read together with the previous question.
+const FOLLOW_UP_MAX_TERMS: usize = 3;
+
+/// The offline planner.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RulePlanner;
+
+impl RulePlanner {
+    /// The calls of wave 1.
+    pub fn first_wave(question: &str, history: &[crate::api::Turn], max_calls: usize) -> Vec<ToolCall> {
+        let query = with_context(question, history);
+        let mut calls = vec![ToolCall::Retrieve { query: query.clone() }];
+        let wants_web = needs_outside_facts(question);
+        let room_for_parts = max_calls.saturating_sub(1 + usize::from(wants_web));
+        for part in question_parts(question).into_iter().skip(1).take(room_for_parts) {
+            calls.push(ToolCall::Retrieve { query: part });
+        }
+        if wants_web && calls.len() < max_calls {
+            calls.push(ToolCall::WebSearch { query });
+        }
+        calls
+    }
+}
+
+impl Planner for RulePlanner {
+    fn name(&self) -> &'static str {
+        "rules"
+    }
+
+    fn next_step<'a>(
+        &'a self,
+        cx: PlanContext<'a>,
+        _deadline: Deadline,
+    ) -> BoxFuture<'a, Result<Step, NavigatorError>> {
+        let calls = if cx.waves_done == 0 {
+            Self::first_wave(cx.question, cx.history, cx.max_calls_per_wave)
+        } else if cx.waves_done < cx.max_waves {
+            second_wave(cx)
+        } else {
+            Vec::new()
+        };
+        let step = if calls.is_empty() {
+            Step::Done { draft: None }
+        } else {
+            let wave = cx.waves_done + 1;
+            Step::Call(
+                calls
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, call)| PlannedCall {
+                        id: format!("w{wave}-{i}"),
+                        call,
+                    })
+                    .collect(),
+            )
+        };
+        Box::pin(async move { Ok(step) })
+    }
+}
+
+fn second_wave(cx: PlanContext<'_>) -> Vec<ToolCall> {
+    let evidence = cx.evidence;
+    let query = with_context(cx.question, cx.history);
+    if !evidence.succeeded(ToolCall::is_retrieve) {
+        return vec![ToolCall::Retrieve { query }];
+    }
+    let weak = evidence.best_chunk_score().is_none_or(|score| score < ANSWERABLE_SCORE);
+    if weak && !evidence.called(ToolCall::is_web_search) {
+        return vec![ToolCall::WebSearch { query }];
+    }
+    Vec::new()
+}
+
+/// Whether the question asks for facts from outside the member's plan documents.
+pub fn needs_outside_facts(question: &str) -> bool {
+    let lower = question.to_lowercase();
+    OUTSIDE_FACT_CUES.iter().any(|cue| contains_phrase(&lower, cue))
+}
+
+/// Whether `phrase` occurs in `text` on word boundaries.
+fn contains_phrase(text: &str, phrase: &str) -> bool {
+    text.match_indices(phrase).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + phrase.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// The question to search: a short follow-up is read with the member's previous question.
+pub fn with_context(question: &str, history: &[crate::api::Turn]) -> String {
+    let lower = question.trim().to_lowercase();
+    let follow_up = FOLLOW_UP_OPENERS.iter().any(|opener| lower.starts_with(opener))
+        || terms(question).len() <= FOLLOW_UP_MAX_TERMS;
+    let previous = history.iter().rev().find(|turn| turn.role == Role::User);
+    match previous {
+        Some(previous) if follow_up && !history.is_empty() => {
+            format!("{} {}", previous.content.trim(), question.trim())
+        }
+        _ => question.trim().to_string(),
+    }
+}
+
+/// The parts of a question, each with enough words to stand on its own; a one-part question gives one part.
+pub fn question_parts(question: &str) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for sentence in question.split_inclusive(['?', '¿']) {
+        for clause in sentence.split(", and ") {
+            let clause = clause.trim().trim_start_matches('¿').trim();
+            if terms(clause).len() >= 2 {
+                parts.push(clause.to_string());
+            }
+        }
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Turn;
+    use crate::evidence::{CallRecord, CallResult, Evidence, Outcome};
+    use navigator_platform::contracts::{ChunkHit, RetrieveOutput, RetrieveTimings};
+    use std::time::Duration;
+    use uuid::Uuid;
+
+    fn plan(question: &str, history: &[Turn], evidence: &Evidence, waves_done: usize) -> Step {
+        let cx = PlanContext {
+            question,
+            history,
+            evidence,
+            waves_done,
+            max_waves: 2,
+            max_calls_per_wave: 3,
+        };
+        let deadline = Deadline::after(Duration::from_secs(1));
+        futures_util::FutureExt::now_or_never(RulePlanner.next_step(cx, deadline))
+            .unwrap()
+            .unwrap()
+    }
+
+    fn calls(step: Step) -> Vec<ToolCall> {
+        match step {
+            Step::Call(calls) => calls.into_iter().map(|c| c.call).collect(),
+            Step::Done { .. } => Vec::new(),
+        }
+    }
+
+    fn retrieved(score: f32) -> Evidence {
+        let chunk = ChunkHit {
+            chunk_id: Uuid::from_u128(1),
+            document_id: Uuid::from_u128(2),
+            title: "Plan".into(),
+            page: 1,
+            section: String::new(),
+            text: "text".into(),
+            score,
+        };
+        let output = RetrieveOutput {
+            chunks: vec![chunk],
+            timings_ms: RetrieveTimings::default(),
+        };
+        record(CallResult::Retrieved(output))
+    }
+
+    fn record(result: CallResult) -> Evidence {
+        Evidence {
+            calls: vec![CallRecord {
+                wave: 1,
+                call: PlannedCall {
+                    id: "w1-0".into(),
+                    call: ToolCall::Retrieve { query: "q".into() },
+                },
+                result,
+                ms: 1.0,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_plan_question_retrieves_only() {
+        let step = plan("What does a specialist visit cost me?", &[], &Evidence::default(), 0);
+        assert_eq!(
+            calls(step),
+            vec![ToolCall::Retrieve {
+                query: "What does a specialist visit cost me?".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn outside_facts_add_web_search_in_the_first_wave() {
+        let question = "How much is the standard Medicare Part B premium for this year?";
+        let step = calls(plan(question, &[], &Evidence::default(), 0));
+        assert_eq!(step.len(), 2);
+        assert!(step[1].is_web_search());
+        assert!(!needs_outside_facts("Is the lawn mower covered?"), "word boundaries");
+    }
+
+    #[test]
+    fn each_later_part_of_a_question_is_searched_too() {
+        let question = "How many days in a skilled nursing facility are covered, and what do I pay per day?";
+        let step = calls(plan(question, &[], &Evidence::default(), 0));
+        assert_eq!(step.len(), 2);
+        assert_eq!(
+            step[1],
+            ToolCall::Retrieve {
+                query: "what do I pay per day?".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_follow_up_is_searched_with_the_previous_question() {
+        let history = [
+            Turn {
+                role: Role::User,
+                content: "What is the copay for a primary care visit?".into(),
+            },
+            Turn {
+                role: Role::Assistant,
+                content: "$0 copayment for each office visit.".into(),
+            },
+        ];
+        let step = calls(plan("And for a specialist?", &history, &Evidence::default(), 0));
+        assert_eq!(
+            step,
+            vec![ToolCall::Retrieve {
+                query: "What is the copay for a primary care visit? And for a specialist?".into()
+            }]
+        );
+        let standalone = calls(plan(
+            "How much do hearing aids cost with this plan?",
+            &history,
+            &Evidence::default(),
+            0,
+        ));
+        assert_eq!(
+            standalone,
+            vec![ToolCall::Retrieve {
+                query: "How much do hearing aids cost with this plan?".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn the_second_wave_fills_gaps_only() {
+        let question = "Is acupuncture covered?";
+        assert_eq!(
+            calls(plan(question, &[], &retrieved(1.6), 1)),
+            Vec::new(),
+            "a good answer needs no 2nd wave"
+        );
+        let weak = calls(plan(question, &[], &retrieved(0.4), 1));
+        assert!(weak.len() == 1 && weak[0].is_web_search());
+        let failed = record(CallResult::Failed {
+            outcome: Outcome::Timeout,
+            error: None,
+        });
+        let retry = calls(plan(question, &[], &failed, 1));
+        assert!(
+            retry.len() == 1 && retry[0].is_retrieve(),
+            "a failed read is retried once"
+        );
+        assert_eq!(calls(plan(question, &[], &failed, 2)), Vec::new(), "never a third wave");
+    }
+}

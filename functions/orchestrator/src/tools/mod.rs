@@ -1,0 +1,152 @@
+//! The `ToolInvoker` port (DESIGN.md §3): how the orchestrator reaches translate, guard, retrieve and web-search.
+//!
+//! Both adapters speak the same wire form, the tool envelope `{request_id, deadline_unix_ms, user_id?, input}` →
+//! `{output}` or a typed error, so a turn behaves the same in-process as across Lambda boundaries:
+//! - [`in_process`]: the tools' own libraries, called directly (the local server, the CLI, tests);
+//! - [`lambda_invoke`]: AWS Lambda `Invoke` (production, and `cargo lambda watch` locally).
+
+pub mod in_process;
+pub mod lambda_invoke;
+
+use futures_util::future::BoxFuture;
+use navigator_platform::NavigatorError;
+use navigator_platform::contracts::{
+    GuardInput, GuardOutput, RetrieveInput, RetrieveOutput, TranslateInput, TranslateOutput, WebSearchInput,
+    WebSearchOutput,
+};
+use navigator_platform::envelope::ToolRequest;
+use navigator_resilience::Deadline;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The four tools of DESIGN.md §3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolName {
+    Translate,
+    Guard,
+    Retrieve,
+    WebSearch,
+}
+
+impl ToolName {
+    pub const ALL: [ToolName; 4] = [Self::Translate, Self::Guard, Self::Retrieve, Self::WebSearch];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Translate => "translate",
+            Self::Guard => "guard",
+            Self::Retrieve => "retrieve",
+            Self::WebSearch => "web_search",
+        }
+    }
+}
+
+impl fmt::Display for ToolName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One envelope on the wire: the input already serialised.
+pub type WireRequest = ToolRequest<serde_json::Value>;
+
+/// Delivers one tool invocation and returns its `output`, or the tool's typed error.
+pub trait ToolInvoker: Send + Sync + 'static {
+    /// Whether this deployment has the tool at all. A tool not provided is skipped and named in `degraded`, never
+    /// called and timed out.
+    fn provides(&self, tool: ToolName) -> bool;
+
+    fn invoke(&self, tool: ToolName, request: WireRequest) -> BoxFuture<'_, Result<serde_json::Value, NavigatorError>>;
+}
+
+/// Who is asking: what every call of one turn shares.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    pub request_id: String,
+    pub user_id: Uuid,
+}
+
+/// Typed calls over any invoker. The member's id rides in the envelope of every call, and retrieve's input takes it
+/// from there, never from what a member typed.
+#[derive(Clone)]
+pub struct Tools {
+    invoker: Arc<dyn ToolInvoker>,
+}
+
+impl Tools {
+    pub fn new(invoker: Arc<dyn ToolInvoker>) -> Self {
+        Self { invoker }
+    }
+
+    pub fn provides(&self, tool: ToolName) -> bool {
+        self.invoker.provides(tool)
+    }
+
+    pub async fn translate(
+        &self,
+        cx: &CallContext,
+        input: TranslateInput,
+        deadline: Deadline,
+    ) -> Result<TranslateOutput, NavigatorError> {
+        self.call(ToolName::Translate, cx, input, deadline).await
+    }
+
+    pub async fn guard(&self, cx: &CallContext, text: &str, deadline: Deadline) -> Result<GuardOutput, NavigatorError> {
+        let input = GuardInput { text: text.to_string() };
+        self.call(ToolName::Guard, cx, input, deadline).await
+    }
+
+    pub async fn retrieve(
+        &self,
+        cx: &CallContext,
+        query: &str,
+        top_k: u8,
+        deadline: Deadline,
+    ) -> Result<RetrieveOutput, NavigatorError> {
+        let input = RetrieveInput {
+            user_id: cx.user_id,
+            query: query.to_string(),
+            top_k: Some(top_k),
+        };
+        self.call(ToolName::Retrieve, cx, input, deadline).await
+    }
+
+    pub async fn web_search(
+        &self,
+        cx: &CallContext,
+        query: &str,
+        max_results: u8,
+        deadline: Deadline,
+    ) -> Result<WebSearchOutput, NavigatorError> {
+        let input = WebSearchInput {
+            query: query.to_string(),
+            max_results: Some(max_results),
+        };
+        self.call(ToolName::WebSearch, cx, input, deadline).await
+    }
+
+    async fn call<I: Serialize, O: DeserializeOwned>(
+        &self,
+        tool: ToolName,
+        cx: &CallContext,
+        input: I,
+        deadline: Deadline,
+    ) -> Result<O, NavigatorError> {
+        if deadline.is_expired() {
+            return Err(NavigatorError::timeout(tool.as_str()));
+        }
+        let input = serde_json::to_value(input).map_err(NavigatorError::internal)?;
+        let request = ToolRequest::new(cx.request_id.clone(), deadline, Some(cx.user_id), input);
+        // The call never outlives its deadline, whatever the adapter does.
+        let output = match deadline.run(self.invoker.invoke(tool, request)).await {
+            Ok(result) => result?,
+            Err(_) => return Err(NavigatorError::timeout(tool.as_str())),
+        };
+        serde_json::from_value(output)
+            .map_err(|e| NavigatorError::unavailable(tool.as_str(), format!("malformed output: {e}")))
+    }
+}

@@ -1,0 +1,76 @@
+//! Words of a member's question: the content terms that search and answer selection both work from.
+
+/// Words that carry no meaning for search, in English and Spanish.
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do",
+    "does", "for", "from", "get", "go", "going", "got", "had", "has", "have", "how", "i", "if", "in", "into", "is",
+    "it", "its", "just", "let", "like", "may", "me", "might", "much", "my", "need", "of", "on", "once", "or", "our",
+    "so", "some", "that", "the", "their", "them", "then", "there", "they", "this", "to", "up", "us", "was", "we",
+    "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your", "el", "la", "los", "las",
+    "un", "una", "de", "del", "y", "o", "en", "que", "es", "mi", "por", "para", "con", "se", "lo", "al", "cuanto",
+    "cuánto", "qué", "como", "cómo",
+];
+
+/// Abbreviations members use and the words the plan documents use for them.
+const EXPANSIONS: &[(&str, &[&str])] = &[
+    ("er", &["emergency"]),
+    ("copay", &["copayment"]),
+    ("copays", &["copayment"]),
+    ("pcp", &["primary", "care"]),
+    ("rx", &["prescription", "drug"]),
+    ("meds", &["drugs"]),
+    ("otc", &["counter"]),
+    ("snf", &["skilled", "nursing"]),
+    ("dme", &["durable", "medical", "equipment"]),
+    ("moop", &["maximum", "pocket"]),
+];
+
+/// Lower-cased, de-duplicated content words of `query`, in order, at most 32. Only letters and digits survive, so a
+/// term is always safe inside an FTS5 or `to_tsquery` expression.
+pub fn terms(query: &str) -> Vec<String> {
+    let mut terms: Vec<String> = Vec::new();
+    for word in query.split(|c: char| !c.is_alphanumeric()) {
+        let word = word.to_lowercase();
+        if word.chars().count() < 2 || STOP_WORDS.contains(&word.as_str()) || terms.contains(&word) {
+            continue;
+        }
+        if !word.chars().all(|c| c.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let expansion = EXPANSIONS
+            .iter()
+            .find(|(short, _)| *short == word)
+            .map(|(_, long)| *long);
+        terms.push(word);
+        for extra in expansion.unwrap_or_default() {
+            if !terms.iter().any(|t| t == extra) {
+                terms.push(extra.to_string());
+            }
+        }
+        if terms.len() >= 32 {
+            terms.truncate(32);
+            break;
+        }
+    }
+    terms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_content_words_only_and_nothing_an_fts_parser_could_choke_on() {
+        assert_eq!(
+            terms("How much is a visit to my SPECIALIST?"),
+            vec!["visit", "specialist"]
+        );
+        assert_eq!(terms("ER copay"), vec!["er", "emergency", "copay", "copayment"]);
+        assert_eq!(
+            terms("\"copay\" OR NEAR(x) -- $1,500 *"),
+            vec!["copay", "copayment", "near", "500"]
+        );
+        assert_eq!(terms("¿Cuánto cuesta una visita?"), vec!["cuesta", "visita"]);
+        assert!(terms("?!").is_empty());
+    }
+}
