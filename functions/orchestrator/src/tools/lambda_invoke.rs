@@ -5,7 +5,6 @@
 //! (`TooManyRequestsException`) is `Rejected`, so the turn degrades instead of waiting.
 
 use aws_sdk_lambda::Client;
-use aws_sdk_lambda::config::retry::RetryConfig;
 use aws_sdk_lambda::error::{DisplayErrorContext, SdkError};
 use aws_sdk_lambda::operation::invoke::InvokeError;
 use aws_sdk_lambda::primitives::Blob;
@@ -26,14 +25,6 @@ pub fn function_variable(tool: ToolName) -> &'static str {
         ToolName::Retrieve => "RETRIEVE_FUNCTION",
         ToolName::WebSearch => "WEB_SEARCH_FUNCTION",
     }
-}
-
-/// At most two attempts, the second after ≤ 100 ms.
-pub fn retry_config() -> RetryConfig {
-    RetryConfig::standard()
-        .with_max_attempts(2)
-        .with_initial_backoff(Duration::from_millis(100))
-        .with_max_backoff(Duration::from_millis(100))
 }
 
 /// Invokes the tool functions by name.
@@ -58,7 +49,10 @@ impl LambdaInvoke {
     /// function names from `RETRIEVE_FUNCTION`, `WEB_SEARCH_FUNCTION`, `TRANSLATE_FUNCTION` and `GUARD_FUNCTION`.
     /// A tool whose variable is unset or empty is not provided.
     pub async fn from_env() -> Self {
-        let shared = aws_config::from_env().retry_config(retry_config()).load().await;
+        let shared = aws_config::from_env()
+            .retry_config(crate::setup::aws_retry_config())
+            .load()
+            .await;
         let functions = ToolName::ALL
             .into_iter()
             .filter_map(|tool| {
@@ -211,7 +205,7 @@ mod tests {
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("test", "test", None, None, "test"))
             .endpoint_url(url)
-            .retry_config(retry_config())
+            .retry_config(crate::setup::aws_retry_config())
             .build();
         let functions = functions.iter().map(|(tool, name)| (*tool, name.to_string())).collect();
         let invoker = LambdaInvoke::new(Client::from_conf(config), functions);
