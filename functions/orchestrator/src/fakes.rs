@@ -128,7 +128,7 @@ impl FakeTools {
             refusal: None,
             degraded: false,
         };
-        self.with(ToolName::Guard, Duration::from_millis(2), Ok(to_value(output)))
+        self.with(ToolName::Guard, Duration::ZERO, Ok(to_value(output)))
     }
 
     /// A translator that "translates" by tagging the text, reporting `language` as the source.
@@ -141,7 +141,7 @@ impl FakeTools {
             provider: "fake".into(),
             translated: true,
         };
-        self.with(ToolName::Translate, Duration::from_millis(5), Ok(to_value(output)))
+        self.with(ToolName::Translate, Duration::ZERO, Ok(to_value(output)))
     }
 }
 
@@ -170,7 +170,10 @@ impl ToolInvoker for FakeTools {
             let Some(behaviour) = behaviour else {
                 return Err(NavigatorError::rejected(format!("{tool} is not configured"), None));
             };
-            tokio::time::sleep(behaviour.latency).await;
+            // tokio's timer rounds a zero sleep up to its 1 ms tick; an instant tool must not pay it.
+            if !behaviour.latency.is_zero() {
+                tokio::time::sleep(behaviour.latency).await;
+            }
             let mut output = behaviour.result?;
             echo_text(tool, &request, &mut output);
             Ok(output)
