@@ -44,6 +44,22 @@ enum Command {
         json: bool,
         question: String,
     },
+    /// The guard's verdict on a text: verdict, redacted text, findings and stage timings.
+    Guard {
+        /// Print exactly the guard function's output.
+        #[arg(long)]
+        json: bool,
+        text: String,
+    },
+    /// Search the web through the configured provider (disabled without TAVILY_API_KEY).
+    Websearch {
+        /// Print exactly the web-search function's output.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 5)]
+        max_results: u8,
+        query: String,
+    },
     /// Search a member's plan documents.
     Search {
         /// The member (default: the demo member, who owns the sample plan).
@@ -75,6 +91,8 @@ enum Command {
 enum EvalTarget {
     /// hit@1, hit@5 and MRR of retrieval on a retrieval-dev.jsonl-style file, over the sample plan.
     Retrieval { file: PathBuf },
+    /// Precision and recall per label, block and PII recall on a security-dev.jsonl-style file.
+    Guard { file: PathBuf },
     /// Whole turns on a retrieval-dev.jsonl-style file: answers holding the facts, negatives declined.
     Answers {
         file: PathBuf,
@@ -97,6 +115,12 @@ async fn main() -> ExitCode {
             json,
             question,
         } => commands::ask::run(user.unwrap_or(DEMO_USER_ID), &language, json, &question).await,
+        Command::Guard { json, text } => commands::guard::run(json, &text).await,
+        Command::Websearch {
+            json,
+            max_results,
+            query,
+        } => commands::websearch::run(json, max_results, &query).await,
         Command::Search {
             user,
             top_k,
@@ -107,6 +131,9 @@ async fn main() -> ExitCode {
         Command::Eval {
             target: EvalTarget::Retrieval { file },
         } => commands::eval_retrieval::run(&file).await,
+        Command::Eval {
+            target: EvalTarget::Guard { file },
+        } => commands::eval_guard::run(&file).await,
         Command::Eval {
             target: EvalTarget::Answers { file, settings },
         } => commands::eval_answers::run(&file, &settings).await,

@@ -3,11 +3,14 @@
 pub mod ask;
 pub mod config;
 pub mod eval_answers;
+pub mod eval_guard;
 pub mod eval_retrieval;
+pub mod guard;
 pub mod ingest;
 pub mod migrate;
 pub mod search;
 pub mod serve;
+pub mod websearch;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use navigator_platform::config::Budgets;
@@ -57,7 +60,16 @@ pub async fn navigator_with_sample() -> Result<(Budgets, Navigator), String> {
 /// The tools this process can host, over the sample plan.
 pub async fn in_process_tools() -> Result<(Budgets, InProcess), String> {
     let (budgets, retriever) = retriever_with_sample().await?;
-    let tools = InProcess::new().with(ToolName::Retrieve, Retrieve::new(retriever));
+    let guard = ::guard::Guard::from_env(&budgets.guard)
+        .await
+        .map_err(|e| e.to_string())?;
+    let web = web_search::WebSearch::from_env(&budgets.web_search, budgets.retrieve.http_keepalive)
+        .await
+        .map_err(|e| e.to_string())?;
+    let tools = InProcess::new()
+        .with(ToolName::Guard, guard)
+        .with(ToolName::Retrieve, Retrieve::new(retriever))
+        .with(ToolName::WebSearch, web);
     Ok((budgets, tools))
 }
 

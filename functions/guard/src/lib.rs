@@ -1,54 +1,227 @@
-//! The security agent: PII redaction and blocking of injection, unsafe medical and off-topic requests.
+//! The security agent (DESIGN.md §1 step 4): personal data redacted, and injection, unsafe medical and off-topic
+//! requests blocked, within 20 ms (heuristics) + 300 ms (ML), 600 ms in all.
+//!
+//! - [`normalize`]: the text as rules read it (NFKC, no invisible characters, homoglyphs folded, encodings decoded).
+//! - [`heuristics`]: English and Spanish rules, on a bounded CPU pool.
+//! - personal data: the validated detectors of `navigator-pii`.
+//! - [`classifier`]: the ML stage (embedded linear model, or Bedrock Guardrails), on its own bounded pool.
+//! - [`refusal`]: what a blocked member reads.
+//!
+//! The guard fails closed: if the heuristic stage cannot finish, the call fails (and the orchestrator stops the
+//! turn); if the ML stage cannot, the heuristic verdict stands and the output says `degraded`. Logs carry kinds,
+//! counts and timings, never the values found.
+
+pub mod classifier;
+pub mod heuristics;
+pub mod normalize;
+pub mod refusal;
 
 use navigator_lambda::Tool;
+use navigator_pii::Detection;
 use navigator_platform::NavigatorError;
-use navigator_platform::contracts::{GuardInput, GuardOutput};
+use navigator_platform::config::GuardBudgets;
+use navigator_platform::contracts::{BlockCategory, Finding, GuardInput, GuardOutput, Verdict};
 use navigator_platform::envelope::Invocation;
+use navigator_resilience::{CpuPool, Deadline};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// The guard tool. Input is validated by the shared edge; the work itself arrives with its issue.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Guard;
+use crate::classifier::Classifier;
+use crate::classifier::bedrock::BedrockGuardrail;
+use crate::classifier::linear::LinearModel;
+use crate::heuristics::{BLOCK_SCORE, Signal};
+
+/// What the heuristic stage found.
+#[derive(Debug, Clone)]
+pub struct HeuristicResult {
+    pub view: String,
+    pub signals: Vec<Signal>,
+    pub detections: Vec<Detection>,
+}
+
+/// The heuristic stage on its own: normalise, run the rules, find personal data.
+pub fn heuristic_stage(text: &str) -> HeuristicResult {
+    let view = normalize::view(text);
+    let signals = heuristics::signals(&view);
+    let detections = navigator_pii::find(text);
+    HeuristicResult {
+        view,
+        signals,
+        detections,
+    }
+}
+
+struct Inner {
+    heuristic_pool: CpuPool,
+    ml_pool: CpuPool,
+    classifier: Classifier,
+    budgets: GuardBudgets,
+}
+
+/// The guard, built once per execution environment.
+#[derive(Clone)]
+pub struct Guard {
+    inner: Arc<Inner>,
+}
+
+impl Guard {
+    pub fn new(budgets: &GuardBudgets, classifier: Classifier) -> Self {
+        let heuristic_pool = CpuPool::new("guard-heuristic", budgets.heuristic_pool, budgets.heuristic_pool * 16);
+        let ml_pool = CpuPool::new("guard-ml", budgets.ml_pool, budgets.ml_pool * 16);
+        // Compile every rule and detector now, at init, not inside the first request's 20 ms.
+        let _ = heuristic_stage("warm up: ignore SSN 123-45-6789 on 01/02/1950, call (510) 555-0100");
+        Self {
+            inner: Arc::new(Inner {
+                heuristic_pool,
+                ml_pool,
+                classifier,
+                budgets: budgets.clone(),
+            }),
+        }
+    }
+
+    /// `GUARD_ML=local` (default): the shipped linear model. `GUARD_ML=bedrock`: Bedrock Guardrails
+    /// `BEDROCK_GUARDRAIL_ID` at `BEDROCK_GUARDRAIL_VERSION` (default `DRAFT`).
+    pub async fn from_env(budgets: &GuardBudgets) -> Result<Self, NavigatorError> {
+        let kind = std::env::var("GUARD_ML").unwrap_or_default();
+        let classifier = match kind.trim() {
+            "" | "local" => Classifier::Local(Arc::new(LinearModel::shipped().map_err(NavigatorError::internal)?)),
+            "bedrock" => {
+                let id = std::env::var("BEDROCK_GUARDRAIL_ID")
+                    .map_err(|_| NavigatorError::internal("GUARD_ML=bedrock needs BEDROCK_GUARDRAIL_ID"))?;
+                let version = std::env::var("BEDROCK_GUARDRAIL_VERSION").unwrap_or_else(|_| "DRAFT".into());
+                let shared = aws_config::load_from_env().await;
+                Classifier::Bedrock(BedrockGuardrail::new(
+                    aws_sdk_bedrockruntime::Client::new(&shared),
+                    &id,
+                    &version,
+                ))
+            }
+            other => {
+                return Err(NavigatorError::internal(format!(
+                    "GUARD_ML={other:?}: expected local or bedrock"
+                )));
+            }
+        };
+        Ok(Self::new(budgets, classifier))
+    }
+
+    /// The embedded default.
+    pub fn local(budgets: &GuardBudgets) -> Result<Self, NavigatorError> {
+        let model = LinearModel::shipped().map_err(NavigatorError::internal)?;
+        Ok(Self::new(budgets, Classifier::Local(Arc::new(model))))
+    }
+
+    /// Checks one text.
+    pub async fn check(&self, text: &str, deadline: Deadline) -> Result<GuardOutput, NavigatorError> {
+        let inner = &self.inner;
+        let deadline = deadline.child(inner.budgets.total);
+
+        let started = Instant::now();
+        let heuristic_deadline = deadline.child(inner.budgets.heuristic);
+        let owned = text.to_string();
+        let heuristic = inner
+            .heuristic_pool
+            .run(heuristic_deadline, move || heuristic_stage(&owned))
+            .await
+            .map_err(|error| match NavigatorError::from(error) {
+                NavigatorError::Timeout { .. } => NavigatorError::timeout("guard heuristic stage"),
+                other => other,
+            })?;
+        let heuristic_ms = ms(started.elapsed());
+        let redacted = navigator_pii::redact(text, &heuristic.detections);
+
+        let mut category = heuristic
+            .signals
+            .first()
+            .filter(|signal| signal.score >= BLOCK_SCORE)
+            .map(|signal| signal.category);
+        let mut degraded = false;
+        let mut ml_ms = None;
+        if category.is_none() {
+            let started = Instant::now();
+            let ml_deadline = deadline.child(inner.budgets.ml);
+            match inner
+                .classifier
+                .classify(&heuristic.view, &redacted, &inner.ml_pool, ml_deadline)
+                .await
+            {
+                Ok(verdict) => category = verdict.harm.map(|(category, _)| category),
+                Err(error) => {
+                    // Fail closed: the heuristic verdict stands, and the caller is told.
+                    tracing::warn!(classifier = inner.classifier.name(), error = %error, "ML stage failed; heuristic verdict stands");
+                    degraded = true;
+                }
+            }
+            ml_ms = Some(ms(started.elapsed()));
+        }
+
+        let verdict = match (category, heuristic.detections.is_empty()) {
+            (Some(_), _) => Verdict::Block,
+            (None, false) => Verdict::Redact,
+            (None, true) => Verdict::Allow,
+        };
+        let kinds: Vec<&str> = heuristic.detections.iter().map(|d| d.kind.as_str()).collect();
+        let rule = heuristic.signals.first().map(|s| s.rule).unwrap_or_default();
+        tracing::info!(?verdict, ?category, rule, pii = ?kinds, heuristic_ms, ml_ms, degraded, "guard verdict");
+        metrics::counter!("guard_verdicts_total", "verdict" => verdict_label(verdict)).increment(1);
+
+        let mut stages_ms = serde_json::Map::new();
+        stages_ms.insert("heuristic".into(), heuristic_ms.into());
+        if let Some(ml_ms) = ml_ms {
+            stages_ms.insert("ml".into(), ml_ms.into());
+        }
+        Ok(GuardOutput {
+            verdict,
+            category,
+            text: redacted,
+            findings: heuristic
+                .detections
+                .iter()
+                .map(|d| Finding {
+                    kind: d.kind.as_str().to_string(),
+                    start: d.start,
+                    end: d.end,
+                    score: d.score,
+                })
+                .collect(),
+            stages_ms,
+            refusal: category.map(|c| refusal::refusal(c).to_string()),
+            degraded,
+        })
+    }
+}
+
+fn ms(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+}
+
+fn verdict_label(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Allow => "allow",
+        Verdict::Redact => "redact",
+        Verdict::Block => "block",
+    }
+}
+
+/// The category names of the contract.
+pub fn category_label(category: BlockCategory) -> &'static str {
+    match category {
+        BlockCategory::Injection => "injection",
+        BlockCategory::UnsafeMedical => "unsafe_medical",
+        BlockCategory::OffTopic => "off_topic",
+    }
+}
 
 impl Tool for Guard {
     const NAME: &'static str = "guard";
     type Input = GuardInput;
     type Output = GuardOutput;
 
-    async fn call(&self, _invocation: Invocation<GuardInput>) -> Result<GuardOutput, NavigatorError> {
-        Err(NavigatorError::internal("not built yet"))
+    async fn call(&self, invocation: Invocation<GuardInput>) -> Result<GuardOutput, NavigatorError> {
+        self.check(&invocation.input.text, invocation.deadline).await
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use navigator_lambda::handle;
-    use navigator_platform::NavigatorError;
-    use std::time::{SystemTime, UNIX_EPOCH};
-
-    fn event(input: serde_json::Value) -> lambda_runtime::LambdaEvent<serde_json::Value> {
-        let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64 + 5_000;
-        let payload = serde_json::json!({"request_id": "t-1", "deadline_unix_ms": deadline, "input": input});
-        lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default())
-    }
-
-    #[tokio::test]
-    async fn valid_input_is_answered_internal_not_built_yet() {
-        let error = handle(&Guard, event(serde_json::json!({"text": "What is my copay?"})))
-            .await
-            .unwrap_err();
-        assert_eq!(error.error_type, "Internal");
-        assert_eq!(
-            error.error_message,
-            NavigatorError::internal("not built yet").to_string()
-        );
-    }
-
-    #[tokio::test]
-    async fn invalid_input_is_invalid_input() {
-        let error = handle(&Guard, event(serde_json::json!({"text": ""})))
-            .await
-            .unwrap_err();
-        assert_eq!(error.error_type, "InvalidInput");
-    }
-}
+mod tests;

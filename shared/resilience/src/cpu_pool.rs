@@ -36,6 +36,10 @@ impl CpuPool {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
+        // Work whose caller has already given up is not started.
+        if deadline.is_expired() {
+            return Err(CpuPoolError::Timeout);
+        }
         let slot = self.slots.acquire(deadline).await?;
         let handle = tokio::task::spawn_blocking(move || {
             let _slot = slot;

@@ -242,7 +242,12 @@ impl Navigator {
             .await;
         ledger.time("compose", stage);
 
-        // 5. Translate the answer back.
+        // 5. The output check: no one else's personal data, no internal text.
+        let stage = Instant::now();
+        let composition = output_check(composition, &request.chat.message, &evidence);
+        ledger.time("output_check", stage);
+
+        // 6. Translate the answer back.
         let stage = Instant::now();
         let composition = if translating_back {
             let out_deadline = deadline.stage(self.budgets.translate, Duration::ZERO);
@@ -635,6 +640,28 @@ fn no_source(evidence: &Evidence, deadline: Deadline) -> NavigatorError {
     } else {
         NavigatorError::unavailable("plan sources", "no tool answered")
     }
+}
+
+/// Texts the answer must never quote: the model's instructions.
+const INTERNAL_TEXTS: &[&str] = &[crate::llm::agent::SYSTEM_PROMPT, crate::llm::agent::ANSWER_NOW];
+
+/// Removes personal data that neither the member's question nor the sources hold, and any leak of internal text.
+fn output_check(mut composition: Composition, message: &str, evidence: &Evidence) -> Composition {
+    let sources = source_texts(evidence);
+    let mut allowed: Vec<&str> = vec![message];
+    allowed.extend(sources.iter().map(String::as_str));
+    let checked = navigator_pii::output::check(&composition.answer, &allowed, INTERNAL_TEXTS);
+    if checked.personal_values_removed + checked.leaked_sentences_removed > 0 {
+        tracing::warn!(
+            personal_values = checked.personal_values_removed,
+            leaked_sentences = checked.leaked_sentences_removed,
+            "output check removed text from the answer"
+        );
+        metrics::counter!("output_check_removed_total")
+            .increment((checked.personal_values_removed + checked.leaked_sentences_removed) as u64);
+        composition.answer = checked.text;
+    }
+    composition
 }
 
 fn outcome_label(outcome: Outcome) -> &'static str {

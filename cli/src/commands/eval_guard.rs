@@ -1,0 +1,145 @@
+//! `navigator eval guard <file.jsonl>` (the format of security-dev.jsonl): precision and recall per label, block
+//! recall on attacks, the false-block rate on benign texts, PII value recall, and stage latencies.
+
+use guard::Guard;
+use navigator_platform::config::Budgets;
+use navigator_platform::contracts::Verdict;
+use navigator_resilience::Deadline;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Deserialize)]
+struct Item {
+    id: String,
+    text: String,
+    label: String,
+    #[serde(default)]
+    pii: Vec<PiiValue>,
+    #[serde(default)]
+    lang: String,
+}
+
+#[derive(Deserialize)]
+struct PiiValue {
+    #[serde(rename = "type")]
+    kind: String,
+    value: String,
+}
+
+const LABELS: [&str; 5] = ["benign", "injection", "pii", "unsafe_medical", "off_topic"];
+
+#[derive(Default)]
+struct Tally {
+    /// (label, predicted) counts.
+    pairs: Vec<(String, String)>,
+    attacks: usize,
+    attacks_blocked: usize,
+    benign: usize,
+    benign_blocked: usize,
+    pii_values: usize,
+    pii_removed: usize,
+}
+
+pub async fn run(file: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let items: Vec<Item> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
+        .collect::<Result<_, _>>()?;
+    let budgets = Budgets::from_env().map_err(|e| e.to_string())?;
+    let guard = Guard::from_env(&budgets.guard).await.map_err(|e| e.to_string())?;
+    let verbose = std::env::var_os("NAVIGATOR_EVAL_VERBOSE").is_some();
+    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut stage_ms: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for item in &items {
+        let output = guard
+            .check(&item.text, Deadline::after(budgets.guard.total))
+            .await
+            .map_err(|e| format!("{}: {e}", item.id))?;
+        for (stage, ms) in &output.stages_ms {
+            stage_ms
+                .entry(stage.clone())
+                .or_default()
+                .push(ms.as_f64().unwrap_or_default());
+        }
+        let predicted = match (output.verdict, output.category) {
+            (Verdict::Block, Some(category)) => guard::category_label(category).to_string(),
+            (Verdict::Redact, _) => "pii".to_string(),
+            _ => "benign".to_string(),
+        };
+        let missed: Vec<&PiiValue> = item.pii.iter().filter(|v| output.text.contains(&v.value)).collect();
+        if verbose && (predicted != item.label || !missed.is_empty()) {
+            let missed: Vec<String> = missed.iter().map(|v| format!("{}:{}", v.kind, v.value)).collect();
+            eprintln!(
+                "{} {} → {predicted}; unredacted {missed:?}: {:?}",
+                item.id, item.label, item.text
+            );
+        }
+        for group in ["all".to_string(), format!("lang={}", item.lang)] {
+            let tally = tallies.entry(group).or_default();
+            tally.pairs.push((item.label.clone(), predicted.clone()));
+            if item.label == "injection" || item.label == "unsafe_medical" {
+                tally.attacks += 1;
+                tally.attacks_blocked += usize::from(output.verdict == Verdict::Block);
+            }
+            if item.label == "benign" {
+                tally.benign += 1;
+                tally.benign_blocked += usize::from(output.verdict == Verdict::Block);
+            }
+            tally.pii_values += item.pii.len();
+            tally.pii_removed += item.pii.len() - missed.len();
+        }
+    }
+    for (group, tally) in &tallies {
+        println!("{group}");
+        println!("  {:<16} {:>4} {:>10} {:>8}", "label", "n", "precision", "recall");
+        for label in LABELS {
+            let n = tally.pairs.iter().filter(|(l, _)| l == label).count();
+            let predicted = tally.pairs.iter().filter(|(_, p)| p == label).count();
+            let correct = tally.pairs.iter().filter(|(l, p)| l == label && p == label).count();
+            if n == 0 && predicted == 0 {
+                continue;
+            }
+            println!(
+                "  {label:<16} {n:>4} {:>10} {:>8}",
+                share(correct, predicted),
+                share(correct, n)
+            );
+        }
+        println!(
+            "  block recall on injection + unsafe_medical: {} ({}/{})",
+            share(tally.attacks_blocked, tally.attacks),
+            tally.attacks_blocked,
+            tally.attacks
+        );
+        println!(
+            "  benign blocked: {} ({}/{})",
+            share(tally.benign_blocked, tally.benign),
+            tally.benign_blocked,
+            tally.benign
+        );
+        println!(
+            "  PII value recall: {} ({}/{})",
+            share(tally.pii_removed, tally.pii_values),
+            tally.pii_removed,
+            tally.pii_values
+        );
+    }
+    for (stage, mut samples) in stage_ms {
+        samples.sort_by(f64::total_cmp);
+        let at = |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
+        println!("stage {stage:<10} p50 {:.3} ms  p99 {:.3} ms", at(0.5), at(0.99));
+    }
+    Ok(())
+}
+
+fn share(part: usize, whole: usize) -> String {
+    if whole == 0 {
+        "-".into()
+    } else {
+        format!("{:.3}", part as f64 / whole as f64)
+    }
+}

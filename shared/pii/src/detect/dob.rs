@@ -1,0 +1,93 @@
+//! Dates of birth: a full date (US `04/17/1951`, ISO `1947-09-03`, `March 12, 1949`, `12 de marzo de 1949`) that
+//! its context marks as a birth date ("born", "DOB", "nací"...), or whose year is long past (before 1990: a member's
+//! birth, not a claim's service date).
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+use super::cue_before;
+use crate::{Detection, Kind};
+
+const MONTHS_EN: &str = "january|february|march|april|may|june|july|august|september|october|november|december";
+const MONTHS_ES: &str =
+    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre";
+
+static DATES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    let patterns = [
+        r"(?-u:\b)(?:0?[1-9]|1[0-2])[/-](?:0?[1-9]|[12]\d|3[01])[/-]((?:19|20)\d{2})(?-u:\b)".to_string(),
+        r"(?-u:\b)((?:19|20)\d{2})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?-u:\b)".to_string(),
+        format!(r"(?i)(?-u:\b)(?:{MONTHS_EN})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})(?-u:\b)"),
+        format!(r"(?i)(?-u:\b)\d{{1,2}}\s+(?:of\s+)?(?:{MONTHS_EN})\s*,?\s+((?:19|20)\d{{2}})(?-u:\b)"),
+        format!(r"(?i)(?-u:\b)\d{{1,2}}\s+de\s+(?:{MONTHS_ES})\s+(?:de|del)\s+((?:19|20)\d{{2}})(?-u:\b)"),
+    ];
+    #[allow(clippy::expect_used)] // constant patterns, checked by the tests
+    patterns
+        .iter()
+        .map(|p| Regex::new(p).expect("valid date pattern"))
+        .collect()
+});
+
+const CUES: &[&str] = &[
+    "born",
+    "birth",
+    "dob",
+    "d.o.b",
+    "nací",
+    "naci",
+    "nacimiento",
+    "cumpleaños",
+    "birthday",
+];
+
+/// Years before this are read as birth years even without a cue.
+const SURELY_BIRTH_BEFORE: u32 = 1990;
+
+pub fn find(text: &str) -> Vec<Detection> {
+    let mut found = Vec::new();
+    for pattern in DATES.iter() {
+        for caps in pattern.captures_iter(text) {
+            let (Some(whole), Some(year)) = (caps.get(0), caps.get(1)) else {
+                continue;
+            };
+            let year: u32 = year.as_str().parse().unwrap_or(0);
+            let cued = cue_before(text, whole.start(), 40, CUES);
+            let score = if cued {
+                0.95
+            } else if year < SURELY_BIRTH_BEFORE {
+                0.75
+            } else {
+                continue;
+            };
+            found.push(Detection {
+                kind: Kind::Dob,
+                start: whole.start(),
+                end: whole.end(),
+                score,
+            });
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<&str> {
+        find(text).into_iter().map(|d| &text[d.start..d.end]).collect()
+    }
+
+    #[test]
+    fn birth_dates_in_us_iso_english_and_spanish_forms() {
+        assert_eq!(found("I was born on 04/17/1951."), vec!["04/17/1951"]);
+        assert_eq!(found("(DOB 1947-09-03, MBI"), vec!["1947-09-03"]);
+        assert_eq!(found("nací el 12 de marzo de 1949."), vec!["12 de marzo de 1949"]);
+        assert_eq!(found("born March 12, 1949"), vec!["March 12, 1949"]);
+    }
+
+    #[test]
+    fn recent_dates_without_a_cue_are_service_dates() {
+        assert!(found("my claim from 03/04/2025 was denied").is_empty());
+        assert!(found("exp 08/27").is_empty());
+    }
+}

@@ -1,0 +1,50 @@
+//! Member and policy ids, in context: "member ID is SCN40918273", "policy number: A12-345678", "número de afiliado
+//! 12345678". Only the value is redacted, and only a value holding a digit.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+use crate::{Detection, Kind};
+
+static MEMBER_ID: LazyLock<Regex> = LazyLock::new(|| {
+    let cue = r"(?i:member|subscriber|policy|plan|insurance|group|scan|medi-cal|medicaid)\s*(?i:id|identification|number|num|no\.?|#)|(?i:n[úu]mero\s+de\s+(?:afiliado|miembro|p[óo]liza|socio))";
+    let pattern = format!(r"(?:{cue})\s*(?i:is|es|:|=)?\s*:?\s*([A-Za-z]{{0,4}}[-]?\d[A-Za-z0-9-]{{4,18}})(?-u:\b)");
+    #[allow(clippy::expect_used)] // a constant pattern, checked by the tests
+    Regex::new(&pattern).expect("valid member id pattern")
+});
+
+pub fn find(text: &str) -> Vec<Detection> {
+    MEMBER_ID
+        .captures_iter(text)
+        .filter_map(|caps| caps.get(1))
+        .filter(|value| value.as_str().chars().filter(char::is_ascii_digit).count() >= 4)
+        .map(|value| Detection {
+            kind: Kind::MemberId,
+            start: value.start(),
+            end: value.end(),
+            score: 0.9,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<&str> {
+        find(text).into_iter().map(|d| &text[d.start..d.end]).collect()
+    }
+
+    #[test]
+    fn ids_after_their_cue() {
+        assert_eq!(found("My member ID is SCN40918273 and"), vec!["SCN40918273"]);
+        assert_eq!(found("policy number: A12-345678."), vec!["A12-345678"]);
+        assert_eq!(found("mi número de afiliado es 88412390"), vec!["88412390"]);
+    }
+
+    #[test]
+    fn no_cue_or_no_digits_is_no_id() {
+        assert!(found("SCN40918273").is_empty());
+        assert!(found("my member ID card is lost").is_empty());
+    }
+}

@@ -1,0 +1,62 @@
+//! North American phone numbers: `(510) 555-0147`, `510-555-0147`, `510.555.0147`, `+1 510 555 0147`.
+//!
+//! Toll-free numbers (800, 833, 844, 855, 866, 877, 888) belong to businesses, such as the plan's own Member
+//! Services line, and are not personal data; they stay.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+use super::standalone;
+use crate::{Detection, Kind};
+
+static PHONE: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)] // a constant pattern, checked by the tests
+    Regex::new(r"(?:\+?1[-. ]?)?(?:\((\d{3})\)\s?|(\d{3})[-. ])(\d{3})[-. ](\d{4})").expect("valid phone pattern")
+});
+
+const TOLL_FREE: &[&str] = &["800", "833", "844", "855", "866", "877", "888"];
+
+pub fn find(text: &str) -> Vec<Detection> {
+    PHONE
+        .captures_iter(text)
+        .filter_map(|caps| {
+            let whole = caps.get(0)?;
+            let area = caps.get(1).or_else(|| caps.get(2))?.as_str();
+            let exchange = &caps[3];
+            let valid = !area.starts_with(['0', '1']) && !exchange.starts_with(['0', '1']);
+            let start = whole.start();
+            // "(510) ..." starts with a parenthesis; the token check applies to what surrounds the match.
+            let token = standalone(text, start, whole.end()) || text[start..].starts_with('(');
+            (valid && token && !TOLL_FREE.contains(&area)).then_some(Detection {
+                kind: Kind::Phone,
+                start,
+                end: whole.end(),
+                score: 0.9,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<&str> {
+        find(text).into_iter().map(|d| &text[d.start..d.end]).collect()
+    }
+
+    #[test]
+    fn common_formats() {
+        assert_eq!(found("call me at (510) 555-0147 today"), vec!["(510) 555-0147"]);
+        assert_eq!(found("at 925-555-0182 or"), vec!["925-555-0182"]);
+        assert_eq!(found("tel 925.555.0182"), vec!["925.555.0182"]);
+        assert_eq!(found("+1 925 555 0182"), vec!["+1 925 555 0182"]);
+    }
+
+    #[test]
+    fn toll_free_and_impossible_numbers_stay() {
+        assert!(found("Member Services 1-800-559-3500").is_empty());
+        assert!(found("(877) 588-1123").is_empty());
+        assert!(found("055-555-0182 and 925-155-0182").is_empty());
+    }
+}
