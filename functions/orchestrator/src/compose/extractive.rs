@@ -502,8 +502,8 @@ const GENERIC_TERMS: &[&str] = &[
     "plan", "cover", "covere", "get", "need", "want", "pay", "cost", "much", "many", "will", "doe",
 ];
 
-/// A name in the question (a capitalised word, not an acronym, not at a sentence start, and not the plan's own
-/// vocabulary) that no
+/// A name in the question's asking sentences (a capitalised word, not an acronym, not at a sentence start, and not
+/// the plan's own vocabulary) that no
 /// source mentions. Members ask about drugs, hospitals and companies the plan documents never name; quoting a
 /// neighbouring passage would read as an answer.
 fn unmentioned_name(question: &str, evidence: &Evidence) -> Option<String> {
@@ -517,26 +517,38 @@ fn unmentioned_name(question: &str, evidence: &Evidence) -> Option<String> {
         corpus.push(' ');
         corpus.push_str(&result.title.to_lowercase());
     }
-    let mut sentence_start = true;
-    for raw in question.split_whitespace() {
-        let word = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
-        // "SCAN's" names SCAN; "I'm" names no one.
-        let word = word.split(['\'', '’']).next().unwrap_or_default();
-        let starts = sentence_start;
-        sentence_start = raw.ends_with(['.', '?', '!', ':']) || raw.starts_with('¿');
-        // A redaction placeholder ("[SSN]") is not a name.
-        if starts || word.is_empty() || raw.trim_start_matches(['(', '"']).starts_with('[') {
-            continue;
-        }
-        // A name is capitalised and not an acronym: "Eliquis" and "TruHearing" are names; "SSN" and "ID" are terms.
-        let capitalised =
-            word.chars().next().is_some_and(char::is_uppercase) && word.chars().skip(1).any(char::is_lowercase);
-        let lower = word.to_lowercase();
-        if !capitalised || KNOWN_NAMES.contains(&lower.as_str()) || word.len() < 3 {
-            continue;
-        }
-        if !corpus.contains(&lower) {
-            return Some(word.to_string());
+    // Only the sentences that ask: in "I'm going to Mexico for a month. Is an emergency there covered?" the place
+    // sets the scene; the question is about emergencies.
+    let sentences: Vec<&str> = question.split_inclusive(['.', '?', '!']).collect();
+    let asking: Vec<&str> = sentences
+        .iter()
+        .copied()
+        .filter(|s| s.trim_end().ends_with('?'))
+        .collect();
+    let asking = if asking.is_empty() { sentences } else { asking };
+    for sentence in asking {
+        let mut sentence_start = true;
+        for raw in sentence.split_whitespace() {
+            let word = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
+            // "SCAN's" names SCAN; "I'm" names no one.
+            let word = word.split(['\'', '’']).next().unwrap_or_default();
+            let starts = sentence_start;
+            sentence_start = raw.ends_with(':') || raw.starts_with('¿');
+            // A redaction placeholder ("[SSN]") is not a name.
+            if starts || word.is_empty() || raw.trim_start_matches(['(', '"']).starts_with('[') {
+                continue;
+            }
+            // A name is capitalised and not an acronym: "Eliquis" and "TruHearing" are names; "SSN" and "ID" are
+            // terms.
+            let capitalised =
+                word.chars().next().is_some_and(char::is_uppercase) && word.chars().skip(1).any(char::is_lowercase);
+            let lower = word.to_lowercase();
+            if !capitalised || KNOWN_NAMES.contains(&lower.as_str()) || word.len() < 3 {
+                continue;
+            }
+            if !corpus.contains(&lower) {
+                return Some(word.to_string());
+            }
         }
     }
     None
@@ -711,6 +723,20 @@ mod tests {
         assert_eq!(answer.status, Status::Unanswered);
         assert!(answer.answer.contains("do not mention Eliquis"), "{}", answer.answer);
         assert!(!answer.answer.contains('$'), "no amount is offered as an answer");
+    }
+
+    #[test]
+    fn a_name_that_only_sets_the_scene_does_not_decline_the_question() {
+        let answer = compose(
+            "I'm flying to Lisbon next week. How much is the ER?",
+            &evidence(chart(), vec![]),
+        );
+        assert_eq!(answer.status, Status::Answered, "{}", answer.answer);
+        let asked = compose(
+            "I'm flying next week. Does Lisbon General take my plan?",
+            &evidence(chart(), vec![]),
+        );
+        assert_eq!(asked.status, Status::Unanswered, "{}", asked.answer);
     }
 
     #[test]
