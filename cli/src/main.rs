@@ -60,6 +60,18 @@ enum Command {
         max_results: u8,
         query: String,
     },
+    /// Translate a text through the configured providers (detection only without TRANSLATE_PROVIDERS).
+    Translate {
+        /// The source language: "auto" to detect it, or an ISO 639-1 code.
+        #[arg(long, default_value = "auto")]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Print exactly the translate function's output.
+        #[arg(long)]
+        json: bool,
+        text: String,
+    },
     /// Search a member's plan documents.
     Search {
         /// The member (default: the demo member, who owns the sample plan).
@@ -91,6 +103,8 @@ enum Command {
 enum EvalTarget {
     /// hit@1, hit@5 and MRR of retrieval on a retrieval-dev.jsonl-style file, over the sample plan.
     Retrieval { file: PathBuf },
+    /// Language detection accuracy per language, short and long texts, on a `{lang, text}` JSON-lines file.
+    Languages { file: PathBuf },
     /// Precision and recall per label, block and PII recall on a security-dev.jsonl-style file.
     Guard { file: PathBuf },
     /// Whole turns on a retrieval-dev.jsonl-style file: answers holding the facts, negatives declined.
@@ -116,6 +130,7 @@ async fn main() -> ExitCode {
             question,
         } => commands::ask::run(user.unwrap_or(DEMO_USER_ID), &language, json, &question).await,
         Command::Guard { json, text } => commands::guard::run(json, &text).await,
+        Command::Translate { from, to, json, text } => commands::translate::run(&from, &to, json, &text).await,
         Command::Websearch {
             json,
             max_results,
@@ -131,6 +146,9 @@ async fn main() -> ExitCode {
         Command::Eval {
             target: EvalTarget::Retrieval { file },
         } => commands::eval_retrieval::run(&file).await,
+        Command::Eval {
+            target: EvalTarget::Languages { file },
+        } => commands::eval_languages::run(&file),
         Command::Eval {
             target: EvalTarget::Guard { file },
         } => commands::eval_guard::run(&file).await,

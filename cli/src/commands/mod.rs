@@ -4,12 +4,14 @@ pub mod ask;
 pub mod config;
 pub mod eval_answers;
 pub mod eval_guard;
+pub mod eval_languages;
 pub mod eval_retrieval;
 pub mod guard;
 pub mod ingest;
 pub mod migrate;
 pub mod search;
 pub mod serve;
+pub mod translate;
 pub mod websearch;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -66,7 +68,11 @@ pub async fn in_process_tools() -> Result<(Budgets, InProcess), String> {
     let web = web_search::WebSearch::from_env(&budgets.web_search, budgets.retrieve.http_keepalive)
         .await
         .map_err(|e| e.to_string())?;
+    let translator = ::translate::Translate::from_env(&budgets.translate, &SecretStore::from_env())
+        .await
+        .map_err(|e| e.to_string())?;
     let tools = InProcess::new()
+        .with(ToolName::Translate, translator)
         .with(ToolName::Guard, guard)
         .with(ToolName::Retrieve, Retrieve::new(retriever))
         .with(ToolName::WebSearch, web);

@@ -1,60 +1,188 @@
-//! Language detection and translation in and out, through providers with fallback.
+//! The translate tool (DESIGN.md §1 steps 3 and 8): detect the language, translate through providers with fallback,
+//! within 800 ms each way.
+//!
+//! - [`detect`]: language detection for short questions;
+//! - [`protect`]: placeholders, plan names, amounts, phone numbers and URLs come back unchanged;
+//! - [`providers`]: Amazon Translate and DeepL behind one port;
+//! - [`router`]: providers in order, each behind its breaker, under one deadline.
+//!
+//! With no provider configured (the embedded default) the tool detects only: English passes through, and any other
+//! language is reported `translated: false`, so the orchestrator answers in English with a note.
 
+pub mod detect;
+pub mod protect;
+pub mod providers;
+pub mod router;
+
+use lru::LruCache;
 use navigator_lambda::Tool;
 use navigator_platform::NavigatorError;
+use navigator_platform::config::TranslateBudgets;
 use navigator_platform::contracts::{TranslateInput, TranslateOutput};
 use navigator_platform::envelope::Invocation;
+use navigator_platform::secrets::{DEEPL_API_KEY, SecretStore};
+use navigator_resilience::{BreakerConfig, Bulkhead, Clock, CpuPool, Deadline, TokioClock};
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, PoisonError};
 
-/// The translate tool. Input is validated by the shared edge; the work itself arrives with its issue.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Translate;
+use crate::providers::Provider;
+use crate::providers::aws::AwsTranslate;
+use crate::providers::deepl::DeepL;
+use crate::router::Router;
+
+/// Translations kept per execution environment.
+const CACHE_ENTRIES: usize = 1024;
+const DEFAULT_DEEPL_BASE_URL: &str = "https://api.deepl.com";
+
+type CacheKey = (String, String, String);
+
+struct Inner {
+    router: Router,
+    detect_pool: CpuPool,
+    bulkhead: Bulkhead,
+    cache: Mutex<LruCache<CacheKey, (String, &'static str)>>,
+    budgets: TranslateBudgets,
+}
+
+/// The translate tool, built once per execution environment.
+#[derive(Clone)]
+pub struct Translate {
+    inner: Arc<Inner>,
+}
+
+impl Translate {
+    pub fn new(providers: Vec<Arc<dyn Provider>>, budgets: &TranslateBudgets, clock: Arc<dyn Clock>) -> Self {
+        let capacity = NonZeroUsize::new(CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN);
+        Self {
+            inner: Arc::new(Inner {
+                router: Router::new(providers, BreakerConfig::default(), clock),
+                detect_pool: CpuPool::new("translate-detect", budgets.cpu_pool, budgets.queue_bound),
+                bulkhead: Bulkhead::new("translate", budgets.in_flight, budgets.queue_bound),
+                cache: Mutex::new(LruCache::new(capacity)),
+                budgets: budgets.clone(),
+            }),
+        }
+    }
+
+    /// Detection only: the embedded default.
+    pub fn detect_only(budgets: &TranslateBudgets) -> Self {
+        Self::new(Vec::new(), budgets, Arc::new(TokioClock))
+    }
+
+    /// `TRANSLATE_PROVIDERS` (e.g. `aws,deepl`, in order of preference; empty = detection only).
+    pub async fn from_env(budgets: &TranslateBudgets, secrets: &SecretStore) -> Result<Self, NavigatorError> {
+        let names = std::env::var("TRANSLATE_PROVIDERS").unwrap_or_default();
+        let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
+        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name {
+                "aws" => {
+                    // No SDK retry: failing over to the next provider is the retry, inside the same budget.
+                    let shared = aws_config::from_env()
+                        .retry_config(aws_sdk_translate::config::retry::RetryConfig::disabled())
+                        .load()
+                        .await;
+                    let terminology = std::env::var("AWS_TRANSLATE_TERMINOLOGY")
+                        .unwrap_or_default()
+                        .split(',')
+                        .map(|t| t.trim().to_string())
+                        .filter(|t| !t.is_empty())
+                        .collect();
+                    providers.push(Arc::new(AwsTranslate::new(
+                        aws_sdk_translate::Client::new(&shared),
+                        terminology,
+                    )));
+                }
+                "deepl" => {
+                    let key = secrets.get(&DEEPL_API_KEY).await?.ok_or_else(|| {
+                        NavigatorError::internal("TRANSLATE_PROVIDERS names deepl but DEEPL_API_KEY is not set")
+                    })?;
+                    let base = std::env::var("DEEPL_BASE_URL").unwrap_or_else(|_| DEFAULT_DEEPL_BASE_URL.into());
+                    let glossary = std::env::var("DEEPL_GLOSSARY_ID").ok().filter(|g| !g.trim().is_empty());
+                    let client = reqwest::Client::builder()
+                        .connect_timeout(budgets.timeout)
+                        .build()
+                        .map_err(NavigatorError::internal)?;
+                    providers.push(Arc::new(DeepL::new(client, &base, key, glossary)));
+                }
+                other => {
+                    return Err(NavigatorError::internal(format!(
+                        "TRANSLATE_PROVIDERS names {other:?}: expected aws or deepl"
+                    )));
+                }
+            }
+        }
+        Ok(Self::new(providers, budgets, Arc::new(TokioClock)))
+    }
+
+    pub async fn translate(
+        &self,
+        input: &TranslateInput,
+        deadline: Deadline,
+    ) -> Result<TranslateOutput, NavigatorError> {
+        let inner = &self.inner;
+        let deadline = deadline.child(inner.budgets.timeout);
+        let _slot = inner.bulkhead.acquire(deadline).await?;
+        let (source, confidence) = if input.source_lang == "auto" {
+            let text = input.text.clone();
+            let detected = inner.detect_pool.run(deadline, move || detect::detect(&text)).await?;
+            (detected.language.to_string(), detected.confidence)
+        } else {
+            (input.source_lang.clone(), 1.0)
+        };
+        let unchanged = |provider: &str| TranslateOutput {
+            text: input.text.clone(),
+            source_lang: source.clone(),
+            target_lang: input.target_lang.clone(),
+            detected_confidence: confidence,
+            provider: provider.to_string(),
+            translated: false,
+        };
+        if source == input.target_lang || inner.router.is_empty() {
+            return Ok(unchanged("none"));
+        }
+        let key = (source.clone(), input.target_lang.clone(), input.text.clone());
+        let cached = inner
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        let (text, provider) = match cached {
+            Some(hit) => hit,
+            None => {
+                let fresh = inner
+                    .router
+                    .translate(&input.text, &source, &input.target_lang, deadline)
+                    .await?;
+                inner
+                    .cache
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .put(key, fresh.clone());
+                fresh
+            }
+        };
+        metrics::counter!("translations_total", "provider" => provider).increment(1);
+        Ok(TranslateOutput {
+            text,
+            source_lang: source.clone(),
+            target_lang: input.target_lang.clone(),
+            detected_confidence: confidence,
+            provider: provider.to_string(),
+            translated: true,
+        })
+    }
+}
 
 impl Tool for Translate {
     const NAME: &'static str = "translate";
     type Input = TranslateInput;
     type Output = TranslateOutput;
 
-    async fn call(&self, _invocation: Invocation<TranslateInput>) -> Result<TranslateOutput, NavigatorError> {
-        Err(NavigatorError::internal("not built yet"))
+    async fn call(&self, invocation: Invocation<TranslateInput>) -> Result<TranslateOutput, NavigatorError> {
+        self.translate(&invocation.input, invocation.deadline).await
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use navigator_lambda::handle;
-    use navigator_platform::NavigatorError;
-    use std::time::{SystemTime, UNIX_EPOCH};
-
-    fn event(input: serde_json::Value) -> lambda_runtime::LambdaEvent<serde_json::Value> {
-        let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64 + 5_000;
-        let payload = serde_json::json!({"request_id": "t-1", "deadline_unix_ms": deadline, "input": input});
-        lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default())
-    }
-
-    #[tokio::test]
-    async fn valid_input_is_answered_internal_not_built_yet() {
-        let error = handle(
-            &Translate,
-            event(serde_json::json!({"text": "¿Cuánto es el copago?", "source_lang": "auto", "target_lang": "en"})),
-        )
-        .await
-        .unwrap_err();
-        assert_eq!(error.error_type, "Internal");
-        assert_eq!(
-            error.error_message,
-            NavigatorError::internal("not built yet").to_string()
-        );
-    }
-
-    #[tokio::test]
-    async fn invalid_input_is_invalid_input() {
-        let error = handle(
-            &Translate,
-            event(serde_json::json!({"text": "hola", "target_lang": "Spanish"})),
-        )
-        .await
-        .unwrap_err();
-        assert_eq!(error.error_type, "InvalidInput");
-    }
-}
+mod tests;
