@@ -100,7 +100,6 @@ impl WebSearch {
         let _slot = enabled.bulkhead.acquire(deadline).await?;
         // An open breaker answers at once, without touching the network.
         let permit = enabled.breaker.try_acquire()?;
-        metrics::gauge!("breaker_open", "breaker" => "tavily").set(0.0);
         match enabled
             .tavily
             .search(&query, max, &enabled.policy.allow, deadline)
@@ -118,9 +117,6 @@ impl WebSearch {
                 } else {
                     // The service answered; the request was wrong. That says nothing about its health.
                     permit.success();
-                }
-                if enabled.breaker.state() == BreakerState::Open {
-                    metrics::gauge!("breaker_open", "breaker" => "tavily").set(1.0);
                 }
                 tracing::warn!(error = %failure.error, trips = failure.trips, "web search failed");
                 Err(failure.error)
