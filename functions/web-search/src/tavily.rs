@@ -150,12 +150,12 @@ impl Tavily {
             .map_err(|e| SearchFailure::unhealthy(e.without_url()))?;
         let status = response.status();
         if status.as_u16() == 429 {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+            let retry_after = navigator_platform::error::parse_retry_after(
+                response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok()),
+            );
             return Err(SearchFailure {
                 error: NavigatorError::rejected("tavily is rate limiting", retry_after),
                 trips: true,

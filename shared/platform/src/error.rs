@@ -33,6 +33,13 @@ pub enum NavigatorError {
     Internal(String),
 }
 
+/// A provider's `Retry-After` header value (seconds, the form rate-limiting APIs send) as a duration.
+pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
+    value
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
 /// The JSON error body of the HTTP API: `{error: {code, message}, request_id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ErrorBody {
@@ -242,6 +249,13 @@ mod tests {
         let json = serde_json::to_string(&body).unwrap();
         assert!(!json.contains("password"), "{json}");
         assert!(json.contains(r#""code":"dependency_unavailable""#) && json.contains(r#""request_id":"r1""#));
+    }
+
+    #[test]
+    fn retry_after_headers_in_seconds_are_read() {
+        assert_eq!(parse_retry_after(Some(" 7 ")), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+        assert_eq!(parse_retry_after(None), None);
     }
 
     #[test]

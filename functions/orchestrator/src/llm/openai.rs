@@ -10,7 +10,6 @@ use navigator_platform::secrets::SecretString;
 use navigator_resilience::Deadline;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 use super::{ChatModel, Message, ModelReply, ModelToolCall, Speaker, ToolSpec, http_failure};
 
@@ -116,12 +115,12 @@ impl OpenAiChat {
             .map_err(|e| NavigatorError::unavailable("openai chat", e.without_url()))?;
         let status = response.status();
         if !status.is_success() {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+            let retry_after = navigator_platform::error::parse_retry_after(
+                response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok()),
+            );
             return Err(http_failure("openai chat", status.as_u16(), retry_after));
         }
         let completion: Completion = response.json().await.map_err(|e| {
@@ -181,6 +180,7 @@ mod tests {
     use axum::routing::post;
     use axum::{Json, Router};
     use std::sync::{Arc, Mutex};
+    use std::time::Duration;
 
     #[derive(Clone, Default)]
     struct Fake {

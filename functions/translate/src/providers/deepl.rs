@@ -7,7 +7,6 @@ use navigator_platform::NavigatorError;
 use navigator_platform::secrets::SecretString;
 use navigator_resilience::Deadline;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 use super::{Provider, ProviderFailure};
 
@@ -74,12 +73,12 @@ impl DeepL {
         let status = response.status();
         // 429 is "too many requests"; 456 is DeepL's "quota exceeded": both mean try elsewhere.
         if matches!(status.as_u16(), 429 | 456) {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+            let retry_after = navigator_platform::error::parse_retry_after(
+                response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok()),
+            );
             return Err(ProviderFailure {
                 error: NavigatorError::rejected("deepl is throttling", retry_after),
                 fail_over: true,

@@ -38,7 +38,7 @@ mod tests {
     use super::*;
 
     fn found(text: &str) -> Vec<&str> {
-        find(text).into_iter().map(|d| &text[d.start..d.end]).collect()
+        crate::detect::matched(text, find(text))
     }
 
     #[test]

@@ -43,3 +43,9 @@ pub(crate) fn standalone(text: &str, start: usize, end: usize) -> bool {
     let after = text[end..].chars().next();
     !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
 }
+
+/// The matched text of each detection, for tests.
+#[cfg(test)]
+pub(crate) fn matched(text: &str, found: Vec<Detection>) -> Vec<&str> {
+    found.into_iter().map(|d| &text[d.start..d.end]).collect()
+}

@@ -78,7 +78,7 @@ mod tests {
     use super::*;
 
     fn found(text: &str) -> Vec<&str> {
-        find(text).into_iter().map(|d| &text[d.start..d.end]).collect()
+        crate::detect::matched(text, find(text))
     }
 
     #[test]
