@@ -1,5 +1,6 @@
 //! Both chunk stores, the production one against a real PostgreSQL with pgvector, prove the same promises: members
-//! never see each other's chunks, a re-ingest writes nothing, a half-ingested document is invisible, and failures
+//! never see each other's chunks, a re-ingest writes nothing, a file cut by an older pipeline is replaced, a
+//! half-ingested document is invisible, and failures
 //! are typed errors, never empty results.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: a panic is a failed test
@@ -98,6 +99,51 @@ async fn a_reingest_writes_zero_rows<S: ChunkStore>(store: S) {
     assert_eq!(again.document_id, first.document_id);
 }
 
+async fn a_file_cut_by_an_older_pipeline_is_replaced<S: ChunkStore + 'static>(store: S) {
+    let member = Uuid::new_v4();
+    let source = sample_plan("versioned");
+    // The same file as an older pipeline version stored it: another document id, one stale chunk, ready.
+    let old = NewDocument {
+        document_id: Uuid::new_v4(),
+        user_id: member,
+        title: source.title.clone(),
+        sha256: source.sha256.clone(),
+    };
+    store.begin_document(&old).await.unwrap();
+    let vector = HashingEmbedder
+        .embed(vec!["stale ambulance chunk".into()], soon())
+        .await
+        .unwrap()
+        .remove(0);
+    let stale = StoredChunk {
+        chunk_id: chunk_id(old.document_id, 0),
+        ord: 0,
+        page_start: 1,
+        page_end: 1,
+        section: "Ambulance".into(),
+        text: "stale ambulance chunk from an older chunker".into(),
+        tokens: 6,
+        embedding: vector,
+    };
+    store.put_chunks(&old, HashingEmbedder.model(), &[stale]).await.unwrap();
+    store.mark_ready(old.document_id).await.unwrap();
+
+    let report = ingest(&HashingEmbedder, &store, member, &source, |_, _| {})
+        .await
+        .unwrap();
+    assert!(!report.already_ready, "a new pipeline version ingests again");
+    assert_eq!(report.document_id, document_id(member, &source.sha256));
+    assert!(!store.is_ready(old.document_id).await.unwrap(), "the old copy is gone");
+    let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
+    let found = retriever.search(member, "ambulance trip", 10, soon()).await.unwrap();
+    assert!(!found.chunks.is_empty());
+    assert!(
+        found.chunks.iter().all(|c| c.document_id == report.document_id),
+        "only the new copy is searched"
+    );
+    assert!(found.chunks.iter().all(|c| !c.text.contains("stale")));
+}
+
 async fn a_half_embedded_document_is_invisible<S: ChunkStore + 'static>(store: S) {
     let member = Uuid::new_v4();
     let source = sample_plan("half");
@@ -171,6 +217,18 @@ async fn postgres_reingest_writes_zero_rows() {
 async fn sqlite_reingest_writes_zero_rows() {
     let (store, _dir) = sqlite_store().await;
     a_reingest_writes_zero_rows(store).await;
+}
+
+#[tokio::test]
+async fn postgres_file_cut_by_an_older_pipeline_is_replaced() {
+    let (store, _db) = pg_store().await;
+    a_file_cut_by_an_older_pipeline_is_replaced(store).await;
+}
+
+#[tokio::test]
+async fn sqlite_file_cut_by_an_older_pipeline_is_replaced() {
+    let (store, _dir) = sqlite_store().await;
+    a_file_cut_by_an_older_pipeline_is_replaced(store).await;
 }
 
 #[tokio::test]

@@ -31,9 +31,16 @@ pub struct IngestReport {
     pub store_time: Duration,
 }
 
-/// The document id: one member's copy of one file is always the same document.
+/// The version of extraction and chunking. Bump it when either changes what chunks a file gives: a file ingested by
+/// an older version then gets a new document id, and ingesting it again replaces the old chunks.
+pub const PIPELINE_VERSION: &str = "pages-chunks-200-40-v1";
+
+/// The document id: one member's copy of one file, as this pipeline version cuts it, is always the same document.
 pub fn document_id(user_id: Uuid, sha256: &str) -> Uuid {
-    Uuid::new_v5(&ID_NAMESPACE, format!("{user_id}:{sha256}").as_bytes())
+    Uuid::new_v5(
+        &ID_NAMESPACE,
+        format!("{user_id}:{sha256}:{PIPELINE_VERSION}").as_bytes(),
+    )
 }
 
 /// A chunk id: a document's n-th chunk is always the same chunk.

@@ -108,7 +108,8 @@ pub fn rrf(vector_rank: Option<u32>, text_rank: Option<u32>) -> f32 {
 
 /// The storage port.
 pub trait ChunkStore: Send + Sync {
-    /// Looks the document up, creating it as `ingesting` when new.
+    /// Looks the document up, creating it as `ingesting` when new. The member's copies of the same file cut by
+    /// another pipeline version (another document id) are removed with their chunks.
     fn begin_document(
         &self,
         document: &NewDocument,

@@ -113,6 +113,15 @@ impl PgStore {
 
 impl ChunkStore for PgStore {
     async fn begin_document(&self, document: &NewDocument) -> Result<DocumentState, NavigatorError> {
+        let mut transaction = self.pool.begin().await.map_err(map_db_error)?;
+        // An older pipeline's copy of this file goes (its chunks cascade), so the new one can take its place.
+        sqlx::query("DELETE FROM navigator.documents WHERE user_id = $1 AND source_sha256 = $2 AND document_id <> $3")
+            .bind(document.user_id)
+            .bind(&document.sha256)
+            .bind(document.document_id)
+            .execute(&mut *transaction)
+            .await
+            .map_err(map_db_error)?;
         let inserted = sqlx::query(
             "INSERT INTO navigator.documents (document_id, user_id, title, source_sha256, status)
              VALUES ($1, $2, $3, $4, 'ingesting') ON CONFLICT (document_id) DO NOTHING",
@@ -121,9 +130,10 @@ impl ChunkStore for PgStore {
         .bind(document.user_id)
         .bind(&document.title)
         .bind(&document.sha256)
-        .execute(&self.pool)
+        .execute(&mut *transaction)
         .await
         .map_err(map_db_error)?;
+        transaction.commit().await.map_err(map_db_error)?;
         if inserted.rows_affected() == 1 {
             return Ok(DocumentState::New);
         }

@@ -226,6 +226,17 @@ fn bytes(vector: &[f32]) -> Vec<u8> {
 
 impl ChunkStore for SqliteStore {
     async fn begin_document(&self, document: &NewDocument) -> Result<DocumentState, NavigatorError> {
+        // An older pipeline's copy of this file goes (its chunks cascade), so the new one can take its place.
+        let retired = sqlx::query("DELETE FROM documents WHERE user_id = ? AND source_sha256 = ? AND document_id <> ?")
+            .bind(document.user_id)
+            .bind(&document.sha256)
+            .bind(document.document_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        if retired.rows_affected() > 0 {
+            self.forget_vectors();
+        }
         let status: Option<String> = sqlx::query_scalar("SELECT status FROM documents WHERE document_id = ?")
             .bind(document.document_id)
             .fetch_optional(&self.pool)
