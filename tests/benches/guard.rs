@@ -10,7 +10,8 @@
 
 use guard::classifier::linear::LinearModel;
 use guard::heuristic_stage;
-use std::time::{Duration, Instant};
+use navigator_tests::print_percentiles;
+use std::time::Instant;
 
 const INPUTS: &[&str] = &[
     "What does a specialist visit cost me?",
@@ -31,18 +32,6 @@ const INPUTS: &[&str] = &[
     "What is the copay for a 30-day supply of a Tier 2 drug at a preferred pharmacy?",
 ];
 
-fn percentiles(label: &str, mut samples: Vec<Duration>) {
-    samples.sort();
-    let at = |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
-    println!(
-        "{label:<44} n={:<5} p50 {:>8.3} ms  p99 {:>8.3} ms  max {:>8.3} ms",
-        samples.len(),
-        at(0.50).as_secs_f64() * 1e3,
-        at(0.99).as_secs_f64() * 1e3,
-        samples[samples.len() - 1].as_secs_f64() * 1e3
-    );
-}
-
 fn main() {
     let model = LinearModel::shipped().unwrap();
     let _ = heuristic_stage("warm up 123-45-6789");
@@ -57,8 +46,8 @@ fn main() {
         std::hint::black_box(model.predict(&found.view));
         ml.push(started.elapsed());
     }
-    percentiles("heuristic stage, 1,000 mixed inputs", heuristic);
-    percentiles("ML stage (embedded linear), 1,000 mixed inputs", ml);
+    print_percentiles("heuristic stage, 1,000 mixed inputs", heuristic);
+    print_percentiles("ML stage (embedded linear), 1,000 mixed inputs", ml);
 
     let flood: String = INPUTS
         .iter()
@@ -78,6 +67,6 @@ fn main() {
         std::hint::black_box(model.predict(&found.view));
         ml.push(started.elapsed());
     }
-    percentiles("heuristic stage, 64 KiB adversarial", heuristic);
-    percentiles("ML stage, 64 KiB adversarial", ml);
+    print_percentiles("heuristic stage, 64 KiB adversarial", heuristic);
+    print_percentiles("ML stage, 64 KiB adversarial", ml);
 }

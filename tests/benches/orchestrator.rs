@@ -13,6 +13,7 @@
 
 use navigator_platform::config::Budgets;
 use navigator_resilience::Deadline;
+use navigator_tests::print_percentiles;
 use orchestrator::api::ChatRequest;
 use orchestrator::fakes::{FakeTools, sample_web_results};
 use orchestrator::tools::Tools;
@@ -23,18 +24,6 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 const TURNS: usize = 2000;
-
-fn percentiles(label: &str, mut samples: Vec<Duration>) {
-    samples.sort();
-    let at = |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
-    println!(
-        "{label:<62} n={:<5} p50 {:>7.3} ms  p95 {:>7.3} ms  p99 {:>7.3} ms",
-        samples.len(),
-        at(0.50).as_secs_f64() * 1e3,
-        at(0.95).as_secs_f64() * 1e3,
-        at(0.99).as_secs_f64() * 1e3
-    );
-}
 
 fn navigator(tools: FakeTools) -> Arc<Navigator> {
     let budgets = Budgets::from_lookup(|_| None).unwrap();
@@ -75,12 +64,12 @@ async fn main() {
     for _ in 0..TURNS {
         samples.push(turn(&instant, plan_only).await);
     }
-    percentiles("zero-latency tools, retrieval only: overhead", samples);
+    print_percentiles("zero-latency tools, retrieval only: overhead", samples);
     let mut samples = Vec::with_capacity(TURNS);
     for _ in 0..TURNS {
         samples.push(turn(&instant, with_web).await);
     }
-    percentiles("zero-latency tools, retrieval + web: overhead", samples);
+    print_percentiles("zero-latency tools, retrieval + web: overhead", samples);
 
     let timed = FakeTools::new()
         .guard(navigator_platform::contracts::Verdict::Allow, None)
@@ -113,7 +102,7 @@ async fn main() {
     for _ in 0..300 {
         samples.push(turn(&timed, with_web).await.saturating_sub(critical_path));
     }
-    percentiles("guard 5 ms + wave(retrieve 40 ms, web 60 ms): beyond it", samples);
+    print_percentiles("guard 5 ms + wave(retrieve 40 ms, web 60 ms): beyond it", samples);
 
     let mut samples = Vec::with_capacity(TURNS);
     for _ in 0..TURNS / 32 {
@@ -125,5 +114,5 @@ async fn main() {
             samples.push(handle.unwrap());
         }
     }
-    percentiles("zero-latency tools, 32 turns at once: turn time", samples);
+    print_percentiles("zero-latency tools, 32 turns at once: turn time", samples);
 }

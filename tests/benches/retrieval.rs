@@ -14,6 +14,7 @@ use navigator_retrieval::embed::MiniLm;
 use navigator_retrieval::retriever::Retriever;
 use navigator_retrieval::setup::{DEMO_USER_ID, SAMPLE_PLAN};
 use navigator_retrieval::store::SqliteStore;
+use navigator_tests::print_percentiles;
 use sqlx::postgres::PgPoolOptions;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,18 +30,6 @@ const QUESTIONS: &[&str] = &[
     "What does the emergency room cost?",
     "How do I appeal a denied claim?",
 ];
-
-fn percentiles(label: &str, mut samples: Vec<Duration>) {
-    samples.sort();
-    let at = |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
-    println!(
-        "{label:<58} n={:<5} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms",
-        samples.len(),
-        at(0.50).as_secs_f64() * 1e3,
-        at(0.95).as_secs_f64() * 1e3,
-        at(0.99).as_secs_f64() * 1e3
-    );
-}
 
 async fn embedded() {
     if std::env::var_os("NAVIGATOR_BENCH_SKIP_EMBEDDED").is_some() {
@@ -76,7 +65,7 @@ async fn embedded() {
             }
         }
     }
-    percentiles("embedded default, end to end, 1 at a time", one_at_a_time);
+    print_percentiles("embedded default, end to end, 1 at a time", one_at_a_time);
 
     let mut concurrent = Vec::new();
     for _ in 0..25 {
@@ -98,7 +87,7 @@ async fn embedded() {
             concurrent.push(task.await.unwrap());
         }
     }
-    percentiles("embedded default, end to end, 8 concurrent", concurrent);
+    print_percentiles("embedded default, end to end, 8 concurrent", concurrent);
 }
 
 async fn postgres(url: &str) {
@@ -210,7 +199,7 @@ async fn measure_knn(pool: &sqlx::PgPool, variant: &str) {
             recall_sum += ids.iter().filter(|id| exact.contains(id)).count() as f64 / exact.len().max(1) as f64;
         }
     }
-    percentiles(
+    print_percentiles(
         &format!("postgres KNN, member filter, {variant}, 1 at a time"),
         sequential,
     );
@@ -233,7 +222,7 @@ async fn measure_knn(pool: &sqlx::PgPool, variant: &str) {
             concurrent.push(task.await.unwrap().1);
         }
     }
-    percentiles(
+    print_percentiles(
         &format!("postgres KNN, member filter, {variant}, 8 concurrent"),
         concurrent,
     );

@@ -11,6 +11,7 @@
 
 use futures_util::future::BoxFuture;
 use navigator_resilience::{BreakerConfig, Deadline, TokioClock};
+use navigator_tests::print_percentiles;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use translate::providers::{Provider, ProviderFailure};
@@ -38,17 +39,6 @@ impl Provider for Echo {
     }
 }
 
-fn percentiles(label: &str, mut samples: Vec<Duration>) {
-    samples.sort();
-    let at = |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
-    println!(
-        "{label:<52} n={:<5} p50 {:>7.3} ms  p99 {:>7.3} ms",
-        samples.len(),
-        at(0.50).as_secs_f64() * 1e3,
-        at(0.99).as_secs_f64() * 1e3
-    );
-}
-
 #[derive(serde::Deserialize)]
 struct Item {
     text: String,
@@ -69,7 +59,7 @@ async fn main() {
             samples.push(started.elapsed());
         }
     }
-    percentiles("detection, 210 questions × 10", samples);
+    print_percentiles("detection, 210 questions × 10", samples);
 
     let router = Router::new(vec![Arc::new(Echo)], BreakerConfig::default(), Arc::new(TokioClock));
     let answer = "Your SCAN Classic copay is $20 [SSN] per visit. Call (510) 555-0147 or see https://www.medicare.gov \
@@ -84,5 +74,5 @@ async fn main() {
         samples.push(started.elapsed());
         assert_eq!(text, answer);
     }
-    percentiles("router overhead (instant provider, 5 protected spans)", samples);
+    print_percentiles("router overhead (instant provider, 5 protected spans)", samples);
 }

@@ -128,3 +128,18 @@ pub fn sample_plan(marker: &str) -> navigator_retrieval::document::SourceDocumen
     )
     .expect("a valid sample")
 }
+
+/// Prints a benchmark row: the label, the sample count, and P50/P95/P99 and the maximum in milliseconds.
+pub fn print_percentiles(label: &str, mut samples: Vec<std::time::Duration>) {
+    samples.sort();
+    let at = |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "{label:<62} n={:<5} p50 {:>8.3} ms  p95 {:>8.3} ms  p99 {:>8.3} ms  max {:>8.3} ms",
+        samples.len(),
+        ms(at(0.50)),
+        ms(at(0.95)),
+        ms(at(0.99)),
+        ms(samples[samples.len() - 1])
+    );
+}

@@ -23,10 +23,10 @@ pub async fn run(user: Uuid, language: &str, json: bool, question: &str) -> Resu
         chat,
         deadline,
     };
-    let response = match deadline.run(navigator.answer(turn)).await {
-        Ok(result) => result.map_err(|e: NavigatorError| format!("{} ({e})", e.public_message()))?,
-        Err(_) => return Err("the turn ran past its deadline".into()),
-    };
+    let response = navigator
+        .answer(turn)
+        .await
+        .map_err(|e: NavigatorError| format!("{} ({e})", e.public_message()))?;
     if json {
         println!(
             "{}",

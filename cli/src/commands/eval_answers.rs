@@ -69,11 +69,10 @@ pub async fn run(file: &Path, settings: &[String]) -> Result<(), String> {
             },
             deadline,
         };
-        let response = match deadline.run(navigator.answer(turn)).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(error)) => return Err(format!("{}: {error}", question.id)),
-            Err(_) => return Err(format!("{}: past the deadline", question.id)),
-        };
+        let response = navigator
+            .answer(turn)
+            .await
+            .map_err(|error| format!("{}: {error}", question.id))?;
         let tally = tallies.entry(format!("lang={}", question.lang)).or_default();
         tally
             .turn_ms

@@ -188,11 +188,8 @@ async fn chat(
         chat,
         deadline,
     };
-    // However the stages behave, the member has an answer or a 504 by the deadline.
-    let answer = match deadline.run(state.navigator.answer(turn)).await {
-        Ok(result) => result.map_err(fail)?,
-        Err(_) => return Err(fail(NavigatorError::timeout("chat turn"))),
-    };
+    // However the stages behave, the navigator answers or times out (504) by the deadline.
+    let answer = state.navigator.answer(turn).await.map_err(fail)?;
     let mut response = Json(answer).into_response();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);

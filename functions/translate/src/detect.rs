@@ -5,7 +5,12 @@
 //! restricted to the Latin-script languages above, after two cheap cues that short texts need: Vietnamese's
 //! stacked diacritics, and Spanish's `¿`/`¡`/`ñ`.
 
+use std::sync::LazyLock;
 use whatlang::{Detector, Lang};
+
+/// The Latin-script languages whatlang chooses among, built once.
+static LATIN: LazyLock<Detector> =
+    LazyLock::new(|| Detector::with_allowlist(vec![Lang::Eng, Lang::Spa, Lang::Vie, Lang::Tgl]));
 
 /// A detected language (ISO 639-1) and how sure the detector is.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -69,8 +74,7 @@ pub fn detect(text: &str) -> Detected {
             confidence: 0.95,
         };
     }
-    let detector = Detector::with_allowlist(vec![Lang::Eng, Lang::Spa, Lang::Vie, Lang::Tgl]);
-    match detector.detect(text) {
+    match LATIN.detect(text) {
         Some(info) => Detected {
             language: code(info.lang()),
             confidence: info.confidence() as f32,

@@ -55,6 +55,15 @@ pub fn terms(query: &str) -> Vec<String> {
     terms
 }
 
+/// Whether `phrase` occurs in `text` on word boundaries ("law" is not in "lawn").
+pub fn contains_phrase(text: &str, phrase: &str) -> bool {
+    text.match_indices(phrase).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + phrase.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +81,11 @@ mod tests {
         );
         assert_eq!(terms("¿Cuánto cuesta una visita?"), vec!["cuesta", "visita"]);
         assert!(terms("?!").is_empty());
+    }
+
+    #[test]
+    fn phrases_match_on_word_boundaries_only() {
+        assert!(contains_phrase("is the law new?", "law"));
+        assert!(!contains_phrase("the lawn is green", "law"));
     }
 }

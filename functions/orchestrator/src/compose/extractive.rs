@@ -14,7 +14,7 @@
 
 use futures_util::future::BoxFuture;
 use navigator_platform::NavigatorError;
-use navigator_platform::text::terms;
+use navigator_platform::text::{contains_phrase, terms};
 use navigator_resilience::Deadline;
 use std::collections::HashMap;
 
@@ -412,7 +412,7 @@ impl Scored<'_> {
 
 fn intent(question: &str) -> Intent {
     let lower = question.to_lowercase();
-    let has = |cues: &[&str]| cues.iter().any(|cue| has_phrase(&lower, cue));
+    let has = |cues: &[&str]| cues.iter().any(|cue| contains_phrase(&lower, cue));
     if has(PHONE_CUES) && (lower.contains("phone") || lower.contains("number") || lower.contains("teléfono")) {
         Intent::PhoneNumber
     } else if has(TIME_CUES) {
@@ -422,14 +422,6 @@ fn intent(question: &str) -> Intent {
     } else {
         Intent::Other
     }
-}
-
-fn has_phrase(text: &str, phrase: &str) -> bool {
-    text.match_indices(phrase).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + phrase.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
 }
 
 fn holds_intent(text: &str, intent: Intent) -> bool {

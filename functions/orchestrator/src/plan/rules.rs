@@ -17,7 +17,7 @@
 use futures_util::future::BoxFuture;
 use navigator_platform::NavigatorError;
 use navigator_platform::contracts::ANSWERABLE_SCORE;
-use navigator_platform::text::terms;
+use navigator_platform::text::{contains_phrase, terms};
 use navigator_resilience::Deadline;
 
 use super::{PlanContext, PlannedCall, Planner, Step, ToolCall};
@@ -136,15 +136,6 @@ fn second_wave(cx: PlanContext<'_>) -> Vec<ToolCall> {
 pub fn needs_outside_facts(question: &str) -> bool {
     let lower = question.to_lowercase();
     OUTSIDE_FACT_CUES.iter().any(|cue| contains_phrase(&lower, cue))
-}
-
-/// Whether `phrase` occurs in `text` on word boundaries.
-fn contains_phrase(text: &str, phrase: &str) -> bool {
-    text.match_indices(phrase).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + phrase.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
 }
 
 /// The question to search: a short follow-up is read with the member's previous question.

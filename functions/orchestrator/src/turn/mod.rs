@@ -106,8 +106,17 @@ impl Navigator {
         &self.budgets
     }
 
-    /// Runs one turn to its answer, or to the error that the chat API turns into a status code.
+    /// Runs one turn to its answer, or to the error that the chat API turns into a status code. However the
+    /// stages behave, the caller has an answer or a `Timeout` by the request's deadline.
     pub async fn answer(&self, request: TurnRequest) -> Result<ChatResponse, NavigatorError> {
+        let deadline = request.deadline;
+        match deadline.run(self.run_turn(request)).await {
+            Ok(result) => result,
+            Err(_) => Err(NavigatorError::timeout("chat turn")),
+        }
+    }
+
+    async fn run_turn(&self, request: TurnRequest) -> Result<ChatResponse, NavigatorError> {
         let started = Instant::now();
         let deadline = request.deadline;
         let cx = CallContext {
@@ -214,15 +223,15 @@ impl Navigator {
             );
             metrics::counter!("planner_capped_total", "cap" => "waves").increment(1);
         }
+        // A tool that failed in one wave but answered in the next is not degraded.
         for report in &reports {
-            if report.outcome != Outcome::Ok {
+            let answered = reports
+                .iter()
+                .any(|r| r.name == report.name && r.outcome == Outcome::Ok);
+            if !answered {
                 ledger.degrade(report.name.as_str());
             }
         }
-        // A tool that failed in one wave but answered in the next is not degraded.
-        ledger
-            .degraded
-            .retain(|d| !reports.iter().any(|r| r.name.as_str() == d && r.outcome == Outcome::Ok));
         if !evidence.any_source_answered() {
             return Err(no_source(&evidence, deadline));
         }
@@ -237,14 +246,22 @@ impl Navigator {
                 Duration::ZERO
             },
         );
+        let sources = source_texts(&evidence);
         let composition = self
-            .compose(&question, &evidence, draft.as_deref(), compose_deadline, &mut ledger)
+            .compose(
+                &question,
+                &evidence,
+                &sources,
+                draft.as_deref(),
+                compose_deadline,
+                &mut ledger,
+            )
             .await;
         ledger.time("compose", stage);
 
         // 5. The output check: no one else's personal data, no internal text.
         let stage = Instant::now();
-        let composition = output_check(composition, &request.chat.message, &evidence);
+        let composition = output_check(composition, &request.chat.message, &sources);
         ledger.time("output_check", stage);
 
         // 6. Translate the answer back.
@@ -540,6 +557,7 @@ impl Navigator {
         &self,
         question: &str,
         evidence: &Evidence,
+        sources: &[String],
         draft: Option<&str>,
         deadline: Deadline,
         ledger: &mut Ledger,
@@ -568,7 +586,6 @@ impl Navigator {
             ledger.degrade("composer");
             return fallback();
         };
-        let sources = source_texts(evidence);
         let (grounded, dropped) = drop_ungrounded(&composition.answer, sources.iter().map(String::as_str));
         if dropped > 0 {
             tracing::warn!(
@@ -646,8 +663,7 @@ fn no_source(evidence: &Evidence, deadline: Deadline) -> NavigatorError {
 const INTERNAL_TEXTS: &[&str] = &[crate::llm::agent::SYSTEM_PROMPT, crate::llm::agent::ANSWER_NOW];
 
 /// Removes personal data that neither the member's question nor the sources hold, and any leak of internal text.
-fn output_check(mut composition: Composition, message: &str, evidence: &Evidence) -> Composition {
-    let sources = source_texts(evidence);
+fn output_check(mut composition: Composition, message: &str, sources: &[String]) -> Composition {
     let mut allowed: Vec<&str> = vec![message];
     allowed.extend(sources.iter().map(String::as_str));
     let checked = navigator_pii::output::check(&composition.answer, &allowed, INTERNAL_TEXTS);
