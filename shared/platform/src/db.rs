@@ -78,7 +78,18 @@ pub async fn connect_options(secrets: &SecretStore) -> Result<Option<PgConnectOp
     let Some(secret) = secrets.get(&DATABASE).await? else {
         return Ok(None);
     };
-    options_from_secret_value(secret.expose()).map(Some)
+    let options = options_from_secret_value(secret.expose())?;
+    let proxy = std::env::var("DATABASE_PROXY_ENDPOINT").ok();
+    Ok(Some(through_proxy(options, proxy.as_deref())))
+}
+
+/// RDS's secret names the database instance; in a VPC the functions reach it through an RDS Proxy, whose endpoint
+/// (`DATABASE_PROXY_ENDPOINT`) replaces the host while the credentials stay those of the secret.
+fn through_proxy(options: PgConnectOptions, proxy_endpoint: Option<&str>) -> PgConnectOptions {
+    match proxy_endpoint.map(str::trim).filter(|host| !host.is_empty()) {
+        Some(host) => options.host(host),
+        None => options,
+    }
 }
 
 /// A URL, or RDS's JSON secret; a secret reaches RDS or RDS Proxy, so TLS is required.
@@ -122,6 +133,21 @@ mod tests {
             ("proxy.example.internal", 5433, Some("plans"))
         );
         assert!(matches!(options.get_ssl_mode(), sqlx::postgres::PgSslMode::Require));
+    }
+
+    #[test]
+    fn the_proxy_endpoint_replaces_the_secrets_host_and_keeps_the_rest() {
+        let secret = r#"{"host": "db-1.example.internal", "port": 5432, "username": "navigator", "password": "pw", "dbname": "plans"}"#;
+        let options = options_from_secret_value(secret).unwrap();
+        let proxied = through_proxy(options.clone(), Some("navigator.proxy-abc.us-east-1.rds.amazonaws.com"));
+        assert_eq!(proxied.get_host(), "navigator.proxy-abc.us-east-1.rds.amazonaws.com");
+        assert_eq!((proxied.get_port(), proxied.get_database()), (5432, Some("plans")));
+        assert!(matches!(proxied.get_ssl_mode(), sqlx::postgres::PgSslMode::Require));
+        assert_eq!(
+            through_proxy(options.clone(), Some("  ")).get_host(),
+            "db-1.example.internal"
+        );
+        assert_eq!(through_proxy(options, None).get_host(), "db-1.example.internal");
     }
 
     #[test]
