@@ -8,9 +8,7 @@ use axum::http::uri::PathAndQuery;
 use axum::middleware::{Next, from_fn};
 use axum::response::Response;
 use lambda_http::RequestExt;
-use navigator_lambda::LAMBDA_SAFETY_MARGIN_MS;
 use navigator_platform::telemetry::invocation_span;
-use navigator_resilience::Deadline;
 use std::sync::Arc;
 use tracing::Instrument;
 
@@ -34,9 +32,8 @@ async fn lambda_edge(mut request: Request, next: Next) -> Response {
         ),
         None => (String::new(), None, 0),
     };
-    if lambda_deadline_ms > 0 {
-        // Answer before Lambda stops the environment, so the member gets a 504 rather than a gateway error.
-        let deadline = Deadline::from_unix_ms(lambda_deadline_ms.saturating_sub(LAMBDA_SAFETY_MARGIN_MS));
+    // Answer before Lambda stops the environment, so the member gets a 504 rather than a gateway error.
+    if let Some(deadline) = navigator_lambda::lambda_deadline(lambda_deadline_ms) {
         request.extensions_mut().insert(RequestDeadline(deadline));
     }
     if let Some(identity) = request.request_context_ref().and_then(Identity::from_request_context) {

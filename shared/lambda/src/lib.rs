@@ -34,6 +34,23 @@ pub trait Tool: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Self::Output, NavigatorError>> + Send;
 }
 
+/// Epoch milliseconds before this (2001-09-09) cannot be an absolute deadline of a running invocation.
+const EARLIEST_ABSOLUTE_DEADLINE_MS: u64 = 1_000_000_000_000;
+
+/// The invocation's deadline from the runtime's `Lambda-Runtime-Deadline-Ms`, less [`LAMBDA_SAFETY_MARGIN_MS`] so the
+/// function can still answer with a typed `Timeout`. Lambda sends epoch milliseconds; `cargo lambda watch` sends the
+/// timeout itself (e.g. `600000`), which would read as 1970 and expire every call, so a value too small to be a
+/// date is read as milliseconds from now. `None` when the runtime sent none.
+pub fn lambda_deadline(deadline_ms: u64) -> Option<Deadline> {
+    match deadline_ms {
+        0 => None,
+        relative if relative < EARLIEST_ABSOLUTE_DEADLINE_MS => Some(Deadline::after(
+            std::time::Duration::from_millis(relative.saturating_sub(LAMBDA_SAFETY_MARGIN_MS)),
+        )),
+        absolute => Some(Deadline::from_unix_ms(absolute.saturating_sub(LAMBDA_SAFETY_MARGIN_MS))),
+    }
+}
+
 /// Start-up shared by every function: logs, metrics, and the validated budgets, printed once.
 pub fn init(function: &'static str) -> Result<Budgets, NavigatorError> {
     init_logging(LogFormat::from_env(), "info");
@@ -70,14 +87,13 @@ pub async fn handle<T: Tool>(
     let (payload, context) = event.into_parts();
     let span = invocation_span(T::NAME, &context.request_id, context.xray_trace_id.as_deref());
     let lambda_deadline_ms = context.deadline;
+    tracing::debug!(lambda_deadline_ms, "invocation received");
     async move {
         let started = Instant::now();
         let result = match parse_invocation::<T::Input>(payload) {
             Ok(mut invocation) => {
                 tracing::Span::current().record("request_id", invocation.request_id.as_str());
-                if lambda_deadline_ms > 0 {
-                    let lambda_deadline =
-                        Deadline::from_unix_ms(lambda_deadline_ms.saturating_sub(LAMBDA_SAFETY_MARGIN_MS));
+                if let Some(lambda_deadline) = lambda_deadline(lambda_deadline_ms) {
                     invocation.deadline = invocation.deadline.min(lambda_deadline);
                 }
                 tool.call(invocation).await
@@ -120,7 +136,7 @@ mod tests {
     use lambda_runtime::Context;
     use navigator_platform::contracts::GuardInput;
     use serde_json::json;
-    use std::time::{SystemTime, UNIX_EPOCH};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     struct Echo;
 
@@ -135,6 +151,22 @@ mod tests {
             }
             Ok(format!("{}:{}", invocation.request_id, invocation.input.text))
         }
+    }
+
+    #[tokio::test]
+    async fn the_runtime_deadline_is_read_as_a_date_or_as_the_emulators_relative_timeout() {
+        assert!(lambda_deadline(0).is_none());
+        let absolute = lambda_deadline(now_ms() + 3_000).unwrap().remaining();
+        assert!(
+            absolute > Duration::from_millis(2_800) && absolute <= Duration::from_millis(2_950),
+            "{absolute:?}"
+        );
+        let relative = lambda_deadline(600_000).unwrap().remaining();
+        assert!(
+            relative > Duration::from_secs(599) && relative <= Duration::from_millis(599_950),
+            "{relative:?}"
+        );
+        assert!(lambda_deadline(now_ms() - 1_000).unwrap().remaining().is_zero());
     }
 
     fn now_ms() -> u64 {

@@ -84,17 +84,9 @@ impl LambdaInvoke {
             .map_err(|error| invoke_failure(tool, error))?;
         let body = answer.payload().map(|blob| blob.as_ref()).unwrap_or_default();
         if answer.function_error().is_some() {
-            let failure: FunctionError = serde_json::from_slice(body).map_err(|_| {
+            return Err(function_failure(tool, body).unwrap_or_else(|| {
                 NavigatorError::unavailable(tool.as_str(), "the function failed without a readable error")
-            })?;
-            return Err(
-                match NavigatorError::from_error_type(&failure.error_type, &failure.error_message) {
-                    NavigatorError::DependencyUnavailable { detail, .. } => {
-                        NavigatorError::unavailable(tool.as_str(), detail)
-                    }
-                    other => other,
-                },
-            );
+            }));
         }
         let response: ToolResponse<serde_json::Value> = serde_json::from_slice(body)
             .map_err(|e| NavigatorError::unavailable(tool.as_str(), format!("malformed response: {e}")))?;
@@ -102,7 +94,28 @@ impl LambdaInvoke {
     }
 }
 
+/// A function error's `{errorType, errorMessage}` as the typed error it names.
+fn function_failure(tool: ToolName, body: &[u8]) -> Option<NavigatorError> {
+    let failure: FunctionError = serde_json::from_slice(body).ok()?;
+    Some(
+        match NavigatorError::from_error_type(&failure.error_type, &failure.error_message) {
+            NavigatorError::DependencyUnavailable { detail, .. } => NavigatorError::unavailable(tool.as_str(), detail),
+            other => other,
+        },
+    )
+}
+
 fn invoke_failure(tool: ToolName, error: SdkError<InvokeError>) -> NavigatorError {
+    // Lambda answers a function error as 200 with `X-Amz-Function-Error`; `cargo lambda watch` answers it as a 500
+    // whose body is the same `{errorType, errorMessage}`. Read it either way, so the type survives the emulator.
+    if let Some(typed) = error
+        .raw_response()
+        .filter(|raw| raw.status().is_server_error())
+        .and_then(|raw| raw.body().bytes())
+        .and_then(|body| function_failure(tool, body))
+    {
+        return typed;
+    }
     if let Some(service) = error.as_service_error() {
         if let InvokeError::TooManyRequestsException(throttled) = service {
             let retry_after = throttled
@@ -180,6 +193,12 @@ mod tests {
                 Json(json!({"Type": "User", "message": "Rate Exceeded.", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"})),
             )
                 .into_response(),
+            // How `cargo lambda watch` answers a function error.
+            "emulated-failing-fn" => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"errorType": "Timeout", "errorMessage": "knn"})),
+            )
+                .into_response(),
             "garbled-fn" => Json(json!({"unexpected": true})).into_response(),
             _ => (
                 StatusCode::NOT_FOUND,
@@ -244,6 +263,13 @@ mod tests {
             matches!(&error, NavigatorError::DependencyUnavailable { dependency, detail } if dependency == "retrieve" && detail == "postgres down"),
             "{error:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn an_emulators_500_with_a_function_error_body_keeps_its_type_too() {
+        let (tools, _) = tools_against(&[(ToolName::Retrieve, "emulated-failing-fn")]).await;
+        let error = tools.retrieve(&cx(), "copay", 5, deadline()).await.unwrap_err();
+        assert_eq!(error.error_type(), "Timeout", "{error:?}");
     }
 
     #[tokio::test]
