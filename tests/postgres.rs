@@ -162,3 +162,33 @@ async fn an_unreachable_database_is_dependency_unavailable_not_a_hang() {
     );
     assert_eq!(error.error_type(), "DependencyUnavailable");
 }
+
+#[tokio::test]
+async fn a_search_that_gets_no_connection_in_its_budget_is_unavailable_not_a_timeout() {
+    use navigator_resilience::Deadline;
+    use navigator_retrieval::store::{ChunkStore, PgStore, SearchRequest};
+    // The pool would keep retrying the refused connection for 5 s; the search budget ends it at 150 ms.
+    let options = TestDatabase::empty().await.options.port(1);
+    let store = PgStore::new(pg_pool(
+        options,
+        &PoolSettings::new(1, Duration::from_secs(5), "unreachable"),
+    ));
+    let request = SearchRequest {
+        user_id: uuid::Uuid::from_u128(1),
+        embed_model: "test".into(),
+        vector: vec![0.0; 384],
+        terms: vec!["copay".into()],
+        depth: 10,
+    };
+    let started = Instant::now();
+    let error = store
+        .search(&request, Deadline::after(Duration::from_millis(150)))
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(error.error_type(), "DependencyUnavailable", "{error:?}");
+}

@@ -61,7 +61,17 @@ impl PgStore {
         request: &SearchRequest,
         deadline: Deadline,
     ) -> Result<Vec<Candidate>, NavigatorError> {
-        let mut transaction = self.pool.begin().await.map_err(map_db_error)?;
+        // No connection within the budget means the database is down or its connections are exhausted: that is
+        // `DependencyUnavailable`, not a slow query, so the turn answers 503 rather than 504.
+        let mut transaction = match deadline.run(self.pool.begin()).await {
+            Ok(begun) => begun.map_err(map_db_error)?,
+            Err(_) => {
+                return Err(NavigatorError::unavailable(
+                    "postgres",
+                    "no database connection within the search budget",
+                ));
+            }
+        };
         // The database stops the statement no later than the request's deadline.
         let timeout_ms = deadline.remaining().as_millis().max(1);
         let settings = format!(
