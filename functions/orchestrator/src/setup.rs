@@ -28,9 +28,6 @@ pub struct Brains {
     pub budgets: TurnBudgets,
 }
 
-/// What the planner may take before a wave, and the composer at the end, when a model does the work.
-pub const LLM_PLAN_STAGE: Duration = Duration::from_millis(800);
-pub const LLM_COMPOSE_STAGE: Duration = Duration::from_millis(900);
 /// The default models.
 pub const DEFAULT_OPENAI_MODEL: &str = "gpt-4o-mini";
 pub const DEFAULT_BEDROCK_MODEL: &str = "amazon.nova-lite-v1:0";
@@ -79,7 +76,7 @@ pub async fn brains_from_env(budgets: &Budgets) -> Result<Brains, NavigatorError
     Ok(Brains {
         planner: Arc::new(LlmPlanner::new(Arc::clone(&model))),
         composer: Arc::new(LlmComposer::new(model)),
-        budgets: TurnBudgets::from_budgets(budgets, LLM_PLAN_STAGE, LLM_COMPOSE_STAGE),
+        budgets: TurnBudgets::from_budgets(budgets, budgets.orchestrator.llm_plan, budgets.orchestrator.llm_compose),
     })
 }
 

@@ -73,6 +73,12 @@ pub struct OrchestratorBudgets {
     pub wave: Duration,
     #[serde(serialize_with = "as_millis", rename = "total_ms")]
     pub total: Duration,
+    /// One model call of the LLM planner (before each wave) and of the LLM composer: sized to a chat model's P99 for
+    /// a short tool call or answer, so realistic calls (300-900 ms) finish rather than fall back.
+    #[serde(serialize_with = "as_millis", rename = "llm_plan_ms")]
+    pub llm_plan: Duration,
+    #[serde(serialize_with = "as_millis", rename = "llm_compose_ms")]
+    pub llm_compose: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -165,6 +171,8 @@ impl Budgets {
             max_waves: read.count("NAVIGATOR_ORCHESTRATOR_MAX_WAVES", 2, 1..=4),
             wave: read.millis("NAVIGATOR_ORCHESTRATOR_WAVE_MS", 800, 50..=10_000),
             total: read.millis("NAVIGATOR_ORCHESTRATOR_TOTAL_MS", 3_000, 100..=30_000),
+            llm_plan: read.millis("NAVIGATOR_ORCHESTRATOR_LLM_PLAN_MS", 1_000, 50..=30_000),
+            llm_compose: read.millis("NAVIGATOR_ORCHESTRATOR_LLM_COMPOSE_MS", 1_000, 50..=30_000),
         };
         let retrieve = RetrieveBudgets {
             // One invocation at a time per Lambda environment: 2 connections; a local server shares 8.
@@ -202,6 +210,12 @@ impl Budgets {
             "NAVIGATOR_ORCHESTRATOR_WAVE_MS",
             orchestrator.wave,
             "must be shorter than NAVIGATOR_ORCHESTRATOR_TOTAL_MS",
+        );
+        read.require(
+            orchestrator.llm_plan + orchestrator.llm_compose < orchestrator.total,
+            "NAVIGATOR_ORCHESTRATOR_LLM_PLAN_MS",
+            orchestrator.llm_plan,
+            "with NAVIGATOR_ORCHESTRATOR_LLM_COMPOSE_MS, must leave time in NAVIGATOR_ORCHESTRATOR_TOTAL_MS",
         );
         read.require(
             retrieve.http_keepalive <= retrieve.http_max,
@@ -321,6 +335,10 @@ mod tests {
         );
         assert_eq!((b.orchestrator.max_parallel_tools, b.orchestrator.max_waves), (3, 2));
         assert_eq!((b.orchestrator.wave, b.orchestrator.total), (ms(800), ms(3000)));
+        assert_eq!(
+            (b.orchestrator.llm_plan, b.orchestrator.llm_compose),
+            (ms(1000), ms(1000))
+        );
         assert_eq!(b.retrieve.db_pool, 8);
         assert_eq!(
             (b.retrieve.cache, b.retrieve.embed, b.retrieve.knn, b.retrieve.rerank),
