@@ -1,0 +1,223 @@
+//! `navigator-load fakes` serves the fake dependencies; `navigator-load run` drives the load, chaos and soak runs
+//! against a running `navigator serve` and writes the report. `scripts/load` starts everything in order.
+
+use clap::{Parser, Subcommand};
+use navigator_load::fakes::{self, FaultBoard};
+use navigator_load::harness::{Database, Durations, Harness};
+use navigator_load::monitor::Target;
+use navigator_load::questions;
+use navigator_load::report::{self, RunInfo};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "navigator-load", about = "load, chaos and soak runs of the chat path")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+// Parsed once per process: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the fake Tavily, OpenAI-compatible and DeepL APIs with realistic latencies.
+    Fakes {
+        #[arg(long, default_value = "127.0.0.1:9100")]
+        address: SocketAddr,
+    },
+    /// Run every scenario against a running server and write the report.
+    Run {
+        #[arg(long, default_value = "short")]
+        mode: String,
+        #[arg(long, default_value_t = 30)]
+        soak_minutes: u64,
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        server_pid: u32,
+        #[arg(long)]
+        fakes: String,
+        #[arg(long)]
+        questions: PathBuf,
+        /// `scripts/pg` and the cluster's folder, for the restart.
+        #[arg(long)]
+        pg_script: PathBuf,
+        #[arg(long)]
+        pg_dir: PathBuf,
+        #[arg(long)]
+        pg_port: u16,
+        /// The role the navigator connects as (not a superuser, so connection slots can run out).
+        #[arg(long, default_value = "navigator")]
+        pg_role: String,
+        #[arg(long)]
+        pg_max_connections: usize,
+        #[arg(long, default_value = "docs/PERFORMANCE.md")]
+        report: PathBuf,
+        #[arg(long, default_value = "")]
+        commit: String,
+        #[arg(long, default_value = "")]
+        setup: String,
+    },
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory_gb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+    format!("{cores} vCPU ({cpu}), {memory_gb:.0} GiB")
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Fakes { address } => {
+            let listener = match tokio::net::TcpListener::bind(address).await {
+                Ok(listener) => listener,
+                Err(e) => {
+                    eprintln!("cannot listen on {address}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            eprintln!("navigator-load fakes: http://{address}");
+            match axum::serve(listener, fakes::router(FaultBoard::realistic())).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Run {
+            mode,
+            soak_minutes,
+            server,
+            server_pid,
+            fakes,
+            questions,
+            pg_script,
+            pg_dir,
+            pg_port,
+            pg_role,
+            pg_max_connections,
+            report,
+            commit,
+            setup,
+        } => {
+            let durations = match mode.as_str() {
+                "short" => Durations::short(),
+                "full" => Durations::full(Duration::from_secs(60 * soak_minutes)),
+                other => {
+                    eprintln!("--mode {other:?}: short or full");
+                    return ExitCode::from(2);
+                }
+            };
+            let questions = match questions::load(&questions) {
+                Ok(questions) => questions,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let psql = |role: &str| {
+                vec![
+                    "-h".to_string(),
+                    "127.0.0.1".into(),
+                    "-p".into(),
+                    pg_port.to_string(),
+                    "-U".into(),
+                    role.to_string(),
+                    "-d".into(),
+                    "postgres".into(),
+                ]
+            };
+            let client = match reqwest::Client::builder().pool_max_idle_per_host(256).build() {
+                Ok(client) => client,
+                Err(e) => {
+                    eprintln!("HTTP client: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let harness = Harness {
+                client,
+                chat_url: format!("{server}/v1/chat"),
+                fakes_url: fakes,
+                target: Target {
+                    pid: server_pid,
+                    metrics_url: format!("{server}/metrics"),
+                    psql: psql("postgres"),
+                },
+                database: Database {
+                    script: pg_script,
+                    dir: pg_dir,
+                    admin: psql("postgres"),
+                    member_role: psql(&pg_role),
+                    max_connections: pg_max_connections,
+                },
+                questions,
+                durations,
+            };
+            let started = std::time::Instant::now();
+            let results = harness.run_all().await;
+            for verdict in &results.verdicts {
+                eprintln!("chaos: {} — {}", verdict.name, verdict.details.join("; "));
+            }
+            let info = RunInfo {
+                mode,
+                commit,
+                machine: machine(),
+                date: String::from_utf8(
+                    std::process::Command::new("date")
+                        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+                        .output()
+                        .map(|o| o.stdout)
+                        .unwrap_or_default(),
+                )
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+                setup,
+            };
+            match report::write(&results, &info, &report) {
+                Ok(passed) => {
+                    for verdict in report::target_verdicts(&results) {
+                        eprintln!("target: {} — {}", verdict.name, verdict.details.join("; "));
+                    }
+                    eprintln!(
+                        "load: {} in {:.0} s; report in {}",
+                        if passed {
+                            "every verdict passed"
+                        } else {
+                            "SOME VERDICTS FAILED"
+                        },
+                        started.elapsed().as_secs_f64(),
+                        report.display()
+                    );
+                    if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+                }
+                Err(e) => {
+                    eprintln!("cannot write {}: {e}", report.display());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,540 @@
+//! The load, chaos and soak runs against a running `navigator serve`, each ending in figures and, for chaos, a
+//! pass/fail verdict. `scripts/load` starts what they need (PostgreSQL with the sample plan, the fake dependencies,
+//! the server) and hands its addresses over.
+
+use crate::arrival::{self, Sample};
+use crate::fakes::faults::{Fault, StatsSnapshot};
+use crate::monitor::{self, Reading};
+use crate::questions::{Path, Question};
+use crate::stats::{Latency, Summary, percentile};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How long each part runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Durations {
+    /// A short run judges everything but the soak's RSS slope, which needs minutes past warm-up to mean anything.
+    pub judge_soak_slope: bool,
+    pub scenario: Duration,
+    pub chaos: Duration,
+    pub soak: Duration,
+    pub soak_every: Duration,
+}
+
+impl Durations {
+    /// The CI run: every scenario, at reduced duration (under 5 minutes in all).
+    pub fn short() -> Self {
+        Self {
+            judge_soak_slope: false,
+            scenario: Duration::from_secs(15),
+            chaos: Duration::from_secs(15),
+            soak: Duration::from_secs(40),
+            soak_every: Duration::from_secs(5),
+        }
+    }
+
+    /// The published run; the soak length is a parameter (30 min by default, 2 h documented).
+    pub fn full(soak: Duration) -> Self {
+        Self {
+            judge_soak_slope: true,
+            scenario: Duration::from_secs(60),
+            chaos: Duration::from_secs(60),
+            soak,
+            soak_every: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Controls PostgreSQL for the database chaos (through `scripts/pg`).
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub script: PathBuf,
+    pub dir: PathBuf,
+    /// `psql` arguments as the administrator, and as the navigator's own role.
+    pub admin: Vec<String>,
+    pub member_role: Vec<String>,
+    pub max_connections: usize,
+}
+
+pub struct Harness {
+    pub client: reqwest::Client,
+    pub chat_url: String,
+    pub fakes_url: String,
+    pub target: monitor::Target,
+    pub database: Database,
+    pub questions: Vec<Question>,
+    pub durations: Durations,
+}
+
+/// A chaos scenario's outcome.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub name: &'static str,
+    pub passed: bool,
+    /// What was measured, against what.
+    pub details: Vec<String>,
+}
+
+impl Verdict {
+    fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            passed: true,
+            details: Vec::new(),
+        }
+    }
+
+    fn check(&mut self, ok: bool, detail: String) {
+        self.passed &= ok;
+        self.details
+            .push(format!("{} {detail}", if ok { "pass:" } else { "FAIL:" }));
+    }
+}
+
+/// Everything a run measured.
+pub struct Results {
+    pub scenarios: Vec<(Summary, Vec<Sample>)>,
+    pub verdicts: Vec<Verdict>,
+    /// Breaker state and Tavily failures over the outage scenario: (s, state, failures so far).
+    pub breaker_timeline: Vec<(f64, f64, f64)>,
+    pub soak: Vec<Reading>,
+    pub soak_summary: Option<Summary>,
+    pub soak_slope_mb_per_10_min: f64,
+    pub judge_soak_slope: bool,
+}
+
+const RATES: [f64; 4] = [5.0, 10.0, 20.0, 60.0];
+
+impl Harness {
+    async fn set_fault(&self, service: &str, fault: Fault) {
+        let url = format!("{}/admin/faults/{service}", self.fakes_url);
+        let response = self.client.put(url).json(&fault).send().await;
+        assert!(
+            response.is_ok_and(|r| r.status().is_success()),
+            "the fake dependencies accept a fault for {service}"
+        );
+    }
+
+    async fn fake_stats(&self, service: &str) -> StatsSnapshot {
+        let url = format!("{}/admin/stats", self.fakes_url);
+        let stats: BTreeMap<String, StatsSnapshot> = match self.client.get(url).send().await {
+            Ok(response) => response.json().await.unwrap_or_default(),
+            Err(_) => BTreeMap::new(),
+        };
+        stats.get(service).copied().unwrap_or_default()
+    }
+
+    async fn load(&self, rate: f64, duration: Duration) -> Vec<Sample> {
+        arrival::run(&self.client, &self.chat_url, &self.questions, rate, duration).await
+    }
+
+    pub async fn run_all(&self) -> Results {
+        let mut scenarios = Vec::new();
+        for rate in RATES {
+            eprintln!("load: {rate} req/s for {:?}", self.durations.scenario);
+            let samples = self.load(rate, self.durations.scenario).await;
+            let summary = Summary::of(&samples, rate, self.durations.scenario);
+            eprintln!("load:   {}", one_line(&summary));
+            scenarios.push((summary, samples));
+            tokio::time::sleep(Duration::from_secs(3)).await;
+        }
+        let baseline = scenarios
+            .iter()
+            .find(|(s, _)| s.offered_rps == 10.0)
+            .map(|(s, _)| s.retrieval)
+            .expect("the 10 req/s scenario ran");
+        let mut verdicts = vec![self.web_latency(baseline).await];
+        self.settle_breaker().await;
+        let (outage, breaker_timeline) = self.tavily_outage().await;
+        verdicts.push(outage);
+        verdicts.push(self.database_chaos().await);
+        verdicts.push(self.client_disconnect().await);
+        let (soak, soak_summary, slope) = self.soak().await;
+        Results {
+            scenarios,
+            verdicts,
+            breaker_timeline,
+            soak,
+            soak_summary: Some(soak_summary),
+            soak_slope_mb_per_10_min: slope,
+            judge_soak_slope: self.durations.judge_soak_slope,
+        }
+    }
+
+    /// Web latency raised to 2 s: web calls end at their budget, retrieval-only P95 does not move.
+    async fn web_latency(&self, baseline: Latency) -> Verdict {
+        eprintln!("chaos: web latency 2 s");
+        self.set_fault("tavily", Fault::latency(2_000, 2_000)).await;
+        let samples = self.load(10.0, self.durations.chaos).await;
+        self.set_fault("tavily", Fault::realistic("tavily")).await;
+        let summary = Summary::of(&samples, 10.0, self.durations.chaos);
+        let mut verdict = Verdict::new("web latency raised to 2 s");
+        let allowed = (baseline.p95 * 1.25).max(baseline.p95 + 250.0);
+        verdict.check(
+            summary.retrieval.p95 <= allowed,
+            format!(
+                "retrieval-only P95 {:.0} ms vs {:.0} ms at baseline (allowed ≤ {allowed:.0} ms)",
+                summary.retrieval.p95, baseline.p95
+            ),
+        );
+        let web: Vec<&Sample> = samples.iter().filter(|s| s.path == Path::RetrievalAndWeb).collect();
+        let degraded = web.iter().filter(|s| s.answered() && s.degraded).count();
+        verdict.check(
+            !web.is_empty() && degraded == web.len(),
+            format!(
+                "{degraded}/{} web-path questions answered with `degraded` (the web call timed out at its budget, \
+                 or was refused at once by the breaker those timeouts opened)",
+                web.len()
+            ),
+        );
+        verdict.check(
+            summary.web.p99 <= 3_000.0,
+            format!(
+                "web-path P99 {:.0} ms ≤ 3,000 ms (nobody waits for the 2 s web)",
+                summary.web.p99
+            ),
+        );
+        verdict.check(
+            summary.error_rate < 0.01,
+            format!("errors {:.2} %", 100.0 * summary.error_rate),
+        );
+        verdict
+    }
+
+    /// Light load until the web breaker is closed again (the timeouts of the previous scenario may have opened it),
+    /// so the outage starts from a closed breaker. At most 45 s: the open window is 30 s.
+    async fn settle_breaker(&self) {
+        let load = {
+            let client = self.client.clone();
+            let url = self.chat_url.clone();
+            let questions = self.questions.clone();
+            tokio::spawn(async move { arrival::run(&client, &url, &questions, 5.0, Duration::from_secs(45)).await })
+        };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(45) {
+            let state = self.target.read(&self.client, started).await.breaker;
+            if state == 0.0 || state.is_nan() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        load.abort();
+        eprintln!(
+            "chaos: web breaker closed after {:.0} s of light load",
+            started.elapsed().as_secs_f64()
+        );
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+
+    /// Tavily answers 500 for a while: the breaker opens after 5 failures, answers go on from retrieval, and the
+    /// breaker closes again within 30 s of the outage's end.
+    async fn tavily_outage(&self) -> (Verdict, Vec<(f64, f64, f64)>) {
+        eprintln!("chaos: Tavily 500s for {:?}", self.durations.chaos);
+        let outage = self.durations.chaos;
+        let recovery_window = Duration::from_secs(40);
+        let before = self.fake_stats("tavily").await;
+        self.set_fault(
+            "tavily",
+            Fault {
+                fail_share: 1.0,
+                fail_status: 500,
+                ..Fault::realistic("tavily")
+            },
+        )
+        .await;
+        let started = Instant::now();
+        let load = {
+            let client = self.client.clone();
+            let url = self.chat_url.clone();
+            let questions = self.questions.clone();
+            tokio::spawn(async move { arrival::run(&client, &url, &questions, 10.0, outage + recovery_window).await })
+        };
+        let mut timeline = Vec::new();
+        let mut restored_at = None;
+        let mut failures_when_opened = None;
+        let mut closed_after = None;
+        while started.elapsed() < outage + recovery_window {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if restored_at.is_none() && started.elapsed() >= outage {
+                self.set_fault("tavily", Fault::realistic("tavily")).await;
+                restored_at = Some(started.elapsed());
+            }
+            let reading = self.target.read(&self.client, started).await;
+            let failed = self.fake_stats("tavily").await.failed - before.failed;
+            timeline.push((reading.at_s, reading.breaker, failed as f64));
+            if reading.breaker == 2.0 && failures_when_opened.is_none() {
+                failures_when_opened = Some(failed);
+            }
+            if let Some(restored) = restored_at
+                && closed_after.is_none()
+                && reading.breaker == 0.0
+            {
+                closed_after = Some(started.elapsed().saturating_sub(restored));
+            }
+        }
+        let samples = load.await.unwrap_or_default();
+        let during: Vec<Sample> = samples
+            .iter()
+            .filter(|s| s.due_s < outage.as_secs_f64())
+            .cloned()
+            .collect();
+        let summary = Summary::of(&during, 10.0, outage);
+        let mut verdict = Verdict::new("Tavily answers 500 during the outage");
+        // Calls already in flight when the 5th failure opens the breaker still fail; allow for them.
+        verdict.check(
+            failures_when_opened.is_some_and(|n| n <= 8),
+            format!(
+                "breaker opened after {} failures reached Tavily (5, plus those already in flight: ≤ 8)",
+                failures_when_opened.map_or("—".into(), |n| n.to_string())
+            ),
+        );
+        let answered = |path: Path| {
+            let all: Vec<&Sample> = during.iter().filter(|s| s.path == path).collect();
+            let ok = all.iter().filter(|s| s.answered()).count();
+            (ok, all.len())
+        };
+        let (retrieval_ok, retrieval_all) = answered(Path::Retrieval);
+        let (web_ok, web_all) = answered(Path::RetrievalAndWeb);
+        verdict.check(
+            retrieval_ok as f64 >= 0.99 * retrieval_all as f64 && web_ok as f64 >= 0.99 * web_all as f64,
+            format!(
+                "answers continued: retrieval-only {retrieval_ok}/{retrieval_all}, retrieval + web {web_ok}/{web_all} \
+                 (degraded {:.0} % of answers)",
+                100.0 * summary.degraded_rate
+            ),
+        );
+        // The breaker stays open 30 s from its last trip; the first successful probe then closes it.
+        verdict.check(
+            closed_after.is_some_and(|d| d <= Duration::from_secs(32)),
+            format!(
+                "closed {} after the outage ended (≤ 30 s open window + one probe: ≤ 32 s)",
+                closed_after.map_or("never".into(), |d| format!("{:.1} s", d.as_secs_f64()))
+            ),
+        );
+        (verdict, timeline)
+    }
+
+    async fn psql(&self, args: &[String], sql: &str) -> Result<String, String> {
+        let output = tokio::process::Command::new("psql")
+            .args(args)
+            .args(["-Atc", sql])
+            .output()
+            .await
+            .map_err(|e| e.to_string())?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).trim().to_string())
+        }
+    }
+
+    async fn pg(&self, command: &str) -> bool {
+        tokio::process::Command::new(&self.database.script)
+            .arg(command)
+            .arg(&self.database.dir)
+            .status()
+            .await
+            .is_ok_and(|s| s.success())
+    }
+
+    /// Connections exhausted, then PostgreSQL restarted mid-run: fast 503/429, no hang, full recovery without
+    /// restarting the server.
+    async fn database_chaos(&self) -> Verdict {
+        eprintln!("chaos: PostgreSQL connections exhausted, then restarted");
+        let phase = self.durations.chaos / 3;
+        let total = phase * 4;
+        let started = Instant::now();
+        let load = {
+            let client = self.client.clone();
+            let url = self.chat_url.clone();
+            let questions = self.questions.clone();
+            tokio::spawn(async move { arrival::run(&client, &url, &questions, 10.0, total).await })
+        };
+        tokio::time::sleep(phase).await;
+        // Exhaust: hold every slot a non-superuser may take, cut the navigator's own connections, and take the slots
+        // they free before its pool can reconnect (a few rounds: the pool races for them).
+        let fault_from = started.elapsed().as_secs_f64();
+        let mut hogs = Vec::new();
+        let mut cut_total = 0u64;
+        for _ in 0..4 {
+            for _ in 0..self.database.max_connections {
+                let child = tokio::process::Command::new("psql")
+                    .args(&self.database.member_role)
+                    .args(["-Atc", "SELECT pg_sleep(3600)"])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .kill_on_drop(true)
+                    .spawn();
+                if let Ok(child) = child {
+                    hogs.push(child);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            cut_total += self
+                .psql(
+                    &self.database.admin,
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'navigator-retrieve'",
+                )
+                .await
+                .ok()
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let held = self
+            .psql(
+                &self.database.admin,
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'",
+            )
+            .await
+            .unwrap_or_default();
+        let navigator_left = monitor::db_connections(&self.database.admin).await;
+        tokio::time::sleep(phase).await;
+        for hog in &mut hogs {
+            let _ = hog.kill().await;
+        }
+        let restarted = self.pg("restart").await;
+        let fault_until = started.elapsed().as_secs_f64();
+        let samples = load.await.unwrap_or_default();
+        let mut verdict = Verdict::new("PostgreSQL exhausted, then restarted");
+        verdict.check(
+            restarted && navigator_left == Some(0.0),
+            format!(
+                "every slot held ({held} sleeping sessions), {cut_total} navigator connections cut, {} left to it; \
+                 PostgreSQL restarted: {restarted}",
+                navigator_left.map_or("?".into(), |n| n.to_string())
+            ),
+        );
+        let during: Vec<&Sample> = samples
+            .iter()
+            .filter(|s| s.due_s >= fault_from && s.due_s < fault_until + 1.0)
+            .collect();
+        let failed: Vec<f64> = during.iter().filter(|s| !s.answered()).map(|s| s.latency_ms).collect();
+        let kinds: BTreeMap<u16, usize> = during.iter().fold(BTreeMap::new(), |mut m, s| {
+            *m.entry(s.status).or_default() += 1;
+            m
+        });
+        let only_typed = during.iter().all(|s| matches!(s.status, 200 | 429 | 503 | 504));
+        verdict.check(
+            only_typed && none_or_at_most(percentile(&failed, 1.0), 3_000.0),
+            format!(
+                "during the fault: statuses {kinds:?}, slowest failure {:.0} ms (≤ 3,000 ms, no hang, no client timeout)",
+                percentile(&failed, 1.0)
+            ),
+        );
+        let recovery: Vec<&Sample> = samples.iter().filter(|s| s.due_s >= fault_until + 3.0).collect();
+        let recovered = recovery.iter().filter(|s| s.answered()).count();
+        verdict.check(
+            !recovery.is_empty() && recovered as f64 >= 0.99 * recovery.len() as f64,
+            format!(
+                "recovered without restarting serve: {recovered}/{} answered from 3 s after the restart",
+                recovery.len()
+            ),
+        );
+        let alive = monitor::rss_mb(self.target.pid).is_some();
+        verdict.check(
+            alive,
+            format!("serve (pid {}) still the same process: {alive}", self.target.pid),
+        );
+        verdict
+    }
+
+    /// A client that hangs up mid-turn: its tool and model calls are cancelled, nothing stays in flight.
+    async fn client_disconnect(&self) -> Verdict {
+        eprintln!("chaos: clients disconnecting mid-turn");
+        self.set_fault("llm", Fault::latency(1_500, 1_500)).await;
+        let before = self.fake_stats("llm").await;
+        let question = self.questions[0].text.clone();
+        let hang_ups = 10;
+        let mut calls = Vec::new();
+        for _ in 0..hang_ups {
+            let client = self.client.clone();
+            let url = self.chat_url.clone();
+            let question = question.clone();
+            calls.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .json(&serde_json::json!({"message": question}))
+                    .timeout(Duration::from_millis(400))
+                    .send()
+                    .await
+                    .is_err()
+            }));
+        }
+        let mut hung_up = 0;
+        for call in calls {
+            hung_up += usize::from(call.await.unwrap_or(false));
+        }
+        // Well before the model's 1.5 s answer would have come.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let after = self.fake_stats("llm").await;
+        let reading = self.target.read(&self.client, Instant::now()).await;
+        self.set_fault("llm", Fault::realistic("llm")).await;
+        let mut verdict = Verdict::new("client disconnects mid-turn");
+        let cancelled = after.cancelled - before.cancelled;
+        verdict.check(
+            hung_up == hang_ups && cancelled >= hang_ups as u64,
+            format!("{hung_up} clients hung up at 400 ms; {cancelled} model calls were cancelled at the model"),
+        );
+        verdict.check(
+            after.in_flight == 0 && reading.chat_in_flight == 0.0,
+            format!(
+                "700 ms later: {} model calls and {} chat turns still in flight",
+                after.in_flight, reading.chat_in_flight
+            ),
+        );
+        verdict
+    }
+
+    /// 10 req/s for the soak's length, sampling RSS, descriptors and pool size.
+    async fn soak(&self) -> (Vec<Reading>, Summary, f64) {
+        eprintln!("soak: 10 req/s for {:?}", self.durations.soak);
+        let started = Instant::now();
+        let load = {
+            let client = self.client.clone();
+            let url = self.chat_url.clone();
+            let questions = self.questions.clone();
+            let duration = self.durations.soak;
+            tokio::spawn(async move { arrival::run(&client, &url, &questions, 10.0, duration).await })
+        };
+        let mut readings = vec![self.target.read(&self.client, started).await];
+        while started.elapsed() < self.durations.soak {
+            tokio::time::sleep(self.durations.soak_every).await;
+            readings.push(self.target.read(&self.client, started).await);
+        }
+        let samples = load.await.unwrap_or_default();
+        let summary = Summary::of(&samples, 10.0, self.durations.soak);
+        // After warm-up (the first fifth): MB per 10 minutes.
+        let warm = self.durations.soak.as_secs_f64() / 5.0;
+        let points: Vec<(f64, f64)> = readings
+            .iter()
+            .filter(|r| r.at_s >= warm && r.rss_mb.is_finite())
+            .map(|r| (r.at_s, r.rss_mb))
+            .collect();
+        let slope = monitor::slope(&points) * 600.0;
+        (readings, summary, slope)
+    }
+}
+
+/// `value` is at most `limit`, or there was nothing to measure (`NaN`).
+fn none_or_at_most(value: f64, limit: f64) -> bool {
+    value.is_nan() || value <= limit
+}
+
+pub fn one_line(summary: &Summary) -> String {
+    format!(
+        "{} requests, retrieval P50/P95/P99 {:.0}/{:.0}/{:.0} ms, web {:.0}/{:.0}/{:.0} ms, errors {:.2} %, 429 {:.1} %, goodput {:.1}/s",
+        summary.requests,
+        summary.retrieval.p50,
+        summary.retrieval.p95,
+        summary.retrieval.p99,
+        summary.web.p50,
+        summary.web.p95,
+        summary.web.p99,
+        100.0 * summary.error_rate,
+        100.0 * summary.rate_429,
+        summary.goodput_rps
+    )
+}

@@ -1,0 +1,11 @@
+//! The load harness (issue 9): fake dependencies that speak the real wire formats, an open-loop load generator,
+//! chaos and soak runs against `navigator serve`, and the report with its plots. `scripts/load` drives it.
+
+pub mod arrival;
+pub mod fakes;
+pub mod harness;
+pub mod monitor;
+pub mod plot;
+pub mod questions;
+pub mod report;
+pub mod stats;

@@ -1,0 +1,135 @@
+//! What the harness watches on the server under load: its RSS and open file descriptors (from `/proc`), the web
+//! breaker's state and the chat bulkhead from `/metrics`, and the retrieval pool's connections as PostgreSQL sees
+//! them (`pg_stat_activity`).
+
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// One reading.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reading {
+    pub at_s: f64,
+    pub rss_mb: f64,
+    pub open_fds: u64,
+    /// 0 closed, 1 half-open, 2 open; `NaN` before the breaker's first transition.
+    pub breaker: f64,
+    pub chat_in_flight: f64,
+    /// `NaN` when PostgreSQL could not be asked (it is down).
+    pub db_connections: f64,
+}
+
+/// Where to read from.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub pid: u32,
+    pub metrics_url: String,
+    /// `psql` arguments reaching the server as an administrator.
+    pub psql: Vec<String>,
+}
+
+/// `VmRSS` of `pid` in MB.
+pub fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+pub fn open_fds(pid: u32) -> Option<u64> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as u64)
+}
+
+/// The value of the first sample line of `name` whose labels contain `labels`, in Prometheus text.
+pub fn metric(text: &str, name: &str, labels: &str) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find(|line| line.starts_with(name) && line[name.len()..].starts_with('{') && line.contains(labels))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+}
+
+/// Connections the navigator's retrieval pool holds, as PostgreSQL counts them.
+pub async fn db_connections(psql: &[String]) -> Option<f64> {
+    let output = tokio::process::Command::new("psql")
+        .args(psql)
+        .args([
+            "-Atc",
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'navigator-retrieve'",
+        ])
+        .output()
+        .await
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+}
+
+impl Target {
+    pub async fn read(&self, client: &reqwest::Client, since: Instant) -> Reading {
+        let metrics = match client
+            .get(&self.metrics_url)
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+        {
+            Ok(response) => response.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        Reading {
+            at_s: since.elapsed().as_secs_f64(),
+            rss_mb: rss_mb(self.pid).unwrap_or(f64::NAN),
+            open_fds: open_fds(self.pid).unwrap_or(0),
+            breaker: metric(&metrics, "breaker_state", r#"breaker="tavily""#).unwrap_or(f64::NAN),
+            chat_in_flight: metric(&metrics, "bulkhead_in_flight", r#"bulkhead="chat""#).unwrap_or(f64::NAN),
+            db_connections: db_connections(&self.psql).await.unwrap_or(f64::NAN),
+        }
+    }
+}
+
+/// Least-squares slope of `y` over `x`.
+pub fn slope(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    if n < 2.0 {
+        return f64::NAN;
+    }
+    let mean_x = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let mean_y = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let covariance: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+    let variance: f64 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+    if variance == 0.0 {
+        f64::NAN
+    } else {
+        covariance / variance
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_metric_is_found_by_name_and_labels() {
+        let text = "# TYPE breaker_state gauge\nbreaker_state{breaker=\"tavily\"} 2\nbreaker_state_x{breaker=\"tavily\"} 9\nbulkhead_in_flight{bulkhead=\"chat\"} 3\n";
+        assert_eq!(metric(text, "breaker_state", r#"breaker="tavily""#), Some(2.0));
+        assert_eq!(metric(text, "bulkhead_in_flight", r#"bulkhead="chat""#), Some(3.0));
+        assert_eq!(metric(text, "bulkhead_in_flight", r#"bulkhead="web""#), None);
+    }
+
+    #[test]
+    fn slope_of_a_line_and_of_noise_around_flat() {
+        let line: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, 3.0 + 0.5 * i as f64)).collect();
+        assert!((slope(&line) - 0.5).abs() < 1e-9);
+        let flat: Vec<(f64, f64)> = (0..10)
+            .map(|i| (i as f64, if i % 2 == 0 { 1.0 } else { -1.0 }))
+            .collect();
+        assert!(slope(&flat).abs() < 0.2);
+    }
+
+    #[test]
+    fn this_process_has_an_rss_and_descriptors() {
+        let pid = std::process::id();
+        assert!(rss_mb(pid).is_some_and(|mb| mb > 0.0));
+        assert!(open_fds(pid).is_some_and(|n| n >= 3));
+    }
+}
