@@ -5,7 +5,7 @@
 //! - how much of the question it covers: the question's content words it holds, weighted by how rare each is among
 //!   the candidate sentences (a word every sentence has says little);
 //! - whether it holds what the question asks for: an amount for "how much", a phone number for "what number", a
-//!   time span for "how long";
+//!   time span for "how long", what to send or ask for and where for "how do I";
 //! - the rank of its source.
 //!
 //! The best sentence and those close to it are quoted, best first, within a length budget. The answer is
@@ -110,7 +110,16 @@ enum Intent {
     Amount,
     PhoneNumber,
     TimeSpan,
+    /// "How do I ...": the steps, where to send what, whom to ask.
+    Procedure,
     Other,
+}
+
+impl Intent {
+    /// Whether the question asks for a figure, which an answer must then state.
+    fn asks_for_a_figure(self) -> bool {
+        matches!(self, Self::Amount | Self::PhoneNumber | Self::TimeSpan)
+    }
 }
 
 /// Cues of a question asking for an amount. "Will the plan pay for a wig?" asks whether, not how much.
@@ -149,6 +158,34 @@ const TIME_CUES: &[&str] = &[
     "how far in advance",
     "deadline",
     "cuánto tiempo",
+];
+
+/// Cues of a question asking how to do something.
+const PROCEDURE_CUES: &[&str] = &[
+    "how do i",
+    "how can i",
+    "how do we",
+    "how can we",
+    "how should i",
+    "what do i do",
+    "what should i do",
+    "what steps",
+    "cómo puedo",
+    "qué debo hacer",
+];
+
+/// Words of a sentence that tells the member what to do: send, ask for, or fill in something.
+const PROCEDURE_WORDS: &[&str] = &[
+    "submit",
+    "mail",
+    "send",
+    "request",
+    "ask for",
+    "ask us",
+    "in writing",
+    "fill out",
+    "p.o. box",
+    "form",
 ];
 
 /// Words that say "it costs nothing" or "it is not paid for": answers to "how much" without a dollar sign.
@@ -269,13 +306,13 @@ impl ExtractiveComposer {
         let states_what_was_asked = chosen
             .iter()
             .any(|s| s.answers_intent && s.coverage >= self.settings.min_intent_coverage);
-        if intent != Intent::Other && !states_what_was_asked {
+        if intent.asks_for_a_figure() && !states_what_was_asked {
             // The question asks for a figure, and no passage about its subject states one.
             let what = match intent {
                 Intent::Amount => "the amount you asked about",
                 Intent::PhoneNumber => "the number you asked for",
                 Intent::TimeSpan => "the time you asked about",
-                Intent::Other => "it",
+                Intent::Procedure | Intent::Other => "it",
             };
             return unanswered(&closest_citations(&candidates), &format!("they do not state {what}"));
         }
@@ -419,6 +456,8 @@ fn intent(question: &str) -> Intent {
         Intent::TimeSpan
     } else if has(AMOUNT_CUES) {
         Intent::Amount
+    } else if has(PROCEDURE_CUES) {
+        Intent::Procedure
     } else {
         Intent::Other
     }
@@ -444,6 +483,7 @@ fn holds_intent(text: &str, intent: Intent) -> bool {
                 .enumerate()
                 .any(|(i, word)| is_number(word) && words[i + 1..].iter().take(2).any(|next| is_unit(next)))
         }
+        Intent::Procedure => PROCEDURE_WORDS.iter().any(|w| contains_phrase(&lower, w)),
         Intent::Other => false,
     }
 }
@@ -692,6 +732,35 @@ mod tests {
             "{}",
             er.answer
         );
+    }
+
+    #[test]
+    fn a_how_do_i_question_prefers_the_passage_that_says_what_to_send_where() {
+        let chunks = vec![
+            chunk(
+                1,
+                149,
+                "You can ask us to pay you back for a bill you paid for covered medical care. We will look at the bill and decide whether the services should be covered.",
+                1.4,
+            ),
+            chunk(
+                2,
+                152,
+                "To get paid back for a bill, mail your request for payment with the bill and proof of payment to SCAN Health Plan, P.O. Box 21543, Eagan, MN 55121.",
+                1.3,
+            ),
+        ];
+        let answer = compose("How do I get paid back for a bill I paid?", &evidence(chunks, vec![]));
+        assert_eq!(answer.status, Status::Answered);
+        let address = answer
+            .answer
+            .find("P.O. Box 21543")
+            .unwrap_or_else(|| panic!("the address is quoted: {}", answer.answer));
+        let other = answer.answer.find("We will look at the bill").unwrap_or(usize::MAX);
+        assert!(address < other, "the steps come first: {}", answer.answer);
+        // Not a figure question: a procedure answer is not declined for lacking one.
+        assert_eq!(intent("How do I appeal?"), Intent::Procedure);
+        assert_eq!(intent("How do I appeal, and how long do I have?"), Intent::TimeSpan);
     }
 
     #[test]

@@ -88,7 +88,17 @@ fn flush(current: &mut String, sentences: &mut Vec<String>) {
 }
 
 fn ends_sentence(piece: &str) -> bool {
-    piece.ends_with(['.', '?', '!', ':', ';']) && !piece.ends_with("e.g.") && !piece.ends_with("i.e.")
+    piece.ends_with(['.', '?', '!', ':', ';']) && !(piece.ends_with('.') && is_abbreviation(&piece[..piece.len() - 1]))
+}
+
+/// Abbreviations that end in a full stop without ending the sentence, as `text` (the part before that stop) ends:
+/// "P.O. Box", "U.S.", "a.m.", "e.g.", titles and street words. (Not single capitals: "Part D." ends sentences.)
+fn is_abbreviation(text: &str) -> bool {
+    const ABBREVIATIONS: &[&str] = &[
+        "a.m", "p.m", "U.S", "P.O", "e.g", "i.e", "Dr", "Mr", "Mrs", "Ms", "St", "No", "Inc", "Ave", "Ste", "Blvd",
+    ];
+    let last_word = text.rsplit([' ', '(']).next().unwrap_or(text);
+    ABBREVIATIONS.contains(&last_word)
 }
 
 /// Splits a line after each `. ` (or `? `, `! `) that is followed by a capital letter, a digit or `$`.
@@ -101,8 +111,7 @@ fn split_inside_line(line: &str) -> Vec<&str> {
             continue;
         }
         let next = line[at + 2..].chars().next();
-        let abbreviation = line[..at].ends_with(" a.m") || line[..at].ends_with(" p.m") || line[..at].ends_with("U.S");
-        if !abbreviation && next.is_some_and(|n| n.is_uppercase() || n.is_ascii_digit() || n == '$') {
+        if !is_abbreviation(&line[..at]) && next.is_some_and(|n| n.is_uppercase() || n.is_ascii_digit() || n == '$') {
             pieces.push(&line[start..=at]);
             start = at + 2;
         }
@@ -131,13 +140,17 @@ mod tests {
 
     #[test]
     fn sentences_split_inside_lines_but_not_at_abbreviations() {
-        let text = "You pay $90. The copay is waived if admitted. Call 8 a.m. to 8 p.m. Monday through Friday.";
+        let text = "You pay $90. The copay is waived if admitted. Call 8 a.m. to 8 p.m. Monday through Friday. \
+                    Mail it to P.O. Box 21543, Eagan. It is covered under Part D. Dr. Lee agrees.";
         assert_eq!(
             split_sentences(text),
             vec![
                 "You pay $90.",
                 "The copay is waived if admitted.",
-                "Call 8 a.m. to 8 p.m. Monday through Friday."
+                "Call 8 a.m. to 8 p.m. Monday through Friday.",
+                "Mail it to P.O. Box 21543, Eagan.",
+                "It is covered under Part D.",
+                "Dr. Lee agrees."
             ]
         );
     }
