@@ -34,6 +34,9 @@ fn code(lang: Lang) -> &'static str {
 /// Letters only Vietnamese uses among the supported languages.
 const VIETNAMESE: &str = "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ";
 
+/// Below this confidence, whatlang's guess among the Latin-script languages is not taken.
+const MIN_LATIN_CONFIDENCE: f64 = 0.05;
+
 pub fn detect(text: &str) -> Detected {
     let (mut hangul, mut han, mut cyrillic, mut letters) = (0usize, 0usize, 0usize, 0usize);
     for c in text.chars().filter(|c| c.is_alphabetic()) {
@@ -75,6 +78,12 @@ pub fn detect(text: &str) -> Detected {
         };
     }
     match LATIN.detect(text) {
+        // A guess the detector itself barely believes ("If I need an ambulance, what do I pay?" reads as Tagalog
+        // at 0.005) is no reason to leave English, the plan documents' language.
+        Some(info) if info.confidence() < MIN_LATIN_CONFIDENCE => Detected {
+            language: "en",
+            confidence: info.confidence() as f32,
+        },
         Some(info) => Detected {
             language: code(info.lang()),
             confidence: info.confidence() as f32,
@@ -94,6 +103,12 @@ mod tests {
     struct Item {
         lang: String,
         text: String,
+    }
+
+    #[test]
+    fn a_guess_the_detector_barely_believes_stays_english() {
+        assert_eq!(detect("If I need an ambulance, what do I pay?").language, "en");
+        assert_eq!(detect("Magkano ang babayaran ko para sa ambulansya?").language, "tl");
     }
 
     #[test]
