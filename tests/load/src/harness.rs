@@ -130,6 +130,14 @@ impl Harness {
         arrival::run(&self.client, &self.chat_url, &self.questions, rate, duration).await
     }
 
+    /// The same load in the background, while the caller injects faults and watches.
+    fn spawn_load(&self, rate: f64, duration: Duration) -> tokio::task::JoinHandle<Vec<Sample>> {
+        let client = self.client.clone();
+        let url = self.chat_url.clone();
+        let questions = self.questions.clone();
+        tokio::spawn(async move { arrival::run(&client, &url, &questions, rate, duration).await })
+    }
+
     pub async fn run_all(&self) -> Results {
         let mut scenarios = Vec::new();
         for rate in RATES {
@@ -206,12 +214,7 @@ impl Harness {
     /// Light load until the web breaker is closed again (the timeouts of the previous scenario may have opened it),
     /// so the outage starts from a closed breaker. At most 45 s: the open window is 30 s.
     async fn settle_breaker(&self) {
-        let load = {
-            let client = self.client.clone();
-            let url = self.chat_url.clone();
-            let questions = self.questions.clone();
-            tokio::spawn(async move { arrival::run(&client, &url, &questions, 5.0, Duration::from_secs(45)).await })
-        };
+        let load = self.spawn_load(5.0, Duration::from_secs(45));
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(45) {
             let state = self.target.read(&self.client, started).await.breaker;
@@ -245,12 +248,7 @@ impl Harness {
         )
         .await;
         let started = Instant::now();
-        let load = {
-            let client = self.client.clone();
-            let url = self.chat_url.clone();
-            let questions = self.questions.clone();
-            tokio::spawn(async move { arrival::run(&client, &url, &questions, 10.0, outage + recovery_window).await })
-        };
+        let load = self.spawn_load(10.0, outage + recovery_window);
         let mut timeline = Vec::new();
         let mut restored_at = None;
         let mut failures_when_opened = None;
@@ -316,20 +314,6 @@ impl Harness {
         (verdict, timeline)
     }
 
-    async fn psql(&self, args: &[String], sql: &str) -> Result<String, String> {
-        let output = tokio::process::Command::new("psql")
-            .args(args)
-            .args(["-Atc", sql])
-            .output()
-            .await
-            .map_err(|e| e.to_string())?;
-        if output.status.success() {
-            Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
-        } else {
-            Err(String::from_utf8_lossy(&output.stderr).trim().to_string())
-        }
-    }
-
     async fn pg(&self, command: &str) -> bool {
         tokio::process::Command::new(&self.database.script)
             .arg(command)
@@ -346,12 +330,7 @@ impl Harness {
         let phase = self.durations.chaos / 3;
         let total = phase * 4;
         let started = Instant::now();
-        let load = {
-            let client = self.client.clone();
-            let url = self.chat_url.clone();
-            let questions = self.questions.clone();
-            tokio::spawn(async move { arrival::run(&client, &url, &questions, 10.0, total).await })
-        };
+        let load = self.spawn_load(10.0, total);
         tokio::time::sleep(phase).await;
         // Exhaust: hold every slot a non-superuser may take, cut the navigator's own connections, and take the slots
         // they free before its pool can reconnect (a few rounds: the pool races for them).
@@ -372,8 +351,7 @@ impl Harness {
                 }
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
-            cut_total += self
-                .psql(
+            cut_total += monitor::psql(
                     &self.database.admin,
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'navigator-retrieve'",
                 )
@@ -383,13 +361,12 @@ impl Harness {
                 .unwrap_or(0);
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let held = self
-            .psql(
-                &self.database.admin,
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'",
-            )
-            .await
-            .unwrap_or_default();
+        let held = monitor::psql(
+            &self.database.admin,
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'",
+        )
+        .await
+        .unwrap_or_default();
         let navigator_left = monitor::db_connections(&self.database.admin).await;
         tokio::time::sleep(phase).await;
         for hog in &mut hogs {
@@ -492,13 +469,7 @@ impl Harness {
     async fn soak(&self) -> (Vec<Reading>, Summary, f64) {
         eprintln!("soak: 10 req/s for {:?}", self.durations.soak);
         let started = Instant::now();
-        let load = {
-            let client = self.client.clone();
-            let url = self.chat_url.clone();
-            let questions = self.questions.clone();
-            let duration = self.durations.soak;
-            tokio::spawn(async move { arrival::run(&client, &url, &questions, 10.0, duration).await })
-        };
+        let load = self.spawn_load(10.0, self.durations.soak);
         let mut readings = vec![self.target.read(&self.client, started).await];
         while started.elapsed() < self.durations.soak {
             tokio::time::sleep(self.durations.soak_every).await;

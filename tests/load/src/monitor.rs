@@ -48,21 +48,31 @@ pub fn metric(text: &str, name: &str, labels: &str) -> Option<f64> {
         .and_then(|value| value.parse().ok())
 }
 
-/// Connections the navigator's retrieval pool holds, as PostgreSQL counts them.
-pub async fn db_connections(psql: &[String]) -> Option<f64> {
+/// Runs one statement with `psql` (arguments reaching the server) and returns its unaligned output.
+pub async fn psql(args: &[String], sql: &str) -> Result<String, String> {
     let output = tokio::process::Command::new("psql")
-        .args(psql)
-        .args([
-            "-Atc",
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'navigator-retrieve'",
-        ])
+        .args(args)
+        .args(["-Atc", sql])
         .output()
         .await
-        .ok()?;
-    if !output.status.success() {
-        return None;
+        .map_err(|e| e.to_string())?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).trim().to_string())
     }
-    String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+}
+
+/// Connections the navigator's retrieval pool holds, as PostgreSQL counts them.
+pub async fn db_connections(args: &[String]) -> Option<f64> {
+    psql(
+        args,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'navigator-retrieve'",
+    )
+    .await
+    .ok()?
+    .parse()
+    .ok()
 }
 
 impl Target {

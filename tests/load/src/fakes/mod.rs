@@ -30,6 +30,18 @@ pub fn router(board: FaultBoard) -> Router {
         .with_state(board)
 }
 
+/// Applies the service's fault: a ticket for the request to answer, or the injected failure, already answered.
+async fn admit(board: &FaultBoard, service: &'static str) -> Result<faults::Ticket, Response> {
+    let (ticket, fail) = board.apply(service).await;
+    match fail {
+        Some(status) => {
+            ticket.finish();
+            Err(failure(status, service))
+        }
+        None => Ok(ticket),
+    }
+}
+
 fn failure(status: u16, service: &str) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (
@@ -40,11 +52,10 @@ fn failure(status: u16, service: &str) -> Response {
 }
 
 async fn tavily_search(State(board): State<FaultBoard>, Json(request): Json<Value>) -> Response {
-    let (ticket, fail) = board.apply("tavily").await;
-    if let Some(status) = fail {
-        ticket.finish();
-        return failure(status, "tavily");
-    }
+    let ticket = match admit(&board, "tavily").await {
+        Ok(ticket) => ticket,
+        Err(injected) => return injected,
+    };
     let query = request["query"].as_str().unwrap_or_default();
     let max = request["max_results"].as_u64().unwrap_or(5).clamp(1, 10) as usize;
     let results: Vec<Value> = (0..max.min(3))
@@ -62,22 +73,20 @@ async fn tavily_search(State(board): State<FaultBoard>, Json(request): Json<Valu
 }
 
 async fn chat_completions(State(board): State<FaultBoard>, Json(request): Json<Value>) -> Response {
-    let (ticket, fail) = board.apply("llm").await;
-    if let Some(status) = fail {
-        ticket.finish();
-        return failure(status, "llm");
-    }
+    let ticket = match admit(&board, "llm").await {
+        Ok(ticket) => ticket,
+        Err(injected) => return injected,
+    };
     let reply = chat::reply(&request);
     ticket.finish();
     Json(reply).into_response()
 }
 
 async fn embeddings(State(board): State<FaultBoard>, Json(request): Json<Value>) -> Response {
-    let (ticket, fail) = board.apply("embeddings").await;
-    if let Some(status) = fail {
-        ticket.finish();
-        return failure(status, "embeddings");
-    }
+    let ticket = match admit(&board, "embeddings").await {
+        Ok(ticket) => ticket,
+        Err(injected) => return injected,
+    };
     let dimensions = request["dimensions"].as_u64().unwrap_or(384).clamp(1, 4096) as usize;
     let inputs: Vec<String> = match &request["input"] {
         Value::String(one) => vec![one.clone()],
@@ -95,11 +104,10 @@ async fn embeddings(State(board): State<FaultBoard>, Json(request): Json<Value>)
 }
 
 async fn deepl_translate(State(board): State<FaultBoard>, Json(request): Json<Value>) -> Response {
-    let (ticket, fail) = board.apply("deepl").await;
-    if let Some(status) = fail {
-        ticket.finish();
-        return failure(status, "deepl");
-    }
+    let ticket = match admit(&board, "deepl").await {
+        Ok(ticket) => ticket,
+        Err(injected) => return injected,
+    };
     // Tags and protected spans come back untouched, as DeepL's tag handling keeps them.
     let translations: Vec<Value> = request["text"]
         .as_array()
