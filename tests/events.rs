@@ -42,6 +42,8 @@ const EXPECTATIONS: &[(&str, Expect)] = &[
     ("guard/invalid-empty.json", Expect::ToolError("InvalidInput")),
     ("retrieve/valid.json", Expect::ToolOk),
     ("retrieve/invalid-top-k.json", Expect::ToolError("InvalidInput")),
+    ("retrieve/section.json", Expect::ToolOk),
+    ("retrieve/invalid-section.json", Expect::ToolError("InvalidInput")),
     ("web-search/valid.json", Expect::ToolError("Rejected")),
     ("web-search/invalid-max-results.json", Expect::ToolError("InvalidInput")),
 ];

@@ -179,6 +179,7 @@ async fn a_search_that_gets_no_connection_in_its_budget_is_unavailable_not_a_tim
         vector: vec![0.0; 384],
         terms: vec!["copay".into()],
         depth: 10,
+        section: None,
     };
     let started = Instant::now();
     let error = store

@@ -1,12 +1,13 @@
 //! Both chunk stores, the production one against a real PostgreSQL with pgvector, prove the same promises: members
 //! never see each other's chunks, a re-ingest writes nothing, a file cut by an older pipeline is replaced, a
-//! half-ingested document is invisible, and failures
+//! half-ingested document is invisible, a section read stays in its section, and failures
 //! are typed errors, never empty results.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: a panic is a failed test
 
 use navigator_platform::config::Budgets;
 use navigator_platform::db::{PoolSettings, pg_pool};
+use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use navigator_retrieval::embed::Embedder;
 use navigator_retrieval::ingest::{chunk_id, document_id, ingest};
@@ -195,6 +196,65 @@ async fn a_half_embedded_document_is_invisible<S: ChunkStore + 'static>(store: S
             .chunks
             .is_empty()
     );
+}
+
+async fn a_section_read_returns_that_section_only<S: ChunkStore + 'static>(store: S) {
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    for (member, marker) in [(a, "alpha-only"), (b, "bravo-only")] {
+        ingest(&HashingEmbedder, &store, member, &sample_plan(marker), |_, _| {})
+            .await
+            .unwrap();
+    }
+    let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
+    let read = |member: Uuid, section: &str| {
+        let section = SectionRef::parse(section).unwrap();
+        let retriever = &retriever;
+        async move {
+            retriever
+                .search_within(member, "ambulance copayment", Some(&section), 5, soon())
+                .await
+                .unwrap()
+                .chunks
+        }
+    };
+    // The query is about ambulances, but the section asked for is the hearing-aid one.
+    let hearing = read(a, "Chapter 4, Section 3").await;
+    assert!(!hearing.is_empty());
+    for chunk in &hearing {
+        assert!(chunk.section.contains("SECTION 3 Hearing aids"), "{chunk:?}");
+        assert!(chunk.text.contains("alpha-only") && !chunk.text.contains("bravo-only"));
+    }
+    let benefits = read(a, "Section 2.1").await;
+    assert!(
+        benefits.iter().any(|c| c.text.contains("$180 copayment")),
+        "{benefits:?}"
+    );
+    assert!(benefits.iter().all(|c| c.section.contains("Section 2.1")));
+    assert!(read(a, "Chapter 5, Section 3").await.is_empty(), "another chapter");
+    assert!(
+        read(a, "Chapter 4, Section 2").await.is_empty(),
+        "Section 2.1 is not Section 2"
+    );
+    let other = read(b, "Chapter 4, Section 3").await;
+    assert!(!other.is_empty() && other.iter().all(|c| c.text.contains("bravo-only")));
+    // A plain search of the same words is cached apart from the section read.
+    let plain = retriever
+        .search(a, "ambulance copayment", 5, soon())
+        .await
+        .unwrap()
+        .chunks;
+    assert!(plain[0].text.contains("$180"), "{plain:?}");
+}
+
+#[tokio::test]
+async fn postgres_section_read_returns_that_section_only() {
+    a_section_read_returns_that_section_only(pg_store().await.0).await;
+}
+
+#[tokio::test]
+async fn sqlite_section_read_returns_that_section_only() {
+    let (store, _dir) = sqlite_store().await;
+    a_section_read_returns_that_section_only(store).await;
 }
 
 #[tokio::test]

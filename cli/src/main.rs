@@ -79,6 +79,9 @@ enum Command {
         user: Option<Uuid>,
         #[arg(long, default_value_t = 5)]
         top_k: u8,
+        /// Read only this section, e.g. "Chapter 3, Section 2.4".
+        #[arg(long)]
+        section: Option<String>,
         /// Print exactly the retrieve function's output.
         #[arg(long)]
         json: bool,
@@ -139,9 +142,10 @@ async fn main() -> ExitCode {
         Command::Search {
             user,
             top_k,
+            section,
             json,
             question,
-        } => commands::search::run(user, top_k, json, &question).await,
+        } => commands::search::run(user, top_k, section.as_deref(), json, &question).await,
         Command::Serve { address, user } => commands::serve::run(address, user.unwrap_or(DEMO_USER_ID)).await,
         Command::Eval {
             target: EvalTarget::Retrieval { file },

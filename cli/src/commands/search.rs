@@ -1,6 +1,7 @@
-//! `navigator search [--user <uuid>] [--top-k 5] [--json] "<question>"`.
+//! `navigator search [--user <uuid>] [--top-k 5] [--section "Chapter 3, Section 2.4"] [--json] "<question>"`.
 
 use navigator_platform::contracts::MAX_TOP_K;
+use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use navigator_retrieval::setup::DEMO_USER_ID;
 use std::time::Duration;
@@ -8,15 +9,26 @@ use uuid::Uuid;
 
 use super::retriever_with_sample;
 
-pub async fn run(user: Option<Uuid>, top_k: u8, json: bool, question: &str) -> Result<(), String> {
+pub async fn run(
+    user: Option<Uuid>,
+    top_k: u8,
+    section: Option<&str>,
+    json: bool,
+    question: &str,
+) -> Result<(), String> {
     if top_k == 0 || top_k > MAX_TOP_K {
         return Err(format!("--top-k must be 1 to {MAX_TOP_K}"));
     }
+    let section = section
+        .map(SectionRef::parse)
+        .transpose()
+        .map_err(|e| format!("--section: {e}"))?;
     let (_, retriever) = retriever_with_sample().await?;
     let output = retriever
-        .search(
+        .search_within(
             user.unwrap_or(DEMO_USER_ID),
             question,
+            section.as_ref(),
             top_k,
             Deadline::after(Duration::from_secs(5)),
         )

@@ -57,9 +57,10 @@ impl<E: Embedder + 'static, S: ChunkStore + 'static> Tool for Retrieve<E, S> {
         }
         let input = invocation.input;
         self.retriever
-            .search(
+            .search_within(
                 input.user_id,
                 &input.query,
+                input.section.as_ref(),
                 input.top_k.unwrap_or(DEFAULT_TOP_K),
                 invocation.deadline,
             )

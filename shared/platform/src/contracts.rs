@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::NavigatorError;
 use crate::envelope::ValidInput;
+use crate::section::SectionRef;
 
 /// The most text any tool accepts: the chat API's 64 KiB body bound.
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
@@ -129,6 +130,9 @@ pub struct RetrieveInput {
     pub query: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_k: Option<u8>,
+    /// Read only this section ("Chapter 3, Section 2.4"), ranked by the query: how a cross-reference is followed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<SectionRef>,
 }
 
 /// The most chunks one search may return.
@@ -230,6 +234,7 @@ mod tests {
             user_id,
             query: "copay".into(),
             top_k,
+            section: None,
         };
         assert!(retrieve(Some(5)).validate().is_ok() && retrieve(None).validate().is_ok());
         assert!(retrieve(Some(0)).validate().is_err() && retrieve(Some(21)).validate().is_err());

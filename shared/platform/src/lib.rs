@@ -6,6 +6,7 @@
 //! - [`secrets`]: Secrets Manager behind a per-environment cache, or environment variables.
 //! - [`telemetry`]: JSON logs with request id, trace id, function and cold start; metrics as EMF or Prometheus.
 //! - [`db`]: the PostgreSQL pool, built once per environment, and the migrations.
+//! - [`section`]: a numbered section of a plan document, as the documents cite one.
 //! - [`text`]: the content terms of a question, shared by search and answer selection.
 
 pub mod config;
@@ -14,6 +15,7 @@ pub mod db;
 pub mod envelope;
 pub mod error;
 pub mod secrets;
+pub mod section;
 pub mod telemetry;
 pub mod text;
 

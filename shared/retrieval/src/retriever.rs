@@ -4,6 +4,7 @@
 use navigator_platform::NavigatorError;
 use navigator_platform::config::RetrieveBudgets;
 use navigator_platform::contracts::{ChunkHit, RetrieveOutput, RetrieveTimings};
+use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,7 +22,7 @@ pub use navigator_platform::contracts::ANSWERABLE_SCORE;
 /// Candidates each list contributes to fusion.
 const SEARCH_DEPTH: usize = 30;
 
-type ResultKey = (Uuid, String, u8);
+type ResultKey = (Uuid, String, Option<SectionRef>, u8);
 
 /// Searches one store with one embedder. Built once per execution environment.
 pub struct Retriever<E, S> {
@@ -63,7 +64,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
 
     /// Forgets a member's cached results, e.g. after they ingest a document.
     pub fn invalidate_user(&self, user_id: Uuid) {
-        self.results.retain(|(user, _, _)| *user != user_id);
+        self.results.retain(|(user, _, _, _)| *user != user_id);
     }
 
     /// The member's `top_k` best chunks for `query`.
@@ -74,13 +75,25 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         top_k: u8,
         deadline: Deadline,
     ) -> Result<RetrieveOutput, NavigatorError> {
+        self.search_within(user_id, query, None, top_k, deadline).await
+    }
+
+    /// The member's `top_k` best chunks for `query`, from one section when `section` names it.
+    pub async fn search_within(
+        &self,
+        user_id: Uuid,
+        query: &str,
+        section: Option<&SectionRef>,
+        top_k: u8,
+        deadline: Deadline,
+    ) -> Result<RetrieveOutput, NavigatorError> {
         if deadline.is_expired() {
             return Err(NavigatorError::timeout("retrieve"));
         }
         let mut timings = RetrieveTimings::default();
         let started = Instant::now();
         let key = cache_key(query);
-        let result_key = (user_id, key.clone(), top_k);
+        let result_key = (user_id, key.clone(), section.cloned(), top_k);
         let cached = self.results.get(&result_key);
         timings.cache = ms(started);
         if let Some(chunks) = cached {
@@ -121,6 +134,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             vector: vector.as_ref().clone(),
             terms: terms.clone(),
             depth: SEARCH_DEPTH,
+            section: section.cloned(),
         };
         let candidates = self
             .store

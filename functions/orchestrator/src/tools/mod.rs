@@ -15,6 +15,7 @@ use navigator_platform::contracts::{
     WebSearchOutput,
 };
 use navigator_platform::envelope::ToolRequest;
+use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -107,10 +108,23 @@ impl Tools {
         top_k: u8,
         deadline: Deadline,
     ) -> Result<RetrieveOutput, NavigatorError> {
+        self.retrieve_within(cx, query, None, top_k, deadline).await
+    }
+
+    /// Retrieves from one section of the member's documents when `section` names it.
+    pub async fn retrieve_within(
+        &self,
+        cx: &CallContext,
+        query: &str,
+        section: Option<&SectionRef>,
+        top_k: u8,
+        deadline: Deadline,
+    ) -> Result<RetrieveOutput, NavigatorError> {
         let input = RetrieveInput {
             user_id: cx.user_id,
             query: query.to_string(),
             top_k: Some(top_k),
+            section: section.cloned(),
         };
         self.call(ToolName::Retrieve, cx, input, deadline).await
     }

@@ -6,6 +6,7 @@ mod postgres;
 mod sqlite;
 
 use navigator_platform::NavigatorError;
+use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use std::future::Future;
 use uuid::Uuid;
@@ -57,6 +58,8 @@ pub struct SearchRequest {
     pub terms: Vec<String>,
     /// How many candidates each list (vector, text) contributes before fusion.
     pub depth: usize,
+    /// Only chunks of this section, ranked by similarity alone (a section holds a handful of chunks).
+    pub section: Option<SectionRef>,
 }
 
 /// A search candidate, with how each list ranked it.

@@ -41,6 +41,19 @@ JOIN navigator.documents d USING (document_id)
 LEFT JOIN knn k USING (chunk_id)
 LEFT JOIN fts f USING (chunk_id)";
 
+/// One section's chunks, most similar first. Exact distances over the member's rows of that section: the filter
+/// leaves a handful, so the vector index would only get in the way.
+const SECTION_SEARCH: &str = "
+SELECT c.chunk_id, c.document_id, d.title, c.page_start, c.section, c.text,
+       (1 - (c.embedding <=> $1))::real AS similarity,
+       row_number() OVER (ORDER BY c.embedding <=> $1) AS vector_rank, NULL::bigint AS text_rank
+FROM navigator.chunks c
+JOIN navigator.documents d USING (document_id)
+WHERE c.user_id = $2 AND c.embed_model = $3 AND d.status = 'ready'
+  AND c.section ILIKE $4 AND c.section ILIKE $5
+ORDER BY vector_rank
+LIMIT $6";
+
 /// The PostgreSQL-backed store. The pool is built once per execution environment.
 #[derive(Clone)]
 pub struct PgStore {
@@ -83,12 +96,23 @@ impl PgStore {
             .execute(&mut *transaction)
             .await
             .map_err(map_db_error)?;
-        let tsquery = request.terms.join(" | ");
-        let rows = sqlx::query(HYBRID_SEARCH)
-            .bind(Vector::from(request.vector.clone()))
-            .bind(request.user_id)
-            .bind(&request.embed_model)
-            .bind(tsquery)
+        let query = match &request.section {
+            Some(section) => {
+                let (chapter, heading) = section.like_patterns();
+                sqlx::query(SECTION_SEARCH)
+                    .bind(Vector::from(request.vector.clone()))
+                    .bind(request.user_id)
+                    .bind(&request.embed_model)
+                    .bind(chapter)
+                    .bind(heading)
+            }
+            None => sqlx::query(HYBRID_SEARCH)
+                .bind(Vector::from(request.vector.clone()))
+                .bind(request.user_id)
+                .bind(&request.embed_model)
+                .bind(request.terms.join(" | ")),
+        };
+        let rows = query
             .bind(request.depth as i64)
             .fetch_all(&mut *transaction)
             .await
@@ -110,6 +134,10 @@ impl PgStore {
                 text_rank: row.get::<Option<i64>, _>(8).map(|r| r as u32),
                 fused: 0.0,
             };
+            // The LIKE patterns narrow; the section's own rule decides (a deeper path could match them too).
+            if request.section.as_ref().is_some_and(|s| !s.holds(&candidate.section)) {
+                continue;
+            }
             if candidate.vector_rank.is_some() {
                 vector_list.push(candidate);
             } else {

@@ -2,6 +2,7 @@
 //! over the member's vectors (a plan is a few thousand chunks; a dot product over 384 floats each takes ~1 ms).
 
 use navigator_platform::NavigatorError;
+use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -104,6 +105,9 @@ impl SqliteStore {
     }
 
     async fn search_now(&self, request: &SearchRequest) -> Result<Vec<Candidate>, NavigatorError> {
+        if let Some(section) = &request.section {
+            return self.search_section(request, section).await;
+        }
         let vectors = self.vector_set(request.user_id, &request.embed_model).await?;
         // Every similarity is computed here, once; the text list's candidates reuse them.
         let similarities: HashMap<i64, f32> = vectors
@@ -171,6 +175,49 @@ impl SqliteStore {
             })
             .collect();
         Ok(fuse(vector_list, text_list))
+    }
+
+    /// The chunks of one section, most similar first.
+    async fn search_section(
+        &self,
+        request: &SearchRequest,
+        section: &SectionRef,
+    ) -> Result<Vec<Candidate>, NavigatorError> {
+        let (chapter, heading) = section.like_patterns();
+        let rows = sqlx::query(
+            "SELECT c.rowid, c.section FROM chunks c JOIN documents d ON d.document_id = c.document_id
+             WHERE c.user_id = ? AND c.embed_model = ? AND d.status = 'ready' AND c.section LIKE ? AND c.section LIKE ?",
+        )
+        .bind(request.user_id)
+        .bind(&request.embed_model)
+        .bind(chapter)
+        .bind(heading)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let rowids: Vec<i64> = rows
+            .iter()
+            .filter(|row| section.holds(row.get::<&str, _>(1)))
+            .map(|row| row.get(0))
+            .collect();
+        let vectors = self.vector_set(request.user_id, &request.embed_model).await?;
+        let similarities: HashMap<i64, f32> = vectors
+            .iter()
+            .filter(|(rowid, _)| rowids.contains(rowid))
+            .map(|(rowid, vector)| (*rowid, dot(&request.vector, vector)))
+            .collect();
+        let mut details = self.details(&rowids, &similarities).await?;
+        details.sort_by(|a, b| b.1.similarity.total_cmp(&a.1.similarity).then(a.0.cmp(&b.0)));
+        let vector_list = details
+            .into_iter()
+            .take(request.depth)
+            .enumerate()
+            .map(|(i, (_, candidate))| Candidate {
+                vector_rank: Some(i as u32 + 1),
+                ..candidate
+            })
+            .collect();
+        Ok(fuse(vector_list, Vec::new()))
     }
 
     async fn details(
