@@ -72,6 +72,8 @@ impl Drop for Alive {
 #[derive(Clone, Default)]
 pub struct FakeTools {
     behaviours: HashMap<ToolName, Behaviour>,
+    /// What retrieve answers for a section read, by the section's text form.
+    sections: HashMap<String, serde_json::Value>,
     pub counters: Arc<Counters>,
 }
 
@@ -108,6 +110,16 @@ impl FakeTools {
             timings_ms: RetrieveTimings::default(),
         };
         self.with(ToolName::Retrieve, latency, Ok(to_value(output)))
+    }
+
+    /// Retrieve answers a read of `section` ("Chapter 3, Section 2.4") with `chunks`, and any other call as before.
+    pub fn section(mut self, section: &str, chunks: Vec<ChunkHit>) -> Self {
+        let output = RetrieveOutput {
+            chunks,
+            timings_ms: RetrieveTimings::default(),
+        };
+        self.sections.insert(section.to_string(), to_value(output));
+        self
     }
 
     pub fn web(self, latency: Duration, results: Vec<WebResult>) -> Self {
@@ -162,7 +174,11 @@ impl ToolInvoker for FakeTools {
         if let Ok(mut requests) = counters.requests.lock() {
             requests.push((tool, request.clone()));
         }
-        let behaviour = self.behaviours.get(&tool).cloned();
+        let mut behaviour = self.behaviours.get(&tool).cloned();
+        let section = request.input.get("section").and_then(|s| s.as_str());
+        if let (Some(behaviour), Some(output)) = (behaviour.as_mut(), section.and_then(|s| self.sections.get(s))) {
+            behaviour.result = Ok(output.clone());
+        }
         Box::pin(async move {
             let now = counters.live.fetch_add(1, Ordering::SeqCst) + 1;
             counters.peak.fetch_max(now, Ordering::SeqCst);

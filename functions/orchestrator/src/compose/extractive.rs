@@ -23,7 +23,9 @@ use super::passages::{Sentence, sentences};
 use super::{Citation, ComposeContext, Composer, Composition, Status};
 use crate::evidence::Evidence;
 use crate::plan::ToolCall;
+use crate::plan::cross_refs::references_in;
 use crate::plan::rules::question_parts;
+use navigator_platform::section::SectionRef;
 
 /// How a sentence's score is made, and when the answer counts as found. Chosen on the dev question set
 /// (docs/ARCHITECTURE.md has the figures).
@@ -303,6 +305,7 @@ impl ExtractiveComposer {
             }
         }
         self.fill(&scored, &mut chosen);
+        self.follow_references(&candidates, intent, &mut chosen);
         let states_what_was_asked = chosen
             .iter()
             .any(|s| s.answers_intent && s.coverage >= self.settings.min_intent_coverage);
@@ -381,6 +384,7 @@ impl ExtractiveComposer {
                         coverage,
                         answers_intent,
                         score,
+                        pick: Pick::Question,
                     });
                 }
             }
@@ -407,8 +411,96 @@ impl ExtractiveComposer {
                 continue;
             }
             chars += candidate.chars();
-            chosen.push(candidate.clone());
+            chosen.push(Scored {
+                pick: Pick::Fill,
+                ..candidate.clone()
+            });
         }
+    }
+}
+
+impl ExtractiveComposer {
+    /// A chosen passage that sends the reader to another section ("see Section 2.4 in this chapter") is followed
+    /// by that section's opening when the turn read it: the reference alone answers nothing. The openings stay; the
+    /// passages added only for scoring close to the best make room for them.
+    fn follow_references<'s>(&self, candidates: &'s [Sentence], intent: Intent, chosen: &mut Vec<Scored<'s>>) {
+        let mut at = 0;
+        while at < chosen.len() {
+            let referrer = chosen[at].first;
+            let references: Vec<SectionRef> = chosen[at]
+                .window
+                .iter()
+                .flat_map(|sentence| references_in(&sentence.text, &sentence.section))
+                .map(|(section, _)| section)
+                .collect();
+            for section in references {
+                let Some(opening) = self.opening(candidates, &section, intent) else {
+                    continue;
+                };
+                // A passage chosen for the question, or an opening already quoted, keeps its place; a passage
+                // quoting part of the opening only because it scored close to the best gives way to it.
+                if chosen.iter().any(|c| c.pick != Pick::Fill && c.overlaps(&opening)) {
+                    continue;
+                }
+                chosen.retain(|c| !c.overlaps(&opening));
+                // The referrer is never removed: it belongs to another section, so to another passage.
+                let Some(position) = chosen.iter().position(|c| c.first == referrer) else {
+                    break;
+                };
+                chosen.insert(position + 1, opening);
+            }
+            at = chosen
+                .iter()
+                .position(|c| c.first == referrer)
+                .map_or(chosen.len(), |p| p + 1);
+            while chosen.get(at).is_some_and(|c| c.pick == Pick::Followed) {
+                at += 1;
+            }
+        }
+        // Over budget, the last passage not chosen for the question goes, with the openings it brought; an opening
+        // brought by a passage chosen for the question goes alone.
+        let chars = |chosen: &[Scored<'_>]| chosen.iter().map(Scored::chars).sum::<usize>();
+        while chosen.len() > self.settings.max_passages || chars(chosen) > self.settings.max_chars {
+            let Some(last) = chosen.iter().rposition(|c| c.pick != Pick::Question) else {
+                break;
+            };
+            let mut first = last;
+            while first > 0 && chosen[first].pick == Pick::Followed && chosen[first - 1].pick != Pick::Question {
+                first -= 1;
+            }
+            chosen.drain(first..=last);
+        }
+    }
+
+    /// The first sentences of a section the turn read, from the passage that opens it (or its best passage).
+    fn opening<'s>(&self, candidates: &'s [Sentence], section: &SectionRef, intent: Intent) -> Option<Scored<'s>> {
+        let heading = format!("section {}", section.number);
+        let starts = candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.position == 0 && section.holds(&s.section))
+            .min_by_key(|(_, s)| (!s.text.to_lowercase().starts_with(&heading), s.source_rank))
+            .map(|(i, _)| i)?;
+        let source = candidates[starts].source_rank;
+        let mut last = starts;
+        let mut chars = candidates[starts].text.len();
+        while last + 1 < candidates.len()
+            && candidates[last + 1].source_rank == source
+            && last + 1 - starts < self.settings.window_sentences
+            && chars + candidates[last + 1].text.len() <= self.settings.window_chars
+        {
+            last += 1;
+            chars += candidates[last].text.len();
+        }
+        let window = &candidates[starts..=last];
+        Some(Scored {
+            window,
+            first: starts,
+            coverage: 0.0,
+            answers_intent: window.iter().any(|s| holds_intent(&s.text, intent)),
+            score: 0.0,
+            pick: Pick::Followed,
+        })
     }
 }
 
@@ -421,6 +513,18 @@ struct Scored<'s> {
     coverage: f32,
     answers_intent: bool,
     score: f32,
+    pick: Pick,
+}
+
+/// Why a window is quoted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pick {
+    /// It answers the question, or one part of it.
+    Question,
+    /// It scores close to the best.
+    Fill,
+    /// It opens a section a quoted passage refers to.
+    Followed,
 }
 
 impl Scored<'_> {
@@ -844,5 +948,72 @@ mod tests {
             answer.citations[0].url.as_deref(),
             Some("https://www.medicare.gov/basics/costs")
         );
+    }
+
+    #[test]
+    fn a_referred_section_that_was_read_is_quoted_after_its_reference() {
+        let in_section = |n: u128, page: u32, section: &str, text: &str, score: f32| ChunkHit {
+            section: section.into(),
+            ..chunk(n, page, text, score)
+        };
+        let referrer = in_section(
+            1,
+            10,
+            "CHAPTER 1: Getting started › Section 2.1 Your eligibility requirements",
+            "You are eligible as long as you live in our geographic service area (Section 2.2 below describes our \
+             service area).",
+            1.4,
+        );
+        let target = in_section(
+            2,
+            10,
+            "CHAPTER 1: Getting started › Section 2.2 Here is the plan service area",
+            "Section 2.2 Here is the plan service area\nThe plan is for people who live in our service area.\n\
+             Our service area includes these counties in California: Alameda and San Mateo counties.",
+            0.7,
+        );
+        let unrelated = in_section(
+            3,
+            131,
+            "CHAPTER 5: Drugs › Section 9.1 Hospital stays",
+            "If you live in a hospital, we cover your drugs.",
+            1.0,
+        );
+        let question = "Where do I have to live to stay on this plan?";
+        let with_section = evidence(vec![referrer.clone(), target.clone(), unrelated.clone()], vec![]);
+        let answer = ExtractiveComposer::default().compose_now(question, &with_section);
+        assert_eq!(answer.status, Status::Answered);
+        let reference = answer.answer.find("Section 2.2 below").unwrap();
+        let counties = answer
+            .answer
+            .find("Alameda and San Mateo counties")
+            .expect("the opening is quoted");
+        assert!(reference < counties, "{}", answer.answer);
+        assert!(
+            answer.answer.contains("hospital"),
+            "with room, a near-best passage stays: {}",
+            answer.answer
+        );
+
+        // Without the section's passage there is nothing to follow: the reference stands alone.
+        let without = evidence(vec![referrer, unrelated], vec![]);
+        let answer = ExtractiveComposer::default().compose_now(question, &without);
+        assert!(!answer.answer.contains("Alameda"), "{}", answer.answer);
+
+        // With room for only two passages, the one kept for scoring near the best gives way to the opening of the
+        // section the best one refers to.
+        let tight = ExtractiveComposer {
+            settings: ExtractiveSettings {
+                max_passages: 2,
+                ..ExtractiveSettings::default()
+            },
+        };
+        let answer = tight.compose_now(question, &with_section);
+        assert!(
+            answer.answer.contains("Alameda and San Mateo counties"),
+            "{}",
+            answer.answer
+        );
+        assert!(!answer.answer.contains("hospital"), "{}", answer.answer);
     }
 }

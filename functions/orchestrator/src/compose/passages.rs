@@ -21,6 +21,8 @@ pub struct Sentence {
     pub source_rank: usize,
     /// Its position within the source.
     pub position: usize,
+    /// The section path of its source ("CHAPTER 3: ... › Section 2.4 ..."); empty for a web result.
+    pub section: String,
 }
 
 /// Every sentence of the turn's sources, documents first (best chunk first), then web results.
@@ -35,6 +37,7 @@ pub fn sentences(evidence: &Evidence) -> Vec<Sentence> {
                 citation: citation.clone(),
                 source_rank: rank,
                 position,
+                section: chunk.section.clone(),
             });
         }
     }
@@ -46,6 +49,7 @@ pub fn sentences(evidence: &Evidence) -> Vec<Sentence> {
                 citation: citation.clone(),
                 source_rank: chunks.len() + offset,
                 position,
+                section: String::new(),
             });
         }
     }

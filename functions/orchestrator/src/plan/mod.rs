@@ -4,13 +4,15 @@
 //! with the calls of the next wave, or that it is done. The turn enforces the caps whatever the planner says: at most
 //! `MAX_PARALLEL_TOOLS` calls a wave and `MAX_WAVES` waves; the excess is dropped and logged.
 //!
-//! - [`rules`]: the offline default, deterministic.
+//! - [`rules`]: the offline default, deterministic; [`cross_refs`]: the section references it follows.
 //! - [`crate::llm::agent`]: a chat model's native tool calls.
 
+pub mod cross_refs;
 pub mod rules;
 
 use futures_util::future::BoxFuture;
 use navigator_platform::NavigatorError;
+use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 
 use crate::api::Turn;
@@ -20,20 +22,31 @@ use crate::tools::ToolName;
 /// One tool call the planner wants.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ToolCall {
-    Retrieve { query: String },
-    WebSearch { query: String },
+    Retrieve {
+        query: String,
+    },
+    /// Read one section of the plan documents, ranked by `query`: how a cross-reference ("see Section 2.4 in this
+    /// chapter") is followed. The retrieve tool answers it.
+    ReadSection {
+        section: SectionRef,
+        query: String,
+    },
+    WebSearch {
+        query: String,
+    },
 }
 
 impl ToolCall {
     pub fn tool(&self) -> ToolName {
         match self {
-            Self::Retrieve { .. } => ToolName::Retrieve,
+            Self::Retrieve { .. } | Self::ReadSection { .. } => ToolName::Retrieve,
             Self::WebSearch { .. } => ToolName::WebSearch,
         }
     }
 
+    /// Whether the call reads the member's plan documents, by search or by section.
     pub fn is_retrieve(&self) -> bool {
-        matches!(self, Self::Retrieve { .. })
+        matches!(self, Self::Retrieve { .. } | Self::ReadSection { .. })
     }
 
     pub fn is_web_search(&self) -> bool {

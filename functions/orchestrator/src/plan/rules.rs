@@ -10,7 +10,9 @@
 //!
 //! Wave 2, only when wave 1 left a gap:
 //! - retrieval failed outright → retry it once (an idempotent read);
-//! - retrieval found nothing good (best score under [`ANSWERABLE_SCORE`]) and the web was not asked → web search.
+//! - retrieval found nothing good (best score under [`ANSWERABLE_SCORE`]) and the web was not asked → web search;
+//! - one of the best passages refers to another section about the question ("Section 2.2 below describes our
+//!   service area") → read that section (at most [`MAX_SECTIONS_FOLLOWED`], see [`super::cross_refs`]).
 //!
 //! Otherwise the plan is done after one wave.
 
@@ -20,6 +22,7 @@ use navigator_platform::contracts::ANSWERABLE_SCORE;
 use navigator_platform::text::{contains_phrase, terms};
 use navigator_resilience::Deadline;
 
+use super::cross_refs;
 use super::{PlanContext, PlannedCall, Planner, Step, ToolCall};
 use crate::api::Role;
 
@@ -61,6 +64,9 @@ const FOLLOW_UP_OPENERS: &[&str] = &[
 
 /// A message with this few content words is read together with the previous question.
 const FOLLOW_UP_MAX_TERMS: usize = 3;
+
+/// The most cross-referenced sections the second wave reads.
+pub const MAX_SECTIONS_FOLLOWED: usize = 2;
 
 /// The offline planner.
 #[derive(Debug, Clone, Copy, Default)]
@@ -125,11 +131,22 @@ fn second_wave(cx: PlanContext<'_>) -> Vec<ToolCall> {
     if !evidence.succeeded(ToolCall::is_retrieve) {
         return vec![ToolCall::Retrieve { query }];
     }
+    let mut calls = Vec::new();
     let weak = evidence.best_chunk_score().is_none_or(|score| score < ANSWERABLE_SCORE);
     if weak && !evidence.called(ToolCall::is_web_search) {
-        return vec![ToolCall::WebSearch { query }];
+        calls.push(ToolCall::WebSearch { query: query.clone() });
     }
-    Vec::new()
+    let room = cx
+        .max_calls_per_wave
+        .saturating_sub(calls.len())
+        .min(MAX_SECTIONS_FOLLOWED);
+    for section in cross_refs::worth_following(cx.question, &evidence.chunks(), room) {
+        calls.push(ToolCall::ReadSection {
+            section,
+            query: query.clone(),
+        });
+    }
+    calls
 }
 
 /// Whether the question asks for facts from outside the member's plan documents.
@@ -172,6 +189,7 @@ mod tests {
     use crate::api::Turn;
     use crate::evidence::{CallRecord, CallResult, Evidence, Outcome};
     use navigator_platform::contracts::{ChunkHit, RetrieveOutput, RetrieveTimings};
+    use navigator_platform::section::SectionRef;
     use std::time::Duration;
     use uuid::Uuid;
 
@@ -314,5 +332,39 @@ mod tests {
             "a failed read is retried once"
         );
         assert_eq!(calls(plan(question, &[], &failed, 2)), Vec::new(), "never a third wave");
+    }
+
+    #[test]
+    fn the_second_wave_reads_the_sections_the_best_passages_refer_to() {
+        let chunk = ChunkHit {
+            chunk_id: Uuid::from_u128(1),
+            document_id: Uuid::from_u128(2),
+            title: "Plan".into(),
+            page: 42,
+            section: "CHAPTER 3: Using the plan › Section 1.2 Basic rules".into(),
+            text: "For information about getting approval to see an out-of-network doctor, see Section 2.4 in this \
+                   chapter. For durable medical equipment, see Chapter 4, Section 2.1."
+                .into(),
+            score: 1.5,
+        };
+        let found = record(CallResult::Retrieved(RetrieveOutput {
+            chunks: vec![chunk],
+            timings_ms: RetrieveTimings::default(),
+        }));
+        let question = "Can I see an out-of-network doctor?";
+        assert_eq!(
+            calls(plan(question, &[], &found, 1)),
+            vec![ToolCall::ReadSection {
+                section: SectionRef::parse("Chapter 3, Section 2.4").unwrap(),
+                query: question.into(),
+            }],
+            "only the reference about the question is read"
+        );
+        assert_eq!(calls(plan(question, &[], &found, 2)), Vec::new(), "never a third wave");
+        assert_eq!(
+            calls(plan("What does a specialist cost?", &[], &found, 1)),
+            Vec::new(),
+            "no reference is about this question"
+        );
     }
 }

@@ -33,6 +33,8 @@ use crate::tools::{CallContext, ToolName, Tools};
 
 /// Chunks asked of each retrieve call.
 const RETRIEVE_TOP_K: u8 = 5;
+/// Chunks read from a followed section: its opening ones say what it is about.
+const SECTION_TOP_K: u8 = 2;
 /// Results asked of each web search.
 const WEB_RESULTS: u8 = 5;
 /// Said when the answer could not be put in the member's language.
@@ -502,6 +504,10 @@ impl Navigator {
                     match call {
                         ToolCall::Retrieve { query } => tools
                             .retrieve(cx, &query, RETRIEVE_TOP_K, deadline)
+                            .await
+                            .map(CallResult::Retrieved),
+                        ToolCall::ReadSection { section, query } => tools
+                            .retrieve_within(cx, &query, Some(&section), SECTION_TOP_K, deadline)
                             .await
                             .map(CallResult::Retrieved),
                         ToolCall::WebSearch { query } => tools

@@ -5,7 +5,7 @@ use crate::fakes::{FakeTools, sample_web_results};
 use crate::plan::rules::RulePlanner;
 use futures_util::future::BoxFuture;
 use navigator_platform::config::Budgets;
-use navigator_platform::contracts::{BlockCategory, Verdict};
+use navigator_platform::contracts::{BlockCategory, ChunkHit, Verdict};
 use std::sync::Mutex;
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
@@ -278,4 +278,68 @@ async fn a_failed_retrieval_is_retried_in_the_second_wave() {
         .unwrap_err();
     assert_eq!(error.http_status(), 503);
     assert_eq!(tools.counters.calls(ToolName::Retrieve), 2, "one retry, in wave 2");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_section_a_passage_refers_to_is_read_in_the_second_wave_and_quoted_after_it() {
+    let chunk = |id: u128, page: u32, section: &str, text: &str, score: f32| ChunkHit {
+        chunk_id: Uuid::from_u128(id),
+        document_id: Uuid::from_u128(1000),
+        title: "Plan".into(),
+        page,
+        section: section.into(),
+        text: text.into(),
+        score,
+    };
+    let referrer = chunk(
+        1,
+        42,
+        "CHAPTER 3: Using the plan › Section 1.2 Basic rules",
+        "You must get your care from network providers. For information about getting approval to see an \
+         out-of-network doctor, see Section 2.4 in this chapter.",
+        1.5,
+    );
+    let target = chunk(
+        2,
+        47,
+        "CHAPTER 3: Using the plan › Section 2.4 How to get care from out-of-network providers",
+        "Section 2.4 How to get care from out-of-network providers\nThe plan does not cover out-of-network \
+         services, except emergency care or urgently needed services.",
+        0.8,
+    );
+    let tools = FakeTools::answering(MS(50))
+        .retrieve(MS(50), vec![referrer])
+        .section("Chapter 3, Section 2.4", vec![target]);
+    let question = "Will the plan pay if I see an out-of-network doctor?";
+    let answer = navigator(&tools, Arc::new(RulePlanner))
+        .answer(request(question))
+        .await
+        .unwrap();
+
+    let sections: Vec<Option<String>> = tools
+        .counters
+        .requests()
+        .into_iter()
+        .filter(|(tool, _)| *tool == ToolName::Retrieve)
+        .map(|(_, request)| request.input.get("section").and_then(|s| s.as_str()).map(String::from))
+        .collect();
+    assert_eq!(sections, vec![None, Some("Chapter 3, Section 2.4".to_string())]);
+    let waves: Vec<usize> = answer.tools.iter().map(|t| t.wave).collect();
+    assert_eq!(waves, vec![1, 2]);
+    assert_eq!(answer.status, Status::Answered);
+    let reference = answer
+        .answer
+        .find("see Section 2.4")
+        .expect("the referring passage is quoted");
+    let opening = answer
+        .answer
+        .find("does not cover out-of-network services")
+        .expect("the section's opening is quoted");
+    assert!(
+        reference < opening,
+        "the opening follows its reference: {}",
+        answer.answer
+    );
+    let pages: Vec<Option<u32>> = answer.citations.iter().map(|c| c.page).collect();
+    assert_eq!(pages, vec![Some(42), Some(47)]);
 }

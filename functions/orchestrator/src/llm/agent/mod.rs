@@ -9,6 +9,7 @@
 
 use futures_util::future::BoxFuture;
 use navigator_platform::NavigatorError;
+use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use serde_json::json;
 use std::sync::Arc;
@@ -22,7 +23,8 @@ use crate::plan::{PlanContext, PlannedCall, Planner, Step, ToolCall};
 /// How the model is told to work.
 pub const SYSTEM_PROMPT: &str = "You are the plan navigator of a Medicare health plan. You answer one member's \
 question about their own plan, using only what your tools return.\n\
-Tools: `retrieve` searches the member's own plan documents. `web_search` searches the public web for facts outside \
+Tools: `retrieve` searches the member's own plan documents; `read_section` reads a section a passage refers to. \
+`web_search` searches the public web for facts outside \
 the plan (this year's Medicare figures, laws, drug names); never put personal data in its query.\n\
 Call at most 3 tools at once, and only when you need them. Then answer briefly in plain English. Cite every fact with \
 the marker printed before the passage it comes from, such as [p. 92] or [https://www.medicare.gov/...]. Never state \
@@ -48,6 +50,19 @@ pub fn tool_specs() -> Vec<ToolSpec> {
             name: "retrieve",
             description: "Search the member's own plan documents (Evidence of Coverage). Returns passages with page markers.",
             parameters: query("what to look for, in plain words"),
+        },
+        ToolSpec {
+            name: "read_section",
+            description: "Read one numbered section of the member's plan documents, such as a section a passage refers \
+                          to (\"see Section 2.4 in this chapter\"). Returns its passages with page markers.",
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "section": {"type": "string", "description": "\"Chapter 3, Section 2.4\": the chapter is the one printed in the referring passage's heading unless the reference names another"},
+                    "query": {"type": "string", "description": "what to look for in that section, in plain words"}
+                },
+                "required": ["section", "query"]
+            }),
         },
         ToolSpec {
             name: "web_search",
@@ -79,14 +94,17 @@ pub fn conversation(question: &str, history: &[Turn], evidence: &Evidence) -> Ve
             records
                 .iter()
                 .map(|record| {
-                    let (name, query) = match &record.call.call {
-                        ToolCall::Retrieve { query } => ("retrieve", query),
-                        ToolCall::WebSearch { query } => ("web_search", query),
+                    let (name, arguments) = match &record.call.call {
+                        ToolCall::Retrieve { query } => ("retrieve", json!({"query": query})),
+                        ToolCall::ReadSection { section, query } => {
+                            ("read_section", json!({"section": section.to_string(), "query": query}))
+                        }
+                        ToolCall::WebSearch { query } => ("web_search", json!({"query": query})),
                     };
                     ModelToolCall {
                         id: record.call.id.clone(),
                         name: name.to_string(),
-                        arguments: json!({"query": query}),
+                        arguments,
                     }
                 })
                 .collect(),
@@ -136,14 +154,25 @@ fn planned_calls(calls: Vec<ModelToolCall>) -> Vec<PlannedCall> {
     calls
         .into_iter()
         .filter_map(|call| {
-            let query = call.arguments.get("query").and_then(|q| q.as_str()).map(str::trim);
-            let planned = match (call.name.as_str(), query) {
-                ("retrieve", Some(query)) if !query.is_empty() => ToolCall::Retrieve { query: query.into() },
-                ("web_search", Some(query)) if !query.is_empty() => ToolCall::WebSearch { query: query.into() },
+            let text = |name: &str| {
+                call.arguments
+                    .get(name)
+                    .and_then(|q| q.as_str())
+                    .map(str::trim)
+                    .filter(|q| !q.is_empty())
+            };
+            let section = text("section").map(SectionRef::parse).and_then(Result::ok);
+            let planned = match (call.name.as_str(), text("query")) {
+                ("retrieve", Some(query)) => ToolCall::Retrieve { query: query.into() },
+                ("read_section", Some(query)) if section.is_some() => ToolCall::ReadSection {
+                    section: section?,
+                    query: query.into(),
+                },
+                ("web_search", Some(query)) => ToolCall::WebSearch { query: query.into() },
                 (name, _) => {
                     tracing::warn!(
                         tool = name,
-                        "the model called an unknown tool or gave no query; ignored"
+                        "the model called an unknown tool, or gave no query or no valid section; ignored"
                     );
                     return None;
                 }

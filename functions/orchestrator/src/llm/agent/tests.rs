@@ -275,3 +275,57 @@ fn unknown_tools_and_empty_queries_are_ignored() {
         }]
     );
 }
+
+#[test]
+fn a_section_read_needs_a_valid_section_and_goes_back_to_the_model_as_it_was_asked() {
+    let call = |id: &str, arguments: serde_json::Value| ModelToolCall {
+        id: id.into(),
+        name: "read_section".into(),
+        arguments,
+    };
+    let planned = planned_calls(vec![
+        call(
+            "1",
+            json!({"section": "Chapter 3, Section 2.4", "query": "out-of-network doctor"}),
+        ),
+        call("2", json!({"section": "the appeals part", "query": "appeal"})),
+        call("3", json!({"section": "Section 5"})),
+    ]);
+    let expected = ToolCall::ReadSection {
+        section: SectionRef::parse("Chapter 3, Section 2.4").unwrap(),
+        query: "out-of-network doctor".into(),
+    };
+    assert_eq!(
+        planned,
+        vec![PlannedCall {
+            id: "1".into(),
+            call: expected.clone()
+        }]
+    );
+    assert!(tool_specs().iter().any(|spec| spec.name == "read_section"));
+
+    // The model sees its own call again in the next round, with the arguments it used.
+    let evidence = Evidence {
+        calls: vec![crate::evidence::CallRecord {
+            wave: 1,
+            call: PlannedCall {
+                id: "1".into(),
+                call: expected,
+            },
+            result: CallResult::Retrieved(navigator_platform::contracts::RetrieveOutput {
+                chunks: Vec::new(),
+                timings_ms: navigator_platform::contracts::RetrieveTimings::default(),
+            }),
+            ms: 1.0,
+        }],
+    };
+    let messages = conversation("Can I see an out-of-network doctor?", &[], &evidence);
+    let Some(Message::ToolCalls(sent)) = messages.get(1) else {
+        panic!("{messages:?}");
+    };
+    assert_eq!(sent[0].name, "read_section");
+    assert_eq!(
+        sent[0].arguments,
+        json!({"section": "Chapter 3, Section 2.4", "query": "out-of-network doctor"})
+    );
+}
