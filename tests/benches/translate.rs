@@ -24,7 +24,7 @@ impl Provider for Echo {
         "instant"
     }
 
-    fn supports(&self, _language: &str) -> bool {
+    fn supports(&self, _source: &str, _target: &str) -> bool {
         true
     }
 

@@ -3,11 +3,13 @@
 //!
 //! - [`detect`]: language detection for short questions;
 //! - [`protect`]: placeholders, plan names, amounts, phone numbers and URLs come back unchanged;
-//! - [`providers`]: Amazon Translate and DeepL behind one port;
+//! - [`providers`]: Amazon Translate, DeepL and the offline glossary behind one port;
 //! - [`router`]: providers in order, each behind its breaker, under one deadline.
 //!
-//! With no provider configured (the embedded default) the tool detects only: English passes through, and any other
-//! language is reported `translated: false`, so the orchestrator answers in English with a note.
+//! With no provider configured (the embedded default) the glossary translates Spanish questions into English, term
+//! by term, so search and composition work offline; English passes through, and a pair no provider translates
+//! (any answer into Spanish, offline) is reported `translated: false`, so the orchestrator answers in English with a
+//! note.
 
 pub mod detect;
 pub mod protect;
@@ -28,6 +30,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::providers::Provider;
 use crate::providers::aws::AwsTranslate;
 use crate::providers::deepl::DeepL;
+use crate::providers::glossary::GlossaryTranslator;
 use crate::router::Router;
 
 /// Translations kept per execution environment.
@@ -64,17 +67,27 @@ impl Translate {
         }
     }
 
-    /// Detection only: the embedded default.
+    /// Detection only, no provider at all.
     pub fn detect_only(budgets: &TranslateBudgets) -> Self {
         Self::new(Vec::new(), budgets, Arc::new(TokioClock))
     }
 
-    /// `TRANSLATE_PROVIDERS` (e.g. `aws,deepl`, in order of preference; empty = detection only).
+    /// The embedded default: the offline glossary (Spanish questions into English).
+    pub fn offline(budgets: &TranslateBudgets) -> Self {
+        Self::new(vec![Arc::new(GlossaryTranslator)], budgets, Arc::new(TokioClock))
+    }
+
+    /// `TRANSLATE_PROVIDERS` (e.g. `aws,deepl`, in order of preference; `glossary` may close the list; empty = the
+    /// glossary alone).
     pub async fn from_env(budgets: &TranslateBudgets, secrets: &SecretStore) -> Result<Self, NavigatorError> {
         let names = std::env::var("TRANSLATE_PROVIDERS").unwrap_or_default();
+        if names.trim().is_empty() {
+            return Ok(Self::offline(budgets));
+        }
         let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
         for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             match name {
+                "glossary" => providers.push(Arc::new(GlossaryTranslator)),
                 "aws" => {
                     // No SDK retry: failing over to the next provider is the retry, inside the same budget.
                     let shared = aws_config::from_env()
@@ -106,7 +119,7 @@ impl Translate {
                 }
                 other => {
                     return Err(NavigatorError::internal(format!(
-                        "TRANSLATE_PROVIDERS names {other:?}: expected aws or deepl"
+                        "TRANSLATE_PROVIDERS names {other:?}: expected aws, deepl or glossary"
                     )));
                 }
             }
@@ -137,7 +150,7 @@ impl Translate {
             provider: provider.to_string(),
             translated: false,
         };
-        if source == input.target_lang || inner.router.is_empty() {
+        if source == input.target_lang || !inner.router.translates(&source, &input.target_lang) {
             return Ok(unchanged("none"));
         }
         let key = (source.clone(), input.target_lang.clone(), input.text.clone());

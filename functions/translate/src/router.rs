@@ -38,8 +38,9 @@ impl Router {
         Self { routes }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.routes.is_empty()
+    /// Whether any provider translates from `source` to `target`.
+    pub fn translates(&self, source: &str, target: &str) -> bool {
+        self.routes.iter().any(|r| r.provider.supports(source, target))
     }
 
     /// The translation and the provider that made it.
@@ -54,7 +55,7 @@ impl Router {
         let candidates: Vec<&Route> = self
             .routes
             .iter()
-            .filter(|r| r.provider.supports(source) && r.provider.supports(target))
+            .filter(|r| r.provider.supports(source, target))
             .collect();
         if candidates.is_empty() {
             return Err(NavigatorError::unavailable(

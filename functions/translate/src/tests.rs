@@ -365,3 +365,31 @@ async fn an_explicit_language_wins_over_detection() {
         .unwrap();
     assert_eq!((output.source_lang.as_str(), output.detected_confidence), ("tl", 1.0));
 }
+
+#[tokio::test]
+async fn the_offline_default_brings_spanish_questions_into_english_and_nothing_into_spanish() {
+    let budgets = Budgets::from_lookup(|_| None).unwrap().translate;
+    let tool = Translate::offline(&budgets);
+    let question = TranslateInput {
+        text: "¿Cuánto pago por una visita al especialista? Mi número es (510) 555-0147.".into(),
+        source_lang: "auto".into(),
+        target_lang: "en".into(),
+    };
+    let output = tool.translate(&question, deadline()).await.unwrap();
+    assert_eq!(
+        (output.source_lang.as_str(), output.provider.as_str(), output.translated),
+        ("es", "glossary", true)
+    );
+    assert_eq!(
+        output.text,
+        "How much do I pay for a visit to the specialist? My number is (510) 555-0147."
+    );
+    let answer = TranslateInput {
+        text: "Specialist visit: $0 copayment.".into(),
+        source_lang: "en".into(),
+        target_lang: "es".into(),
+    };
+    let output = tool.translate(&answer, deadline()).await.unwrap();
+    assert!(!output.translated, "the glossary translates nothing into Spanish");
+    assert_eq!(output.text, answer.text);
+}

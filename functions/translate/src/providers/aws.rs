@@ -49,8 +49,9 @@ impl Provider for AwsTranslate {
         NAME
     }
 
-    fn supports(&self, language: &str) -> bool {
-        ["en", "es", "zh", "vi", "tl", "ko", "ru"].contains(&language)
+    fn supports(&self, source: &str, target: &str) -> bool {
+        let known = |language: &str| ["en", "es", "zh", "vi", "tl", "ko", "ru"].contains(&language);
+        known(source) && known(target)
     }
 
     fn translate<'a>(

@@ -111,9 +111,10 @@ impl Provider for DeepL {
         NAME
     }
 
-    fn supports(&self, language: &str) -> bool {
+    fn supports(&self, source: &str, target: &str) -> bool {
         // DeepL has no Tagalog or Vietnamese.
-        ["en", "es", "zh", "ko", "ru"].contains(&language)
+        let known = |language: &str| ["en", "es", "zh", "ko", "ru"].contains(&language);
+        known(source) && known(target)
     }
 
     fn translate<'a>(

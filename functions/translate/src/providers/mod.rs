@@ -1,12 +1,14 @@
 //! Translation providers behind one port:
 //! - [`aws`]: Amazon Translate `TranslateText` through the AWS SDK, with custom terminology;
-//! - [`deepl`]: DeepL's `POST /v2/translate`, with a glossary.
+//! - [`deepl`]: DeepL's `POST /v2/translate`, with a glossary;
+//! - [`glossary`]: the embedded default, offline: Spanish questions into English, term by term, for search.
 //!
 //! A failure says whether it should trip the provider's breaker and move on to the next provider: timeouts,
 //! connection errors, 5xx and 429 do.
 
 pub mod aws;
 pub mod deepl;
+pub mod glossary;
 
 use futures_util::future::BoxFuture;
 use navigator_platform::NavigatorError;
@@ -39,8 +41,8 @@ impl FailureClass for ProviderFailure {
 pub trait Provider: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
-    /// Whether it translates from and to this ISO 639-1 language.
-    fn supports(&self, language: &str) -> bool;
+    /// Whether it translates from `source` to `target` (ISO 639-1 codes).
+    fn supports(&self, source: &str, target: &str) -> bool;
 
     /// Translates HTML (protected spans inside `<span translate="no">`) from `source` to `target`.
     fn translate<'a>(
