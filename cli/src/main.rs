@@ -60,7 +60,7 @@ enum Command {
         max_results: u8,
         query: String,
     },
-    /// Translate a text through the configured providers (detection only without TRANSLATE_PROVIDERS).
+    /// Translate a text through the configured providers (the offline glossary without TRANSLATE_PROVIDERS).
     Translate {
         /// The source language: "auto" to detect it, or an ISO 639-1 code.
         #[arg(long, default_value = "auto")]

@@ -1,5 +1,5 @@
 //! `navigator translate [--from auto] --to es [--json] "<text>"`: one translation through the configured providers
-//! (detection only without `TRANSLATE_PROVIDERS`).
+//! (the offline glossary without `TRANSLATE_PROVIDERS`: Spanish into English only).
 
 use navigator_platform::config::Budgets;
 use navigator_platform::contracts::TranslateInput;
