@@ -105,20 +105,12 @@ impl FakeTools {
     }
 
     pub fn retrieve(self, latency: Duration, chunks: Vec<ChunkHit>) -> Self {
-        let output = RetrieveOutput {
-            chunks,
-            timings_ms: RetrieveTimings::default(),
-        };
-        self.with(ToolName::Retrieve, latency, Ok(to_value(output)))
+        self.with(ToolName::Retrieve, latency, Ok(retrieved(chunks)))
     }
 
     /// Retrieve answers a read of `section` ("Chapter 3, Section 2.4") with `chunks`, and any other call as before.
     pub fn section(mut self, section: &str, chunks: Vec<ChunkHit>) -> Self {
-        let output = RetrieveOutput {
-            chunks,
-            timings_ms: RetrieveTimings::default(),
-        };
-        self.sections.insert(section.to_string(), to_value(output));
+        self.sections.insert(section.to_string(), retrieved(chunks));
         self
     }
 
@@ -155,6 +147,14 @@ impl FakeTools {
         };
         self.with(ToolName::Translate, Duration::ZERO, Ok(to_value(output)))
     }
+}
+
+/// The retrieve tool's output holding `chunks`, on the wire.
+fn retrieved(chunks: Vec<ChunkHit>) -> serde_json::Value {
+    to_value(RetrieveOutput {
+        chunks,
+        timings_ms: RetrieveTimings::default(),
+    })
 }
 
 fn to_value<T: serde::Serialize>(value: T) -> serde_json::Value {

@@ -33,8 +33,9 @@ static PROTECTED: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(&pattern).ok()
 });
 
-const OPEN: &str = "<span translate=\"no\">";
-const CLOSE: &str = "</span>";
+/// The markup around a protected span, as [`protect`] writes it.
+pub(crate) const OPEN: &str = "<span translate=\"no\">";
+pub(crate) const CLOSE: &str = "</span>";
 
 /// A text ready for a provider, and the spans that must survive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,10 +67,7 @@ pub fn restore(translated_html: &str, protected: &Protected) -> Option<String> {
     let mut text = String::with_capacity(translated_html.len());
     let mut rest = translated_html;
     let mut kept = Vec::new();
-    while let Some(open) = rest
-        .find("<span translate=\"no\">")
-        .or_else(|| rest.find("<span translate=no>"))
-    {
+    while let Some(open) = rest.find(OPEN).or_else(|| rest.find("<span translate=no>")) {
         text.push_str(&rest[..open]);
         let after_open = &rest[open..];
         let content_start = after_open.find('>')? + 1;

@@ -64,6 +64,27 @@ pub fn contains_phrase(text: &str, phrase: &str) -> bool {
     })
 }
 
+/// The share of `terms` that `text` holds, each matched by its first five letters (a crude stem: "doctors" meets
+/// "doctor", "copay" meets "copayment"). No terms hold nothing.
+pub fn share_held(terms: &[String], text: &str) -> f32 {
+    if terms.is_empty() {
+        return 0.0;
+    }
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let held = terms
+        .iter()
+        .filter(|term| {
+            let stem: String = term.chars().take(5).collect();
+            words.iter().any(|w| w.starts_with(&stem))
+        })
+        .count();
+    held as f32 / terms.len() as f32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +102,13 @@ mod tests {
         );
         assert_eq!(terms("¿Cuánto cuesta una visita?"), vec!["cuesta", "visita"]);
         assert!(terms("?!").is_empty());
+    }
+
+    #[test]
+    fn the_share_held_matches_terms_by_their_stem() {
+        let terms = vec!["doctors".to_string(), "copay".to_string(), "ambulance".to_string()];
+        assert_eq!(share_held(&terms, "Your Doctor's copayment."), 2.0 / 3.0);
+        assert_eq!(share_held(&[], "anything"), 0.0);
     }
 
     #[test]

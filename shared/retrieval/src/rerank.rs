@@ -5,6 +5,8 @@
 //! the chunk holds. The weights were chosen on the dev question set: English hit@5 0.91 and MRR 0.78, against 0.85 and
 //! 0.75 for the fused order alone (docs/RETRIEVAL.md has the grid).
 
+use navigator_platform::text::share_held;
+
 use crate::store::Candidate;
 
 /// How the rerank score weighs its signals.
@@ -47,24 +49,9 @@ pub fn rerank(candidates: Vec<Candidate>, terms: &[String], weights: RerankWeigh
     ranked
 }
 
-/// The share of the question's content words found in the chunk (prefix match, a crude stem).
+/// The share of the question's content words found in the chunk's section and text.
 fn coverage(candidate: &Candidate, terms: &[String]) -> f32 {
-    if terms.is_empty() {
-        return 0.0;
-    }
-    let haystack = format!("{} {}", candidate.section, candidate.text).to_lowercase();
-    let words: Vec<&str> = haystack
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let found = terms
-        .iter()
-        .filter(|term| {
-            let stem: String = term.chars().take(term.chars().count().clamp(3, 5)).collect();
-            words.iter().any(|w| w.starts_with(&stem))
-        })
-        .count();
-    found as f32 / terms.len() as f32
+    share_held(terms, &format!("{} {}", candidate.section, candidate.text))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 
 use navigator_platform::contracts::ChunkHit;
 use navigator_platform::section::SectionRef;
-use navigator_platform::text::terms;
+use navigator_platform::text::{share_held, terms};
 
 /// The share of the question's content words the referring sentence must hold.
 const MIN_SHARED_TERMS: f32 = 0.25;
@@ -36,7 +36,7 @@ pub fn worth_following(question: &str, chunks: &[&ChunkHit], limit: usize) -> Ve
     let mut found: Vec<CrossReference> = Vec::new();
     for chunk in chunks.iter().take(PASSAGES_READ) {
         for (section, sentence) in references(chunk) {
-            let shared = shared_share(&question_terms, &sentence);
+            let shared = share_held(&question_terms, &sentence);
             let already_read = chunks.iter().any(|c| section.holds(&c.section));
             if shared < MIN_SHARED_TERMS || already_read {
                 continue;
@@ -120,24 +120,6 @@ fn sentences(text: &str) -> impl Iterator<Item = &str> {
         .flat_map(|piece| piece.split(". "))
         .map(str::trim)
         .filter(|s| !s.is_empty())
-}
-
-/// The share of `question_terms` the sentence holds (a five-letter prefix is a crude stem: "doctors" meets
-/// "doctor").
-fn shared_share(question_terms: &[String], sentence: &str) -> f32 {
-    let lower = sentence.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let shared = question_terms
-        .iter()
-        .filter(|term| {
-            let stem: String = term.chars().take(5).collect();
-            words.iter().any(|w| w.starts_with(&stem))
-        })
-        .count();
-    shared as f32 / question_terms.len() as f32
 }
 
 #[cfg(test)]

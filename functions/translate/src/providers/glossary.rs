@@ -14,12 +14,11 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::{Provider, ProviderFailure};
+use crate::protect::{CLOSE, OPEN};
 
 const GLOSSARY: &str = include_str!("../../data/glossary-es-en.tsv");
 /// The longest Spanish phrase in the glossary, in words.
 const MAX_PHRASE_WORDS: usize = 4;
-const OPEN: &str = "<span translate=\"no\">";
-const CLOSE: &str = "</span>";
 
 /// The parsed glossary: phrases and words, and readings for a question's first word.
 #[derive(Debug, Default)]

@@ -5,8 +5,8 @@ use navigator_platform::NavigatorError;
 use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use std::collections::HashMap;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -177,38 +177,41 @@ impl SqliteStore {
         Ok(fuse(vector_list, text_list))
     }
 
-    /// The chunks of one section, most similar first.
+    /// The chunks of one section, most similar first: one read of the section's rows, similarities from the
+    /// member's vectors already in memory.
     async fn search_section(
         &self,
         request: &SearchRequest,
         section: &SectionRef,
     ) -> Result<Vec<Candidate>, NavigatorError> {
         let (chapter, heading) = section.like_patterns();
-        let rows = sqlx::query(
-            "SELECT c.rowid, c.section FROM chunks c JOIN documents d ON d.document_id = c.document_id
-             WHERE c.user_id = ? AND c.embed_model = ? AND d.status = 'ready' AND c.section LIKE ? AND c.section LIKE ?",
-        )
-        .bind(request.user_id)
-        .bind(&request.embed_model)
-        .bind(chapter)
-        .bind(heading)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        let rowids: Vec<i64> = rows
-            .iter()
-            .filter(|row| section.holds(row.get::<&str, _>(1)))
-            .map(|row| row.get(0))
-            .collect();
+        let sql = format!(
+            "SELECT {CANDIDATE_COLUMNS} FROM chunks c JOIN documents d ON d.document_id = c.document_id
+             WHERE c.user_id = ? AND c.embed_model = ? AND d.status = 'ready' AND c.section LIKE ? AND c.section LIKE ?"
+        );
+        // Only the column list, a constant, is formatted in; every value is bound.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(request.user_id)
+            .bind(&request.embed_model)
+            .bind(chapter)
+            .bind(heading)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
         let vectors = self.vector_set(request.user_id, &request.embed_model).await?;
+        let rowids: HashSet<i64> = rows.iter().map(|row| row.get(0)).collect();
         let similarities: HashMap<i64, f32> = vectors
             .iter()
             .filter(|(rowid, _)| rowids.contains(rowid))
             .map(|(rowid, vector)| (*rowid, dot(&request.vector, vector)))
             .collect();
-        let mut details = self.details(&rowids, &similarities).await?;
-        details.sort_by(|a, b| b.1.similarity.total_cmp(&a.1.similarity).then(a.0.cmp(&b.0)));
-        let vector_list = details
+        let mut found: Vec<(i64, Candidate)> = rows
+            .iter()
+            .map(|row| candidate(row, &similarities))
+            .filter(|(_, candidate)| section.holds(&candidate.section))
+            .collect();
+        found.sort_by(|a, b| b.1.similarity.total_cmp(&a.1.similarity).then(a.0.cmp(&b.0)));
+        let vector_list = found
             .into_iter()
             .take(request.depth)
             .enumerate()
@@ -230,34 +233,38 @@ impl SqliteStore {
         }
         let placeholders = vec!["?"; rowids.len()].join(",");
         let sql = format!(
-            "SELECT c.rowid, c.chunk_id, c.document_id, d.title, c.page_start, c.section, c.text
-             FROM chunks c JOIN documents d ON d.document_id = c.document_id WHERE c.rowid IN ({placeholders})"
+            "SELECT {CANDIDATE_COLUMNS} FROM chunks c JOIN documents d ON d.document_id = c.document_id
+             WHERE c.rowid IN ({placeholders})"
         );
-        // Only `?` placeholders are formatted in; every value is bound.
+        // Only `?` placeholders and the column list are formatted in; every value is bound.
         let mut query_builder = sqlx::query(sqlx::AssertSqlSafe(sql));
         for rowid in rowids {
             query_builder = query_builder.bind(*rowid);
         }
         let rows = query_builder.fetch_all(&self.pool).await.map_err(db_error)?;
-        Ok(rows
-            .iter()
-            .map(|row| {
-                let candidate = Candidate {
-                    chunk_id: row.get(1),
-                    document_id: row.get(2),
-                    title: row.get(3),
-                    page: row.get::<i64, _>(4) as u32,
-                    section: row.get(5),
-                    text: row.get(6),
-                    similarity: similarities.get(&row.get::<i64, _>(0)).copied().unwrap_or_default(),
-                    vector_rank: None,
-                    text_rank: None,
-                    fused: 0.0,
-                };
-                (row.get(0), candidate)
-            })
-            .collect())
+        Ok(rows.iter().map(|row| candidate(row, similarities)).collect())
     }
+}
+
+/// The columns [`candidate`] reads, in its order.
+const CANDIDATE_COLUMNS: &str = "c.rowid, c.chunk_id, c.document_id, d.title, c.page_start, c.section, c.text";
+
+/// A row of [`CANDIDATE_COLUMNS`] as a candidate with no rank yet, and its rowid.
+fn candidate(row: &SqliteRow, similarities: &HashMap<i64, f32>) -> (i64, Candidate) {
+    let rowid: i64 = row.get(0);
+    let candidate = Candidate {
+        chunk_id: row.get(1),
+        document_id: row.get(2),
+        title: row.get(3),
+        page: row.get::<i64, _>(4) as u32,
+        section: row.get(5),
+        text: row.get(6),
+        similarity: similarities.get(&rowid).copied().unwrap_or_default(),
+        vector_rank: None,
+        text_rank: None,
+        fused: 0.0,
+    };
+    (rowid, candidate)
 }
 
 fn floats(bytes: &[u8]) -> Vec<f32> {
