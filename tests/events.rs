@@ -6,15 +6,12 @@ use axum::body::Body;
 use lambda_runtime::{Context, LambdaEvent};
 use navigator_lambda::{Tool, handle};
 use navigator_platform::config::Budgets;
+use navigator_platform::contracts::ToolName;
 use navigator_retrieval::ingest::ingest;
 use navigator_retrieval::retriever::Retriever;
 use navigator_retrieval::store::SqliteStore;
 use navigator_tests::{HashingEmbedder, sample_plan};
-use orchestrator::api::AppState;
-use orchestrator::tools::in_process::InProcess;
-use orchestrator::tools::{ToolName, Tools};
-use orchestrator::turn::budget::OFFLINE_STAGE;
-use orchestrator::turn::{Navigator, TurnBudgets};
+use orchestrator::{AppState, InProcess, Navigator};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -83,9 +80,8 @@ async fn chat_service() -> axum::Router {
     let tools = InProcess::new()
         .with(ToolName::Guard, guard)
         .with(ToolName::Retrieve, retrieve_over_sample().await);
-    let turn_budgets = TurnBudgets::from_budgets(&budgets, OFFLINE_STAGE, OFFLINE_STAGE);
-    let navigator = Navigator::offline(Tools::new(Arc::new(tools)), turn_budgets);
-    orchestrator::lambda::service(Arc::new(AppState { budgets, navigator }))
+    let navigator = Navigator::offline(Arc::new(tools), &budgets);
+    orchestrator::lambda_service(Arc::new(AppState { budgets, navigator }))
 }
 
 /// Replays an API Gateway event through the orchestrator: status and JSON body.

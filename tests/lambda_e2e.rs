@@ -81,7 +81,7 @@ impl Drop for Postgres {
 /// Migrates the database and ingests the sample plan for the events' member, as `navigator ingest` would.
 async fn ingest_sample_plan(url: &str, model_dir: &Path) {
     let pool = PgPoolOptions::new().max_connections(2).connect(url).await.unwrap();
-    navigator_platform::db::MIGRATOR.run(&pool).await.unwrap();
+    navigator_retrieval::db::MIGRATOR.run(&pool).await.unwrap();
     let embedder = Embedders::Local(MiniLm::load(model_dir, CpuPool::new("embed", 2, 8)).unwrap());
     let budgets = Budgets::from_env().unwrap();
     let retriever = Retriever::new(embedder, Stores::Postgres(PgStore::new(pool)), budgets.retrieve);

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: a panic is a failed test
 
 use navigator_platform::NavigatorError;
-use navigator_platform::db::{MIGRATOR, PoolSettings, map_db_error, pg_pool};
+use navigator_retrieval::db::{MIGRATOR, PoolSettings, map_db_error, pg_pool};
 use navigator_tests::TestDatabase;
 use std::time::{Duration, Instant};
 

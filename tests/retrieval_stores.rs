@@ -6,9 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: a panic is a failed test
 
 use navigator_platform::config::Budgets;
-use navigator_platform::db::{PoolSettings, pg_pool};
 use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
+use navigator_retrieval::db::{PoolSettings, pg_pool};
 use navigator_retrieval::embed::Embedder;
 use navigator_retrieval::ingest::{chunk_id, document_id, ingest};
 use navigator_retrieval::retriever::Retriever;

@@ -12,13 +12,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a panic is a failed run
 
 use navigator_platform::config::Budgets;
+use navigator_platform::contracts::ToolName;
 use navigator_resilience::Deadline;
 use navigator_tests::print_percentiles;
-use orchestrator::api::ChatRequest;
 use orchestrator::fakes::{FakeTools, sample_web_results};
-use orchestrator::tools::Tools;
-use orchestrator::turn::budget::OFFLINE_STAGE;
-use orchestrator::turn::{Navigator, TurnBudgets, TurnRequest};
+use orchestrator::{ChatRequest, Navigator, TurnRequest};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -27,8 +25,7 @@ const TURNS: usize = 2000;
 
 fn navigator(tools: FakeTools) -> Arc<Navigator> {
     let budgets = Budgets::from_lookup(|_| None).unwrap();
-    let turn_budgets = TurnBudgets::from_budgets(&budgets, OFFLINE_STAGE, OFFLINE_STAGE);
-    Arc::new(Navigator::offline(Tools::new(Arc::new(tools)), turn_budgets))
+    Arc::new(Navigator::offline(Arc::new(tools), &budgets))
 }
 
 fn request(message: &str) -> TurnRequest {
@@ -74,7 +71,7 @@ async fn main() {
     let timed = FakeTools::new()
         .guard(navigator_platform::contracts::Verdict::Allow, None)
         .with(
-            orchestrator::tools::ToolName::Guard,
+            ToolName::Guard,
             Duration::from_millis(5),
             Ok(serde_json::json!({"verdict": "allow", "text": "", "findings": [], "stages_ms": {}})),
         )

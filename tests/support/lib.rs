@@ -50,7 +50,7 @@ impl TestDatabase {
     pub async fn migrated() -> Self {
         let database = Self::empty().await;
         let pool = database.pool(2).await;
-        navigator_platform::db::MIGRATOR
+        navigator_retrieval::db::MIGRATOR
             .run(&pool)
             .await
             .expect("migrations apply");

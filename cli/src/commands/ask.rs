@@ -2,8 +2,7 @@
 
 use navigator_platform::NavigatorError;
 use navigator_resilience::Deadline;
-use orchestrator::api::ChatRequest;
-use orchestrator::turn::{ChatResponse, TurnRequest};
+use orchestrator::{ChatRequest, ChatResponse, TurnRequest};
 use uuid::Uuid;
 
 use super::navigator_with_sample;
@@ -50,24 +49,19 @@ fn print_human(response: &ChatResponse) {
             }
         }
     }
-    let status = serde_json::to_value(response.status).unwrap_or_default();
-    println!(
-        "status: {}   language: {}",
-        status.as_str().unwrap_or_default(),
-        response.language
-    );
+    println!("status: {}   language: {}", response.status.as_str(), response.language);
     for tool in &response.tools {
-        let outcome = serde_json::to_value(tool.outcome).unwrap_or_default();
         println!(
             "tool: {} (wave {}) {} in {:.1} ms",
             tool.name,
             tool.wave,
-            outcome.as_str().unwrap_or_default(),
+            tool.outcome.as_str(),
             tool.ms
         );
     }
     if !response.degraded.is_empty() {
-        println!("degraded: {}", response.degraded.join(", "));
+        let degraded: Vec<&str> = response.degraded.iter().map(|d| d.as_str()).collect();
+        println!("degraded: {}", degraded.join(", "));
     }
     let timings: Vec<String> = response
         .timings_ms

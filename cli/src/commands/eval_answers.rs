@@ -7,19 +7,11 @@
 use navigator_resilience::Deadline;
 use navigator_retrieval::eval::{Question, holds_fact, is_hit, parse_questions};
 use navigator_retrieval::setup::DEMO_USER_ID;
-use orchestrator::api::ChatRequest;
-use orchestrator::compose::Status;
-use orchestrator::turn::TurnRequest;
+use orchestrator::{ChatRequest, ExtractiveSettings, Navigator, Stage, Status, TurnRequest};
 use std::collections::BTreeMap;
 use std::path::Path;
-use uuid::Uuid;
-
-use orchestrator::compose::extractive::ExtractiveComposer;
-use orchestrator::plan::rules::RulePlanner;
-use orchestrator::tools::Tools;
-use orchestrator::turn::budget::OFFLINE_STAGE;
-use orchestrator::turn::{Navigator, TurnBudgets};
 use std::sync::Arc;
+use uuid::Uuid;
 
 use super::{in_process_tools, navigator_with_sample};
 
@@ -36,24 +28,18 @@ struct Tally {
 pub async fn run(file: &Path, settings: &[String]) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let questions = parse_questions(&text)?;
-    let mut composer = ExtractiveComposer::default();
+    let mut composer = ExtractiveSettings::default();
     for setting in settings {
         let (name, value) = setting
             .split_once('=')
             .ok_or_else(|| format!("--set {setting:?}: expected name=value"))?;
-        composer.settings.set(name, value)?;
+        composer.set(name, value)?;
     }
     let navigator = if settings.is_empty() {
         navigator_with_sample().await?.1
     } else {
-        let (budgets, tools) = in_process_tools().await?;
-        let turn_budgets = TurnBudgets::from_budgets(&budgets, OFFLINE_STAGE, OFFLINE_STAGE);
-        Navigator::new(
-            Tools::new(Arc::new(tools)),
-            Arc::new(RulePlanner),
-            Arc::new(composer),
-            turn_budgets,
-        )
+        let (settings, tools) = in_process_tools().await?;
+        Navigator::offline_with(Arc::new(tools), &settings.budgets, composer)
     };
     let verbose = std::env::var_os("NAVIGATOR_EVAL_VERBOSE").is_some();
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
@@ -76,7 +62,7 @@ pub async fn run(file: &Path, settings: &[String]) -> Result<(), String> {
         let tally = tallies.entry(format!("lang={}", question.lang)).or_default();
         tally
             .turn_ms
-            .push(response.timings_ms.get("total").copied().unwrap_or_default());
+            .push(response.timings_ms.get(Stage::Total).unwrap_or_default());
         score(tally, question, response.status, &response.answer, verbose);
     }
     println!(

@@ -2,7 +2,7 @@
 //! recall on attacks, the false-block rate on benign texts, PII value recall, and stage latencies.
 
 use guard::Guard;
-use navigator_platform::config::Budgets;
+use navigator_platform::config::Settings;
 use navigator_platform::contracts::Verdict;
 use navigator_resilience::Deadline;
 use serde::Deserialize;
@@ -49,8 +49,10 @@ pub async fn run(file: &Path) -> Result<(), String> {
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
         .collect::<Result<_, _>>()?;
-    let budgets = Budgets::from_env().map_err(|e| e.to_string())?;
-    let guard = Guard::from_env(&budgets.guard).await.map_err(|e| e.to_string())?;
+    let Settings { budgets, providers } = Settings::from_env().map_err(|e| e.to_string())?;
+    let guard = Guard::from_config(&budgets.guard, providers.guard_ml)
+        .await
+        .map_err(|e| e.to_string())?;
     let verbose = std::env::var_os("NAVIGATOR_EVAL_VERBOSE").is_some();
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let mut stage_ms: BTreeMap<String, Vec<f64>> = BTreeMap::new();

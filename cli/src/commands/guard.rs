@@ -1,12 +1,14 @@
 //! `navigator guard [--json] "<text>"`: the guard's verdict, the redacted text and the stage timings.
 
 use guard::Guard;
-use navigator_platform::config::Budgets;
+use navigator_platform::config::Settings;
 use navigator_resilience::Deadline;
 
 pub async fn run(json: bool, text: &str) -> Result<(), String> {
-    let budgets = Budgets::from_env().map_err(|e| e.to_string())?;
-    let guard = Guard::from_env(&budgets.guard).await.map_err(|e| e.to_string())?;
+    let Settings { budgets, providers } = Settings::from_env().map_err(|e| e.to_string())?;
+    let guard = Guard::from_config(&budgets.guard, providers.guard_ml)
+        .await
+        .map_err(|e| e.to_string())?;
     let output = guard
         .check(text, Deadline::after(budgets.guard.total))
         .await

@@ -1,6 +1,6 @@
 //! `navigator ingest --user <uuid> <file>`.
 
-use navigator_platform::config::Budgets;
+use navigator_platform::config::Settings;
 use navigator_platform::secrets::SecretStore;
 use navigator_retrieval::{document, ingest, setup};
 use std::path::Path;
@@ -10,8 +10,8 @@ use uuid::Uuid;
 use super::progress_bar;
 
 pub async fn run(user: Uuid, file: &Path) -> Result<(), String> {
-    let budgets = Budgets::from_env().map_err(|e| e.to_string())?;
-    let retriever = setup::from_env(&budgets, &SecretStore::from_env())
+    let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    let retriever = setup::from_config(&settings, &SecretStore::from_env())
         .await
         .map_err(|e| e.to_string())?;
     let started = Instant::now();

@@ -1,7 +1,7 @@
 //! `navigator migrate`: applies the embedded migrations to the configured PostgreSQL.
 
-use navigator_platform::db::{MIGRATOR, PoolSettings, connect_options, pg_pool};
 use navigator_platform::secrets::SecretStore;
+use navigator_retrieval::db::{MIGRATOR, PoolSettings, connect_options, pg_pool};
 use std::time::Duration;
 
 pub async fn run() -> Result<(), String> {

@@ -15,21 +15,20 @@ pub mod translate;
 pub mod websearch;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use navigator_platform::config::Budgets;
+use navigator_platform::config::{Budgets, Settings};
+use navigator_platform::contracts::ToolName;
 use navigator_platform::secrets::SecretStore;
 use navigator_retrieval::setup::{self, ConfiguredRetriever, DEMO_USER_ID, SAMPLE_PLAN};
-use orchestrator::tools::ToolName;
-use orchestrator::tools::in_process::InProcess;
-use orchestrator::turn::Navigator;
+use orchestrator::{InProcess, Navigator};
 use retrieve::Retrieve;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
 /// Retrieval as configured, with the sample plan ingested for the demo member.
-pub async fn retriever_with_sample() -> Result<(Budgets, ConfiguredRetriever), String> {
-    let budgets = Budgets::from_env().map_err(|e| e.to_string())?;
-    let retriever = setup::from_env(&budgets, &SecretStore::from_env())
+pub async fn retriever_with_sample() -> Result<(Settings, ConfiguredRetriever), String> {
+    let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    let retriever = setup::from_config(&settings, &SecretStore::from_env())
         .await
         .map_err(|e| e.to_string())?;
     let bar = progress_bar("ingesting the sample plan");
@@ -46,37 +45,39 @@ pub async fn retriever_with_sample() -> Result<(Budgets, ConfiguredRetriever), S
             report.pages, report.chunks
         );
     }
-    Ok((budgets, retriever))
+    Ok((settings, retriever))
 }
 
 /// A whole navigator in this process over the embedded defaults (or what the environment configures), with the
 /// sample plan ingested for the demo member.
 pub async fn navigator_with_sample() -> Result<(Budgets, Navigator), String> {
-    let (budgets, tools) = in_process_tools().await?;
-    let navigator = orchestrator::setup::navigator(&budgets, Arc::new(tools))
+    let (settings, tools) = in_process_tools().await?;
+    let navigator = orchestrator::navigator(&settings, Arc::new(tools))
         .await
         .map_err(|e| e.to_string())?;
-    Ok((budgets, navigator))
+    Ok((settings.budgets, navigator))
 }
 
 /// The tools this process can host, over the sample plan.
-pub async fn in_process_tools() -> Result<(Budgets, InProcess), String> {
-    let (budgets, retriever) = retriever_with_sample().await?;
-    let guard = ::guard::Guard::from_env(&budgets.guard)
+pub async fn in_process_tools() -> Result<(Settings, InProcess), String> {
+    let (settings, retriever) = retriever_with_sample().await?;
+    let Settings { budgets, providers } = &settings;
+    let guard = ::guard::Guard::from_config(&budgets.guard, providers.guard_ml)
         .await
         .map_err(|e| e.to_string())?;
-    let web = web_search::WebSearch::from_env(&budgets.web_search, budgets.retrieve.http_keepalive)
+    let web = web_search::WebSearch::from_env(&budgets.web_search)
         .await
         .map_err(|e| e.to_string())?;
-    let translator = ::translate::Translate::from_env(&budgets.translate, &SecretStore::from_env())
-        .await
-        .map_err(|e| e.to_string())?;
+    let translator =
+        ::translate::Translate::from_config(&budgets.translate, &providers.translate, &SecretStore::from_env())
+            .await
+            .map_err(|e| e.to_string())?;
     let tools = InProcess::new()
         .with(ToolName::Translate, translator)
         .with(ToolName::Guard, guard)
         .with(ToolName::Retrieve, Retrieve::new(retriever))
         .with(ToolName::WebSearch, web);
-    Ok((budgets, tools))
+    Ok((settings, tools))
 }
 
 /// A progress bar on a terminal; hidden when stderr is not one (CI, pipes).

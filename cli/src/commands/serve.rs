@@ -10,10 +10,7 @@ use axum::response::Response;
 use axum::routing::get;
 use navigator_platform::config::Budgets;
 use navigator_platform::telemetry::install_metrics;
-use orchestrator::admission::{Admission, admit};
-use orchestrator::api::{AppState, router};
-use orchestrator::identity::Identity;
-use orchestrator::turn::Navigator;
+use orchestrator::{Admission, AppState, Identity, Navigator, admit, router};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -61,10 +58,8 @@ mod tests {
     use super::*;
     use axum::body::Body;
     use axum::http::StatusCode;
+    use navigator_platform::contracts::ToolName;
     use orchestrator::fakes::FakeTools;
-    use orchestrator::tools::Tools;
-    use orchestrator::turn::TurnBudgets;
-    use orchestrator::turn::budget::OFFLINE_STAGE;
     use std::time::Duration;
     use tokio::time::Instant;
     use tower::ServiceExt;
@@ -72,8 +67,7 @@ mod tests {
     fn app(tools: FakeTools, vcpus: &str) -> Router {
         let vcpus = vcpus.to_string();
         let budgets = Budgets::from_lookup(|name| (name == "NAVIGATOR_VCPUS").then(|| vcpus.clone())).unwrap();
-        let turn_budgets = TurnBudgets::from_budgets(&budgets, OFFLINE_STAGE, OFFLINE_STAGE);
-        let navigator = Navigator::offline(Tools::new(Arc::new(tools)), turn_budgets);
+        let navigator = Navigator::offline(Arc::new(tools), &budgets);
         local_app(budgets, navigator, Uuid::from_u128(7))
     }
 
@@ -106,7 +100,7 @@ mod tests {
         let retrieve = requests
             .requests()
             .into_iter()
-            .find(|(tool, _)| *tool == orchestrator::tools::ToolName::Retrieve)
+            .find(|(tool, _)| *tool == ToolName::Retrieve)
             .unwrap()
             .1;
         assert_eq!(

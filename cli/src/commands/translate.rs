@@ -1,7 +1,7 @@
 //! `navigator translate [--from auto] --to es [--json] "<text>"`: one translation through the configured providers
 //! (the offline glossary without `TRANSLATE_PROVIDERS`: Spanish into English only).
 
-use navigator_platform::config::Budgets;
+use navigator_platform::config::Settings;
 use navigator_platform::contracts::TranslateInput;
 use navigator_platform::envelope::ValidInput;
 use navigator_platform::secrets::SecretStore;
@@ -9,14 +9,14 @@ use navigator_resilience::Deadline;
 use translate::Translate;
 
 pub async fn run(from: &str, to: &str, json: bool, text: &str) -> Result<(), String> {
-    let budgets = Budgets::from_env().map_err(|e| e.to_string())?;
+    let Settings { budgets, providers } = Settings::from_env().map_err(|e| e.to_string())?;
     let input = TranslateInput {
         text: text.to_string(),
         source_lang: from.to_string(),
         target_lang: to.to_string(),
     };
     input.validate().map_err(|e| e.public_message())?;
-    let tool = Translate::from_env(&budgets.translate, &SecretStore::from_env())
+    let tool = Translate::from_config(&budgets.translate, &providers.translate, &SecretStore::from_env())
         .await
         .map_err(|e| e.to_string())?;
     let output = tool

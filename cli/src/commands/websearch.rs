@@ -14,7 +14,7 @@ pub async fn run(json: bool, max_results: u8, query: &str) -> Result<(), String>
         max_results: Some(max_results),
     };
     input.validate().map_err(|e| e.public_message())?;
-    let tool = WebSearch::from_env(&budgets.web_search, budgets.retrieve.http_keepalive)
+    let tool = WebSearch::from_env(&budgets.web_search)
         .await
         .map_err(|e| e.to_string())?;
     let output = tool

@@ -1,11 +1,10 @@
-//! The security agent (DESIGN.md §1 step 4): personal data redacted, and injection, unsafe medical and off-topic
+//! The security agent (docs/DESIGN.md §1 step 3): personal data redacted, and injection, unsafe medical and off-topic
 //! requests blocked, within 20 ms (heuristics) + 300 ms (ML), 600 ms in all.
 //!
 //! - [`normalize`]: the text as rules read it (NFKC, no invisible characters, homoglyphs folded, encodings decoded).
 //! - [`heuristics`]: English and Spanish rules, on a bounded CPU pool.
 //! - personal data: the validated detectors of `navigator-pii`.
 //! - [`classifier`]: the ML stage (embedded linear model, or Bedrock Guardrails), on its own bounded pool.
-//! - [`refusal`]: what a blocked member reads.
 //!
 //! The guard fails closed: if the heuristic stage cannot finish, the call fails (and the orchestrator stops the
 //! turn); if the ML stage cannot, the heuristic verdict stands and the output says `degraded`. Logs carry kinds,
@@ -14,13 +13,12 @@
 pub mod classifier;
 pub mod heuristics;
 pub mod normalize;
-pub mod refusal;
 
 use navigator_lambda::Tool;
 use navigator_pii::Detection;
 use navigator_platform::NavigatorError;
-use navigator_platform::config::GuardBudgets;
-use navigator_platform::contracts::{BlockCategory, Finding, GuardInput, GuardOutput, Verdict};
+use navigator_platform::config::{GuardBudgets, GuardMl};
+use navigator_platform::contracts::{BlockCategory, Finding, GuardInput, GuardOutput, ToolName, Verdict};
 use navigator_platform::envelope::Invocation;
 use navigator_resilience::{CpuPool, Deadline};
 use std::sync::Arc;
@@ -80,27 +78,21 @@ impl Guard {
         }
     }
 
-    /// `GUARD_ML=local` (default): the shipped linear model. `GUARD_ML=bedrock`: Bedrock Guardrails
+    /// `GUARD_ML=local` (default): the shipped model. `GUARD_ML=bedrock`: Bedrock Guardrails
     /// `BEDROCK_GUARDRAIL_ID` at `BEDROCK_GUARDRAIL_VERSION` (default `DRAFT`).
-    pub async fn from_env(budgets: &GuardBudgets) -> Result<Self, NavigatorError> {
-        let kind = std::env::var("GUARD_ML").unwrap_or_default();
-        let classifier = match kind.trim() {
-            "" | "local" => Classifier::Local(Arc::new(LinearModel::shipped().map_err(NavigatorError::internal)?)),
-            "bedrock" => {
+    pub async fn from_config(budgets: &GuardBudgets, ml: GuardMl) -> Result<Self, NavigatorError> {
+        let classifier = match ml {
+            GuardMl::Local => Classifier::Local(Arc::new(LinearModel::shipped().map_err(NavigatorError::internal)?)),
+            GuardMl::Bedrock => {
                 let id = std::env::var("BEDROCK_GUARDRAIL_ID")
                     .map_err(|_| NavigatorError::internal("GUARD_ML=bedrock needs BEDROCK_GUARDRAIL_ID"))?;
                 let version = std::env::var("BEDROCK_GUARDRAIL_VERSION").unwrap_or_else(|_| "DRAFT".into());
-                let shared = aws_config::load_from_env().await;
+                let shared = navigator_platform::aws::load().await;
                 Classifier::Bedrock(BedrockGuardrail::new(
                     aws_sdk_bedrockruntime::Client::new(&shared),
                     &id,
                     &version,
                 ))
-            }
-            other => {
-                return Err(NavigatorError::internal(format!(
-                    "GUARD_ML={other:?}: expected local or bedrock"
-                )));
             }
         };
         Ok(Self::new(budgets, classifier))
@@ -186,7 +178,7 @@ impl Guard {
                 })
                 .collect(),
             stages_ms,
-            refusal: category.map(|c| refusal::refusal(c).to_string()),
+            refusal: category.map(|c| c.refusal().to_string()),
             degraded,
         })
     }
@@ -214,7 +206,7 @@ pub fn category_label(category: BlockCategory) -> &'static str {
 }
 
 impl Tool for Guard {
-    const NAME: &'static str = "guard";
+    const NAME: ToolName = ToolName::Guard;
     type Input = GuardInput;
     type Output = GuardOutput;
 

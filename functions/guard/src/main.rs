@@ -2,12 +2,15 @@
 
 #![recursion_limit = "256"]
 
+use guard::Guard;
+use navigator_lambda::Tool;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let budgets = navigator_lambda::init(<guard::Guard as navigator_lambda::Tool>::NAME)?;
-    let guard = guard::Guard::from_env(&budgets.guard).await?;
+    let settings = navigator_lambda::init(Guard::NAME.function_name())?;
+    let guard = Guard::from_config(&settings.budgets.guard, settings.providers.guard_ml).await?;
     navigator_lambda::run_tool(guard).await
 }

@@ -1,24 +1,52 @@
-//! What one turn's tool calls found, and how each call ended.
+//! The tool calls of one turn: what was asked of each tool, what it found, and how each call ended.
 
 use navigator_platform::NavigatorError;
-use navigator_platform::contracts::{ChunkHit, RetrieveOutput, WebResult, WebSearchOutput};
-use serde::Serialize;
+use navigator_platform::contracts::{ChunkHit, RetrieveOutput, ToolName, WebResult, WebSearchOutput};
+use navigator_platform::section::SectionRef;
 use std::collections::HashSet;
 
-use crate::plan::{PlannedCall, ToolCall};
+use crate::chat::Outcome;
 
-/// How one tool call ended (DESIGN.md §1 step 6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Ok,
-    /// Still running when its wave's budget ran out; cancelled.
-    Timeout,
-    Error,
-    /// Refused without trying: breaker open, throttled, over capacity, or switched off.
-    Rejected,
-    /// This deployment has no such tool; never called.
-    Unavailable,
+/// One tool call the planner wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolCall {
+    Retrieve {
+        query: String,
+    },
+    /// Read one section of the plan documents, ranked by `query`: how a cross-reference ("see Section 2.4 in this
+    /// chapter") is followed. The retrieve tool answers it.
+    ReadSection {
+        section: SectionRef,
+        query: String,
+    },
+    WebSearch {
+        query: String,
+    },
+}
+
+impl ToolCall {
+    pub fn tool(&self) -> ToolName {
+        match self {
+            Self::Retrieve { .. } | Self::ReadSection { .. } => ToolName::Retrieve,
+            Self::WebSearch { .. } => ToolName::WebSearch,
+        }
+    }
+
+    /// Whether the call reads the member's plan documents, by search or by section.
+    pub fn is_retrieve(&self) -> bool {
+        matches!(self, Self::Retrieve { .. } | Self::ReadSection { .. })
+    }
+
+    pub fn is_web_search(&self) -> bool {
+        matches!(self, Self::WebSearch { .. })
+    }
+}
+
+/// A call with the id the planner knows it by (a model's tool-call id, or a generated one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedCall {
+    pub id: String,
+    pub call: ToolCall,
 }
 
 /// What one call returned.

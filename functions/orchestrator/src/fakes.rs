@@ -4,8 +4,8 @@
 use futures_util::future::BoxFuture;
 use navigator_platform::NavigatorError;
 use navigator_platform::contracts::{
-    BlockCategory, ChunkHit, GuardOutput, RetrieveOutput, RetrieveTimings, TranslateOutput, Verdict, WebResult,
-    WebSearchOutput,
+    BlockCategory, ChunkHit, GuardOutput, RetrieveOutput, RetrieveTimings, ToolName, TranslateOutput, Verdict,
+    WebResult, WebSearchOutput,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 
-use crate::tools::{ToolInvoker, ToolName, WireRequest};
+use crate::tools::{ToolInvoker, WireRequest};
 
 /// How a fake tool answers.
 #[derive(Debug, Clone)]

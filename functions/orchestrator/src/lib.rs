@@ -1,26 +1,49 @@
-//! The chat API (DESIGN.md §3): `POST /v1/chat` and `GET /v1/health`, and the turn behind it.
+//! The chat API (docs/DESIGN.md §3): `POST /v1/chat` and `GET /v1/health`, and the turn behind it.
 //!
 //! One axum router serves both Lambda (through `lambda_http`) and the local server; only the identity layer differs.
-//! On Lambda the member is the JWT authorizer's `sub` claim ([`identity`]); there is no other way in.
+//! On Lambda the member is the JWT authorizer's `sub` claim; there is no other way in.
 //!
-//! - [`api`]: the HTTP contract. [`admission`]: the local server's bulkhead. [`lambda`]: the Lambda edge.
-//! - [`turn`]: one chat turn, stage by stage, under one deadline.
-//! - [`plan`]: which tools to call, in which wave. [`compose`]: the answer from what the tools found.
-//! - [`tools`]: the `ToolInvoker` port and its in-process and Lambda adapters. [`llm`]: chat models with tool calling.
+//! The modules read bottom-up (docs/ARCHITECTURE.md has the map; `tests/module_layers.rs` holds them to it):
+//! - leaves: `chat` (request and response types), `tools` (the `ToolInvoker` port and its adapters), `llm` (the
+//!   chat-model port and its adapters);
+//! - `evidence` (a turn's tool calls and what they found) and `question` (reading a question);
+//! - `plan` (which tools, in which wave), `compose` (the answer from what they found), `agent` (a chat model as
+//!   planner and composer);
+//! - `turn`: one chat turn, stage by stage, under one deadline;
+//! - the edges: `api` (the router), `admission` (the local server's bulkhead), `identity`, `lambda`, `setup`.
+//!
+//! What callers use is re-exported here.
 
-pub mod admission;
-pub mod api;
-pub mod compose;
-pub mod evidence;
+mod admission;
+mod agent;
+mod api;
+mod chat;
+mod compose;
+mod evidence;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
-pub mod identity;
-pub mod lambda;
-pub mod llm;
-pub mod plan;
-pub mod setup;
-pub mod tools;
-pub mod turn;
+mod identity;
+mod lambda;
+mod llm;
+mod plan;
+mod question;
+mod setup;
+mod tools;
+mod turn;
+
+pub use admission::{Admission, admit};
+pub use api::{AppState, MAX_BODY_BYTES, router};
+pub use chat::{
+    ChatRequest, ChatResponse, Citation, CitationKind, Degraded, MAX_HISTORY_TURNS, Outcome, Role, Stage, Status,
+    Timings, ToolReport, Turn,
+};
+pub use compose::extractive::ExtractiveSettings;
+pub use identity::Identity;
+pub use lambda::service as lambda_service;
+pub use question::needs_outside_facts;
+pub use setup::{lambda_navigator, navigator};
+pub use tools::{InProcess, LambdaInvoke, ToolInvoker, WireRequest};
+pub use turn::{Navigator, TurnRequest};
 
 /// The function's name in logs and metrics.
 pub const FUNCTION: &str = "orchestrator";

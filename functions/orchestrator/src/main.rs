@@ -7,8 +7,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let budgets = navigator_lambda::init(orchestrator::FUNCTION)?;
-    let navigator = orchestrator::setup::lambda_navigator(&budgets).await?;
-    let state = Arc::new(orchestrator::api::AppState { budgets, navigator });
-    lambda_http::run(orchestrator::lambda::service(state)).await
+    let settings = navigator_lambda::init(orchestrator::FUNCTION)?;
+    let navigator = orchestrator::lambda_navigator(&settings).await?;
+    let state = Arc::new(orchestrator::AppState {
+        budgets: settings.budgets,
+        navigator,
+    });
+    lambda_http::run(orchestrator::lambda_service(state)).await
 }

@@ -2,8 +2,8 @@
 
 use navigator_lambda::Tool;
 use navigator_platform::NavigatorError;
-use navigator_platform::config::Budgets;
-use navigator_platform::contracts::{RetrieveInput, RetrieveOutput};
+use navigator_platform::config::Settings;
+use navigator_platform::contracts::{RetrieveInput, RetrieveOutput, ToolName};
 use navigator_platform::envelope::Invocation;
 use navigator_platform::secrets::SecretStore;
 use navigator_retrieval::embed::{Embedder, Embedders};
@@ -26,9 +26,9 @@ impl<E, S> Clone for Retrieve<E, S> {
 }
 
 impl Retrieve {
-    /// The store and embedder the environment selects (DESIGN.md §8).
-    pub async fn from_env(budgets: &Budgets) -> Result<Self, NavigatorError> {
-        Ok(Self::new(setup::from_env(budgets, &SecretStore::from_env()).await?))
+    /// The store and embedder the configuration selects (docs/DESIGN.md §8).
+    pub async fn from_config(settings: &Settings) -> Result<Self, NavigatorError> {
+        Ok(Self::new(setup::from_config(settings, &SecretStore::from_env()).await?))
     }
 }
 
@@ -41,7 +41,7 @@ impl<E: Embedder, S: ChunkStore> Retrieve<E, S> {
 }
 
 impl<E: Embedder + 'static, S: ChunkStore + 'static> Tool for Retrieve<E, S> {
-    const NAME: &'static str = "retrieve";
+    const NAME: ToolName = ToolName::Retrieve;
     type Input = RetrieveInput;
     type Output = RetrieveOutput;
 

@@ -3,12 +3,15 @@
 // The store and embedder futures nest deeply; the compiler's default layout depth is too shallow for them.
 #![recursion_limit = "256"]
 
+use navigator_lambda::Tool;
+use retrieve::Retrieve;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let budgets = navigator_lambda::init("retrieve")?;
-    let tool = retrieve::Retrieve::from_env(&budgets).await?;
+    let settings = navigator_lambda::init(<Retrieve as Tool>::NAME.function_name())?;
+    let tool = Retrieve::from_config(&settings).await?;
     navigator_lambda::run_tool(tool).await
 }

@@ -1,4 +1,4 @@
-//! The translate tool (DESIGN.md §1 steps 3 and 8): detect the language, translate through providers with fallback,
+//! The translate tool (docs/DESIGN.md §1 steps 4 and 8): detect the language, translate through providers with fallback,
 //! within 800 ms each way.
 //!
 //! - [`detect`]: language detection for short questions;
@@ -19,8 +19,8 @@ pub mod router;
 use lru::LruCache;
 use navigator_lambda::Tool;
 use navigator_platform::NavigatorError;
-use navigator_platform::config::TranslateBudgets;
-use navigator_platform::contracts::{TranslateInput, TranslateOutput};
+use navigator_platform::config::{TranslateBudgets, TranslateProvider};
+use navigator_platform::contracts::{ToolName, TranslateInput, TranslateOutput};
 use navigator_platform::envelope::Invocation;
 use navigator_platform::secrets::{DEEPL_API_KEY, SecretStore};
 use navigator_resilience::{BreakerConfig, Bulkhead, Clock, CpuPool, Deadline, TokioClock};
@@ -77,23 +77,22 @@ impl Translate {
         Self::new(vec![Arc::new(GlossaryTranslator)], budgets, Arc::new(TokioClock))
     }
 
-    /// `TRANSLATE_PROVIDERS` (e.g. `aws,deepl`, in order of preference; `glossary` may close the list; empty = the
-    /// glossary alone).
-    pub async fn from_env(budgets: &TranslateBudgets, secrets: &SecretStore) -> Result<Self, NavigatorError> {
-        let names = std::env::var("TRANSLATE_PROVIDERS").unwrap_or_default();
-        if names.trim().is_empty() {
+    /// The providers of `TRANSLATE_PROVIDERS` (e.g. `aws,deepl`, in order of preference; `glossary` may close the
+    /// list), already validated; none is the glossary alone.
+    pub async fn from_config(
+        budgets: &TranslateBudgets,
+        chosen: &[TranslateProvider],
+        secrets: &SecretStore,
+    ) -> Result<Self, NavigatorError> {
+        if chosen.is_empty() {
             return Ok(Self::offline(budgets));
         }
         let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
-        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            match name {
-                "glossary" => providers.push(Arc::new(GlossaryTranslator)),
-                "aws" => {
-                    // No SDK retry: failing over to the next provider is the retry, inside the same budget.
-                    let shared = aws_config::from_env()
-                        .retry_config(aws_sdk_translate::config::retry::RetryConfig::disabled())
-                        .load()
-                        .await;
+        for provider in chosen {
+            match provider {
+                TranslateProvider::Glossary => providers.push(Arc::new(GlossaryTranslator)),
+                TranslateProvider::Aws => {
+                    let shared = navigator_platform::aws::load().await;
                     let terminology = std::env::var("AWS_TRANSLATE_TERMINOLOGY")
                         .unwrap_or_default()
                         .split(',')
@@ -105,22 +104,18 @@ impl Translate {
                         terminology,
                     )));
                 }
-                "deepl" => {
+                TranslateProvider::Deepl => {
                     let key = secrets.get(&DEEPL_API_KEY).await?.ok_or_else(|| {
                         NavigatorError::internal("TRANSLATE_PROVIDERS names deepl but DEEPL_API_KEY is not set")
                     })?;
                     let base = std::env::var("DEEPL_BASE_URL").unwrap_or_else(|_| DEFAULT_DEEPL_BASE_URL.into());
                     let glossary = std::env::var("DEEPL_GLOSSARY_ID").ok().filter(|g| !g.trim().is_empty());
                     let client = reqwest::Client::builder()
-                        .connect_timeout(budgets.timeout)
+                        .pool_max_idle_per_host(budgets.http.keepalive)
+                        .connect_timeout(budgets.http.connect)
                         .build()
                         .map_err(NavigatorError::internal)?;
                     providers.push(Arc::new(DeepL::new(client, &base, key, glossary)));
-                }
-                other => {
-                    return Err(NavigatorError::internal(format!(
-                        "TRANSLATE_PROVIDERS names {other:?}: expected aws, deepl or glossary"
-                    )));
                 }
             }
         }
@@ -188,7 +183,7 @@ impl Translate {
 }
 
 impl Tool for Translate {
-    const NAME: &'static str = "translate";
+    const NAME: ToolName = ToolName::Translate;
     type Input = TranslateInput;
     type Output = TranslateOutput;
 

@@ -2,13 +2,17 @@
 
 #![recursion_limit = "256"]
 
+use navigator_lambda::Tool;
+use navigator_platform::secrets::SecretStore;
+use translate::Translate;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let budgets = navigator_lambda::init(<translate::Translate as navigator_lambda::Tool>::NAME)?;
-    let secrets = navigator_platform::secrets::SecretStore::from_env();
-    let tool = translate::Translate::from_env(&budgets.translate, &secrets).await?;
+    let settings = navigator_lambda::init(Translate::NAME.function_name())?;
+    let chosen = &settings.providers.translate;
+    let tool = Translate::from_config(&settings.budgets.translate, chosen, &SecretStore::from_env()).await?;
     navigator_lambda::run_tool(tool).await
 }

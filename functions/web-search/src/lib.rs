@@ -1,4 +1,4 @@
-//! Web search (DESIGN.md §2, §3, §5): Tavily behind a circuit breaker and a bulkhead, with no personal data leaving.
+//! Web search (docs/DESIGN.md §2, §3, §5): Tavily behind a circuit breaker and a bulkhead, with no personal data leaving.
 //!
 //! - [`query`]: a query holding personal data is refused; a clean one is made neutral.
 //! - [`tavily`]: the adapter, which says of each failure whether it should trip the breaker.
@@ -13,7 +13,7 @@ pub mod tavily;
 use navigator_lambda::Tool;
 use navigator_platform::NavigatorError;
 use navigator_platform::config::WebSearchBudgets;
-use navigator_platform::contracts::{WebSearchInput, WebSearchOutput};
+use navigator_platform::contracts::{ToolName, WebSearchInput, WebSearchOutput};
 use navigator_platform::envelope::Invocation;
 use navigator_platform::secrets::{SecretStore, TAVILY_API_KEY};
 use navigator_resilience::{BreakerConfig, BreakerState, Bulkhead, CircuitBreaker, Clock, Deadline, TokioClock};
@@ -55,14 +55,18 @@ impl WebSearch {
             enabled: Some(Arc::new(Enabled {
                 tavily,
                 breaker: CircuitBreaker::with_clock("tavily", config, clock),
-                bulkhead: Bulkhead::new("web-search", budgets.max_concurrent, budgets.queue_bound),
+                bulkhead: Bulkhead::new(
+                    ToolName::WebSearch.function_name(),
+                    budgets.max_concurrent,
+                    budgets.queue_bound,
+                ),
                 policy,
             })),
         }
     }
 
     /// Tavily when `TAVILY_API_KEY` (or `TAVILY_SECRET_ARN`) is set, at `TAVILY_BASE_URL`; disabled otherwise.
-    pub async fn from_env(budgets: &WebSearchBudgets, keepalive: usize) -> Result<Self, NavigatorError> {
+    pub async fn from_env(budgets: &WebSearchBudgets) -> Result<Self, NavigatorError> {
         let Some(key) = SecretStore::from_env().get(&TAVILY_API_KEY).await? else {
             tracing::info!("web search disabled: no Tavily API key");
             return Ok(Self::disabled());
@@ -70,8 +74,8 @@ impl WebSearch {
         let base_url = std::env::var("TAVILY_BASE_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.into());
         // The bulkhead bounds connections in use (≤ MAX_CONCURRENT); idle ones kept for reuse are bounded here.
         let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(keepalive)
-            .connect_timeout(budgets.search)
+            .pool_max_idle_per_host(budgets.http.keepalive)
+            .connect_timeout(budgets.http.connect)
             .build()
             .map_err(NavigatorError::internal)?;
         let tavily = Tavily::new(client, &base_url, key, budgets.search, budgets.parse);
@@ -126,7 +130,7 @@ impl WebSearch {
 }
 
 impl Tool for WebSearch {
-    const NAME: &'static str = "web-search";
+    const NAME: ToolName = ToolName::WebSearch;
     type Input = WebSearchInput;
     type Output = WebSearchOutput;
 

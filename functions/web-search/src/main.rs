@@ -2,12 +2,15 @@
 
 #![recursion_limit = "256"]
 
+use navigator_lambda::Tool;
+use web_search::WebSearch;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let budgets = navigator_lambda::init(<web_search::WebSearch as navigator_lambda::Tool>::NAME)?;
-    let tool = web_search::WebSearch::from_env(&budgets.web_search, budgets.retrieve.http_keepalive).await?;
+    let settings = navigator_lambda::init(WebSearch::NAME.function_name())?;
+    let tool = WebSearch::from_env(&settings.budgets.web_search).await?;
     navigator_lambda::run_tool(tool).await
 }

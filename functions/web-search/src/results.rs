@@ -18,7 +18,7 @@ pub struct DomainPolicy {
 }
 
 impl DomainPolicy {
-    /// `WEB_SEARCH_BOOST_DOMAINS` (default: medicare.gov, cms.gov, ssa.gov, scanhealthplan.com) and
+    /// `WEB_SEARCH_BOOST_DOMAINS` (default: medicare.gov, cms.gov, ssa.gov; a deployment adds its plans' own) and
     /// `WEB_SEARCH_ALLOW_DOMAINS` (default: none, every domain is allowed), comma-separated.
     pub fn from_env() -> Self {
         let list = |name: &str, default: &str| -> Vec<String> {
@@ -30,10 +30,7 @@ impl DomainPolicy {
                 .collect()
         };
         Self {
-            boost: list(
-                "WEB_SEARCH_BOOST_DOMAINS",
-                "medicare.gov,cms.gov,ssa.gov,scanhealthplan.com",
-            ),
+            boost: list("WEB_SEARCH_BOOST_DOMAINS", "medicare.gov,cms.gov,ssa.gov"),
             allow: list("WEB_SEARCH_ALLOW_DOMAINS", ""),
         }
     }

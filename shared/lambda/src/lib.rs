@@ -2,11 +2,12 @@
 //!
 //! A tool implements [`Tool`]; [`run_tool`] does the rest: it parses and checks the envelope, caps the envelope's
 //! deadline by Lambda's own, runs the call inside an invocation span, maps a failure to its typed `errorType`
-//! (DESIGN.md §3), and flushes the invocation's metrics as CloudWatch EMF.
+//! (docs/DESIGN.md §3), and flushes the invocation's metrics as CloudWatch EMF.
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use navigator_platform::NavigatorError;
-use navigator_platform::config::Budgets;
+use navigator_platform::config::Settings;
+use navigator_platform::contracts::ToolName;
 use navigator_platform::envelope::{Invocation, ToolResponse, ValidInput, parse_invocation};
 use navigator_platform::telemetry::{LogFormat, init_logging, install_metrics, invocation_span};
 use navigator_resilience::Deadline;
@@ -23,8 +24,8 @@ pub const LAMBDA_SAFETY_MARGIN_MS: u64 = 50;
 
 /// One tool function's behaviour, free of Lambda types.
 pub trait Tool: Send + Sync + 'static {
-    /// The function's name in logs and metrics.
-    const NAME: &'static str;
+    /// Which tool this is: its `function` in logs and metrics, and its `tool` in latency metrics.
+    const NAME: ToolName;
     type Input: DeserializeOwned + ValidInput + Send;
     type Output: Serialize + Send;
 
@@ -51,14 +52,15 @@ pub fn lambda_deadline(deadline_ms: u64) -> Option<Deadline> {
     }
 }
 
-/// Start-up shared by every function: logs, metrics, and the validated budgets, printed once.
-pub fn init(function: &'static str) -> Result<Budgets, NavigatorError> {
+/// Start-up shared by every function: logs, metrics, and the validated budgets and providers, printed once. A bad
+/// setting stops the start, naming every bad variable.
+pub fn init(function: &'static str) -> Result<Settings, NavigatorError> {
     init_logging(LogFormat::from_env(), "info");
     install_metrics();
-    let budgets = Budgets::from_env().map_err(|errors| NavigatorError::internal(errors.to_string()))?;
+    let settings = Settings::from_env().map_err(|errors| NavigatorError::internal(errors.to_string()))?;
     tracing::info!(function, "starting");
-    budgets.log();
-    Ok(budgets)
+    settings.log();
+    Ok(settings)
 }
 
 /// Prints what one invocation recorded as CloudWatch EMF lines: CloudWatch Logs turns them into metrics.
@@ -73,7 +75,7 @@ pub async fn run_tool<T: Tool>(tool: T) -> Result<(), lambda_runtime::Error> {
     let tool = &tool;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
         let result = handle(tool, event).await;
-        flush_metrics(T::NAME);
+        flush_metrics(T::NAME.function_name());
         result
     }))
     .await
@@ -85,7 +87,11 @@ pub async fn handle<T: Tool>(
     event: LambdaEvent<serde_json::Value>,
 ) -> Result<ToolResponse<T::Output>, Diagnostic> {
     let (payload, context) = event.into_parts();
-    let span = invocation_span(T::NAME, &context.request_id, context.xray_trace_id.as_deref());
+    let span = invocation_span(
+        T::NAME.function_name(),
+        &context.request_id,
+        context.xray_trace_id.as_deref(),
+    );
     let lambda_deadline_ms = context.deadline;
     tracing::debug!(lambda_deadline_ms, "invocation received");
     async move {
@@ -105,7 +111,7 @@ pub async fn handle<T: Tool>(
             Err(error) => error.error_type(),
         };
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        metrics::histogram!("tool_latency_ms", "tool" => T::NAME, "outcome" => outcome).record(elapsed_ms);
+        metrics::histogram!("tool_latency_ms", "tool" => T::NAME.as_str(), "outcome" => outcome).record(elapsed_ms);
         match result {
             Ok(output) => {
                 tracing::info!(outcome, elapsed_ms, "invocation done");
@@ -141,7 +147,7 @@ mod tests {
     struct Echo;
 
     impl Tool for Echo {
-        const NAME: &'static str = "echo";
+        const NAME: ToolName = ToolName::Guard;
         type Input = GuardInput;
         type Output = String;
 

@@ -1,6 +1,7 @@
-//! The input and output of each tool (DESIGN.md §3). Inputs validate their own limits.
+//! The tools, and the input and output of each (docs/DESIGN.md §3). Inputs validate their own limits.
 
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use uuid::Uuid;
 
 use crate::NavigatorError;
@@ -9,8 +10,60 @@ use crate::section::SectionRef;
 
 /// The most text any tool accepts: the chat API's 64 KiB body bound.
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
-/// The most characters of a chat message (DESIGN.md §3).
+/// The most characters of a chat message (docs/DESIGN.md §3).
 pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// The four tools: the one list every function and the orchestrator share. Every `match` on it is exhaustive, so a
+/// new tool makes the compiler name each place that must learn about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolName {
+    Translate,
+    Guard,
+    Retrieve,
+    WebSearch,
+}
+
+impl ToolName {
+    pub const ALL: [ToolName; 4] = [Self::Translate, Self::Guard, Self::Retrieve, Self::WebSearch];
+
+    /// The tool's name in the chat API's `tools`, in `degraded`, in metrics and to a chat model.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Translate => "translate",
+            Self::Guard => "guard",
+            Self::Retrieve => "retrieve",
+            Self::WebSearch => "web_search",
+        }
+    }
+
+    /// The deployed function's name: its crate and binary under `functions/`, and the `function` of its logs and
+    /// metrics. Cargo and Lambda names take hyphens, so this is the one place the spelling differs.
+    pub const fn function_name(self) -> &'static str {
+        match self {
+            Self::Translate => "translate",
+            Self::Guard => "guard",
+            Self::Retrieve => "retrieve",
+            Self::WebSearch => "web-search",
+        }
+    }
+
+    /// The orchestrator's environment variable naming the tool's Lambda function.
+    pub const fn function_variable(self) -> &'static str {
+        match self {
+            Self::Translate => "TRANSLATE_FUNCTION",
+            Self::Guard => "GUARD_FUNCTION",
+            Self::Retrieve => "RETRIEVE_FUNCTION",
+            Self::WebSearch => "WEB_SEARCH_FUNCTION",
+        }
+    }
+}
+
+impl fmt::Display for ToolName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 fn non_empty_text(field: &str, text: &str, max_bytes: usize) -> Result<(), NavigatorError> {
     if text.trim().is_empty() {
@@ -95,6 +148,29 @@ pub enum BlockCategory {
     Injection,
     UnsafeMedical,
     OffTopic,
+}
+
+impl BlockCategory {
+    /// What a member reads when the guard blocks their message: the guard sends it, and the orchestrator falls back
+    /// to it when a guard sends none.
+    pub fn refusal(self) -> &'static str {
+        match self {
+            Self::UnsafeMedical => {
+                "I can't give medical advice, such as a diagnosis or whether to start, stop or change a medicine. \
+                 Please ask your doctor, pharmacist or another clinician; if this might be an emergency, call 911 now. \
+                 I can tell you what your plan covers, for example the cost of a doctor's visit, urgent care or a \
+                 prescription."
+            }
+            Self::Injection => {
+                "I can't help with that request. I can answer questions about your own plan's benefits, costs and \
+                 how to use your coverage."
+            }
+            Self::OffTopic => {
+                "I can only help with questions about your health plan: benefits, costs, doctors, prescriptions and \
+                 how to use your coverage."
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -219,6 +295,22 @@ pub struct WebSearchOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tool_names_are_listed_once_each() {
+        for (position, tool) in ToolName::ALL.into_iter().enumerate() {
+            // Exhaustive: a new tool fails to compile here until it has its place in ALL.
+            let expected = match tool {
+                ToolName::Translate => 0,
+                ToolName::Guard => 1,
+                ToolName::Retrieve => 2,
+                ToolName::WebSearch => 3,
+            };
+            assert_eq!(position, expected, "{tool}");
+            let wire = serde_json::to_value(tool).unwrap();
+            assert_eq!(wire, tool.as_str(), "the wire name is the name");
+        }
+    }
 
     #[test]
     fn languages_are_auto_or_lowercase_iso_codes() {

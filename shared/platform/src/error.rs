@@ -1,5 +1,5 @@
 //! One error type for the whole system. It maps to the `errorType` of a failed tool invocation and to the status and
-//! JSON body of the chat API (DESIGN.md §3). Messages shown to members are generic; detail goes to the logs.
+//! JSON body of the chat API (docs/DESIGN.md §3). Messages shown to members are generic; detail goes to the logs.
 
 use serde::Serialize;
 use std::time::Duration;
@@ -81,7 +81,7 @@ impl NavigatorError {
         Self::Internal(detail.to_string())
     }
 
-    /// The Lambda `errorType` of a failed tool invocation (DESIGN.md §3).
+    /// The Lambda `errorType` of a failed tool invocation (docs/DESIGN.md §3).
     pub fn error_type(&self) -> &'static str {
         match self {
             Self::InvalidInput(_) | Self::Unauthorized | Self::PayloadTooLarge { .. } => "InvalidInput",

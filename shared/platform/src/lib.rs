@@ -1,17 +1,18 @@
 //! What every navigator function shares, free of any Lambda type.
 //!
 //! - [`error`]: one error type, mapped to Lambda `errorType` names and to HTTP statuses.
-//! - [`envelope`] and [`contracts`]: the tool envelope and each tool's input and output (DESIGN.md §3).
-//! - [`config`]: every budget of DESIGN.md §2, derived from the vCPU count, overridable, validated.
+//! - [`envelope`] and [`contracts`]: the tool envelope, the list of tools, each tool's input and output
+//!   (docs/DESIGN.md §3).
+//! - [`config`]: every budget of docs/DESIGN.md §2 and every adapter choice, read and validated together.
+//! - [`aws`]: the one way AWS clients are configured, with the one retry policy.
 //! - [`secrets`]: Secrets Manager behind a per-environment cache, or environment variables.
 //! - [`telemetry`]: JSON logs with request id, trace id, function and cold start; metrics as EMF or Prometheus.
-//! - [`db`]: the PostgreSQL pool, built once per environment, and the migrations.
 //! - [`section`]: a numbered section of a plan document, as the documents cite one.
 //! - [`text`]: the content terms of a question, shared by search and answer selection.
 
+pub mod aws;
 pub mod config;
 pub mod contracts;
-pub mod db;
 pub mod envelope;
 pub mod error;
 pub mod secrets;

@@ -135,9 +135,7 @@ impl SecretStore {
         }
         let client = self
             .client
-            .get_or_init(|| async {
-                Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
-            })
+            .get_or_init(|| async { Client::new(&crate::aws::load().await) })
             .await;
         let answer = client
             .get_secret_value()

@@ -1,5 +1,5 @@
 //! A consecutive-failure circuit breaker: closed → open after N failures in a row → half-open after the recovery
-//! time → closed after M probe successes; any probe failure reopens it (DESIGN.md §5).
+//! time → closed after M probe successes; any probe failure reopens it (docs/DESIGN.md §5).
 //!
 //! State is per execution environment. On Lambda each environment serves one invocation at a time, so a count of
 //! consecutive failures (not a rate over a 100-call window) is what can trip, and recover, within 30 s.

@@ -1,4 +1,4 @@
-//! One absolute deadline per request, propagated to every call (DESIGN.md §1 step 2).
+//! One absolute deadline per request, propagated to every call (docs/DESIGN.md §1 step 2).
 
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -41,7 +41,7 @@ impl Deadline {
         Self { at }
     }
 
-    /// The deadline carried in a tool envelope as Unix epoch milliseconds (DESIGN.md §3).
+    /// The deadline carried in a tool envelope as Unix epoch milliseconds (docs/DESIGN.md §3).
     ///
     /// A time already past gives an expired deadline; it never panics.
     pub fn from_unix_ms(unix_ms: u64) -> Self {

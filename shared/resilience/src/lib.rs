@@ -1,4 +1,4 @@
-//! The resilience kit every navigator function stands on (DESIGN.md §5).
+//! The resilience kit every navigator function stands on (docs/DESIGN.md §5).
 //!
 //! - [`Deadline`]: one absolute deadline per request, split into stage budgets.
 //! - [`Bulkhead`]: a permit semaphore plus a bounded wait queue; past the queue it rejects at once.

@@ -9,8 +9,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::NavigatorError;
-use crate::secrets::{DATABASE, SecretStore};
+use navigator_platform::NavigatorError;
+use navigator_platform::secrets::{DATABASE, SecretStore};
 
 /// The migrations under `migrations/`, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");

@@ -1,15 +1,18 @@
-//! Retrieval over a member's own plan documents (DESIGN.md §4, §6).
+//! Retrieval over a member's own plan documents (docs/DESIGN.md §4, §6).
 //!
 //! - [`document`]: PDF, Markdown or text in; text with page numbers out.
 //! - [`chunk`]: structure-aware chunks with section and pages.
 //! - [`embed`]: the embeddings port and its adapters.
 //! - [`store`]: the chunk-store port: PostgreSQL + pgvector, or embedded SQLite.
+//! - [`db`]: the PostgreSQL pool and the schema migrations: only retrieval and the tools that manage its data
+//!   compile sqlx.
 //! - [`ingest`]: chunk, embed in batches, write idempotently, then mark ready.
 //! - [`retriever`]: cache → embed → hybrid search → rerank → top-k, under stage budgets.
 //! - [`eval`]: hit@k and MRR against a question set with verified answer facts.
 
 pub mod cache;
 pub mod chunk;
+pub mod db;
 pub mod document;
 pub mod embed;
 pub mod eval;

@@ -1,15 +1,14 @@
-//! Building retrieval from configuration (DESIGN.md §8): which store, which embedder, the demo member and the
+//! Building retrieval from configuration (docs/DESIGN.md §8): which store, which embedder, the demo member and the
 //! sample plan.
 
 use navigator_platform::NavigatorError;
-use navigator_platform::config::Budgets;
-use navigator_platform::db::{PoolSettings, connect_options, pg_pool};
+use navigator_platform::config::{Budgets, EmbeddingsProvider, Settings};
 use navigator_platform::secrets::{OPENAI_API_KEY, SecretStore};
 use navigator_resilience::CpuPool;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use uuid::Uuid;
 
+use crate::db::{PoolSettings, connect_options, pg_pool};
 use crate::document;
 use crate::embed::{BedrockEmbedder, Embedders, MiniLm, OpenAiEmbedder, model_dir};
 use crate::ingest::{IngestReport, document_id, ingest};
@@ -35,8 +34,9 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".navigator"))
 }
 
-/// Builds the store and embedder the environment selects.
-pub async fn from_env(budgets: &Budgets, secrets: &SecretStore) -> Result<ConfiguredRetriever, NavigatorError> {
+/// Builds the store and embedder the configuration selects.
+pub async fn from_config(settings: &Settings, secrets: &SecretStore) -> Result<ConfiguredRetriever, NavigatorError> {
+    let budgets = &settings.budgets;
     let store = match connect_options(secrets).await? {
         Some(options) => {
             let settings = PoolSettings::new(
@@ -48,7 +48,7 @@ pub async fn from_env(budgets: &Budgets, secrets: &SecretStore) -> Result<Config
         }
         None => Stores::Sqlite(SqliteStore::open(&data_dir()).await?),
     };
-    let embedder = embedder_from_env(budgets, secrets).await?;
+    let embedder = embedder(settings.providers.embeddings, budgets, secrets).await?;
     Ok(Retriever::new(embedder, store, budgets.retrieve.clone()))
 }
 
@@ -70,20 +70,23 @@ fn dimensions(default: usize) -> Result<usize, NavigatorError> {
     Ok(dimensions)
 }
 
-async fn embedder_from_env(budgets: &Budgets, secrets: &SecretStore) -> Result<Embedders, NavigatorError> {
-    let provider = std::env::var("EMBEDDINGS_PROVIDER").unwrap_or_else(|_| "local".into());
-    match provider.as_str() {
-        "local" => {
+async fn embedder(
+    provider: EmbeddingsProvider,
+    budgets: &Budgets,
+    secrets: &SecretStore,
+) -> Result<Embedders, NavigatorError> {
+    match provider {
+        EmbeddingsProvider::Local => {
             let threads = budgets.vcpus.clamp(1, 4);
             let pool = CpuPool::new("embed", threads, 4 * threads);
             Ok(Embedders::Local(MiniLm::load(&model_dir(&data_dir()), pool)?))
         }
-        "openai" => {
+        EmbeddingsProvider::OpenAi => {
             let base = std::env::var("OPENAI_BASE_URL").unwrap_or_else(|_| "https://api.openai.com/v1".into());
             let model = std::env::var("EMBEDDINGS_MODEL").unwrap_or_else(|_| "text-embedding-3-small".into());
             let client = reqwest::Client::builder()
-                .pool_max_idle_per_host(budgets.retrieve.http_keepalive)
-                .connect_timeout(Duration::from_secs(2))
+                .pool_max_idle_per_host(budgets.retrieve.http.keepalive)
+                .connect_timeout(budgets.retrieve.http.connect)
                 .build()
                 .map_err(|e| NavigatorError::internal(format!("HTTP client: {e}")))?;
             let key = secrets.get(&OPENAI_API_KEY).await?;
@@ -95,9 +98,9 @@ async fn embedder_from_env(budgets: &Budgets, secrets: &SecretStore) -> Result<E
                 dimensions(384)?,
             )))
         }
-        "bedrock" => {
+        EmbeddingsProvider::Bedrock => {
             let model = std::env::var("EMBEDDINGS_MODEL").unwrap_or_else(|_| "amazon.titan-embed-text-v2:0".into());
-            let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let config = navigator_platform::aws::load().await;
             let client = aws_sdk_bedrockruntime::Client::new(&config);
             Ok(Embedders::Bedrock(BedrockEmbedder::new(
                 client,
@@ -105,9 +108,6 @@ async fn embedder_from_env(budgets: &Budgets, secrets: &SecretStore) -> Result<E
                 dimensions(1024)?,
             )))
         }
-        other => Err(NavigatorError::internal(format!(
-            "EMBEDDINGS_PROVIDER={other:?}: use local, openai or bedrock"
-        ))),
     }
 }
 

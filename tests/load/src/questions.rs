@@ -1,7 +1,7 @@
 //! The question mix: the dev eval set's questions plus questions that need outside facts
 //! (`tests/load/questions.jsonl`). A question's path is decided by the same cues the planners use.
 
-use orchestrator::plan::rules::needs_outside_facts;
+use orchestrator::needs_outside_facts;
 use serde::Deserialize;
 use std::path::Path as FilePath;
 

@@ -7,18 +7,18 @@
 //! that fails or times out hands over to the rule planner or the extractive composer, and the turn says so in
 //! `degraded`.
 
-use futures_util::future::BoxFuture;
-use navigator_platform::NavigatorError;
-use navigator_platform::section::SectionRef;
-use navigator_resilience::Deadline;
-use serde_json::json;
-use std::sync::Arc;
+mod composer;
+mod planner;
 
-use super::{ChatModel, Message, ModelToolCall, Speaker, ToolSpec};
-use crate::api::{Role, Turn};
-use crate::compose::{Citation, ComposeContext, Composer, Composition, Status};
-use crate::evidence::{CallResult, Evidence, Outcome};
-use crate::plan::{PlanContext, PlannedCall, Planner, Step, ToolCall};
+use navigator_platform::contracts::ToolName;
+use serde_json::json;
+
+use crate::chat::{Outcome, Role, Turn};
+use crate::evidence::{CallResult, Evidence, ToolCall};
+use crate::llm::{Message, ModelToolCall, Speaker, ToolSpec};
+
+pub use composer::LlmComposer;
+pub use planner::LlmPlanner;
 
 /// How the model is told to work.
 pub const SYSTEM_PROMPT: &str = "You are the plan navigator of a Medicare health plan. You answer one member's \
@@ -37,7 +37,12 @@ pub const ANSWER_NOW: &str = "No more tools are available for this question. Ans
 them, or start with NOT_FOUND: if they do not answer it.";
 
 /// Marks an answer the sources do not support.
-const NOT_FOUND: &str = "NOT_FOUND:";
+pub(crate) const NOT_FOUND: &str = "NOT_FOUND:";
+
+/// The names the model calls its tools by: the tools' own, and `read_section` (retrieve, within one section).
+pub(crate) const RETRIEVE: &str = ToolName::Retrieve.as_str();
+pub(crate) const READ_SECTION: &str = "read_section";
+pub(crate) const WEB_SEARCH: &str = ToolName::WebSearch.as_str();
 
 /// The most characters of one passage shown to the model.
 const MAX_PASSAGE_CHARS: usize = 1500;
@@ -47,12 +52,12 @@ pub fn tool_specs() -> Vec<ToolSpec> {
     let query = |what: &str| json!({"type": "object", "properties": {"query": {"type": "string", "description": what}}, "required": ["query"]});
     vec![
         ToolSpec {
-            name: "retrieve",
+            name: RETRIEVE,
             description: "Search the member's own plan documents (Evidence of Coverage). Returns passages with page markers.",
             parameters: query("what to look for, in plain words"),
         },
         ToolSpec {
-            name: "read_section",
+            name: READ_SECTION,
             description: "Read one numbered section of the member's plan documents, such as a section a passage refers \
                           to (\"see Section 2.4 in this chapter\"). Returns its passages with page markers.",
             parameters: json!({
@@ -65,7 +70,7 @@ pub fn tool_specs() -> Vec<ToolSpec> {
             }),
         },
         ToolSpec {
-            name: "web_search",
+            name: WEB_SEARCH,
             description: "Search the public web for facts outside the member's plan. Returns results with URL markers.",
             parameters: query("a neutral web query with no personal data"),
         },
@@ -95,11 +100,11 @@ pub fn conversation(question: &str, history: &[Turn], evidence: &Evidence) -> Ve
                 .iter()
                 .map(|record| {
                     let (name, arguments) = match &record.call.call {
-                        ToolCall::Retrieve { query } => ("retrieve", json!({"query": query})),
+                        ToolCall::Retrieve { query } => (RETRIEVE, json!({"query": query})),
                         ToolCall::ReadSection { section, query } => {
-                            ("read_section", json!({"section": section.to_string(), "query": query}))
+                            (READ_SECTION, json!({"section": section.to_string(), "query": query}))
                         }
-                        ToolCall::WebSearch { query } => ("web_search", json!({"query": query})),
+                        ToolCall::WebSearch { query } => (WEB_SEARCH, json!({"query": query})),
                     };
                     ModelToolCall {
                         id: record.call.id.clone(),
@@ -147,218 +152,6 @@ fn render(result: &CallResult) -> String {
             format!("This tool {how}. Do not guess what it would have returned.")
         }
     }
-}
-
-/// The model's tool calls as planned calls; unknown tools and calls without a query are dropped, and logged.
-fn planned_calls(calls: Vec<ModelToolCall>) -> Vec<PlannedCall> {
-    calls
-        .into_iter()
-        .filter_map(|call| {
-            let text = |name: &str| {
-                call.arguments
-                    .get(name)
-                    .and_then(|q| q.as_str())
-                    .map(str::trim)
-                    .filter(|q| !q.is_empty())
-            };
-            let section = text("section").map(SectionRef::parse).and_then(Result::ok);
-            let planned = match (call.name.as_str(), text("query")) {
-                ("retrieve", Some(query)) => ToolCall::Retrieve { query: query.into() },
-                ("read_section", Some(query)) if section.is_some() => ToolCall::ReadSection {
-                    section: section?,
-                    query: query.into(),
-                },
-                ("web_search", Some(query)) => ToolCall::WebSearch { query: query.into() },
-                (name, _) => {
-                    tracing::warn!(
-                        tool = name,
-                        "the model called an unknown tool, or gave no query or no valid section; ignored"
-                    );
-                    return None;
-                }
-            };
-            Some(PlannedCall {
-                id: call.id,
-                call: planned,
-            })
-        })
-        .collect()
-}
-
-/// Plans with a chat model's native tool calling.
-pub struct LlmPlanner {
-    model: Arc<dyn ChatModel>,
-    tools: Vec<ToolSpec>,
-}
-
-impl LlmPlanner {
-    pub fn new(model: Arc<dyn ChatModel>) -> Self {
-        Self {
-            model,
-            tools: tool_specs(),
-        }
-    }
-}
-
-impl Planner for LlmPlanner {
-    fn name(&self) -> &'static str {
-        "llm"
-    }
-
-    fn next_step<'a>(&'a self, cx: PlanContext<'a>, deadline: Deadline) -> BoxFuture<'a, Result<Step, NavigatorError>> {
-        Box::pin(async move {
-            let messages = conversation(cx.question, cx.history, cx.evidence);
-            let reply = self
-                .model
-                .complete(SYSTEM_PROMPT, &messages, &self.tools, deadline)
-                .await?;
-            let calls = planned_calls(reply.tool_calls);
-            if calls.is_empty() {
-                return Ok(Step::Done { draft: reply.text });
-            }
-            if cx.waves_done >= cx.max_waves {
-                tracing::warn!(
-                    asked = calls.len(),
-                    "the model asked for another wave past the last; capped"
-                );
-                metrics::counter!("planner_capped_total", "cap" => "waves").increment(1);
-                return Ok(Step::Done { draft: None });
-            }
-            Ok(Step::Call(calls))
-        })
-    }
-}
-
-/// Composes with a chat model, from the tools' results only.
-pub struct LlmComposer {
-    model: Arc<dyn ChatModel>,
-    tools: Vec<ToolSpec>,
-}
-
-impl LlmComposer {
-    pub fn new(model: Arc<dyn ChatModel>) -> Self {
-        Self {
-            model,
-            tools: tool_specs(),
-        }
-    }
-
-    async fn write(&self, question: &str, evidence: &Evidence, deadline: Deadline) -> Result<String, NavigatorError> {
-        let mut messages = conversation(question, &[], evidence);
-        // Tool definitions stay in the request: providers refuse tool messages without them.
-        let reply = self
-            .model
-            .complete(SYSTEM_PROMPT, &messages, &self.tools, deadline)
-            .await?;
-        if reply.tool_calls.is_empty() {
-            return reply
-                .text
-                .ok_or_else(|| NavigatorError::unavailable("llm composer", "an empty answer"));
-        }
-        tracing::warn!(
-            asked = reply.tool_calls.len(),
-            "the model asked for a third wave; capped"
-        );
-        metrics::counter!("planner_capped_total", "cap" => "waves").increment(1);
-        messages.push(Message::Text {
-            speaker: Speaker::User,
-            text: ANSWER_NOW.into(),
-        });
-        let reply = self
-            .model
-            .complete(SYSTEM_PROMPT, &messages, &self.tools, deadline)
-            .await?;
-        match (reply.tool_calls.is_empty(), reply.text) {
-            (true, Some(text)) => Ok(text),
-            _ => Err(NavigatorError::unavailable(
-                "llm composer",
-                "the model would not answer without tools",
-            )),
-        }
-    }
-}
-
-impl Composer for LlmComposer {
-    fn name(&self) -> &'static str {
-        "llm"
-    }
-
-    fn compose<'a>(
-        &'a self,
-        cx: ComposeContext<'a>,
-        deadline: Deadline,
-    ) -> BoxFuture<'a, Result<Composition, NavigatorError>> {
-        Box::pin(async move {
-            let text = match cx.draft {
-                Some(draft) => draft.to_string(),
-                None => self.write(cx.question, cx.evidence, deadline).await?,
-            };
-            finish(&text, cx.evidence)
-        })
-    }
-}
-
-/// The model's text as a composition: its status, and citations that point at real sources only. An answer that
-/// cites nothing is not accepted (the turn then quotes the sources instead).
-pub fn finish(text: &str, evidence: &Evidence) -> Result<Composition, NavigatorError> {
-    let trimmed = text.trim();
-    let (status, body) = match trimmed.strip_prefix(NOT_FOUND) {
-        Some(rest) => (Status::Unanswered, rest.trim()),
-        None => (Status::Answered, trimmed),
-    };
-    let known = known_citations(evidence);
-    let mut citations: Vec<Citation> = Vec::new();
-    let mut answer = String::with_capacity(body.len());
-    let mut rest = body;
-    while let Some(open) = rest.find('[') {
-        let Some(close) = rest[open..].find(']').map(|c| open + c) else {
-            break;
-        };
-        answer.push_str(&rest[..open]);
-        let marker = &rest[open..=close];
-        match known.iter().find(|c| c.marker() == marker) {
-            Some(citation) => {
-                answer.push_str(marker);
-                if !citations.contains(citation) {
-                    citations.push(citation.clone());
-                }
-            }
-            // A marker no source has is an invented citation: it goes, and its claim is left unsupported.
-            None => tracing::warn!("the model cited a source the tools did not return; marker removed"),
-        }
-        rest = &rest[close + 1..];
-    }
-    answer.push_str(rest);
-    let answer = answer.split_whitespace().collect::<Vec<_>>().join(" ");
-    if status == Status::Answered && citations.is_empty() {
-        return Err(NavigatorError::unavailable(
-            "llm composer",
-            "an answer without citations",
-        ));
-    }
-    if answer.is_empty() {
-        return Err(NavigatorError::unavailable("llm composer", "an empty answer"));
-    }
-    Ok(Composition {
-        status,
-        answer,
-        citations,
-    })
-}
-
-fn known_citations(evidence: &Evidence) -> Vec<Citation> {
-    let mut known: Vec<Citation> = evidence
-        .chunks()
-        .into_iter()
-        .map(|chunk| Citation::page(&chunk.title, chunk.page))
-        .collect();
-    known.extend(
-        evidence
-            .web_results()
-            .into_iter()
-            .map(|result| Citation::web(&result.title, &result.url)),
-    );
-    known
 }
 
 #[cfg(test)]

@@ -1,13 +1,19 @@
 //! The model-driven turn on a scripted model and fake tools, on tokio's paused clock.
 
+use super::planner::planned_calls;
 use super::*;
+use crate::chat::{ChatRequest, Citation, Degraded, Status};
+use crate::evidence::PlannedCall;
 use crate::fakes::FakeTools;
-use crate::llm::ModelReply;
-use crate::tools::{ToolName, Tools};
-use crate::turn::budget::OFFLINE_STAGE;
-use crate::turn::{Navigator, TurnBudgets, TurnRequest};
+use crate::llm::{ChatModel, ModelReply};
+use crate::tools::Tools;
+use crate::turn::{Navigator, OFFLINE_STAGE, TurnBudgets, TurnRequest};
+use futures_util::future::BoxFuture;
+use navigator_platform::NavigatorError;
 use navigator_platform::config::Budgets;
-use std::sync::Mutex;
+use navigator_platform::section::SectionRef;
+use navigator_resilience::Deadline;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -92,7 +98,7 @@ fn request(message: &str) -> TurnRequest {
     TurnRequest {
         request_id: "turn-1".into(),
         user_id: Uuid::from_u128(7),
-        chat: crate::api::ChatRequest {
+        chat: ChatRequest {
             message: message.into(),
             language: Some("en".into()),
             ..Default::default()
@@ -122,7 +128,10 @@ async fn the_models_tool_calls_become_a_wave_and_its_answer_keeps_its_citations(
     );
     assert_eq!(answer.tools.len(), 1);
     assert!(
-        answer.degraded.iter().all(|d| d != "planner" && d != "composer"),
+        answer
+            .degraded
+            .iter()
+            .all(|d| *d != Degraded::Planner && *d != Degraded::Composer),
         "{:?}",
         answer.degraded
     );
@@ -201,7 +210,7 @@ async fn an_uncited_answer_is_replaced_by_quotes_from_the_sources() {
         text("It is cheap, trust me."),
     ]);
     let answer = navigator(&tools, model).answer(request(QUESTION)).await.unwrap();
-    assert!(answer.degraded.contains(&"composer".to_string()));
+    assert!(answer.degraded.contains(&Degraded::Composer));
     assert!(
         answer.answer.contains("$20 copayment") && answer.answer.contains("[p. 92]"),
         "{}",
@@ -233,16 +242,8 @@ async fn a_failing_model_hands_over_to_the_rules_and_the_quotes() {
     let model = ScriptedModel::new(vec![Err(NavigatorError::unavailable("openai chat", "HTTP 500"))]);
     let answer = navigator(&tools, model).answer(request(QUESTION)).await.unwrap();
     assert_eq!(answer.status, Status::Answered);
-    assert!(
-        answer.degraded.contains(&"planner".to_string()),
-        "{:?}",
-        answer.degraded
-    );
-    assert!(
-        answer.degraded.contains(&"composer".to_string()),
-        "{:?}",
-        answer.degraded
-    );
+    assert!(answer.degraded.contains(&Degraded::Planner), "{:?}", answer.degraded);
+    assert!(answer.degraded.contains(&Degraded::Composer), "{:?}", answer.degraded);
     assert!(answer.answer.contains("$20 copayment"), "{}", answer.answer);
 }
 

@@ -4,7 +4,7 @@
 //! by its cost lines ("$0 copayment for each", "office visit."). Lines are joined until a sentence ends, so each row
 //! becomes one quotable sentence that keeps its label.
 
-use super::Citation;
+use crate::chat::Citation;
 use crate::evidence::Evidence;
 
 /// A sentence longer than this is cut at its last line break before the limit.

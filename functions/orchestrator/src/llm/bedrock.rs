@@ -259,7 +259,7 @@ mod tests {
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("test", "test", None, None, "test"))
             .endpoint_url(url)
-            .retry_config(crate::setup::aws_retry_config())
+            .retry_config(navigator_platform::aws::retry_policy())
             .build();
         (Client::from_conf(config), seen)
     }
@@ -268,7 +268,7 @@ mod tests {
     async fn a_tool_use_round_trip_in_the_converse_format() {
         let (client, seen) = serve().await;
         let model = BedrockChat::new(client, "amazon.nova-lite-v1:0");
-        let tools = crate::llm::agent::tool_specs();
+        let tools = crate::agent::tool_specs();
         let deadline = Deadline::after(Duration::from_secs(5));
         let question = vec![Message::Text {
             speaker: Speaker::User,

@@ -1,11 +1,14 @@
-//! Chat models with native tool calling (DESIGN.md §4), behind one port:
-//! - [`openai`]: an OpenAI-compatible `POST {base}/chat/completions` with `tools`;
-//! - [`bedrock`]: Amazon Bedrock `Converse` with a `toolConfig`;
-//! - [`agent`]: the planner and composer that drive a model through a turn's waves.
+//! Chat models with native tool calling (docs/DESIGN.md §4), behind one port, and its adapters:
+//! - [`OpenAiChat`]: an OpenAI-compatible `POST {base}/chat/completions` with `tools`;
+//! - [`BedrockChat`]: Amazon Bedrock `Converse` with a `toolConfig`.
+//!
+//! `crate::agent` drives a model through a turn's waves as planner and composer.
 
-pub mod agent;
-pub mod bedrock;
-pub mod openai;
+mod bedrock;
+mod openai;
+
+pub use bedrock::BedrockChat;
+pub use openai::OpenAiChat;
 
 use futures_util::future::BoxFuture;
 use navigator_platform::NavigatorError;

@@ -243,7 +243,7 @@ mod tests {
     async fn a_tool_call_round_trip_in_the_wire_format() {
         let (url, fake) = serve().await;
         let model = chat(&url, "gpt-4o-mini");
-        let tools = crate::llm::agent::tool_specs();
+        let tools = crate::agent::tool_specs();
         let question = vec![Message::Text {
             speaker: Speaker::User,
             text: "What does a specialist cost?".into(),

@@ -6,64 +6,25 @@
 //! - a question of several parts ("How many days are covered, and what do I pay per day?") also retrieves each later
 //!   part on its own, so every part finds its passage;
 //! - web search joins when the question needs facts from outside the plan: this year's figures, the Medicare program
-//!   itself, laws, drug prices and names, state programs (see [`OUTSIDE_FACT_CUES`]).
+//!   itself, laws, drug prices and names, state programs (see `crate::question::needs_outside_facts`).
 //!
 //! Wave 2, only when wave 1 left a gap:
 //! - retrieval failed outright → retry it once (an idempotent read);
 //! - retrieval found nothing good (best score under [`ANSWERABLE_SCORE`]) and the web was not asked → web search;
 //! - one of the best passages refers to another section about the question ("Section 2.2 below describes our
-//!   service area") → read that section (at most [`MAX_SECTIONS_FOLLOWED`], see [`super::cross_refs`]).
+//!   service area") → read that section (at most [`MAX_SECTIONS_FOLLOWED`], see [`crate::question::worth_following`]).
 //!
 //! Otherwise the plan is done after one wave.
 
 use futures_util::future::BoxFuture;
 use navigator_platform::NavigatorError;
 use navigator_platform::contracts::ANSWERABLE_SCORE;
-use navigator_platform::text::{contains_phrase, terms};
 use navigator_resilience::Deadline;
 
-use super::cross_refs;
-use super::{PlanContext, PlannedCall, Planner, Step, ToolCall};
-use crate::api::Role;
-
-/// Phrases that mark a question about facts the plan's own documents do not hold.
-pub const OUTSIDE_FACT_CUES: &[&str] = &[
-    "this year",
-    "next year",
-    "news",
-    "law",
-    "legislation",
-    "standard part b",
-    "standard medicare",
-    "part b premium",
-    "generic name",
-    "generic version",
-    "brand name",
-    "price of",
-    "medi-cal",
-    "medicaid",
-    "social security",
-    "state program",
-    "medicare.gov",
-    "este año",
-    "ley",
-];
-
-/// Openers that make a message a follow-up to the previous question.
-const FOLLOW_UP_OPENERS: &[&str] = &[
-    "and ",
-    "what about",
-    "how about",
-    "also ",
-    "y ",
-    "¿y ",
-    "and?",
-    "y para",
-    "¿y para",
-];
-
-/// A message with this few content words is read together with the previous question.
-const FOLLOW_UP_MAX_TERMS: usize = 3;
+use super::{PlanContext, Planner, Step};
+use crate::chat::Turn;
+use crate::evidence::{PlannedCall, ToolCall};
+use crate::question::{needs_outside_facts, question_parts, with_context, worth_following};
 
 /// The most cross-referenced sections the second wave reads.
 pub const MAX_SECTIONS_FOLLOWED: usize = 2;
@@ -74,7 +35,7 @@ pub struct RulePlanner;
 
 impl RulePlanner {
     /// The calls of wave 1.
-    pub fn first_wave(question: &str, history: &[crate::api::Turn], max_calls: usize) -> Vec<ToolCall> {
+    pub fn first_wave(question: &str, history: &[Turn], max_calls: usize) -> Vec<ToolCall> {
         let query = with_context(question, history);
         let mut calls = vec![ToolCall::Retrieve { query: query.clone() }];
         let wants_web = needs_outside_facts(question);
@@ -140,7 +101,7 @@ fn second_wave(cx: PlanContext<'_>) -> Vec<ToolCall> {
         .max_calls_per_wave
         .saturating_sub(calls.len())
         .min(MAX_SECTIONS_FOLLOWED);
-    for section in cross_refs::worth_following(cx.question, &evidence.chunks(), room) {
+    for section in worth_following(cx.question, &evidence.chunks(), room) {
         calls.push(ToolCall::ReadSection {
             section,
             query: query.clone(),
@@ -149,45 +110,11 @@ fn second_wave(cx: PlanContext<'_>) -> Vec<ToolCall> {
     calls
 }
 
-/// Whether the question asks for facts from outside the member's plan documents.
-pub fn needs_outside_facts(question: &str) -> bool {
-    let lower = question.to_lowercase();
-    OUTSIDE_FACT_CUES.iter().any(|cue| contains_phrase(&lower, cue))
-}
-
-/// The question to search: a short follow-up is read with the member's previous question.
-pub fn with_context(question: &str, history: &[crate::api::Turn]) -> String {
-    let lower = question.trim().to_lowercase();
-    let follow_up = FOLLOW_UP_OPENERS.iter().any(|opener| lower.starts_with(opener))
-        || terms(question).len() <= FOLLOW_UP_MAX_TERMS;
-    let previous = history.iter().rev().find(|turn| turn.role == Role::User);
-    match previous {
-        Some(previous) if follow_up && !history.is_empty() => {
-            format!("{} {}", previous.content.trim(), question.trim())
-        }
-        _ => question.trim().to_string(),
-    }
-}
-
-/// The parts of a question, each with enough words to stand on its own; a one-part question gives one part.
-pub fn question_parts(question: &str) -> Vec<String> {
-    let mut parts: Vec<String> = Vec::new();
-    for sentence in question.split_inclusive(['?', '¿']) {
-        for clause in sentence.split(", and ") {
-            let clause = clause.trim().trim_start_matches('¿').trim();
-            if terms(clause).len() >= 2 {
-                parts.push(clause.to_string());
-            }
-        }
-    }
-    parts
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Turn;
-    use crate::evidence::{CallRecord, CallResult, Evidence, Outcome};
+    use crate::chat::{Outcome, Role};
+    use crate::evidence::{CallRecord, CallResult, Evidence};
     use navigator_platform::contracts::{ChunkHit, RetrieveOutput, RetrieveTimings};
     use navigator_platform::section::SectionRef;
     use std::time::Duration;

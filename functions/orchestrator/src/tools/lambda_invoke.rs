@@ -1,7 +1,7 @@
 //! The AWS Lambda `Invoke` adapter: one synchronous invocation per tool call, function names from configuration.
 //!
 //! The SDK's default retry (3 attempts, 1 s backoff) would eat a wave's 800 ms, so the client retries at most once,
-//! after ≤ 100 ms (DESIGN.md §9), and the caller's deadline bounds the whole call. Lambda throttling
+//! after ≤ 100 ms (docs/DESIGN.md §9), and the caller's deadline bounds the whole call. Lambda throttling
 //! (`TooManyRequestsException`) is `Rejected`, so the turn degrades instead of waiting.
 
 use aws_sdk_lambda::Client;
@@ -16,16 +16,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::{ToolInvoker, ToolName, WireRequest};
-
-/// The environment variable naming each tool's function (DESIGN.md §8).
-pub fn function_variable(tool: ToolName) -> &'static str {
-    match tool {
-        ToolName::Translate => "TRANSLATE_FUNCTION",
-        ToolName::Guard => "GUARD_FUNCTION",
-        ToolName::Retrieve => "RETRIEVE_FUNCTION",
-        ToolName::WebSearch => "WEB_SEARCH_FUNCTION",
-    }
-}
 
 /// Invokes the tool functions by name.
 #[derive(Clone)]
@@ -49,14 +39,11 @@ impl LambdaInvoke {
     /// function names from `RETRIEVE_FUNCTION`, `WEB_SEARCH_FUNCTION`, `TRANSLATE_FUNCTION` and `GUARD_FUNCTION`.
     /// A tool whose variable is unset or empty is not provided.
     pub async fn from_env() -> Self {
-        let shared = aws_config::from_env()
-            .retry_config(crate::setup::aws_retry_config())
-            .load()
-            .await;
+        let shared = navigator_platform::aws::load().await;
         let functions = ToolName::ALL
             .into_iter()
             .filter_map(|tool| {
-                let name = std::env::var(function_variable(tool)).ok()?;
+                let name = std::env::var(tool.function_variable()).ok()?;
                 (!name.trim().is_empty()).then(|| (tool, name.trim().to_string()))
             })
             .collect();
@@ -224,7 +211,7 @@ mod tests {
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("test", "test", None, None, "test"))
             .endpoint_url(url)
-            .retry_config(crate::setup::aws_retry_config())
+            .retry_config(navigator_platform::aws::retry_policy())
             .build();
         let functions = functions.iter().map(|(tool, name)| (*tool, name.to_string())).collect();
         let invoker = LambdaInvoke::new(Client::from_conf(config), functions);

@@ -1,15 +1,19 @@
-//! The `ToolInvoker` port (DESIGN.md §3): how the orchestrator reaches translate, guard, retrieve and web-search.
+//! The `ToolInvoker` port (docs/DESIGN.md §3): how the orchestrator reaches translate, guard, retrieve and web-search.
 //!
 //! Both adapters speak the same wire form, the tool envelope `{request_id, deadline_unix_ms, user_id?, input}` →
 //! `{output}` or a typed error, so a turn behaves the same in-process as across Lambda boundaries:
 //! - [`in_process`]: the tools' own libraries, called directly (the local server, the CLI, tests);
 //! - [`lambda_invoke`]: AWS Lambda `Invoke` (production, and `cargo lambda watch` locally).
 
-pub mod in_process;
-pub mod lambda_invoke;
+mod in_process;
+mod lambda_invoke;
+
+pub use in_process::InProcess;
+pub use lambda_invoke::LambdaInvoke;
 
 use futures_util::future::BoxFuture;
 use navigator_platform::NavigatorError;
+use navigator_platform::contracts::ToolName;
 use navigator_platform::contracts::{
     GuardInput, GuardOutput, RetrieveInput, RetrieveOutput, TranslateInput, TranslateOutput, WebSearchInput,
     WebSearchOutput,
@@ -19,38 +23,8 @@ use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::fmt;
 use std::sync::Arc;
 use uuid::Uuid;
-
-/// The four tools of DESIGN.md §3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ToolName {
-    Translate,
-    Guard,
-    Retrieve,
-    WebSearch,
-}
-
-impl ToolName {
-    pub const ALL: [ToolName; 4] = [Self::Translate, Self::Guard, Self::Retrieve, Self::WebSearch];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Translate => "translate",
-            Self::Guard => "guard",
-            Self::Retrieve => "retrieve",
-            Self::WebSearch => "web_search",
-        }
-    }
-}
-
-impl fmt::Display for ToolName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// One envelope on the wire: the input already serialised.
 pub type WireRequest = ToolRequest<serde_json::Value>;

@@ -1,4 +1,4 @@
-//! How one turn's deadline is shared among its stages (DESIGN.md §1 step 2): each stage gets its own budget, but
+//! How one turn's deadline is shared among its stages (docs/DESIGN.md §1 step 2): each stage gets its own budget, but
 //! never the time kept for the stages after it.
 
 use navigator_platform::config::Budgets;

@@ -1,12 +1,16 @@
 //! The turn on fake tools with set latencies and failures, on tokio's paused clock.
 
 use super::*;
+use crate::chat::{Degraded, Outcome, Status};
+use crate::evidence::{PlannedCall, ToolCall};
 use crate::fakes::{FakeTools, sample_web_results};
-use crate::plan::rules::RulePlanner;
+use crate::plan::{PlanContext, Step};
 use futures_util::future::BoxFuture;
 use navigator_platform::config::Budgets;
-use navigator_platform::contracts::{BlockCategory, ChunkHit, Verdict};
+use navigator_platform::contracts::{BlockCategory, ChunkHit, ToolName, Verdict};
 use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
 
@@ -128,7 +132,7 @@ async fn a_call_slower_than_its_wave_is_cancelled_and_reported_timeout() {
         started.elapsed()
     );
     assert_eq!(tools.counters.live(), 0, "no call outlives the turn");
-    assert_eq!(answer.degraded, vec!["web_search"]);
+    assert_eq!(answer.degraded, vec![Degraded::WebSearch]);
     assert_eq!(answer.status, Status::Answered);
 }
 
@@ -142,7 +146,7 @@ async fn web_search_failing_or_rejected_degrades_to_the_plan_documents() {
         let planner = Scripted::new(vec![vec![retrieve(QUESTION), web(QUESTION)]]);
         let answer = navigator(&tools, planner).answer(request(QUESTION)).await.unwrap();
         assert_eq!(answer.status, Status::Answered);
-        assert_eq!(answer.degraded, vec!["web_search"]);
+        assert_eq!(answer.degraded, vec![Degraded::WebSearch]);
         assert!(answer.answer.contains("$20 copayment"), "{}", answer.answer);
         assert!(answer.citations.iter().all(|c| c.page.is_some()));
     }
@@ -156,7 +160,7 @@ async fn an_unconfigured_tool_is_unavailable_and_never_called() {
     let web_report = answer.tools.iter().find(|t| t.name == ToolName::WebSearch).unwrap();
     assert_eq!(web_report.outcome, Outcome::Unavailable);
     assert_eq!(tools.counters.calls(ToolName::WebSearch), 0);
-    assert!(answer.degraded.contains(&"web_search".to_string()));
+    assert!(answer.degraded.contains(&Degraded::WebSearch));
 }
 
 #[tokio::test(start_paused = true)]
@@ -260,8 +264,8 @@ async fn without_a_translator_a_foreign_answer_says_it_is_in_english() {
     turn.chat.language = Some("es".into());
     let answer = navigator(&tools, Arc::new(RulePlanner)).answer(turn).await.unwrap();
     assert_eq!(answer.language, "es");
-    assert!(answer.answer.ends_with(UNTRANSLATED_NOTE));
-    assert!(answer.degraded.contains(&"translation".to_string()));
+    assert!(answer.answer.ends_with(super::language::UNTRANSLATED_NOTE));
+    assert!(answer.degraded.contains(&Degraded::Translation));
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,44 +1,22 @@
-//! Every budget of DESIGN.md §2 in one typed value: derived from the vCPU count, overridable by environment
+//! Every budget of docs/DESIGN.md §2 in one typed value: derived from the vCPU count, overridable by environment
 //! variables named `NAVIGATOR_<COMPONENT>_<LIMIT>`, validated, and printed once at start-up.
 
 use serde::{Serialize, Serializer};
-use std::fmt;
-use std::ops::RangeInclusive;
 use std::time::Duration;
 
-/// One bad setting, naming the variable.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    pub variable: String,
-    pub value: String,
-    pub problem: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={:?}: {}", self.variable, self.value, self.problem)
-    }
-}
-
-/// Every bad setting found, so one start-up error names them all.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigErrors(pub Vec<ConfigError>);
-
-impl fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("invalid configuration: ")?;
-        for (i, error) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{error}")?;
-        }
-        Ok(())
-    }
-}
+use super::{ConfigErrors, Reader};
 
 fn as_millis<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_u64(duration.as_millis() as u64)
+}
+
+/// One HTTP client's connection budget: idle connections kept per host, and how long a connection may take.
+/// How many requests are in flight at once is the owning component's bulkhead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HttpBudgets {
+    pub keepalive: usize,
+    #[serde(serialize_with = "as_millis", rename = "connect_ms")]
+    pub connect: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -48,6 +26,8 @@ pub struct TranslateBudgets {
     pub queue_bound: usize,
     #[serde(serialize_with = "as_millis", rename = "timeout_ms")]
     pub timeout: Duration,
+    /// The DeepL client.
+    pub http: HttpBudgets,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -79,6 +59,8 @@ pub struct OrchestratorBudgets {
     pub llm_plan: Duration,
     #[serde(serialize_with = "as_millis", rename = "llm_compose_ms")]
     pub llm_compose: Duration,
+    /// The OpenAI-compatible chat client.
+    pub http: HttpBudgets,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -86,8 +68,8 @@ pub struct RetrieveBudgets {
     pub db_pool: usize,
     #[serde(serialize_with = "as_millis", rename = "db_acquire_ms")]
     pub db_acquire: Duration,
-    pub http_keepalive: usize,
-    pub http_max: usize,
+    /// The OpenAI-compatible embeddings client.
+    pub http: HttpBudgets,
     pub cache_entries: usize,
     #[serde(serialize_with = "as_millis", rename = "cache_ttl_ms")]
     pub cache_ttl: Duration,
@@ -115,6 +97,8 @@ pub struct WebSearchBudgets {
     #[serde(serialize_with = "as_millis", rename = "breaker_recovery_ms")]
     pub breaker_recovery: Duration,
     pub breaker_probes: u32,
+    /// The Tavily client.
+    pub http: HttpBudgets,
 }
 
 /// Every budget of the system.
@@ -136,10 +120,7 @@ impl Budgets {
 
     /// Reads settings through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigErrors> {
-        let mut read = Reader {
-            lookup: &lookup,
-            errors: Vec::new(),
-        };
+        let mut read = Reader::new(&lookup);
         let detected = std::thread::available_parallelism().map_or(1, usize::from);
         let v = read.count("NAVIGATOR_VCPUS", detected, 1..=256);
         let on_lambda = lookup("AWS_LAMBDA_FUNCTION_NAME").is_some();
@@ -150,6 +131,7 @@ impl Budgets {
             cpu_pool: read.count("NAVIGATOR_TRANSLATE_CPU_POOL", v.min(4), 1..=64),
             queue_bound: read.count("NAVIGATOR_TRANSLATE_QUEUE_BOUND", 2 * translate_in_flight, 0..=4096),
             timeout: read.millis("NAVIGATOR_TRANSLATE_TIMEOUT_MS", 800, 50..=10_000),
+            http: read.http("NAVIGATOR_TRANSLATE", 800),
         };
         let guard = GuardBudgets {
             heuristic_pool: read.count("NAVIGATOR_GUARD_HEURISTIC_POOL", v.min(4), 1..=64),
@@ -173,13 +155,13 @@ impl Budgets {
             total: read.millis("NAVIGATOR_ORCHESTRATOR_TOTAL_MS", 3_000, 100..=30_000),
             llm_plan: read.millis("NAVIGATOR_ORCHESTRATOR_LLM_PLAN_MS", 1_000, 50..=30_000),
             llm_compose: read.millis("NAVIGATOR_ORCHESTRATOR_LLM_COMPOSE_MS", 1_000, 50..=30_000),
+            http: read.http("NAVIGATOR_ORCHESTRATOR", 1_000),
         };
         let retrieve = RetrieveBudgets {
             // One invocation at a time per Lambda environment: 2 connections; a local server shares 8.
             db_pool: read.count("NAVIGATOR_RETRIEVE_DB_POOL", if on_lambda { 2 } else { 8 }, 1..=64),
             db_acquire: read.millis("NAVIGATOR_RETRIEVE_DB_ACQUIRE_MS", 1_000, 10..=30_000),
-            http_keepalive: read.count("NAVIGATOR_RETRIEVE_HTTP_KEEPALIVE", 10, 0..=256),
-            http_max: read.count("NAVIGATOR_RETRIEVE_HTTP_MAX", 20, 1..=256),
+            http: read.http("NAVIGATOR_RETRIEVE", 2_000),
             cache_entries: read.count("NAVIGATOR_RETRIEVE_CACHE_ENTRIES", 1_024, 0..=1_000_000),
             cache_ttl: read.millis("NAVIGATOR_RETRIEVE_CACHE_TTL_MS", 300_000, 0..=86_400_000),
             cache: read.millis("NAVIGATOR_RETRIEVE_CACHE_MS", 10, 1..=1_000),
@@ -197,6 +179,7 @@ impl Budgets {
             breaker_failures: read.count("NAVIGATOR_WEB_SEARCH_BREAKER_FAILURES", 5, 1..=1_000) as u32,
             breaker_recovery: read.millis("NAVIGATOR_WEB_SEARCH_BREAKER_RECOVERY_MS", 30_000, 100..=600_000),
             breaker_probes: read.count("NAVIGATOR_WEB_SEARCH_BREAKER_PROBES", 3, 1..=100) as u32,
+            http: read.http("NAVIGATOR_WEB_SEARCH", 800),
         };
 
         read.require(
@@ -217,88 +200,21 @@ impl Budgets {
             orchestrator.llm_plan,
             "with NAVIGATOR_ORCHESTRATOR_LLM_COMPOSE_MS, must leave time in NAVIGATOR_ORCHESTRATOR_TOTAL_MS",
         );
-        read.require(
-            retrieve.http_keepalive <= retrieve.http_max,
-            "NAVIGATOR_RETRIEVE_HTTP_KEEPALIVE",
-            Duration::from_millis(retrieve.http_keepalive as u64),
-            "must not exceed NAVIGATOR_RETRIEVE_HTTP_MAX",
-        );
 
-        if read.errors.is_empty() {
-            Ok(Self {
-                vcpus: v,
-                translate,
-                guard,
-                orchestrator,
-                retrieve,
-                web_search,
-            })
-        } else {
-            Err(ConfigErrors(read.errors))
-        }
+        read.finish(Self {
+            vcpus: v,
+            translate,
+            guard,
+            orchestrator,
+            retrieve,
+            web_search,
+        })
     }
 
     /// Prints every budget once, as one structured log line.
     pub fn log(&self) {
         let json = serde_json::to_string(self).unwrap_or_default();
         tracing::info!(budgets = %json, "budgets");
-    }
-}
-
-struct Reader<'a> {
-    lookup: &'a dyn Fn(&str) -> Option<String>,
-    errors: Vec<ConfigError>,
-}
-
-impl Reader<'_> {
-    fn count(&mut self, variable: &str, default: usize, range: RangeInclusive<usize>) -> usize {
-        let Some(raw) = (self.lookup)(variable) else {
-            return default;
-        };
-        match raw.trim().parse::<usize>() {
-            Ok(value) if range.contains(&value) => value,
-            Ok(_) => self.fail(
-                variable,
-                &raw,
-                format!("must be between {} and {}", range.start(), range.end()),
-                default,
-            ),
-            Err(_) => self.fail(variable, &raw, "must be a whole number".into(), default),
-        }
-    }
-
-    fn millis(&mut self, variable: &str, default_ms: u64, range: RangeInclusive<u64>) -> Duration {
-        let Some(raw) = (self.lookup)(variable) else {
-            return Duration::from_millis(default_ms);
-        };
-        match raw.trim().parse::<u64>() {
-            Ok(value) if range.contains(&value) => Duration::from_millis(value),
-            Ok(_) => {
-                let problem = format!("must be between {} and {} milliseconds", range.start(), range.end());
-                self.fail(variable, &raw, problem, Duration::from_millis(default_ms))
-            }
-            Err(_) => self.fail(
-                variable,
-                &raw,
-                "must be a whole number of milliseconds".into(),
-                Duration::from_millis(default_ms),
-            ),
-        }
-    }
-
-    fn require(&mut self, holds: bool, variable: &str, value: Duration, problem: &str) {
-        if !holds {
-            self.fail(variable, &value.as_millis().to_string(), problem.to_string(), ());
-        }
-    }
-
-    fn fail<T>(&mut self, variable: &str, value: &str, problem: String, fallback: T) -> T {
-        self.errors.push(ConfigError {
-            variable: variable.into(),
-            value: value.into(),
-            problem,
-        });
-        fallback
     }
 }
 
@@ -412,9 +328,19 @@ mod tests {
     }
 
     #[test]
+    fn each_http_client_has_its_own_budget() {
+        let b = budgets(&[("NAVIGATOR_WEB_SEARCH_HTTP_KEEPALIVE", "4")]).unwrap();
+        assert_eq!(b.web_search.http.keepalive, 4);
+        assert_eq!((b.retrieve.http.keepalive, b.orchestrator.http.keepalive), (10, 10));
+        assert_eq!(b.retrieve.http.connect, ms(2_000));
+        assert_eq!(b.web_search.http.connect, ms(800));
+    }
+
+    #[test]
     fn budgets_print_as_milliseconds() {
         let json = serde_json::to_value(budgets(&[]).unwrap()).unwrap();
         assert_eq!(json["orchestrator"]["wave_ms"], 800);
+        assert_eq!(json["retrieve"]["http"]["connect_ms"], 2_000);
         assert_eq!(json["web_search"]["breaker_recovery_ms"], 30_000);
     }
 

@@ -41,7 +41,7 @@ impl LogFormat {
 }
 
 /// Installs the global subscriber once. The level comes from `AWS_LAMBDA_LOG_LEVEL`, then `RUST_LOG`, then
-/// `default_level`. Message text and personal data are never logged at INFO (DESIGN.md §7).
+/// `default_level`. Message text and personal data are never logged at INFO (docs/DESIGN.md §7).
 pub fn init_logging(format: LogFormat, default_level: &str) {
     let filter = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .ok()

@@ -1,4 +1,4 @@
-//! Observability (DESIGN.md §7): JSON logs whose every line carries `request_id`, `trace_id`, `function` and
+//! Observability (docs/DESIGN.md §7): JSON logs whose every line carries `request_id`, `trace_id`, `function` and
 //! `cold_start`, and a metrics facade that renders CloudWatch EMF on Lambda and Prometheus text locally.
 
 mod logs;

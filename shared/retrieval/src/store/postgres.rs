@@ -2,8 +2,8 @@
 //! with pgvector 0.8's iterative scan so the member filter cannot starve the result) and the best full-text
 //! matches, both restricted to the member's ready documents and one embedding model.
 
+use crate::db::map_db_error;
 use navigator_platform::NavigatorError;
-use navigator_platform::db::map_db_error;
 use navigator_resilience::Deadline;
 use pgvector::Vector;
 use sqlx::Row;

@@ -3,7 +3,7 @@
 //! tool results, it answers with the first sentence of the best plan passage and web result, each after its
 //! citation marker, or `NOT_FOUND:` when nothing came back.
 
-use orchestrator::plan::rules::needs_outside_facts;
+use orchestrator::needs_outside_facts;
 use serde_json::{Value, json};
 use std::hash::{DefaultHasher, Hash, Hasher};
 

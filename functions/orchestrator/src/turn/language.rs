@@ -1,0 +1,90 @@
+//! Translation in and out: the question into English for search and composition, the answer back into the
+//! member's language. Neither failure stops the turn: the question goes on untranslated, the answer stays in
+//! English with a note, and `translation` is named in `degraded`. An English question is never translated.
+
+use navigator_platform::contracts::{ToolName, TranslateInput};
+use navigator_resilience::Deadline;
+
+use super::Navigator;
+use super::ledger::Ledger;
+use crate::chat::Degraded;
+use crate::compose::Composition;
+use crate::tools::CallContext;
+
+/// Said when the answer could not be put in the member's language.
+pub(super) const UNTRANSLATED_NOTE: &str =
+    "(We could not translate this answer into your language, so it is in English.)";
+
+impl Navigator {
+    /// The question in English and the member's language. On failure the question goes on untranslated.
+    pub(super) async fn translate_in(
+        &self,
+        cx: &CallContext,
+        message: &str,
+        requested: Option<&str>,
+        deadline: Deadline,
+        ledger: &mut Ledger,
+    ) -> (String, String) {
+        if requested == Some("en") {
+            return (message.to_string(), "en".into());
+        }
+        if !self.tools.provides(ToolName::Translate) {
+            if requested.is_some() {
+                ledger.degrade(Degraded::Translation);
+            }
+            return (message.to_string(), requested.unwrap_or("en").to_string());
+        }
+        let input = TranslateInput {
+            text: message.to_string(),
+            source_lang: requested.unwrap_or("auto").to_string(),
+            target_lang: "en".into(),
+        };
+        match self.tools.translate(cx, input, deadline).await {
+            Ok(output) => {
+                let language = requested.unwrap_or(&output.source_lang).to_string();
+                if language != "en" && !output.translated {
+                    ledger.degrade(Degraded::Translation);
+                }
+                let question = if output.translated {
+                    output.text
+                } else {
+                    message.to_string()
+                };
+                (question, language)
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "translation of the question failed; going on untranslated");
+                ledger.degrade(Degraded::Translation);
+                (message.to_string(), requested.unwrap_or("en").to_string())
+            }
+        }
+    }
+
+    pub(super) async fn translate_out(
+        &self,
+        cx: &CallContext,
+        mut composition: Composition,
+        language: &str,
+        deadline: Deadline,
+        ledger: &mut Ledger,
+    ) -> Composition {
+        if self.tools.provides(ToolName::Translate) {
+            let input = TranslateInput {
+                text: composition.answer.clone(),
+                source_lang: "en".into(),
+                target_lang: language.to_string(),
+            };
+            match self.tools.translate(cx, input, deadline).await {
+                Ok(output) if output.translated => {
+                    composition.answer = output.text;
+                    return composition;
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(error = %error, "translation of the answer failed"),
+            }
+        }
+        ledger.degrade(Degraded::Translation);
+        composition.answer = format!("{}\n\n{UNTRANSLATED_NOTE}", composition.answer);
+        composition
+    }
+}
