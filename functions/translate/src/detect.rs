@@ -187,7 +187,7 @@ fn by_function_words(text: &str) -> Option<Detected> {
         counts[2].1 += usize::from(TAGALOG_WORDS.contains(&lower.as_str()));
     }
     let english = counts[0].1;
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     let ((language, best), (runner_up, second)) = (counts[0], counts[1]);
     if best > second {
         return Some(Detected {
