@@ -105,14 +105,27 @@ enum Command {
 #[derive(Subcommand)]
 enum EvalTarget {
     /// hit@1, hit@5 and MRR of retrieval on a retrieval-dev.jsonl-style file, over the sample plan.
-    Retrieval { file: PathBuf },
+    Retrieval {
+        file: PathBuf,
+        /// Try a rerank weight, e.g. `--weight sentence=1.0` (repeatable).
+        #[arg(long = "weight")]
+        weights: Vec<String>,
+    },
     /// Language detection accuracy per language, short and long texts, on a `{lang, text}` JSON-lines file.
     Languages { file: PathBuf },
     /// Precision and recall per label, block and PII recall on a security-dev.jsonl-style file.
     Guard { file: PathBuf },
-    /// Whole turns on a retrieval-dev.jsonl-style file: answers holding the facts, negatives declined.
+    /// Whole turns on retrieval-dev.jsonl-style files: answers holding the facts, the answering passage first,
+    /// citations on the right page, negatives declined, language-note mistakes, ungrounded figures, turn times.
     Answers {
-        file: PathBuf,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write one JSON line per question (its answer, status and scores) to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Try each line of this file as a set of composer settings (`name=value name=value`), one summary line each.
+        #[arg(long)]
+        grid: Option<PathBuf>,
         /// Try an extractive composer setting, e.g. `--set keep_ratio=0.6` (repeatable).
         #[arg(long = "set")]
         settings: Vec<String>,
@@ -148,8 +161,8 @@ async fn main() -> ExitCode {
         } => commands::search::run(user, top_k, section.as_deref(), json, &question).await,
         Command::Serve { address, user } => commands::serve::run(address, user.unwrap_or(DEMO_USER_ID)).await,
         Command::Eval {
-            target: EvalTarget::Retrieval { file },
-        } => commands::eval_retrieval::run(&file).await,
+            target: EvalTarget::Retrieval { file, weights },
+        } => commands::eval_retrieval::run(&file, &weights).await,
         Command::Eval {
             target: EvalTarget::Languages { file },
         } => commands::eval_languages::run(&file),
@@ -157,8 +170,17 @@ async fn main() -> ExitCode {
             target: EvalTarget::Guard { file },
         } => commands::eval_guard::run(&file).await,
         Command::Eval {
-            target: EvalTarget::Answers { file, settings },
-        } => commands::eval_answers::run(&file, &settings).await,
+            target:
+                EvalTarget::Answers {
+                    files,
+                    out,
+                    grid,
+                    settings,
+                },
+        } => match grid {
+            Some(grid) => commands::eval_answers::grid(&files, &grid).await,
+            None => commands::eval_answers::run(&files, out.as_deref(), &settings).await,
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,19 +3,28 @@
 
 use navigator_resilience::Deadline;
 use navigator_retrieval::eval::{Outcome, is_hit, parse_questions, summarize};
+use navigator_retrieval::rerank::RerankWeights;
 use navigator_retrieval::setup::DEMO_USER_ID;
 use std::path::Path;
 use std::time::Duration;
 
 use super::retriever_with_sample;
 
-/// Chunks fetched per question: hit@5 needs 5, MRR looks a little deeper.
-const DEPTH: u8 = 10;
+/// Chunks fetched per question: hit@5 needs 5; MRR and the recall line look deeper.
+const DEPTH: u8 = 20;
 
-pub async fn run(file: &Path) -> Result<(), String> {
+pub async fn run(file: &Path, weights: &[String]) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let questions = parse_questions(&text)?;
+    let mut chosen = RerankWeights::default();
+    for weight in weights {
+        let (name, value) = weight
+            .split_once('=')
+            .ok_or_else(|| format!("--weight {weight:?}: expected name=value"))?;
+        chosen.set(name, value)?;
+    }
     let (_, retriever) = retriever_with_sample().await?;
+    let retriever = retriever.with_weights(chosen);
     let mut outcomes = Vec::new();
     for question in questions {
         let output = retriever
@@ -58,6 +67,9 @@ pub async fn run(file: &Path) -> Result<(), String> {
             scores.questions, scores.hit_at_1, scores.hit_at_5, scores.mrr
         );
     }
+    let answerable: Vec<&Outcome> = outcomes.iter().filter(|o| !o.question.is_negative()).collect();
+    let found = answerable.iter().filter(|o| o.first_hit.is_some()).count();
+    println!("hit@{DEPTH}: {found}/{} of the answerable questions", answerable.len());
     let negatives: Vec<&Outcome> = outcomes.iter().filter(|o| o.question.is_negative()).collect();
     if !negatives.is_empty() {
         let threshold = navigator_retrieval::retriever::ANSWERABLE_SCORE;

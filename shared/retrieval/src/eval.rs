@@ -21,6 +21,12 @@ pub struct Question {
     pub pages: Vec<u32>,
     #[serde(default)]
     pub kind: String,
+    /// `benefits_chart`, `drugs`, `appeals`, `enrollment`, `contacts`, `other` (not in the dev set).
+    #[serde(default)]
+    pub topic: String,
+    /// `amount`, `time_limit`, `phone`, `yes_no`, `procedure`, `name_or_place`, `other` (not in the dev set).
+    #[serde(default)]
+    pub answer_type: String,
 }
 
 impl Question {
@@ -154,6 +160,8 @@ mod tests {
             answer_facts: facts.iter().map(|f| f.to_string()).collect(),
             pages: vec![],
             kind: "lookup".into(),
+            topic: String::new(),
+            answer_type: String::new(),
         }
     }
 
