@@ -1,6 +1,8 @@
-//! Plan documents in, text with page numbers out. PDF through `pdf-extract` (pure Rust); Markdown and plain text
-//! as they are, with form feeds as page breaks.
+//! Plan documents in, text with page numbers out. PDF through `pdf-extract`'s parser (pure Rust) read by position
+//! ([`layout`]: reading order, two-column tables row by row); Markdown and plain text as they are, with form feeds
+//! as page breaks.
 
+pub mod layout;
 mod normalize;
 
 use sha2::{Digest, Sha256};
@@ -74,8 +76,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub fn from_bytes(name: &str, kind: DocumentKind, bytes: &[u8]) -> Result<SourceDocument, NavigatorError> {
     let sha256 = sha256_hex(bytes);
     let raw_pages = match kind {
-        DocumentKind::Pdf => pdf_extract::extract_text_from_mem_by_pages(bytes)
-            .map_err(|e| NavigatorError::invalid(format!("{name}: not a readable PDF: {e}")))?,
+        DocumentKind::Pdf => {
+            layout::pages(bytes).map_err(|e| NavigatorError::invalid(format!("{name}: not a readable PDF: {e}")))?
+        }
         DocumentKind::Markdown | DocumentKind::Text => {
             let text =
                 std::str::from_utf8(bytes).map_err(|_| NavigatorError::invalid(format!("{name}: not UTF-8 text")))?;
@@ -110,16 +113,17 @@ fn running_title(pages: &[Page]) -> Option<String> {
     if pages.len() < 4 {
         return None;
     }
-    let mut counts = std::collections::HashMap::<&str, usize>::new();
+    let mut counts = std::collections::HashMap::<String, usize>::new();
     for page in pages {
         let mut seen = std::collections::HashSet::new();
+        // Layout text puts the page number on the title's line ("2025 Evidence of Coverage   80"): it goes.
         for line in page
             .text
             .lines()
-            .map(str::trim)
+            .map(without_page_number)
             .filter(|l| l.split_whitespace().count() >= 3)
         {
-            if seen.insert(line) {
+            if seen.insert(line.clone()) {
                 *counts.entry(line).or_default() += 1;
             }
         }
@@ -131,7 +135,16 @@ fn running_title(pages: &[Page]) -> Option<String> {
             common && line.len() <= 120 && !line.starts_with("Chapter") && !line.starts_with("Section")
         })
         .max_by_key(|(line, count)| (*count, std::cmp::Reverse(line.len())))
-        .map(|(line, _)| line.to_string())
+        .map(|(line, _)| line)
+}
+
+/// A line squeezed to single spaces, without a page number at either end.
+fn without_page_number(line: &str) -> String {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let is_number = |w: &&str| w.len() <= 3 && w.chars().all(|c| c.is_ascii_digit());
+    let start = usize::from(words.len() > 1 && words.first().is_some_and(is_number));
+    let end = words.len() - usize::from(words.len() > start + 1 && words.last().is_some_and(is_number));
+    words[start..end].join(" ")
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -155,6 +168,19 @@ mod tests {
         );
         assert_eq!(doc.sha256.len(), 64);
         assert_eq!(doc.title, "plan");
+    }
+
+    #[test]
+    #[ignore = "prints the sample plan's pages as the layout reader sees them"]
+    fn dump_layout() {
+        let bytes = std::fs::read("../../data/sample/scan_classic_hmo.pdf").unwrap();
+        let pages = layout::pages(&bytes).unwrap();
+        let out: Vec<String> = pages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("=== page {}\n{p}", i + 1))
+            .collect();
+        std::fs::write("/tmp/layout-pages.txt", out.join("\n")).unwrap();
     }
 
     #[test]
