@@ -63,7 +63,7 @@ async fn migrations_create_the_schema_and_are_idempotent() {
     .fetch_all(&pool)
     .await
     .unwrap();
-    assert_eq!(tables, vec!["chunks", "documents"]);
+    assert_eq!(tables, vec!["chunks", "documents", "units"]);
     let indexes: Vec<String> = sqlx::query_scalar(
         "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'navigator' AND indexdef LIKE '%hnsw%' ORDER BY 1",
     )

@@ -124,6 +124,7 @@ async fn a_file_cut_by_an_older_pipeline_is_replaced<S: ChunkStore + 'static>(st
         section: "Ambulance".into(),
         text: "stale ambulance chunk from an older chunker".into(),
         tokens: 6,
+        units: vec![vector.clone()],
         embedding: vector,
     };
     store.put_chunks(&old, HashingEmbedder.model(), &[stale]).await.unwrap();
@@ -168,6 +169,7 @@ async fn a_half_embedded_document_is_invisible<S: ChunkStore + 'static>(store: S
         section: "Ambulance".into(),
         text: "Ambulance one-way trip $180".into(),
         tokens: 5,
+        units: vec![vector.clone()],
         embedding: vector,
     };
     store
@@ -196,6 +198,37 @@ async fn a_half_embedded_document_is_invisible<S: ChunkStore + 'static>(store: S
             .chunks
             .is_empty()
     );
+}
+
+async fn every_sentence_of_a_found_chunk_is_scored_in_order<S: ChunkStore + 'static>(store: S) {
+    let member = Uuid::new_v4();
+    ingest(&HashingEmbedder, &store, member, &sample_plan("units"), |_, _| {})
+        .await
+        .unwrap();
+    let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
+    let query = "ambulance trip";
+    let found = retriever.search(member, query, 5, soon()).await.unwrap();
+    assert!(!found.chunks.is_empty());
+    let query_vector = HashingEmbedder
+        .embed(vec![query.into()], soon())
+        .await
+        .unwrap()
+        .remove(0);
+    for chunk in &found.chunks {
+        let sentences = navigator_platform::text::sentences(&chunk.text);
+        assert_eq!(
+            chunk.units.len(),
+            sentences.len(),
+            "one score a sentence: {}",
+            chunk.text
+        );
+        // Each score is that sentence's own vector against the query's.
+        let vectors = HashingEmbedder.embed(sentences.clone(), soon()).await.unwrap();
+        for (score, vector) in chunk.units.iter().zip(&vectors) {
+            let expected: f32 = vector.iter().zip(&query_vector).map(|(a, b)| a * b).sum();
+            assert!((score - expected).abs() < 1e-3, "{score} vs {expected}");
+        }
+    }
 }
 
 async fn a_section_read_returns_that_section_only<S: ChunkStore + 'static>(store: S) {
@@ -244,6 +277,18 @@ async fn a_section_read_returns_that_section_only<S: ChunkStore + 'static>(store
         .unwrap()
         .chunks;
     assert!(plain[0].text.contains("$180"), "{plain:?}");
+}
+
+#[tokio::test]
+async fn postgres_every_sentence_of_a_found_chunk_is_scored_in_order() {
+    let (store, _database) = pg_store().await;
+    every_sentence_of_a_found_chunk_is_scored_in_order(store).await;
+}
+
+#[tokio::test]
+async fn sqlite_every_sentence_of_a_found_chunk_is_scored_in_order() {
+    let (store, _dir) = sqlite_store().await;
+    every_sentence_of_a_found_chunk_is_scored_in_order(store).await;
 }
 
 #[tokio::test]

@@ -222,6 +222,7 @@ pub fn sample_chunks() -> Vec<ChunkHit> {
         section: "Chapter 4".into(),
         text: text.into(),
         score,
+        units: Vec::new(),
     };
     vec![
         chunk(

@@ -240,6 +240,10 @@ pub struct ChunkHit {
     pub section: String,
     pub text: String,
     pub score: f32,
+    /// How close each sentence of `text` (as [`crate::text::sentences`] cuts it) is to the query, in order: cosine
+    /// similarity of the sentence's own vector, stored at ingest. Empty when the store holds no sentence vectors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<f32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

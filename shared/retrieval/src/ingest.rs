@@ -1,7 +1,8 @@
-//! Ingest: a document's chunks embedded in batches and written idempotently. The document becomes searchable
-//! (`ready`) only after every chunk is stored with its vector.
+//! Ingest: a document's chunks, and each chunk's sentences, embedded in batches and written idempotently. The
+//! document becomes searchable (`ready`) only after every chunk is stored with its vectors.
 
 use navigator_platform::NavigatorError;
+use navigator_platform::text::sentences;
 use navigator_resilience::Deadline;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -33,7 +34,7 @@ pub struct IngestReport {
 
 /// The version of extraction and chunking. Bump it when either changes what chunks a file gives: a file ingested by
 /// an older version then gets a new document id, and ingesting it again replaces the old chunks.
-pub const PIPELINE_VERSION: &str = "pages-chunks-200-40-v1";
+pub const PIPELINE_VERSION: &str = "table-rows-chunks-200-40-units-v5";
 
 /// The document id: one member's copy of one file, as this pipeline version cuts it, is always the same document.
 pub fn document_id(user_id: Uuid, sha256: &str) -> Uuid {
@@ -90,13 +91,18 @@ pub async fn ingest<E: Embedder, S: ChunkStore>(
 
     for (batch_index, batch) in chunks.chunks(EMBED_BATCH).enumerate() {
         let started = Instant::now();
-        let texts = batch.iter().map(|c| c.indexed_text()).collect();
-        let vectors = embedder.embed(texts, Deadline::after(Duration::from_secs(120))).await?;
+        // Each chunk with its section, then each of its sentences alone: one call, so similar lengths batch together.
+        let sentences: Vec<Vec<String>> = batch.iter().map(|c| sentences(&c.text)).collect();
+        let mut texts: Vec<String> = batch.iter().map(|c| c.indexed_text()).collect();
+        texts.extend(sentences.iter().flatten().cloned());
+        let mut vectors = embedder.embed(texts, Deadline::after(Duration::from_secs(300))).await?;
+        let mut unit_vectors = vectors.split_off(batch.len()).into_iter();
         report.embed_time += started.elapsed();
         let stored: Vec<StoredChunk> = batch
             .iter()
             .zip(vectors)
-            .map(|(chunk, embedding)| StoredChunk {
+            .zip(&sentences)
+            .map(|((chunk, embedding), sentences)| StoredChunk {
                 chunk_id: chunk_id(document.document_id, chunk.ord),
                 ord: chunk.ord,
                 page_start: chunk.page_start,
@@ -105,6 +111,7 @@ pub async fn ingest<E: Embedder, S: ChunkStore>(
                 text: chunk.text.clone(),
                 tokens: chunk.words,
                 embedding,
+                units: unit_vectors.by_ref().take(sentences.len()).collect(),
             })
             .collect();
         let started = Instant::now();

@@ -1,9 +1,11 @@
 //! The rerank stage: reorders the fused candidates by a cheap, measured score.
 //!
-//! A cross-encoder would cost ~150 ms for 10 passages on this CPU, twice the 80 ms budget. This reranker blends
-//! what the search already knows: the dense similarity, the fused rank, and how many of the question's content words
-//! the chunk holds. The weights were chosen on the dev question set: English hit@5 0.91 and MRR 0.78, against 0.85 and
-//! 0.75 for the fused order alone (docs/RETRIEVAL.md has the grid).
+//! No cross-encoder reranker can be had as an embedded default (none ships its weights in a package registry), and
+//! one would cost ~150 ms for 10 passages on this CPU, twice the 80 ms budget. This reranker blends what the search
+//! already knows: the dense similarity of the chunk, its fused rank, how many of the question's content words it
+//! holds, and the similarity of its best sentence (sentence vectors are stored at ingest). Weights chosen on the
+//! tuning half of `data/eval/answers-tuning.jsonl` (English, 101 questions; docs/RETRIEVAL.md has the grid): hit@5
+//! 0.81-0.83 across the grid, and the best sentence's weight 1.0 took hit@1 from 0.64 to 0.67.
 
 use navigator_platform::text::share_held;
 
@@ -15,6 +17,8 @@ pub struct RerankWeights {
     pub similarity: f32,
     pub fused: f32,
     pub coverage: f32,
+    /// The best sentence's similarity: a chunk whose one sentence answers outranks one that is vaguely about it all.
+    pub sentence: f32,
 }
 
 impl Default for RerankWeights {
@@ -23,7 +27,23 @@ impl Default for RerankWeights {
             similarity: 1.0,
             fused: 20.0,
             coverage: 0.3,
+            sentence: 1.0,
         }
+    }
+}
+
+impl RerankWeights {
+    /// Sets one weight by name, for measuring alternatives (`navigator eval retrieval --weight sentence=1`).
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let value: f32 = value.parse().map_err(|e| format!("{name}={value}: {e}"))?;
+        match name {
+            "similarity" => self.similarity = value,
+            "fused" => self.fused = value,
+            "coverage" => self.coverage = value,
+            "sentence" => self.sentence = value,
+            _ => return Err(format!("no rerank weight named {name:?}")),
+        }
+        Ok(())
     }
 }
 
@@ -41,7 +61,8 @@ pub fn rerank(candidates: Vec<Candidate>, terms: &[String], weights: RerankWeigh
         .map(|candidate| {
             let score = weights.similarity * candidate.similarity
                 + weights.fused * candidate.fused
-                + weights.coverage * coverage(&candidate, terms);
+                + weights.coverage * coverage(&candidate, terms)
+                + weights.sentence * candidate.best_unit();
             Ranked { candidate, score }
         })
         .collect();

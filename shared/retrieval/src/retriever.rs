@@ -156,6 +156,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
                 section: r.candidate.section,
                 text: r.candidate.text,
                 score: r.score,
+                units: r.candidate.units,
             })
             .collect();
         timings.rerank = ms(started);

@@ -1,4 +1,9 @@
-//! Words of a member's question: the content terms that search and answer selection both work from.
+//! Words of a member's question: the content terms that search and answer selection both work from; and plan text
+//! cut into sentences ([`sentences()`]).
+
+mod sentences;
+
+pub use sentences::sentences;
 
 /// Words that carry no meaning for search, in English and Spanish.
 const STOP_WORDS: &[&str] = &[

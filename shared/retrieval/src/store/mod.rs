@@ -35,6 +35,8 @@ pub struct StoredChunk {
     pub text: String,
     pub tokens: u32,
     pub embedding: Vec<f32>,
+    /// One vector per sentence of `text` (`navigator_platform::text::sentences`), in order.
+    pub units: Vec<Vec<f32>>,
 }
 
 /// Where a document stands before ingest writes anything.
@@ -79,6 +81,8 @@ pub struct Candidate {
     pub text_rank: Option<u32>,
     /// Reciprocal-rank fusion score.
     pub fused: f32,
+    /// Cosine similarity of each of the chunk's sentences to the query, in order; empty without sentence vectors.
+    pub units: Vec<f32>,
 }
 
 /// The smoothing constant of reciprocal-rank fusion (Cormack et al.'s 60).
@@ -99,14 +103,26 @@ impl Candidate {
             vector_rank: None,
             text_rank: None,
             fused: 0.0,
+            units: Vec::new(),
         }
+    }
+
+    /// The best sentence's similarity, or the chunk's when there are no sentence vectors.
+    pub fn best_unit(&self) -> f32 {
+        self.units
+            .iter()
+            .copied()
+            .fold(None, |best: Option<f32>, s| Some(best.map_or(s, |b| b.max(s))))
+            .unwrap_or(self.similarity)
     }
 }
 
-/// Reciprocal-rank fusion of the two lists' ranks.
-pub fn rrf(vector_rank: Option<u32>, text_rank: Option<u32>) -> f32 {
-    let part = |rank: Option<u32>| rank.map_or(0.0, |r| 1.0 / (RRF_K + r as f32));
-    part(vector_rank) + part(text_rank)
+/// Reciprocal-rank fusion of the lists' ranks.
+pub fn rrf(ranks: &[Option<u32>]) -> f32 {
+    ranks
+        .iter()
+        .map(|rank| rank.map_or(0.0, |r| 1.0 / (RRF_K + r as f32)))
+        .sum()
 }
 
 /// The storage port.
@@ -194,7 +210,7 @@ pub(crate) fn fuse(vector: Vec<Candidate>, text: Vec<Candidate>) -> Vec<Candidat
         }
     }
     for candidate in &mut merged {
-        candidate.fused = rrf(candidate.vector_rank, candidate.text_rank);
+        candidate.fused = rrf(&[candidate.vector_rank, candidate.text_rank]);
     }
     merged.sort_by(|a, b| b.fused.total_cmp(&a.fused));
     merged

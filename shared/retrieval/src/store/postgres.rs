@@ -34,7 +34,9 @@ WITH knn AS (
     LIMIT $5
 )
 SELECT c.chunk_id, c.document_id, d.title, c.page_start, c.section, c.text,
-       (1 - (c.embedding <=> $1))::real AS similarity, k.rank AS vector_rank, f.rank AS text_rank
+       (1 - (c.embedding <=> $1))::real AS similarity, k.rank AS vector_rank, f.rank AS text_rank,
+       ARRAY(SELECT (1 - (u.embedding <=> $1))::real FROM navigator.units u
+             WHERE u.chunk_id = c.chunk_id ORDER BY u.ord) AS units
 FROM (SELECT chunk_id FROM knn UNION SELECT chunk_id FROM fts) ids
 JOIN navigator.chunks c USING (chunk_id)
 JOIN navigator.documents d USING (document_id)
@@ -46,7 +48,9 @@ LEFT JOIN fts f USING (chunk_id)";
 const SECTION_SEARCH: &str = "
 SELECT c.chunk_id, c.document_id, d.title, c.page_start, c.section, c.text,
        (1 - (c.embedding <=> $1))::real AS similarity,
-       row_number() OVER (ORDER BY c.embedding <=> $1) AS vector_rank, NULL::bigint AS text_rank
+       row_number() OVER (ORDER BY c.embedding <=> $1) AS vector_rank, NULL::bigint AS text_rank,
+       ARRAY(SELECT (1 - (u.embedding <=> $1))::real FROM navigator.units u
+             WHERE u.chunk_id = c.chunk_id ORDER BY u.ord) AS units
 FROM navigator.chunks c
 JOIN navigator.documents d USING (document_id)
 WHERE c.user_id = $2 AND c.embed_model = $3 AND d.status = 'ready'
@@ -133,6 +137,7 @@ impl PgStore {
                 vector_rank: row.get::<Option<i64>, _>(7).map(|r| r as u32),
                 text_rank: row.get::<Option<i64>, _>(8).map(|r| r as u32),
                 fused: 0.0,
+                units: row.get(9),
             };
             // The LIKE patterns narrow; the section's own rule decides (a deeper path could match them too).
             if request.section.as_ref().is_some_and(|s| !s.holds(&candidate.section)) {
@@ -216,6 +221,18 @@ impl ChunkStore for PgStore {
             .await
             .map_err(map_db_error)?;
             written += result.rows_affected();
+            for (ord, unit) in chunk.units.iter().enumerate() {
+                let result = sqlx::query(
+                    "INSERT INTO navigator.units (chunk_id, ord, embedding) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                )
+                .bind(chunk.chunk_id)
+                .bind(ord as i32)
+                .bind(Vector::from(unit.clone()))
+                .execute(&mut *transaction)
+                .await
+                .map_err(map_db_error)?;
+                written += result.rows_affected();
+            }
         }
         transaction.commit().await.map_err(map_db_error)?;
         Ok(written)

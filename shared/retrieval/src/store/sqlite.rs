@@ -26,6 +26,9 @@ const SCHEMA: &[&str] = &[
         section TEXT NOT NULL, text TEXT NOT NULL, tokens INTEGER NOT NULL, embed_model TEXT NOT NULL,
         embedding BLOB NOT NULL, UNIQUE (document_id, ord))",
     "CREATE INDEX IF NOT EXISTS chunks_user_model ON chunks (user_id, embed_model)",
+    // Each sentence's vector, concatenated in order: scored in memory for the few chunks a search returns.
+    "CREATE TABLE IF NOT EXISTS units (
+        chunk_id BLOB PRIMARY KEY REFERENCES chunks (chunk_id) ON DELETE CASCADE, embeddings BLOB NOT NULL)",
     "CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
         section, text, content='chunks', content_rowid='rowid', tokenize='porter unicode61')",
     "CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN
@@ -34,8 +37,8 @@ const SCHEMA: &[&str] = &[
         INSERT INTO chunks_fts (chunks_fts, rowid, section, text) VALUES ('delete', old.rowid, old.section, old.text); END",
 ];
 
-/// A member's ready vectors for one model, held in memory: (rowid, unit vector).
-type VectorSet = Arc<Vec<(i64, Vec<f32>)>>;
+/// A member's ready vectors for one model, held in memory: (rowid, chunk vector, sentence vectors).
+type VectorSet = Arc<Vec<(i64, Vec<f32>, Vec<Vec<f32>>)>>;
 
 /// The SQLite-backed store.
 #[derive(Clone)]
@@ -80,7 +83,8 @@ impl SqliteStore {
             return Ok(Arc::clone(set));
         }
         let rows = sqlx::query(
-            "SELECT c.rowid, c.embedding FROM chunks c JOIN documents d ON d.document_id = c.document_id
+            "SELECT c.rowid, c.embedding, u.embeddings FROM chunks c JOIN documents d ON d.document_id = c.document_id
+             LEFT JOIN units u ON u.chunk_id = c.chunk_id
              WHERE c.user_id = ? AND c.embed_model = ? AND d.status = 'ready'",
         )
         .bind(user_id)
@@ -90,7 +94,19 @@ impl SqliteStore {
         .map_err(db_error)?;
         let set: VectorSet = Arc::new(
             rows.iter()
-                .map(|row| (row.get(0), floats(row.get::<&[u8], _>(1))))
+                .map(|row| {
+                    let chunk = floats(row.get::<&[u8], _>(1));
+                    let units = row
+                        .get::<Option<&[u8]>, _>(2)
+                        .map(|blob| {
+                            floats(blob)
+                                .chunks_exact(chunk.len().max(1))
+                                .map(<[f32]>::to_vec)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (row.get(0), chunk, units)
+                })
                 .collect(),
         );
         self.vectors
@@ -112,7 +128,7 @@ impl SqliteStore {
         // Every similarity is computed here, once; the text list's candidates reuse them.
         let similarities: HashMap<i64, f32> = vectors
             .iter()
-            .map(|(rowid, vector)| (*rowid, dot(&request.vector, vector)))
+            .map(|(rowid, vector, _)| (*rowid, dot(&request.vector, vector)))
             .collect();
         let mut scored: Vec<(i64, f32)> = similarities.iter().map(|(rowid, score)| (*rowid, *score)).collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -146,13 +162,13 @@ impl SqliteStore {
         };
 
         let mut wanted: Vec<i64> = scored.iter().map(|(rowid, _)| *rowid).collect();
-        wanted.extend(
-            text_ranked
-                .iter()
-                .filter(|rowid| !wanted.contains(rowid))
-                .collect::<Vec<_>>(),
-        );
-        let details = self.details(&wanted, &similarities).await?;
+        for rowid in &text_ranked {
+            if !wanted.contains(rowid) {
+                wanted.push(*rowid);
+            }
+        }
+        let mut details = self.details(&wanted, &similarities).await?;
+        score_units(&mut details, &vectors, &request.vector);
         let pick = |rowid: &i64| details.iter().find(|(id, _)| id == rowid).map(|(_, c)| c.clone());
         let vector_list = scored
             .iter()
@@ -202,14 +218,15 @@ impl SqliteStore {
         let rowids: HashSet<i64> = rows.iter().map(|row| row.get(0)).collect();
         let similarities: HashMap<i64, f32> = vectors
             .iter()
-            .filter(|(rowid, _)| rowids.contains(rowid))
-            .map(|(rowid, vector)| (*rowid, dot(&request.vector, vector)))
+            .filter(|(rowid, _, _)| rowids.contains(rowid))
+            .map(|(rowid, vector, _)| (*rowid, dot(&request.vector, vector)))
             .collect();
         let mut found: Vec<(i64, Candidate)> = rows
             .iter()
             .map(|row| candidate(row, &similarities))
             .filter(|(_, candidate)| section.holds(&candidate.section))
             .collect();
+        score_units(&mut found, &vectors, &request.vector);
         found.sort_by(|a, b| b.1.similarity.total_cmp(&a.1.similarity).then(a.0.cmp(&b.0)));
         let vector_list = found
             .into_iter()
@@ -246,6 +263,16 @@ impl SqliteStore {
     }
 }
 
+/// Each candidate's sentence similarities, from the sentence vectors in memory.
+fn score_units(candidates: &mut [(i64, Candidate)], vectors: &VectorSet, query: &[f32]) {
+    let by_rowid: HashMap<i64, &Vec<Vec<f32>>> = vectors.iter().map(|(rowid, _, units)| (*rowid, units)).collect();
+    for (rowid, candidate) in candidates {
+        if let Some(units) = by_rowid.get(rowid) {
+            candidate.units = units.iter().map(|unit| dot(query, unit)).collect();
+        }
+    }
+}
+
 /// The columns [`candidate`] reads, in its order.
 const CANDIDATE_COLUMNS: &str = "c.rowid, c.chunk_id, c.document_id, d.title, c.page_start, c.section, c.text";
 
@@ -263,6 +290,7 @@ fn candidate(row: &SqliteRow, similarities: &HashMap<i64, f32>) -> (i64, Candida
         vector_rank: None,
         text_rank: None,
         fused: 0.0,
+        units: Vec::new(),
     };
     (rowid, candidate)
 }
@@ -343,6 +371,14 @@ impl ChunkStore for SqliteStore {
             .execute(&mut *transaction)
             .await
             .map_err(db_error)?;
+            written += result.rows_affected();
+            let units: Vec<u8> = chunk.units.iter().flat_map(|unit| bytes(unit)).collect();
+            let result = sqlx::query("INSERT INTO units (chunk_id, embeddings) VALUES (?, ?) ON CONFLICT DO NOTHING")
+                .bind(chunk.chunk_id)
+                .bind(units)
+                .execute(&mut *transaction)
+                .await
+                .map_err(db_error)?;
             written += result.rows_affected();
         }
         transaction.commit().await.map_err(db_error)?;
