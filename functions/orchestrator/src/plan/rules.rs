@@ -151,6 +151,7 @@ mod tests {
             section: String::new(),
             text: "text".into(),
             score,
+            units: Vec::new(),
         };
         let output = RetrieveOutput {
             chunks: vec![chunk],
@@ -273,6 +274,7 @@ mod tests {
                    chapter. For durable medical equipment, see Chapter 4, Section 2.1."
                 .into(),
             score: 1.5,
+            units: Vec::new(),
         };
         let found = record(CallResult::Retrieved(RetrieveOutput {
             chunks: vec![chunk],

@@ -10,7 +10,7 @@ mod follow_up;
 mod outside;
 mod parts;
 
-pub use cross_refs::{references_in, worth_following};
+pub use cross_refs::worth_following;
 pub use follow_up::with_context;
 pub use outside::needs_outside_facts;
 pub use parts::question_parts;

@@ -15,7 +15,7 @@ use crate::plan::{PlanContext, Planner, Step};
 use crate::tools::CallContext;
 
 /// Chunks asked of each retrieve call.
-const RETRIEVE_TOP_K: u8 = 5;
+const RETRIEVE_TOP_K: u8 = 8;
 /// Chunks read from a followed section: its opening ones say what it is about.
 const SECTION_TOP_K: u8 = 2;
 /// Results asked of each web search.

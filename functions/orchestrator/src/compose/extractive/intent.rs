@@ -1,4 +1,8 @@
-//! What kind of answer a question asks for, and whether a sentence holds it.
+//! What kind of answer a question asks for, read from how it asks, and whether a sentence holds that kind.
+//!
+//! The kinds are the ones plan questions take: an amount, a time limit, a phone number, a place to send something
+//! or go, the steps to take, or a yes or no with its condition. They are read from the question's own form
+//! ("how much", "how long", "where do I", a question opening with "is", "can", "do"), not from its topic.
 
 use navigator_platform::text::contains_phrase;
 
@@ -6,24 +10,28 @@ use crate::compose::grounding::{Figure, figures};
 
 /// What kind of answer the question asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Intent {
+pub(super) enum AnswerType {
     Amount,
-    PhoneNumber,
-    TimeSpan,
+    TimeLimit,
+    Phone,
+    /// "Where do I send ...": an address, a website, a place.
+    Place,
     /// "How do I ...": the steps, where to send what, whom to ask.
     Procedure,
+    /// "Is ...?", "Can I ...?", "Do I ...?": yes or no, and on what condition.
+    YesNo,
     Other,
 }
 
-impl Intent {
+impl AnswerType {
     /// Whether the question asks for a figure, which an answer must then state.
     pub(super) fn asks_for_a_figure(self) -> bool {
-        matches!(self, Self::Amount | Self::PhoneNumber | Self::TimeSpan)
+        matches!(self, Self::Amount | Self::Phone | Self::TimeLimit)
     }
 }
 
 /// Cues of a question asking for an amount. "Will the plan pay for a wig?" asks whether, not how much.
-pub(super) const AMOUNT_CUES: &[&str] = &[
+const AMOUNT_CUES: &[&str] = &[
     "how much",
     "cost",
     "costs",
@@ -44,52 +52,65 @@ pub(super) const AMOUNT_CUES: &[&str] = &[
     "cuánto",
     "cuanto",
     "cuesta",
-    "pago",
     "costo",
 ];
-pub(super) const PHONE_CUES: &[&str] = &["phone", "number", "call", "teléfono", "telefono", "llamar"];
-pub(super) const TIME_CUES: &[&str] = &[
+const PHONE_CUES: &[&str] = &["phone", "number", "tty", "teléfono", "telefono"];
+const TIME_CUES: &[&str] = &[
     "how long",
     "how soon",
+    "how quickly",
+    "how fast",
     "how many days",
     "how often",
     "how much notice",
     "how much time",
     "how far in advance",
     "deadline",
+    "by when",
+    "time limit",
     "cuánto tiempo",
 ];
-
 /// Cues of a question asking how to do something.
-pub(super) const PROCEDURE_CUES: &[&str] = &[
+const PROCEDURE_CUES: &[&str] = &[
     "how do i",
     "how can i",
     "how do we",
     "how can we",
     "how should i",
+    "how to",
     "what do i do",
     "what should i do",
     "what steps",
+    "what do i need",
     "cómo puedo",
     "qué debo hacer",
 ];
+/// Cues of a question asking where.
+const PLACE_CUES: &[&str] = &["where", "what address", "which address", "dónde", "donde"];
+/// Words opening a yes-or-no question.
+const YES_NO_OPENERS: &[&str] = &[
+    "is", "are", "am", "do", "does", "did", "can", "could", "will", "would", "should", "shall", "has", "have", "must",
+    "may", "was", "were",
+];
 
-/// Words of a sentence that tells the member what to do: send, ask for, or fill in something.
-pub(super) const PROCEDURE_WORDS: &[&str] = &[
+/// Words of a sentence that tells the member what to do: send, ask for, call, or fill in something.
+const PROCEDURE_WORDS: &[&str] = &[
     "submit",
     "mail",
     "send",
     "request",
     "ask for",
     "ask us",
+    "call",
+    "contact",
     "in writing",
     "fill out",
     "p.o. box",
     "form",
+    "file",
 ];
-
 /// Words that say "it costs nothing" or "it is not paid for": answers to "how much" without a dollar sign.
-pub(super) const AMOUNT_WORDS: &[&str] = &[
+const AMOUNT_WORDS: &[&str] = &[
     "do not pay",
     "don't pay",
     "no cost",
@@ -99,51 +120,90 @@ pub(super) const AMOUNT_WORDS: &[&str] = &[
     "free of charge",
     "%",
 ];
+/// Words that settle a yes-or-no question about a plan: whether something is covered, needed or allowed.
+const POLAR_WORDS: &[&str] = &[
+    "covered", "cover", "covers", "not", "no", "excluded", "required", "must", "can", "may", "will", "you pay",
+    "we pay", "need", "only",
+];
+/// Words of a place or an address.
+const PLACE_WORDS: &[&str] = &[
+    "p.o. box",
+    "www.",
+    ".gov",
+    ".com",
+    ".org",
+    "suite",
+    "street",
+    "avenue",
+    "boulevard",
+];
+const TIME_UNITS: &[&str] = &[
+    "day", "days", "hour", "hours", "month", "months", "week", "weeks", "year", "years", "midnight",
+];
+const NUMBER_WORDS: &[&str] = &[
+    "one", "two", "three", "four", "five", "six", "seven", "ten", "fourteen", "thirty", "sixty", "ninety",
+];
 
-pub(super) fn intent(question: &str) -> Intent {
+/// The kind of answer `question` asks for.
+pub(super) fn answer_type(question: &str) -> AnswerType {
     let lower = question.to_lowercase();
     let has = |cues: &[&str]| cues.iter().any(|cue| contains_phrase(&lower, cue));
-    if has(PHONE_CUES) && (lower.contains("phone") || lower.contains("number") || lower.contains("teléfono")) {
-        Intent::PhoneNumber
-    } else if has(TIME_CUES) {
-        Intent::TimeSpan
+    let first_word = lower
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .find(|w| !w.is_empty())
+        .unwrap_or_default();
+    if has(PHONE_CUES) {
+        AnswerType::Phone
+    } else if has(TIME_CUES) || first_word == "when" {
+        AnswerType::TimeLimit
     } else if has(AMOUNT_CUES) {
-        Intent::Amount
+        AnswerType::Amount
+    } else if has(PLACE_CUES) {
+        AnswerType::Place
     } else if has(PROCEDURE_CUES) {
-        Intent::Procedure
+        AnswerType::Procedure
+    } else if opens_yes_no(question) {
+        AnswerType::YesNo
     } else {
-        Intent::Other
+        AnswerType::Other
     }
 }
 
-pub(super) fn holds_intent(text: &str, intent: Intent) -> bool {
+/// Whether the question opens like a yes-or-no question ("Do I ...", "Is there ...").
+pub(super) fn opens_yes_no(question: &str) -> bool {
+    let lower = question.to_lowercase();
+    let first_word = lower
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .find(|w| !w.is_empty())
+        .unwrap_or_default();
+    YES_NO_OPENERS.contains(&first_word)
+}
+
+/// Whether `text` holds an answer of kind `answer`.
+pub(super) fn holds(text: &str, answer: AnswerType) -> bool {
     let lower = text.to_lowercase();
-    match intent {
-        Intent::Amount => {
-            figures(text).iter().any(|f| matches!(f, Figure::Dollars(_)))
-                || AMOUNT_WORDS.iter().any(|w| lower.contains(w))
-        }
-        Intent::PhoneNumber => figures(text).iter().any(|f| matches!(f, Figure::Phone(_))),
-        Intent::TimeSpan => {
+    let has = |words: &[&str]| {
+        words
+            .iter()
+            .any(|w| contains_phrase(&lower, w) || (w.len() > 3 && lower.contains(w)))
+    };
+    match answer {
+        AnswerType::Amount => figures(text).iter().any(|f| matches!(f, Figure::Dollars(_))) || has(AMOUNT_WORDS),
+        AnswerType::Phone => figures(text).iter().any(|f| matches!(f, Figure::Phone(_))),
+        AnswerType::TimeLimit => {
             let words: Vec<&str> = lower
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|w| !w.is_empty())
                 .collect();
             let is_number = |w: &str| w.chars().all(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&w);
-            let is_unit = |w: &str| TIME_UNITS.contains(&w);
-            words
-                .iter()
-                .enumerate()
-                .any(|(i, word)| is_number(word) && words[i + 1..].iter().take(2).any(|next| is_unit(next)))
+            words.contains(&"midnight")
+                || words.iter().enumerate().any(|(i, word)| {
+                    is_number(word) && words[i + 1..].iter().take(2).any(|next| TIME_UNITS.contains(next))
+                })
         }
-        Intent::Procedure => PROCEDURE_WORDS.iter().any(|w| contains_phrase(&lower, w)),
-        Intent::Other => false,
+        AnswerType::Place => has(PLACE_WORDS) || figures(text).iter().any(|f| matches!(f, Figure::Phone(_))),
+        AnswerType::Procedure => has(PROCEDURE_WORDS),
+        AnswerType::YesNo => has(POLAR_WORDS),
+        AnswerType::Other => false,
     }
 }
-
-pub(super) const TIME_UNITS: &[&str] = &[
-    "day", "days", "hour", "hours", "month", "months", "week", "weeks", "year", "years",
-];
-pub(super) const NUMBER_WORDS: &[&str] = &[
-    "one", "two", "three", "four", "five", "six", "seven", "ten", "fourteen", "thirty", "sixty", "ninety",
-];

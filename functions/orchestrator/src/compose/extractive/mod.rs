@@ -1,20 +1,20 @@
-//! The offline composer: it quotes the sentences of the sources that answer the question, each with its page or
-//! URL, and says plainly when they do not.
+//! The offline composer: it answers first with the passage that answers, then at most a couple of supporting
+//! passages, each with its page or URL; and it says plainly when the sources do not answer.
 //!
-//! Each sentence is scored by
-//! - how much of the question it covers: the question's content words it holds, weighted by how rare each is among
-//!   the candidate sentences (a word every sentence has says little);
-//! - whether it holds what the question asks for: an amount for "how much", a phone number for "what number", a
-//!   time span for "how long", what to send or ask for and where for "how do I";
-//! - the rank of its source.
+//! A passage is one to a few consecutive sentences of a source (so a benefits-chart row keeps its label), scored
+//! by a generic method ([`scoring`]): how close its best sentence's vector is to the question (the sentence
+//! vectors retrieval stored at ingest), how much of the question's wording it holds (each word weighted by how rare
+//! it is among the sources), whether it holds the kind of answer the question asks for ([`intent`]: an amount, a
+//! time limit, a number, a place, steps, a yes or no), and how well its source ranked. Each part of a multi-part
+//! question gets its own passage, or a line saying the plan documents do not answer it.
 //!
-//! The best sentence and those close to it are quoted, best first, within a length budget. The answer is
-//! `unanswered` when no sentence covers enough of the question, when the question asks for an amount or a number
-//! that no good sentence holds, or when it names something (a drug, a hospital, a company) no source mentions.
+//! One threshold on the leading passage's score decides whether the question is answered at all; it was chosen on
+//! the tuning half of the repository's question sets to trade answered questions against answered negatives. The
+//! answer is also `unanswered` when the question names something (a drug, a hospital, a company) no source
+//! mentions, or when it needed the web and the web did not answer.
 
 mod intent;
 mod names;
-mod references;
 mod render;
 mod scoring;
 mod settings;
@@ -23,9 +23,8 @@ use futures_util::future::BoxFuture;
 use navigator_platform::NavigatorError;
 use navigator_resilience::Deadline;
 
-use self::intent::{Intent, intent};
 use self::names::unmentioned_name;
-use self::render::{answered, closest_citations, unanswered};
+use self::render::{Line, answered, closest_citations, unanswered};
 use super::passages::sentences;
 use super::{ComposeContext, Composer, Composition};
 use crate::evidence::{Evidence, ToolCall};
@@ -55,61 +54,99 @@ impl Composer for ExtractiveComposer {
 }
 
 impl ExtractiveComposer {
-    /// Composes at once: the work is a few thousand string comparisons.
+    /// Composes at once: the work is a few thousand comparisons.
     pub fn compose_now(&self, question: &str, evidence: &Evidence) -> Composition {
+        let settings = &self.settings;
         let candidates = sentences(evidence);
         if candidates.is_empty() {
             return unanswered(&[], "no passage of your plan documents matched it");
         }
+        let closest = || closest_citations(&candidates);
         if let Some(name) = unmentioned_name(question, evidence) {
-            let closest = closest_citations(&candidates);
-            return unanswered(&closest, &format!("they do not mention {name}"));
+            return unanswered(&closest(), &format!("they do not mention {name}"));
         }
-        let intent = intent(question);
-        let scored = self.score(question, intent, &candidates);
-        let Some(best) = scored.first() else {
-            return unanswered(&closest_citations(&candidates), "no passage covers it");
+        let scored = self.score(question, &candidates);
+        let Some(lead) = scored.first() else {
+            return unanswered(&closest(), "no passage answers it");
         };
-        if best.coverage < self.settings.min_coverage {
-            return unanswered(&closest_citations(&candidates), "no passage covers it");
+        if lead.score < settings.answer_threshold {
+            return unanswered(&closest(), "no passage answers it");
         }
         // The planner judged the question to need facts from outside the plan, and the web did not answer: the
         // plan's own passages answer only if they match the whole question.
         let web_wanted_but_silent = evidence.called(ToolCall::is_web_search) && evidence.web_results().is_empty();
-        if web_wanted_but_silent && best.coverage < self.settings.outside_fact_coverage {
+        if web_wanted_but_silent && lead.coverage < settings.outside_fact_coverage {
             return unanswered(
-                &closest_citations(&candidates),
+                &closest(),
                 "this is about facts outside your plan, and web search could not be reached",
             );
         }
-        let mut chosen = vec![best.clone()];
-        // Each later part of a question ("..., and how long do I have?") gets its own best passage.
-        for part in question_parts(question).iter().skip(1) {
-            let part_scored = self.score(part, self::intent(part), &candidates);
-            if let Some(found) = part_scored
-                .iter()
-                .filter(|s| s.coverage >= self.settings.min_coverage)
-                .find(|s| !chosen.iter().any(|c| c.overlaps(s)))
-            {
-                chosen.push(found.clone());
+        let parts = question_parts(question);
+        let mut lines = Vec::new();
+        let mut chosen = Vec::new();
+        if parts.len() > 1 {
+            // Each part answered in turn, the first by its own best passage rather than the whole question's.
+            for part in &parts {
+                let part_scored = self.score(part, &candidates);
+                match part_scored
+                    .into_iter()
+                    .find(|s| !chosen.iter().any(|c: &scoring::Scored<'_>| c.overlaps(s)))
+                {
+                    Some(best) if best.score >= settings.answer_threshold => {
+                        chosen.push(best.clone());
+                        lines.push(Line::Quote(best));
+                    }
+                    _ => lines.push(Line::Missing(part.clone())),
+                }
             }
+        } else {
+            chosen.push(lead.clone());
+            lines.push(Line::Quote(lead.clone()));
         }
-        self.fill(&scored, &mut chosen);
-        self.follow_references(&candidates, intent, &mut chosen);
-        let states_what_was_asked = chosen
-            .iter()
-            .any(|s| s.answers_intent && s.coverage >= self.settings.min_intent_coverage);
-        if intent.asks_for_a_figure() && !states_what_was_asked {
-            // The question asks for a figure, and no passage about its subject states one.
-            let what = match intent {
-                Intent::Amount => "the amount you asked about",
-                Intent::PhoneNumber => "the number you asked for",
-                Intent::TimeSpan => "the time you asked about",
-                Intent::Procedure | Intent::Other => "it",
+        let top = chosen.first().map_or(lead.score, |c| c.score);
+        let mut chars: usize = chosen.iter().map(scoring::Scored::chars).sum();
+        let mut supports = 0;
+        for candidate in &scored {
+            if supports >= settings.max_supports || candidate.score < settings.support_ratio * top {
+                break;
+            }
+            // Overlapping chunks repeat sentences: a passage saying again what is quoted adds nothing.
+            let repeats = chosen.iter().any(|c| {
+                c.overlaps(candidate)
+                    || candidate
+                        .window
+                        .iter()
+                        .any(|s| c.window.iter().any(|q| q.text == s.text))
+            });
+            if repeats || chars + candidate.chars() > settings.max_chars {
+                continue;
+            }
+            chars += candidate.chars();
+            chosen.push(candidate.clone());
+            lines.push(Line::Quote(candidate.clone()));
+            supports += 1;
+        }
+        if lines.iter().all(|line| matches!(line, Line::Missing(_))) {
+            return unanswered(&closest(), "no passage answers it");
+        }
+        // A question asking for a figure (an amount, a number, a time limit) is answered only by a passage stating
+        // one: a passage about the subject without it would read as the answer.
+        let answer = intent::answer_type(question);
+        let states_it = |line: &Line<'_>| match line {
+            Line::Quote(scored) => scored.window.iter().any(|s| intent::holds(&s.text, answer)),
+            Line::Missing(_) => false,
+        };
+        // A yes-or-no question ("Do I pay the ambulance copay?") can be answered without one.
+        let asks_figure = answer.asks_for_a_figure() && !intent::opens_yes_no(question);
+        if asks_figure && parts.len() <= 1 && !lines.iter().any(states_it) {
+            let what = match answer {
+                intent::AnswerType::Amount => "the amount you asked about",
+                intent::AnswerType::Phone => "the number you asked for",
+                _ => "the time you asked about",
             };
-            return unanswered(&closest_citations(&candidates), &format!("they do not state {what}"));
+            return unanswered(&closest(), &format!("they do not state {what}"));
         }
-        answered(&chosen)
+        answered(&lines)
     }
 }
 

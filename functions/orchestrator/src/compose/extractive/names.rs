@@ -1,5 +1,6 @@
-//! Names a question asks about that no source mentions: members ask about drugs, hospitals and companies the plan
-//! documents never name, and quoting a neighbouring passage would read as an answer.
+//! Names and years a question asks about that no source mentions: members ask about drugs, hospitals and companies
+//! the plan documents never name, and about other years than theirs; quoting a neighbouring passage would read as an
+//! answer.
 
 use crate::evidence::Evidence;
 
@@ -51,6 +52,13 @@ pub(super) fn unmentioned_name(question: &str, evidence: &Evidence) -> Option<St
             // A redaction placeholder ("[SSN]") is not a name.
             if starts || word.is_empty() || raw.trim_start_matches(['(', '"']).starts_with('[') {
                 continue;
+            }
+            // A year no source mentions ("What will the premium be in 2026?") is a fact the documents do not hold.
+            let year = word.len() == 4
+                && (word.starts_with("19") || word.starts_with("20"))
+                && word.bytes().all(|b| b.is_ascii_digit());
+            if year && !corpus.contains(word) {
+                return Some(word.to_string());
             }
             // A name is capitalised and not an acronym: "Eliquis" and "TruHearing" are names; "SSN" and "ID" are
             // terms.

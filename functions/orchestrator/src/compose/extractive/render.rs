@@ -1,8 +1,18 @@
-//! The answer as the member reads it: quoted passages with their citations, or a plain "not found".
+//! The answer as the member reads it: the passage that answers first, each part of the question answered or said
+//! to be missing, then at most a couple of supporting passages, every one cited. Or a plain "not found".
 
 use super::scoring::Scored;
+use crate::chat::{Citation, Status};
+use crate::compose::Composition;
 use crate::compose::passages::Sentence;
-use crate::compose::{Citation, Composition, Status};
+
+/// One line of the answer.
+pub(super) enum Line<'s> {
+    /// A quoted passage.
+    Quote(Scored<'s>),
+    /// A part of the question no passage answers.
+    Missing(String),
+}
 
 pub(super) fn closest_citations(candidates: &[Sentence]) -> Vec<Citation> {
     let mut citations: Vec<Citation> = Vec::new();
@@ -38,19 +48,26 @@ pub(super) fn unanswered(closest: &[Citation], why: &str) -> Composition {
     }
 }
 
-pub(super) fn answered(chosen: &[Scored<'_>]) -> Composition {
+pub(super) fn answered(lines: &[Line<'_>]) -> Composition {
     let mut citations: Vec<Citation> = Vec::new();
-    let mut lines = vec!["Here is what your plan documents say:".to_string()];
-    for scored in chosen {
-        let citation = scored.citation();
-        if !citations.contains(citation) {
-            citations.push(citation.clone());
+    let mut out = vec!["Here is what your plan documents say:".to_string()];
+    for line in lines {
+        match line {
+            Line::Quote(scored) => {
+                let citation = scored.citation();
+                if !citations.contains(citation) {
+                    citations.push(citation.clone());
+                }
+                out.push(format!("• {} {}", scored.text(), citation.marker()));
+            }
+            Line::Missing(part) => {
+                out.push(format!("• Your plan documents do not say: {}", part.trim()));
+            }
         }
-        lines.push(format!("• {} {}", scored.text(), citation.marker()));
     }
     Composition {
         status: Status::Answered,
-        answer: lines.join("\n"),
+        answer: out.join("\n"),
         citations,
     }
 }

@@ -1,6 +1,6 @@
 use super::*;
 use crate::chat::{Citation, Status};
-use crate::compose::extractive::intent::Intent;
+use crate::compose::extractive::intent::{AnswerType, answer_type};
 use crate::evidence::{CallRecord, CallResult, PlannedCall};
 use navigator_platform::contracts::{ChunkHit, RetrieveOutput, RetrieveTimings, WebResult, WebSearchOutput};
 use uuid::Uuid;
@@ -14,6 +14,7 @@ fn chunk(n: u128, page: u32, text: &str, score: f32) -> ChunkHit {
         section: "Chapter 4".into(),
         text: text.into(),
         score,
+        units: Vec::new(),
     }
 }
 
@@ -65,6 +66,22 @@ fn chart() -> Vec<ChunkHit> {
             1.1,
         ),
     ]
+}
+
+/// `chunk` with a similarity for each of its sentences, as retrieval scores them: `closest` for sentences holding
+/// `about`, `rest` for the others.
+fn scored(chunk: ChunkHit, about: &str, closest: f32, rest: f32) -> ChunkHit {
+    let units = navigator_platform::text::sentences(&chunk.text)
+        .iter()
+        .map(|s| {
+            if !about.is_empty() && s.contains(about) {
+                closest
+            } else {
+                rest
+            }
+        })
+        .collect();
+    ChunkHit { units, ..chunk }
 }
 
 fn compose(question: &str, evidence: &Evidence) -> Composition {
@@ -119,8 +136,129 @@ fn a_how_do_i_question_prefers_the_passage_that_says_what_to_send_where() {
     let other = answer.answer.find("We will look at the bill").unwrap_or(usize::MAX);
     assert!(address < other, "the steps come first: {}", answer.answer);
     // Not a figure question: a procedure answer is not declined for lacking one.
-    assert_eq!(intent("How do I appeal?"), Intent::Procedure);
-    assert_eq!(intent("How do I appeal, and how long do I have?"), Intent::TimeSpan);
+    assert_eq!(answer_type("How do I appeal?"), AnswerType::Procedure);
+    assert_eq!(
+        answer_type("How do I appeal, and how long do I have?"),
+        AnswerType::TimeLimit
+    );
+}
+
+#[test]
+fn answer_types_come_from_how_the_question_asks() {
+    for (question, expected) in [
+        ("What's the TTY number for Member Services?", AnswerType::Phone),
+        ("How soon must you decide on my appeal?", AnswerType::TimeLimit),
+        ("When does my coverage start?", AnswerType::TimeLimit),
+        ("How much is a hearing aid?", AnswerType::Amount),
+        ("Where do I mail a complaint?", AnswerType::Place),
+        ("How can I get a copy of the drug list?", AnswerType::Procedure),
+        ("Is acupuncture covered?", AnswerType::YesNo),
+        ("Do I have to pay the ambulance copay?", AnswerType::Amount),
+        ("Tell me about hospice.", AnswerType::Other),
+    ] {
+        assert_eq!(answer_type(question), expected, "{question}");
+    }
+    assert!(intent::opens_yes_no("Do I have to pay the ambulance copay?"));
+}
+
+#[test]
+fn the_sentence_closest_in_meaning_leads_even_from_a_lower_ranked_chunk() {
+    let chunks = vec![
+        scored(
+            chunk(
+                1,
+                40,
+                "Our plan covers many services. Some services need approval first.",
+                1.6,
+            ),
+            "",
+            0.0,
+            0.3,
+        ),
+        scored(
+            chunk(
+                2,
+                92,
+                "An electronic home unit or neck pendant is covered. You pay a $0 copayment.",
+                1.2,
+            ),
+            "neck pendant",
+            0.85,
+            0.5,
+        ),
+    ];
+    let answer = compose("Do you cover a medical alert necklace?", &evidence(chunks, vec![]));
+    assert_eq!(answer.status, Status::Answered, "{}", answer.answer);
+    let first = answer.answer.lines().nth(1).unwrap();
+    assert!(
+        first.contains("neck pendant") && first.ends_with("[p. 92]"),
+        "{}",
+        answer.answer
+    );
+}
+
+#[test]
+fn each_part_is_answered_or_said_to_be_missing() {
+    let chunks = chart().into_iter().map(|c| scored(c, "Specialist", 0.8, 0.2)).collect();
+    let answer = compose(
+        "What does a specialist visit cost, and how many acupuncture visits do I get a year?",
+        &evidence(chunks, vec![]),
+    );
+    assert_eq!(answer.status, Status::Answered);
+    let lines: Vec<&str> = answer.answer.lines().collect();
+    assert!(lines[1].contains("$20 copayment"), "{}", answer.answer);
+    assert!(
+        lines[2].starts_with("• Your plan documents do not say: how many acupuncture visits"),
+        "{}",
+        answer.answer
+    );
+}
+
+#[test]
+fn at_most_two_passages_support_the_answer_and_none_repeats_it() {
+    let repeated = "For most adult Part D vaccines, you will pay nothing.";
+    let chunks = vec![
+        chunk(
+            1,
+            146,
+            &format!("{repeated} Some vaccines are covered under Part B."),
+            1.5,
+        ),
+        chunk(2, 146, &format!("Some states limit pharmacies. {repeated}"), 1.4),
+        chunk(
+            3,
+            147,
+            "Vaccines recommended by ACIP cost you nothing. Part D covers vaccines.",
+            1.3,
+        ),
+        chunk(4, 148, "You pay nothing for most vaccines at a network pharmacy.", 1.2),
+    ];
+    let answer = compose("Which Part D vaccines cost me nothing?", &evidence(chunks, vec![]));
+    let quotes = answer.answer.lines().filter(|l| l.starts_with('•')).count();
+    assert!((1..=3).contains(&quotes), "{}", answer.answer);
+    assert_eq!(answer.answer.matches(repeated).count(), 1, "{}", answer.answer);
+}
+
+#[test]
+fn a_year_no_source_mentions_is_unanswered() {
+    let answer = compose("What will the monthly premium be in 2031?", &evidence(chart(), vec![]));
+    assert_eq!(answer.status, Status::Unanswered, "{}", answer.answer);
+    assert!(answer.answer.contains("2031"), "{}", answer.answer);
+}
+
+#[test]
+fn a_weak_best_passage_is_declined_by_the_threshold() {
+    let chunks = vec![chunk(1, 9, "SCAN Classic is a Medicare Advantage HMO plan.", 1.2)];
+    let strict = ExtractiveComposer {
+        settings: ExtractiveSettings {
+            answer_threshold: 5.0,
+            ..ExtractiveSettings::default()
+        },
+    };
+    let declined = strict.compose_now("Is SCAN Classic an HMO?", &evidence(chunks.clone(), vec![]));
+    assert_eq!(declined.status, Status::Unanswered);
+    let answered = compose("Is SCAN Classic an HMO?", &evidence(chunks, vec![]));
+    assert_eq!(answered.status, Status::Answered, "{}", answered.answer);
 }
 
 #[test]
@@ -204,71 +342,4 @@ fn web_results_are_cited_by_url() {
         answer.citations[0].url.as_deref(),
         Some("https://www.medicare.gov/basics/costs")
     );
-}
-
-#[test]
-fn a_referred_section_that_was_read_is_quoted_after_its_reference() {
-    let in_section = |n: u128, page: u32, section: &str, text: &str, score: f32| ChunkHit {
-        section: section.into(),
-        ..chunk(n, page, text, score)
-    };
-    let referrer = in_section(
-        1,
-        10,
-        "CHAPTER 1: Getting started › Section 2.1 Your eligibility requirements",
-        "You are eligible as long as you live in our geographic service area (Section 2.2 below describes our \
-         service area).",
-        1.4,
-    );
-    let target = in_section(
-        2,
-        10,
-        "CHAPTER 1: Getting started › Section 2.2 Here is the plan service area",
-        "Section 2.2 Here is the plan service area\nThe plan is for people who live in our service area.\n\
-         Our service area includes these counties in California: Alameda and San Mateo counties.",
-        0.7,
-    );
-    let unrelated = in_section(
-        3,
-        131,
-        "CHAPTER 5: Drugs › Section 9.1 Hospital stays",
-        "If you live in a hospital, we cover your drugs.",
-        1.0,
-    );
-    let question = "Where do I have to live to stay on this plan?";
-    let with_section = evidence(vec![referrer.clone(), target.clone(), unrelated.clone()], vec![]);
-    let answer = ExtractiveComposer::default().compose_now(question, &with_section);
-    assert_eq!(answer.status, Status::Answered);
-    let reference = answer.answer.find("Section 2.2 below").unwrap();
-    let counties = answer
-        .answer
-        .find("Alameda and San Mateo counties")
-        .expect("the opening is quoted");
-    assert!(reference < counties, "{}", answer.answer);
-    assert!(
-        answer.answer.contains("hospital"),
-        "with room, a near-best passage stays: {}",
-        answer.answer
-    );
-
-    // Without the section's passage there is nothing to follow: the reference stands alone.
-    let without = evidence(vec![referrer, unrelated], vec![]);
-    let answer = ExtractiveComposer::default().compose_now(question, &without);
-    assert!(!answer.answer.contains("Alameda"), "{}", answer.answer);
-
-    // With room for only two passages, the one kept for scoring near the best gives way to the opening of the
-    // section the best one refers to.
-    let tight = ExtractiveComposer {
-        settings: ExtractiveSettings {
-            max_passages: 2,
-            ..ExtractiveSettings::default()
-        },
-    };
-    let answer = tight.compose_now(question, &with_section);
-    assert!(
-        answer.answer.contains("Alameda and San Mateo counties"),
-        "{}",
-        answer.answer
-    );
-    assert!(!answer.answer.contains("hospital"), "{}", answer.answer);
 }
