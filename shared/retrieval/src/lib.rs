@@ -2,7 +2,7 @@
 //!
 //! - [`document`]: PDF, Markdown or text in; text with page numbers out.
 //! - [`chunk`]: structure-aware chunks with section and pages.
-//! - [`embed`]: the embeddings port and its adapters.
+//! - [`embed`]: the embeddings port and its adapters (the `navigator-embed` crate, shared with the guard).
 //! - [`store`]: the chunk-store port: PostgreSQL + pgvector, or embedded SQLite.
 //! - [`db`]: the PostgreSQL pool and the schema migrations: only retrieval and the tools that manage its data
 //!   compile sqlx.
@@ -14,7 +14,6 @@ pub mod cache;
 pub mod chunk;
 pub mod db;
 pub mod document;
-pub mod embed;
 pub mod eval;
 pub mod ingest;
 pub mod query;
@@ -22,3 +21,5 @@ pub mod rerank;
 pub mod retriever;
 pub mod setup;
 pub mod store;
+
+pub use navigator_embed as embed;

@@ -5,7 +5,7 @@ use navigator_platform::NavigatorError;
 use navigator_platform::config::{Budgets, EmbeddingsProvider, Settings};
 use navigator_platform::secrets::{OPENAI_API_KEY, SecretStore};
 use navigator_resilience::CpuPool;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use uuid::Uuid;
 
 use crate::db::{PoolSettings, connect_options, pg_pool};
@@ -27,12 +27,7 @@ pub const INDEXED_DIMENSIONS: [usize; 2] = [384, 1024];
 /// Retrieval as configured.
 pub type ConfiguredRetriever = Retriever<Embedders, Stores>;
 
-/// `NAVIGATOR_DATA_DIR`, default `./.navigator`.
-pub fn data_dir() -> PathBuf {
-    std::env::var_os("NAVIGATOR_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(".navigator"))
-}
+pub use navigator_platform::config::data_dir;
 
 /// Builds the store and embedder the configuration selects.
 pub async fn from_config(settings: &Settings, secrets: &SecretStore) -> Result<ConfiguredRetriever, NavigatorError> {

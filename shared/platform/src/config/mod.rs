@@ -185,3 +185,10 @@ impl Settings {
         self.providers.log();
     }
 }
+
+/// Where local state lives (the SQLite store, the local models): `NAVIGATOR_DATA_DIR`, default `./.navigator`.
+pub fn data_dir() -> std::path::PathBuf {
+    std::env::var_os("NAVIGATOR_DATA_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(".navigator"))
+}

@@ -1,5 +1,6 @@
 //! Embeddings behind one port: a local sentence model by default, an OpenAI-compatible endpoint or Amazon Bedrock
-//! in production. Every adapter returns unit-length vectors, so cosine similarity is a dot product.
+//! in production. Retrieval embeds chunks, sentences and questions with it; the guard reads a message's meaning.
+//! Every adapter returns unit-length vectors, so cosine similarity is a dot product.
 
 mod bedrock;
 mod minilm;
