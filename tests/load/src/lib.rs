@@ -1,7 +1,9 @@
 //! The load harness (issue 9): fake dependencies that speak the real wire formats, an open-loop load generator,
-//! chaos and soak runs against `navigator serve`, and the report with its plots. `scripts/load` drives it.
+//! chaos and soak runs against `navigator serve`, and the report with its plots. `scripts/load` drives it. Also the
+//! cold-start measurement of the five release binaries.
 
 pub mod arrival;
+pub mod cold_start;
 pub mod fakes;
 pub mod harness;
 pub mod monitor;

@@ -1,7 +1,9 @@
 //! `navigator-load fakes` serves the fake dependencies; `navigator-load run` drives the load, chaos and soak runs
 //! against a running `navigator serve` and writes the report. `scripts/load` starts everything in order.
+//! `navigator-load cold-start` measures each function binary's init against a local Runtime API.
 
 use clap::{Parser, Subcommand};
+use navigator_load::cold_start;
 use navigator_load::fakes::{self, FaultBoard};
 use navigator_load::harness::{Database, Durations, Harness};
 use navigator_load::monitor::Target;
@@ -61,6 +63,17 @@ enum Command {
         #[arg(long, default_value = "")]
         setup: String,
     },
+    /// Start each function binary against a local Runtime API and time its init (P50 and max over `--runs`).
+    ColdStart {
+        /// Where the release binaries are (`target/release`, or `target/<triple>/release` after `cargo lambda build`).
+        #[arg(long, default_value = "target/release")]
+        bin_dir: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+        /// The local embedding model, for the retrieve case that loads it (`NAVIGATOR_MODEL_DIR` if not given).
+        #[arg(long, env = "NAVIGATOR_MODEL_DIR")]
+        model_dir: Option<PathBuf>,
+    },
 }
 
 fn machine() -> String {
@@ -89,6 +102,21 @@ fn machine() -> String {
 #[tokio::main]
 async fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::ColdStart {
+            bin_dir,
+            runs,
+            model_dir,
+        } => {
+            let failures = cold_start::run(&bin_dir, runs, model_dir).await;
+            for failure in &failures {
+                eprintln!("{failure}");
+            }
+            if failures.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
         Command::Fakes { address } => {
             let listener = match tokio::net::TcpListener::bind(address).await {
                 Ok(listener) => listener,
