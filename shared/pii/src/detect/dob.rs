@@ -8,17 +8,19 @@ use std::sync::LazyLock;
 use super::cue_before;
 use crate::{Detection, Kind};
 
-const MONTHS_EN: &str = "january|february|march|april|may|june|july|august|september|october|november|december";
-const MONTHS_ES: &str =
-    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre";
+const MONTHS_EN: &str = "january|february|march|april|may|june|july|august|september|october|november|december|\
+                         jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec";
+const MONTHS_ES: &str = "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|\
+                         diciembre|ene|feb|mar|abr|may|jun|jul|ago|sept|sep|set|oct|nov|dic";
 
 static DATES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     let patterns = [
         r"(?-u:\b)(?:0?[1-9]|1[0-2])[/-](?:0?[1-9]|[12]\d|3[01])[/-]((?:19|20)\d{2})(?-u:\b)".to_string(),
         r"(?-u:\b)((?:19|20)\d{2})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?-u:\b)".to_string(),
         format!(r"(?i)(?-u:\b)(?:{MONTHS_EN})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})(?-u:\b)"),
-        format!(r"(?i)(?-u:\b)\d{{1,2}}\s+(?:of\s+)?(?:{MONTHS_EN})\s*,?\s+((?:19|20)\d{{2}})(?-u:\b)"),
-        format!(r"(?i)(?-u:\b)\d{{1,2}}\s+de\s+(?:{MONTHS_ES})\s+(?:de|del)\s+((?:19|20)\d{{2}})(?-u:\b)"),
+        format!(r"(?i)(?-u:\b)\d{{1,2}}\s+(?:of\s+)?(?:{MONTHS_EN})\.?\s*,?\s+((?:19|20)\d{{2}})(?-u:\b)"),
+        format!(r"(?i)(?-u:\b)\d{{1,2}}[-/ ](?:{MONTHS_EN}|{MONTHS_ES})\.?[-/ ]((?:19|20)\d{{2}})(?-u:\b)"),
+        format!(r"(?i)(?-u:\b)\d{{1,2}}\s+de\s+(?:{MONTHS_ES})\.?\s+(?:de|del)\s+((?:19|20)\d{{2}})(?-u:\b)"),
     ];
     #[allow(clippy::expect_used)] // constant patterns, checked by the tests
     patterns
@@ -83,6 +85,9 @@ mod tests {
         assert_eq!(found("(DOB 1947-09-03, MBI"), vec!["1947-09-03"]);
         assert_eq!(found("nací el 12 de marzo de 1949."), vec!["12 de marzo de 1949"]);
         assert_eq!(found("born March 12, 1949"), vec!["March 12, 1949"]);
+        assert_eq!(found("DOB: Sept. 3, 1948 |"), vec!["Sept. 3, 1948"]);
+        assert_eq!(found("DOB 03-Mar-1948,"), vec!["03-Mar-1948"]);
+        assert_eq!(found("Fecha de nacimiento: 3 dic. 1948"), vec!["3 dic. 1948"]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod email;
 pub mod mbi;
 pub mod member_id;
 pub mod name;
+pub mod person;
 pub mod phone;
 pub mod ssn;
 
@@ -24,6 +25,7 @@ pub fn all(text: &str) -> Vec<Detection> {
     found.extend(address::find(text));
     found.extend(member_id::find(text));
     found.extend(name::find(text));
+    found.extend(person::find(text));
     found
 }
 

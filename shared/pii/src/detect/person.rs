@@ -1,0 +1,457 @@
+//! People's names without a cue like "my name is": capitalised words found in a gazetteer of first names and
+//! surnames (the 1990 U.S. Census lists, `shared/pii/data/`), read with their context.
+//!
+//! - Two to four capitalised gazetteer words in a row ("Rosa Delgado", "María José Ibarra"), at least one of them not
+//!   an ordinary word too, the first a first name or the last a surname: a name.
+//! - One gazetteer word: a name after a salutation, a title or a relation ("Dear Rosa", "Dr. Okafor", "my son
+//!   Tomás", "Patient: Delgado"), or a first name inside a sentence ("can Maria pick it up?") that is not also an
+//!   ordinary word.
+//! - Never: words the plan's own vocabulary uses ("Medicare Advantage", "SCAN Classic"), places ("San Diego", "Long
+//!   Beach", "Alameda County").
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use crate::{Detection, Kind};
+
+struct Gazetteer {
+    first: HashSet<&'static str>,
+    last: HashSet<&'static str>,
+    ambiguous: HashSet<&'static str>,
+    /// Words the plan and the Spanish glossary use in lower case: ordinary words, not names.
+    common: HashSet<&'static str>,
+}
+
+static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| {
+    let set = |text: &'static str| text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    Gazetteer {
+        first: set(include_str!("../../data/first-names.txt")),
+        last: set(include_str!("../../data/surnames.txt")),
+        ambiguous: set(include_str!("../../data/ambiguous-names.txt")),
+        common: set(include_str!("../../data/common-words.txt")),
+    }
+});
+
+/// Words before a single name that make it a name: salutations, titles, relations, labels, sign-offs.
+const CUES: &[&str] = &[
+    "dear",
+    "hi",
+    "hello",
+    "hey",
+    "hola",
+    "estimado",
+    "estimada",
+    "querido",
+    "querida",
+    "dr",
+    "doctor",
+    "doctora",
+    "dra",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "sr",
+    "sra",
+    "srta",
+    "don",
+    "doña",
+    "nurse",
+    "enfermera",
+    "enfermero",
+    "patient",
+    "paciente",
+    "name",
+    "nombre",
+    "member",
+    "afiliado",
+    "afiliada",
+    "wife",
+    "husband",
+    "son",
+    "daughter",
+    "mother",
+    "father",
+    "mom",
+    "dad",
+    "brother",
+    "sister",
+    "grandson",
+    "granddaughter",
+    "caregiver",
+    "neighbor",
+    "neighbour",
+    "friend",
+    "esposa",
+    "esposo",
+    "hijo",
+    "hija",
+    "madre",
+    "padre",
+    "mamá",
+    "papá",
+    "hermano",
+    "hermana",
+    "nieto",
+    "nieta",
+    "vecino",
+    "vecina",
+    "amigo",
+    "amiga",
+    "sincerely",
+    "regards",
+    "thanks",
+    "thank",
+    "atentamente",
+    "saludos",
+    "gracias",
+    "signed",
+    "firma",
+    "attn",
+    "cc",
+    "named",
+    "called",
+    "llamado",
+    "llamada",
+    "beneficiary",
+    "beneficiario",
+    "beneficiaria",
+    "insured",
+    "asegurado",
+    "asegurada",
+    "subscriber",
+    "cardholder",
+];
+
+/// Titles: the capitalised word after one is a name, in the gazetteer or not.
+const TITLES: &[&str] = &["dr", "dra", "mr", "mrs", "ms", "sr", "sra", "srta", "doctor", "doctora"];
+
+/// Capitalised words that are never part of a person's name here: the plan's vocabulary, places, calendar words.
+const NEVER: &[&str] = &[
+    "medicare",
+    "medicaid",
+    "advantage",
+    "original",
+    "scan",
+    "classic",
+    "plan",
+    "health",
+    "part",
+    "services",
+    "service",
+    "member",
+    "members",
+    "county",
+    "city",
+    "beach",
+    "valley",
+    "hills",
+    "park",
+    "street",
+    "st",
+    "avenue",
+    "ave",
+    "road",
+    "rd",
+    "lane",
+    "drive",
+    "boulevard",
+    "blvd",
+    "hospital",
+    "clinic",
+    "center",
+    "centre",
+    "medical",
+    "pharmacy",
+    "california",
+    "ca",
+    "san",
+    "santa",
+    "los",
+    "las",
+    "el",
+    "la",
+    "del",
+    "de",
+    "fort",
+    "mount",
+    "new",
+    "north",
+    "south",
+    "east",
+    "west",
+    "university",
+    "tier",
+    "extra",
+    "help",
+    "social",
+    "security",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+    "christmas",
+    "easter",
+    "god",
+    "dios",
+    "jesus",
+    "the",
+    "and",
+    "or",
+    "but",
+    "i",
+    "yo",
+    "a",
+];
+
+#[derive(Debug, Clone, Copy)]
+struct Token<'a> {
+    word: &'a str,
+    start: usize,
+    end: usize,
+}
+
+/// A word without its trailing apostrophes, hyphens and possessive ("Haddad's" → "Haddad").
+fn bare(word: &str) -> &str {
+    let word = word.trim_end_matches(['\'', '’', '-']);
+    word.strip_suffix("'s")
+        .or_else(|| word.strip_suffix("’s"))
+        .unwrap_or(word)
+}
+
+fn tokens(text: &str) -> Vec<Token<'_>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        let inside = c.is_alphabetic() || ((c == '\'' || c == '’' || c == '-') && start.is_some());
+        match (inside, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                let word = bare(&text[s..i]);
+                out.push(Token {
+                    word,
+                    start: s,
+                    end: s + word.len(),
+                });
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        let word = bare(&text[s..]);
+        out.push(Token {
+            word,
+            start: s,
+            end: s + word.len(),
+        });
+    }
+    out
+}
+
+/// Lowercase, accents removed: the gazetteer's spelling.
+fn folded(word: &str) -> String {
+    word.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'á' | 'à' | 'ä' | 'â' => 'a',
+            'é' | 'è' | 'ë' | 'ê' => 'e',
+            'í' | 'ì' | 'ï' | 'î' => 'i',
+            'ó' | 'ò' | 'ö' | 'ô' => 'o',
+            'ú' | 'ù' | 'ü' | 'û' => 'u',
+            'ñ' => 'n',
+            'ç' => 'c',
+            other => other,
+        })
+        .filter(|c| c.is_alphabetic())
+        .collect()
+}
+
+fn capitalised(word: &str) -> bool {
+    let mut chars = word.chars();
+    chars.next().is_some_and(char::is_uppercase) && word.chars().count() >= 2
+}
+
+/// Only spaces (at most one line break) between two tokens: they belong to one name.
+fn adjacent(text: &str, left: &Token, right: &Token) -> bool {
+    let between = &text[left.end..right.start];
+    !between.is_empty() && between.chars().all(|c| c == ' ') && between.len() <= 2
+}
+
+/// Whether the token starts a sentence: nothing but spaces or quotes since the last full stop, line or start.
+fn sentence_start(text: &str, token: &Token) -> bool {
+    text[..token.start]
+        .chars()
+        .rev()
+        .find(|c| !matches!(c, ' ' | '"' | '\'' | '“' | '(' | '¿' | '¡' | '*' | '-'))
+        .is_none_or(|c| matches!(c, '.' | '!' | '?' | '\n' | ':' | ';'))
+}
+
+/// Whether a cue word comes right before token `at` (the two words before it, punctuation between allowed).
+fn cued(all: &[Token], at: usize) -> bool {
+    all[at.saturating_sub(2)..at]
+        .iter()
+        .any(|token| CUES.contains(&token.word.to_lowercase().as_str()))
+}
+
+pub fn find(text: &str) -> Vec<Detection> {
+    let gazetteer = &*GAZETTEER;
+    let all = tokens(text);
+    let known = |token: &Token| {
+        let word = folded(token.word);
+        capitalised(token.word)
+            && !NEVER.contains(&word.as_str())
+            && !CUES.contains(&word.as_str())
+            && (gazetteer.first.contains(word.as_str()) || gazetteer.last.contains(word.as_str()))
+    };
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        if !known(&all[i]) {
+            // After a title, any capitalised name: "Dr. Okafor", "Sra. Nwachukwu".
+            let titled = i > 0 && TITLES.contains(&folded(all[i - 1].word).as_str());
+            let plain_word = |token: &Token| capitalised(token.word) && !NEVER.contains(&folded(token.word).as_str());
+            if titled && plain_word(&all[i]) {
+                let mut j = i + 1;
+                while j < all.len() && j - i < 3 && plain_word(&all[j]) && adjacent(text, &all[j - 1], &all[j]) {
+                    j += 1;
+                }
+                found.push(Detection {
+                    kind: Kind::Name,
+                    start: all[i].start,
+                    end: all[j - 1].end,
+                    score: 0.7,
+                });
+                i = j;
+                continue;
+            }
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < all.len() && j - i < 4 && known(&all[j]) && adjacent(text, &all[j - 1], &all[j]) {
+            j += 1;
+        }
+        // A capitalised word beside the known ones that is no ordinary word joins them: "Juventino Rosales".
+        let stranger = |token: &Token| {
+            let word = folded(token.word);
+            capitalised(token.word)
+                && !NEVER.contains(&word.as_str())
+                && !CUES.contains(&word.as_str())
+                && !gazetteer.common.contains(word.as_str())
+        };
+        let mut extended = false;
+        let mut start = i;
+        if start > 0 && j - start < 3 && stranger(&all[start - 1]) && adjacent(text, &all[start - 1], &all[start]) {
+            start -= 1;
+            extended = true;
+        }
+        if j < all.len() && j - start < 3 && stranger(&all[j]) && adjacent(text, &all[j - 1], &all[j]) {
+            j += 1;
+            extended = true;
+        }
+        let run = &all[start..j];
+        // A place: "San Diego", "Long Beach", "Alameda County".
+        let before_is_place = start > 0
+            && adjacent(text, &all[start - 1], &all[start])
+            && capitalised(all[start - 1].word)
+            && NEVER.contains(&folded(all[start - 1].word).as_str());
+        let after_is_place = j < all.len()
+            && adjacent(text, &all[j - 1], &all[j])
+            && capitalised(all[j].word)
+            && NEVER.contains(&folded(all[j].word).as_str());
+        let plain = |token: &Token| !gazetteer.ambiguous.contains(folded(token.word).as_str());
+        let first_name = |token: &Token| gazetteer.first.contains(folded(token.word).as_str());
+        let surname = |token: &Token| gazetteer.last.contains(folded(token.word).as_str());
+        let is_name = if before_is_place || after_is_place {
+            false
+        } else if cued(&all, start) {
+            true
+        } else if extended {
+            run.iter().filter(|t| known(t)).all(plain)
+        } else if run.len() >= 2 {
+            run.iter().any(plain) && (first_name(&run[0]) || surname(&run[run.len() - 1]))
+        } else {
+            let token = &run[0];
+            plain(token) && first_name(token) && !sentence_start(text, token)
+        };
+        if is_name {
+            found.push(Detection {
+                kind: Kind::Name,
+                start: run[0].start,
+                end: run[run.len() - 1].end,
+                score: 0.7,
+            });
+        }
+        i = j;
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<&str> {
+        crate::detect::matched(text, find(text))
+    }
+
+    #[test]
+    fn full_names_without_a_cue() {
+        assert_eq!(found("Can Rosa Delgado pick up my prescription?"), vec!["Rosa Delgado"]);
+        assert_eq!(found("Harold Tsosie needs a new card"), vec!["Harold Tsosie"]);
+        assert_eq!(
+            found("¿Puede María José Ibarra llamar por mí?"),
+            vec!["María José Ibarra"]
+        );
+        assert_eq!(found("Juventino Rosales, Medicare 5PY5"), vec!["Juventino Rosales"]);
+        assert_eq!(found("Is Nadia Haddad's dentist in network?"), vec!["Nadia Haddad"]);
+    }
+
+    #[test]
+    fn single_names_with_context() {
+        assert_eq!(found("Dear Walter,\nyour claim"), vec!["Walter"]);
+        assert_eq!(found("Dr. Okafor said I need an MRI"), vec!["Okafor"]);
+        assert_eq!(found("my daughter Jennifer calls for me"), vec!["Jennifer"]);
+        assert_eq!(found("can Jennifer call for me?"), vec!["Jennifer"]);
+        assert_eq!(found("Patient: Delgado"), vec!["Delgado"]);
+        assert_eq!(found("Thanks,\nGloria"), vec!["Gloria"]);
+    }
+
+    #[test]
+    fn plan_words_places_and_ordinary_words_stay() {
+        assert!(found("Does SCAN Classic cover Medicare Advantage members in San Diego?").is_empty());
+        assert!(found("Is Long Beach in the service area?").is_empty());
+        assert!(found("Will my plan cover it in May?").is_empty());
+        assert!(found("Mark the calendar for me").is_empty());
+        assert!(found("Is Alameda County covered?").is_empty());
+        assert!(found("Does Rosales Pharmacy take my plan?").is_empty());
+    }
+}
