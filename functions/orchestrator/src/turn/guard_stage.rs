@@ -1,5 +1,6 @@
 //! The guard stage: the member's message, and the history they sent with it, checked before anything else sees
-//! them. The guard fails closed: without its verdict the turn does not go on.
+//! them. The guard fails closed: without its verdict the turn does not go on. A message blocked as a clinical decision
+//! that also asks about coverage goes on: its answer starts with the refusal, and answers the coverage part.
 
 use navigator_platform::NavigatorError;
 use navigator_platform::contracts::{BlockCategory, GuardOutput, ToolName, Verdict};
@@ -8,6 +9,7 @@ use navigator_resilience::Deadline;
 use super::Navigator;
 use super::ledger::Ledger;
 use crate::chat::{ChatRequest, Degraded, Role, Turn};
+use crate::question::asks_about_coverage;
 use crate::tools::CallContext;
 
 impl Navigator {
@@ -23,6 +25,7 @@ impl Navigator {
             return Ok(Guarded::Allowed(GuardedTurn {
                 message: chat.message.clone(),
                 history: chat.history.clone(),
+                caveat: None,
             }));
         }
         let history_text = joined_history(&chat.history);
@@ -35,11 +38,22 @@ impl Navigator {
         // The guard fails closed: without its verdict the turn does not go on.
         let message = message.map_err(|error| guard_failure(error, "message"))?;
         let history = history.transpose().map_err(|error| guard_failure(error, "history"))?;
-        for verdict in std::iter::once(&message).chain(history.as_ref()) {
+        let mut caveat = None;
+        for (i, verdict) in std::iter::once(&message).chain(history.as_ref()).enumerate() {
             if verdict.degraded {
                 ledger.degrade(Degraded::Guard);
             }
-            if verdict.verdict == Verdict::Block {
+            let clinical_with_coverage =
+                i == 0 && verdict.category == Some(BlockCategory::UnsafeMedical) && asks_about_coverage(&chat.message);
+            if verdict.verdict == Verdict::Block && clinical_with_coverage {
+                tracing::info!("guard refused the clinical part; the coverage part is answered");
+                caveat = Some(
+                    verdict
+                        .refusal
+                        .clone()
+                        .unwrap_or_else(|| BlockCategory::UnsafeMedical.refusal().to_string()),
+                );
+            } else if verdict.verdict == Verdict::Block {
                 tracing::info!(category = ?verdict.category, "guard blocked the turn");
                 let category = verdict.category.unwrap_or(BlockCategory::Injection);
                 let text = verdict
@@ -55,6 +69,7 @@ impl Navigator {
                 Some(redacted) => split_history(&chat.history, &redacted),
                 None => Vec::new(),
             },
+            caveat,
         }))
     }
 }
@@ -67,6 +82,8 @@ pub(super) enum Guarded {
 pub(super) struct GuardedTurn {
     pub(super) message: String,
     pub(super) history: Vec<Turn>,
+    /// The refusal of a clinical part, to open the answer to the coverage part.
+    pub(super) caveat: Option<String>,
 }
 
 /// Separates history turns in the one text the guard checks; no placeholder or redaction spans it.

@@ -29,7 +29,11 @@ impl Navigator {
         let guard_deadline = deadline.stage(self.budgets.guard, self.budgets.after_guard(maybe_foreign));
         let guarded = self.guard(&cx, &request.chat, guard_deadline, &mut ledger).await?;
         ledger.time(Stage::Guard, stage);
-        let GuardedTurn { message, history } = match guarded {
+        let GuardedTurn {
+            message,
+            history,
+            mut caveat,
+        } = match guarded {
             Guarded::Refused(text) => {
                 let language = requested.unwrap_or_else(|| "en".into());
                 return Ok(ledger.finish(refusal(text), language, Vec::new(), &request.request_id));
@@ -51,8 +55,11 @@ impl Navigator {
                 message: question.clone(),
                 ..ChatRequest::default()
             };
-            if let Guarded::Refused(text) = self.guard(&cx, &chat, recheck, &mut ledger).await? {
-                return Ok(ledger.finish(refusal(text), language, Vec::new(), &request.request_id));
+            match self.guard(&cx, &chat, recheck, &mut ledger).await? {
+                Guarded::Refused(text) => {
+                    return Ok(ledger.finish(refusal(text), language, Vec::new(), &request.request_id));
+                }
+                Guarded::Allowed(rechecked) => caveat = caveat.or(rechecked.caveat),
             }
         }
         let translating_back = language != "en";
@@ -92,8 +99,11 @@ impl Navigator {
 
         // 5. The output check: no one else's personal data, no internal text.
         let stage = Instant::now();
-        let composition = output_check(composition, &request.chat.message, &sources);
+        let mut composition = output_check(composition, &request.chat.message, &sources);
         ledger.time(Stage::OutputCheck, stage);
+        if let Some(caveat) = caveat {
+            composition.answer = format!("{caveat}\n\n{}", composition.answer);
+        }
 
         // 6. Translate the answer back.
         let composition = if translating_back {

@@ -197,10 +197,47 @@ async fn a_blocked_turn_calls_no_tool() {
         .await
         .unwrap();
     assert_eq!(answer.status, Status::Refused);
-    assert!(answer.answer.contains("clinician"), "{}", answer.answer);
+    assert!(answer.answer.contains("ask your doctor"), "{}", answer.answer);
     assert_eq!(tools.counters.calls(ToolName::Retrieve), 0);
     assert_eq!(tools.counters.calls(ToolName::WebSearch), 0);
     assert!(answer.tools.is_empty() && answer.citations.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_emergency_is_told_to_call_911_and_gets_no_plan_text() {
+    let tools = FakeTools::answering(MS(10)).guard(Verdict::Block, Some(BlockCategory::Emergency));
+    let answer = navigator(&tools, Arc::new(RulePlanner))
+        .answer(request("My husband swallowed a bottle of pills, ER or wait?"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, Status::Refused);
+    assert!(
+        answer
+            .answer
+            .starts_with("This sounds like it could be an emergency. Call 911"),
+        "{}",
+        answer.answer
+    );
+    assert_eq!(tools.counters.calls(ToolName::Retrieve), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_treatment_choice_is_refused_and_its_coverage_part_answered() {
+    let tools = FakeTools::answering(MS(10)).guard(Verdict::Block, Some(BlockCategory::UnsafeMedical));
+    let answer = navigator(&tools, Arc::new(RulePlanner))
+        .answer(request(
+            "Should I pick surgery or physical therapy for my knee, and what does a specialist visit cost?",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, Status::Answered, "{}", answer.answer);
+    assert!(
+        answer.answer.starts_with(BlockCategory::UnsafeMedical.refusal()),
+        "{}",
+        answer.answer
+    );
+    assert!(answer.answer.len() > BlockCategory::UnsafeMedical.refusal().len() + 20);
+    assert!(tools.counters.calls(ToolName::Retrieve) >= 1);
 }
 
 #[tokio::test(start_paused = true)]
