@@ -2,14 +2,18 @@
 //!
 //! `cargo bench -p navigator-tests --bench guard` runs 1,000 mixed inputs (plan questions, personal data, attacks,
 //! medical decisions, off-topic requests, in English and Spanish; written here, not taken from the eval set)
-//! through the heuristic stage and the embedded ML stage, then 64 KiB adversarial inputs through both.
+//! through the heuristic stage and the embedded ML stage (the lexical model, and the semantic model when
+//! `NAVIGATOR_MODEL_DIR` holds MiniLM), then 64 KiB adversarial inputs through both, then 4 KiB inputs through the
+//! heuristic stage from 4 threads at once (on a 2-core machine: a busy function).
 //!
-//! Targets: heuristic stage P99 ≤ 5 ms, ML stage P99 ≤ 50 ms.
+//! Targets: heuristic stage P99 ≤ 5 ms one at a time and ≤ 20 ms busy, ML stage P99 ≤ 50 ms.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a panic is a failed run
 
-use guard::classifier::linear::LinearModel;
+use guard::classifier::LocalClassifier;
 use guard::heuristic_stage;
+use navigator_embed::MiniLm;
+use navigator_resilience::CpuPool;
 use navigator_tests::print_percentiles;
 use std::time::Instant;
 
@@ -32,22 +36,24 @@ const INPUTS: &[&str] = &[
     "What is the copay for a 30-day supply of a Tier 2 drug at a preferred pharmacy?",
 ];
 
+fn classifiers() -> Vec<LocalClassifier> {
+    let mut classifiers = vec![LocalClassifier::lexical().unwrap()];
+    if let Some(dir) = std::env::var_os("NAVIGATOR_MODEL_DIR") {
+        let sentences = MiniLm::load(std::path::Path::new(&dir), CpuPool::new("bench-embed", 1, 1)).unwrap();
+        classifiers.push(LocalClassifier::semantic(sentences).unwrap());
+    }
+    classifiers
+}
+
 fn main() {
-    let model = LinearModel::shipped().unwrap();
     let _ = heuristic_stage("warm up 123-45-6789");
     let mut heuristic = Vec::with_capacity(1000);
-    let mut ml = Vec::with_capacity(1000);
     for i in 0..1000 {
-        let text = INPUTS[i % INPUTS.len()];
         let started = Instant::now();
-        let found = heuristic_stage(text);
+        std::hint::black_box(heuristic_stage(INPUTS[i % INPUTS.len()]));
         heuristic.push(started.elapsed());
-        let started = Instant::now();
-        std::hint::black_box(model.predict(&found.view));
-        ml.push(started.elapsed());
     }
     print_percentiles("heuristic stage, 1,000 mixed inputs", heuristic);
-    print_percentiles("ML stage (embedded linear), 1,000 mixed inputs", ml);
 
     let flood: String = INPUTS
         .iter()
@@ -58,15 +64,50 @@ fn main() {
         .join(" \u{200b}");
     let flood = &flood[..flood.floor_char_boundary(64 * 1024)];
     let mut heuristic = Vec::new();
-    let mut ml = Vec::new();
     for _ in 0..50 {
         let started = Instant::now();
-        let found = heuristic_stage(flood);
+        std::hint::black_box(heuristic_stage(flood));
         heuristic.push(started.elapsed());
-        let started = Instant::now();
-        std::hint::black_box(model.predict(&found.view));
-        ml.push(started.elapsed());
     }
     print_percentiles("heuristic stage, 64 KiB adversarial", heuristic);
-    print_percentiles("ML stage, 64 KiB adversarial", ml);
+
+    let four_kib = flood[..flood.floor_char_boundary(4 * 1024)].to_string();
+    let busy: Vec<std::time::Duration> = std::thread::scope(|scope| {
+        let callers: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..250)
+                        .map(|_| {
+                            let started = Instant::now();
+                            std::hint::black_box(heuristic_stage(&four_kib));
+                            started.elapsed()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        callers.into_iter().flat_map(|caller| caller.join().unwrap()).collect()
+    });
+    print_percentiles("heuristic stage, 4 KiB inputs, 4 concurrent callers", busy);
+
+    for classifier in classifiers() {
+        let name = classifier.name();
+        let views: Vec<String> = INPUTS.iter().map(|text| heuristic_stage(text).view).collect();
+        let _ = classifier.read(&views[0]).unwrap();
+        let mut ml = Vec::with_capacity(1000);
+        for i in 0..1000 {
+            let started = Instant::now();
+            std::hint::black_box(classifier.read(&views[i % views.len()]).unwrap());
+            ml.push(started.elapsed());
+        }
+        print_percentiles(&format!("ML stage ({name}), 1,000 mixed inputs"), ml);
+        let flood_view = heuristic_stage(flood).view;
+        let mut ml = Vec::new();
+        for _ in 0..10 {
+            let started = Instant::now();
+            std::hint::black_box(classifier.read(&flood_view).unwrap());
+            ml.push(started.elapsed());
+        }
+        print_percentiles(&format!("ML stage ({name}), 64 KiB adversarial"), ml);
+    }
 }

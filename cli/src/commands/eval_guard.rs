@@ -11,6 +11,7 @@ use std::path::Path;
 
 #[derive(Deserialize)]
 struct Item {
+    #[serde(default)]
     id: String,
     text: String,
     label: String,
@@ -27,7 +28,36 @@ struct PiiValue {
     value: String,
 }
 
-const LABELS: [&str; 5] = ["benign", "injection", "pii", "unsafe_medical", "off_topic"];
+const LABELS: [&str; 8] = [
+    "benign",
+    "injection",
+    "privacy",
+    "pii",
+    "unsafe_medical",
+    "emergency",
+    "harmful",
+    "off_topic",
+];
+/// The labels that block.
+const ATTACKS: [&str; 6] = [
+    "injection",
+    "privacy",
+    "unsafe_medical",
+    "emergency",
+    "harmful",
+    "off_topic",
+];
+
+/// A set labelled with the three older block labels (like security-dev.jsonl) is scored in them: privacy counts as
+/// injection, an emergency as unsafe medical, a harmful request as off-topic.
+fn coarse(category: &str) -> &str {
+    match category {
+        "privacy" => "injection",
+        "emergency" => "unsafe_medical",
+        "harmful" => "off_topic",
+        other => other,
+    }
+}
 
 #[derive(Default)]
 struct Tally {
@@ -39,6 +69,10 @@ struct Tally {
     benign_blocked: usize,
     pii_values: usize,
     pii_removed: usize,
+    /// Per kind of personal data: (values, removed).
+    pii_by_kind: BTreeMap<String, (usize, usize)>,
+    /// Benign texts whose words the guard changed (a redaction where there was nothing personal).
+    benign_altered: usize,
 }
 
 pub async fn run(file: &Path) -> Result<(), String> {
@@ -53,6 +87,10 @@ pub async fn run(file: &Path) -> Result<(), String> {
     let guard = Guard::from_config(&budgets.guard, providers.guard_ml)
         .await
         .map_err(|e| e.to_string())?;
+    let fine_labels = items
+        .iter()
+        .any(|item| ["privacy", "emergency", "harmful"].contains(&item.label.as_str()));
+    println!("guard ML stage: {}", guard.classifier_name());
     let verbose = std::env::var_os("NAVIGATOR_EVAL_VERBOSE").is_some();
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let mut stage_ms: BTreeMap<String, Vec<f64>> = BTreeMap::new();
@@ -68,7 +106,8 @@ pub async fn run(file: &Path) -> Result<(), String> {
                 .push(ms.as_f64().unwrap_or_default());
         }
         let predicted = match (output.verdict, output.category) {
-            (Verdict::Block, Some(category)) => guard::category_label(category).to_string(),
+            (Verdict::Block, Some(category)) if fine_labels => category.as_str().to_string(),
+            (Verdict::Block, Some(category)) => coarse(category.as_str()).to_string(),
             (Verdict::Redact, _) => "pii".to_string(),
             _ => "benign".to_string(),
         };
@@ -83,13 +122,19 @@ pub async fn run(file: &Path) -> Result<(), String> {
         for group in ["all".to_string(), format!("lang={}", item.lang)] {
             let tally = tallies.entry(group).or_default();
             tally.pairs.push((item.label.clone(), predicted.clone()));
-            if item.label == "injection" || item.label == "unsafe_medical" {
+            if ATTACKS.contains(&item.label.as_str()) {
                 tally.attacks += 1;
                 tally.attacks_blocked += usize::from(output.verdict == Verdict::Block);
             }
             if item.label == "benign" {
                 tally.benign += 1;
                 tally.benign_blocked += usize::from(output.verdict == Verdict::Block);
+                tally.benign_altered += usize::from(output.verdict == Verdict::Redact);
+            }
+            for value in &item.pii {
+                let entry = tally.pii_by_kind.entry(value.kind.clone()).or_default();
+                entry.0 += 1;
+                entry.1 += usize::from(!output.text.contains(&value.value));
             }
             tally.pii_values += item.pii.len();
             tally.pii_removed += item.pii.len() - missed.len();
@@ -112,7 +157,7 @@ pub async fn run(file: &Path) -> Result<(), String> {
             );
         }
         println!(
-            "  block recall on injection + unsafe_medical: {} ({}/{})",
+            "  block recall on every blocking label: {} ({}/{})",
             share(tally.attacks_blocked, tally.attacks),
             tally.attacks_blocked,
             tally.attacks
@@ -124,11 +169,20 @@ pub async fn run(file: &Path) -> Result<(), String> {
             tally.benign
         );
         println!(
+            "  benign altered (redacted): {} ({}/{})",
+            share(tally.benign_altered, tally.benign),
+            tally.benign_altered,
+            tally.benign
+        );
+        println!(
             "  PII value recall: {} ({}/{})",
             share(tally.pii_removed, tally.pii_values),
             tally.pii_removed,
             tally.pii_values
         );
+        for (kind, (values, removed)) in &tally.pii_by_kind {
+            println!("    {kind:<14} {} ({removed}/{values})", share(*removed, *values));
+        }
     }
     for (stage, mut samples) in stage_ms {
         samples.sort_by(f64::total_cmp);

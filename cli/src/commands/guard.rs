@@ -18,7 +18,7 @@ pub async fn run(json: bool, text: &str) -> Result<(), String> {
         return Ok(());
     }
     let verdict = serde_json::to_value(output.verdict).unwrap_or_default();
-    let category = output.category.map(guard::category_label).unwrap_or("-");
+    let category = output.category.map(|c| c.as_str()).unwrap_or("-");
     println!(
         "verdict: {}   category: {category}",
         verdict.as_str().unwrap_or_default()

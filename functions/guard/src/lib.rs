@@ -4,7 +4,8 @@
 //! - [`normalize`]: the text as rules read it (NFKC, no invisible characters, homoglyphs folded, encodings decoded).
 //! - [`heuristics`]: English and Spanish rules, on a bounded CPU pool.
 //! - personal data: the validated detectors of `navigator-pii`.
-//! - [`classifier`]: the ML stage (embedded linear model, or Bedrock Guardrails), on its own bounded pool.
+//! - [`classifier`]: the ML stage (the embedded model over MiniLM sentence embeddings and lexical features, or
+//!   Bedrock Guardrails), on its own bounded pool.
 //!
 //! The guard fails closed: if the heuristic stage cannot finish, the call fails (and the orchestrator stops the
 //! turn); if the ML stage cannot, the heuristic verdict stands and the output says `degraded`. Logs carry kinds,
@@ -14,19 +15,19 @@ pub mod classifier;
 pub mod heuristics;
 pub mod normalize;
 
+use navigator_embed::MiniLm;
 use navigator_lambda::Tool;
 use navigator_pii::Detection;
 use navigator_platform::NavigatorError;
 use navigator_platform::config::{GuardBudgets, GuardMl};
-use navigator_platform::contracts::{BlockCategory, Finding, GuardInput, GuardOutput, ToolName, Verdict};
+use navigator_platform::contracts::{Finding, GuardInput, GuardOutput, ToolName, Verdict};
 use navigator_platform::envelope::Invocation;
 use navigator_resilience::{CpuPool, Deadline};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::classifier::Classifier;
 use crate::classifier::bedrock::BedrockGuardrail;
-use crate::classifier::linear::LinearModel;
+use crate::classifier::{Classifier, LocalClassifier};
 use crate::heuristics::{BLOCK_SCORE, Signal};
 
 /// What the heuristic stage found.
@@ -78,30 +79,57 @@ impl Guard {
         }
     }
 
-    /// `GUARD_ML=local` (default): the shipped model. `GUARD_ML=bedrock`: Bedrock Guardrails
-    /// `BEDROCK_GUARDRAIL_ID` at `BEDROCK_GUARDRAIL_VERSION` (default `DRAFT`).
+    /// `GUARD_ML=local` (default): the shipped semantic model with the MiniLM files in `NAVIGATOR_MODEL_DIR` (else
+    /// `<data dir>/models/all-MiniLM-L6-v2`); where they are absent, the shipped lexical model, with a warning.
+    /// `GUARD_ML=bedrock`: Bedrock Guardrails `BEDROCK_GUARDRAIL_ID` at `BEDROCK_GUARDRAIL_VERSION` (default `DRAFT`).
     pub async fn from_config(budgets: &GuardBudgets, ml: GuardMl) -> Result<Self, NavigatorError> {
         let classifier = match ml {
-            GuardMl::Local => Classifier::Local(Arc::new(LinearModel::shipped().map_err(NavigatorError::internal)?)),
+            GuardMl::Local => {
+                let dir = navigator_embed::model_dir(&navigator_platform::config::data_dir());
+                // The sentence model's own pool is unused here: the guard embeds on its ML pool.
+                match MiniLm::load(&dir, CpuPool::new("guard-embed", 1, 1)) {
+                    Ok(sentences) => LocalClassifier::semantic(sentences)?,
+                    Err(error) => {
+                        tracing::warn!(error = %error, "no sentence model: the guard's ML stage reads lexical features only");
+                        LocalClassifier::lexical()?
+                    }
+                }
+            }
             GuardMl::Bedrock => {
                 let id = std::env::var("BEDROCK_GUARDRAIL_ID")
                     .map_err(|_| NavigatorError::internal("GUARD_ML=bedrock needs BEDROCK_GUARDRAIL_ID"))?;
                 let version = std::env::var("BEDROCK_GUARDRAIL_VERSION").unwrap_or_else(|_| "DRAFT".into());
                 let shared = navigator_platform::aws::load().await;
-                Classifier::Bedrock(BedrockGuardrail::new(
-                    aws_sdk_bedrockruntime::Client::new(&shared),
-                    &id,
-                    &version,
-                ))
+                return Ok(Self::new(
+                    budgets,
+                    Classifier::Bedrock(BedrockGuardrail::new(
+                        aws_sdk_bedrockruntime::Client::new(&shared),
+                        &id,
+                        &version,
+                    )),
+                ));
             }
         };
-        Ok(Self::new(budgets, classifier))
+        Ok(Self::with_local(budgets, classifier))
     }
 
-    /// The embedded default.
+    /// The embedded default without a sentence model: the lexical model.
     pub fn local(budgets: &GuardBudgets) -> Result<Self, NavigatorError> {
-        let model = LinearModel::shipped().map_err(NavigatorError::internal)?;
-        Ok(Self::new(budgets, Classifier::Local(Arc::new(model))))
+        Ok(Self::with_local(budgets, LocalClassifier::lexical()?))
+    }
+
+    /// The embedded semantic model over `sentences`.
+    pub fn semantic(budgets: &GuardBudgets, sentences: MiniLm) -> Result<Self, NavigatorError> {
+        Ok(Self::with_local(budgets, LocalClassifier::semantic(sentences)?))
+    }
+
+    fn with_local(budgets: &GuardBudgets, local: LocalClassifier) -> Self {
+        Self::new(budgets, Classifier::Local(Arc::new(local)))
+    }
+
+    /// The ML stage's name: `local-semantic`, `local-lexical` or `bedrock`.
+    pub fn classifier_name(&self) -> &'static str {
+        self.inner.classifier.name()
     }
 
     /// Checks one text.
@@ -193,15 +221,6 @@ fn verdict_label(verdict: Verdict) -> &'static str {
         Verdict::Allow => "allow",
         Verdict::Redact => "redact",
         Verdict::Block => "block",
-    }
-}
-
-/// The category names of the contract.
-pub fn category_label(category: BlockCategory) -> &'static str {
-    match category {
-        BlockCategory::Injection => "injection",
-        BlockCategory::UnsafeMedical => "unsafe_medical",
-        BlockCategory::OffTopic => "off_topic",
     }
 }
 

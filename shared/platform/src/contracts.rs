@@ -145,8 +145,17 @@ pub enum Verdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockCategory {
+    /// Prompt injection and jailbreaks: attempts to change the assistant's rules or read its instructions.
     Injection,
+    /// Asking for another person's or many members' data.
+    Privacy,
+    /// A clinical decision: a diagnosis, a treatment choice, a dose.
     UnsafeMedical,
+    /// A medical emergency happening now.
+    Emergency,
+    /// Clearly harmful requests: weapons, crime, hacking, violence.
+    Harmful,
+    /// Harmless, but nothing to do with the health plan.
     OffTopic,
 }
 
@@ -155,20 +164,42 @@ impl BlockCategory {
     /// to it when a guard sends none.
     pub fn refusal(self) -> &'static str {
         match self {
+            Self::Emergency => {
+                "This sounds like it could be an emergency. Call 911 or go to the nearest emergency room now; don't \
+                 wait for an answer from me. Your plan covers emergency care anywhere in the United States, and you \
+                 never need approval first."
+            }
             Self::UnsafeMedical => {
-                "I can't give medical advice, such as a diagnosis or whether to start, stop or change a medicine. \
-                 Please ask your doctor, pharmacist or another clinician; if this might be an emergency, call 911 now. \
-                 I can tell you what your plan covers, for example the cost of a doctor's visit, urgent care or a \
-                 prescription."
+                "I can't give medical advice, such as a diagnosis, which treatment to choose, or whether to start, \
+                 stop or change a medicine or its dose. Please ask your doctor or pharmacist; if this might be an \
+                 emergency, call 911 now. I can tell you what your plan covers, for example the cost of a visit, a \
+                 treatment or a prescription."
+            }
+            Self::Privacy => {
+                "I can't share or look up anyone else's information. I can only help with your own plan and \
+                 coverage. If you help someone else with their plan, they can name you as their representative by \
+                 calling Member Services."
             }
             Self::Injection => {
                 "I can't help with that request. I can answer questions about your own plan's benefits, costs and \
                  how to use your coverage."
             }
+            Self::Harmful => "I can't help with that. I can only help with questions about your health plan.",
             Self::OffTopic => {
                 "I can only help with questions about your health plan: benefits, costs, doctors, prescriptions and \
                  how to use your coverage."
             }
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Injection => "injection",
+            Self::Privacy => "privacy",
+            Self::UnsafeMedical => "unsafe_medical",
+            Self::Emergency => "emergency",
+            Self::Harmful => "harmful",
+            Self::OffTopic => "off_topic",
         }
     }
 }

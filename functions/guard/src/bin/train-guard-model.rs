@@ -1,77 +1,372 @@
-//! Trains the guard's embedded classifier and prints its weights as JSON:
+//! Trains the guard's embedded models, cross-validates them, and writes the weights and the report:
 //!
 //! ```sh
-//! cargo run --release -p guard --bin train-guard-model -- functions/guard/training/train.jsonl \
-//!     > functions/guard/model/linear.json
+//! NAVIGATOR_MODEL_DIR=.navigator/models/all-MiniLM-L6-v2 cargo run --release -p guard --bin train-guard-model
 //! ```
 //!
-//! The same data always gives the same weights (full-batch gradient descent from zero).
+//! Reads every `functions/guard/training/*.jsonl` (`text`, `label`, optional `kind` and `lang`) and the tuning halves
+//! of `data/eval/` as allowed texts, writes
+//! `functions/guard/model/{semantic,lexical}.json` and `functions/guard/training/REPORT.md`. Each model's block
+//! threshold is chosen on out-of-fold predictions: the lowest that blocks at most 1 % of the benign texts. The same
+//! data always gives the same weights and the same report.
 
-use guard::classifier::linear::{CLASSES, LinearModel};
+use guard::classifier::model::{self, CLASSES, Encoded, GuardModel, Reading, Training};
+use guard::heuristic_stage;
+use guard::heuristics::BLOCK_SCORE;
 use guard::normalize::view;
+use navigator_embed::MiniLm;
+use navigator_resilience::CpuPool;
 use serde::Deserialize;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Deserialize)]
-struct Example {
-    text: String,
-    label: String,
+const FOLDS: usize = 5;
+/// The settings; `GUARD_TRAIN_{EPOCHS,RATE,L2,SCALE}` override them when comparing settings by their
+/// cross-validated figures.
+fn settings() -> Training {
+    let read = |name: &str, default: f32| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<f32>().ok())
+            .unwrap_or(default)
+    };
+    Training {
+        epochs: read("GUARD_TRAIN_EPOCHS", SETTINGS.epochs as f32) as usize,
+        rate: read("GUARD_TRAIN_RATE", SETTINGS.rate),
+        l2: read("GUARD_TRAIN_L2", SETTINGS.l2),
+        embedding_scale: read("GUARD_TRAIN_SCALE", SETTINGS.embedding_scale),
+    }
 }
 
-const EPOCHS: usize = 400;
-const RATE: f32 = 2.0;
-const L2: f32 = 0.0005;
+const SETTINGS: Training = Training {
+    epochs: 200,
+    rate: 0.02,
+    l2: 0.0001,
+    embedding_scale: 1.0,
+};
+/// The most benign texts a threshold may block, out of fold.
+const BENIGN_BLOCKED_AT_MOST: f64 = 0.01;
+const THRESHOLDS: [f32; 14] = [
+    0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95,
+];
+
+#[derive(Deserialize)]
+struct Line {
+    #[serde(alias = "question")]
+    text: String,
+    /// The tuning halves of the answer and personal-data sets carry no guard label: all of them are allowed.
+    #[serde(default = "allowed")]
+    label: String,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+fn allowed() -> String {
+    "benign".into()
+}
+
+/// The tuning halves of the repository's question sets: members' own questions, and questions holding their
+/// personal data, which the guard must redact and let through. The validation halves are never read here.
+const TUNING_HALVES: [&str; 2] = ["data/eval/answers-tuning.jsonl", "data/eval/pii-tuning.jsonl"];
+
+struct Example {
+    /// Whether the guard's heuristic stage blocks the text on its own.
+    heuristic_block: bool,
+    view: String,
+    label: usize,
+    kind: String,
+    lang: String,
+    fold: usize,
+}
+
+fn load(dir: &Path, repository: &Path) -> Result<Vec<Example>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "jsonl"))
+        .collect();
+    files.sort();
+    files.extend(TUNING_HALVES.iter().map(|half| repository.join(half)));
+    let mut examples = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let at = || format!("{}:{}", file.display(), number + 1);
+            let line: Line = serde_json::from_str(line).map_err(|e| format!("{}: {e}", at()))?;
+            // A text with personal data in it is allowed (and redacted).
+            let label = if line.label == "pii" {
+                "benign"
+            } else {
+                line.label.as_str()
+            };
+            let label = model::class_index(label).ok_or_else(|| format!("{}: label {:?}", at(), line.label))?;
+            let heuristic = heuristic_stage(&line.text);
+            examples.push(Example {
+                heuristic_block: heuristic.signals.first().is_some_and(|s| s.score >= BLOCK_SCORE),
+                view: view(&line.text),
+                label,
+                kind: line.kind.unwrap_or_else(|| "-".into()),
+                lang: line.lang.unwrap_or_else(|| "-".into()),
+                fold: 0,
+            });
+        }
+    }
+    // Stratified folds: within each label, texts in a fixed pseudo-random order dealt round-robin.
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    order.sort_by_key(|&i| (examples[i].label, fnv(&examples[i].view)));
+    let mut dealt = [0usize; CLASSES.len()];
+    for i in order {
+        let label = examples[i].label;
+        examples[i].fold = dealt[label] % FOLDS;
+        dealt[label] += 1;
+    }
+    Ok(examples)
+}
+
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Per text: its out-of-fold reading.
+fn cross_validate(examples: &[Example], encoded: &[Encoded], dimensions: usize, settings: Training) -> Vec<Reading> {
+    let mut readings = vec![None; examples.len()];
+    for fold in 0..FOLDS {
+        let train: Vec<(Encoded, usize)> = examples
+            .iter()
+            .zip(encoded)
+            .filter(|(e, _)| e.fold != fold)
+            .map(|(e, x)| (x.clone(), e.label))
+            .collect();
+        let model = GuardModel::train(&train, dimensions, settings);
+        for (i, (example, x)) in examples.iter().zip(encoded).enumerate() {
+            if example.fold == fold {
+                readings[i] = Some(model.read(x));
+            }
+        }
+        eprintln!("  fold {}/{FOLDS} done", fold + 1);
+    }
+    readings
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or(Reading {
+                probabilities: [0.0; CLASSES.len()],
+            })
+        })
+        .collect()
+}
+
+/// The class predicted at `threshold`: the strongest harm if it reaches it, else benign.
+fn predicted(reading: &Reading, threshold: f32) -> usize {
+    let (category, probability) = reading.strongest_harm();
+    if probability < threshold {
+        return 0;
+    }
+    (1..CLASSES.len())
+        .find(|&c| model::category(c) == Some(category))
+        .unwrap_or(0)
+}
+
+fn benign_blocked(examples: &[Example], readings: &[Reading], threshold: f32) -> f64 {
+    let benign: Vec<usize> = (0..examples.len()).filter(|&i| examples[i].label == 0).collect();
+    let blocked = benign
+        .iter()
+        .filter(|&&i| predicted(&readings[i], threshold) != 0)
+        .count();
+    blocked as f64 / benign.len().max(1) as f64
+}
+
+fn choose_threshold(examples: &[Example], readings: &[Reading]) -> f32 {
+    THRESHOLDS
+        .iter()
+        .copied()
+        .find(|&t| benign_blocked(examples, readings, t) <= BENIGN_BLOCKED_AT_MOST)
+        .unwrap_or(0.99)
+}
+
+fn section(title: &str, examples: &[Example], readings: &[Reading], threshold: f32) -> String {
+    let mut out = String::new();
+    let harmful: Vec<usize> = (0..examples.len()).filter(|&i| examples[i].label != 0).collect();
+    let blocked = harmful
+        .iter()
+        .filter(|&&i| predicted(&readings[i], threshold) != 0)
+        .count();
+    let _ = writeln!(out, "### {title}\n");
+    let _ = writeln!(
+        out,
+        "Block threshold {threshold:.2} on 1 − P(benign). Harmful texts blocked (any category): **{:.3}** ({blocked}/{}). Benign texts \
+         blocked: **{:.3}**.\n",
+        blocked as f64 / harmful.len().max(1) as f64,
+        harmful.len(),
+        benign_blocked(examples, readings, threshold)
+    );
+    let combined = |i: usize| examples[i].heuristic_block || predicted(&readings[i], threshold) != 0;
+    let harmful_combined = harmful.iter().filter(|&&i| combined(i)).count();
+    let benign: Vec<usize> = (0..examples.len()).filter(|&i| examples[i].label == 0).collect();
+    let benign_combined = benign.iter().filter(|&&i| combined(i)).count();
+    let _ = writeln!(
+        out,
+        "With the heuristic stage in front (the guard as it runs): harmful blocked **{:.3}** ({harmful_combined}/{}), \
+         benign blocked **{:.3}** ({benign_combined}/{}).\n",
+        harmful_combined as f64 / harmful.len().max(1) as f64,
+        harmful.len(),
+        benign_combined as f64 / benign.len().max(1) as f64,
+        benign.len()
+    );
+    let _ = writeln!(out, "| class | n | precision | recall | blocked (any category) |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for (class, name) in CLASSES.iter().enumerate() {
+        let n = examples.iter().filter(|e| e.label == class).count();
+        let predicted_as: Vec<usize> = (0..examples.len())
+            .filter(|&i| predicted(&readings[i], threshold) == class)
+            .collect();
+        let correct = predicted_as.iter().filter(|&&i| examples[i].label == class).count();
+        let any = (0..examples.len())
+            .filter(|&i| examples[i].label == class && predicted(&readings[i], threshold) != 0)
+            .count();
+        let _ = writeln!(
+            out,
+            "| {name} | {n} | {:.3} | {:.3} | {:.3} |",
+            correct as f64 / predicted_as.len().max(1) as f64,
+            correct as f64 / n.max(1) as f64,
+            any as f64 / n.max(1) as f64
+        );
+    }
+    for lang in ["en", "es"] {
+        let of_lang: Vec<usize> = (0..examples.len()).filter(|&i| examples[i].lang == lang).collect();
+        let harm: Vec<usize> = of_lang.iter().copied().filter(|&i| examples[i].label != 0).collect();
+        let caught = harm
+            .iter()
+            .filter(|&&i| predicted(&readings[i], threshold) != 0)
+            .count();
+        let benign: Vec<usize> = of_lang.iter().copied().filter(|&i| examples[i].label == 0).collect();
+        let false_blocks = benign
+            .iter()
+            .filter(|&&i| predicted(&readings[i], threshold) != 0)
+            .count();
+        let _ = writeln!(
+            out,
+            "\n{lang}: harmful blocked {caught}/{}, benign blocked {false_blocks}/{}.",
+            harm.len(),
+            benign.len()
+        );
+    }
+    let mut kinds: Vec<(&str, usize, usize)> = Vec::new();
+    for example in examples.iter().zip(readings) {
+        let (e, r) = example;
+        let wrong = (predicted(r, threshold) != 0) != (e.label != 0);
+        match kinds.iter_mut().find(|(k, _, _)| *k == e.kind && e.kind != "-") {
+            Some(entry) => {
+                entry.1 += 1;
+                entry.2 += usize::from(wrong);
+            }
+            None if e.kind != "-" => kinds.push((&e.kind, 1, usize::from(wrong))),
+            None => {}
+        }
+    }
+    kinds.retain(|(_, _, wrong)| *wrong > 0);
+    kinds.sort_by(|a, b| (b.2 * 1000 / b.1).cmp(&(a.2 * 1000 / a.1)).then(a.0.cmp(b.0)));
+    let listed: Vec<String> = kinds
+        .iter()
+        .take(12)
+        .map(|(kind, n, wrong)| format!("{kind} {wrong}/{n}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "\nKinds with the most mistakes (wrong block/allow out of n): {}.\n",
+        listed.join(", ")
+    );
+    out
+}
 
 fn main() -> ExitCode {
-    let Some(path) = std::env::args().nth(1) else {
-        eprintln!("usage: train-guard-model <train.jsonl>");
-        return ExitCode::FAILURE;
-    };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{path}: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let mut examples = Vec::new();
-    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let example: Example = match serde_json::from_str(line) {
-            Ok(example) => example,
-            Err(e) => {
-                eprintln!("{path}:{}: {e}", number + 1);
-                return ExitCode::FAILURE;
-            }
-        };
-        let Some(label) = CLASSES.iter().position(|c| *c == example.label) else {
-            eprintln!("{path}:{}: unknown label {:?}", number + 1, example.label);
-            return ExitCode::FAILURE;
-        };
-        examples.push((view(&example.text), label));
-    }
-    let model = LinearModel::train(&examples, EPOCHS, RATE, L2).rounded();
-    let correct = examples
-        .iter()
-        .filter(|(text, label)| {
-            let p = model.predict(text);
-            let scores = [p.benign, p.injection, p.unsafe_medical];
-            let best = (0..3).max_by(|a, b| scores[*a].total_cmp(&scores[*b])).unwrap_or(0);
-            best == *label
-        })
-        .count();
-    eprintln!(
-        "trained on {} examples; training accuracy {correct}/{}",
-        examples.len(),
-        examples.len()
-    );
-    match serde_json::to_string(&model) {
-        Ok(json) => {
-            println!("{json}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("{e}");
+            eprintln!("train-guard-model: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn run() -> Result<(), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let examples = load(&root.join("training"), &root.join("../.."))?;
+    eprintln!("{} training texts", examples.len());
+    let model_dir = navigator_embed::model_dir(&navigator_platform::config::data_dir());
+    let sentences = MiniLm::load(&model_dir, CpuPool::new("train-embed", 1, 1)).map_err(|e| e.to_string())?;
+    let views: Vec<String> = examples.iter().map(|e| e.view.clone()).collect();
+    eprintln!("embedding them with {}", model_dir.display());
+    let embeddings = sentences.embed_blocking(&views).map_err(|e| e.to_string())?;
+    let settings = settings();
+
+    let mut report = String::from(
+        "# The guard's embedded models: training and cross-validation\n\n\
+         Written by `cargo run --release -p guard --bin train-guard-model` (with `NAVIGATOR_MODEL_DIR` set); do not \
+         edit by hand. The training texts are `functions/guard/training/*.jsonl`, written for this repository, and the tuning \
+         halves of `data/eval/answers-*.jsonl` and `data/eval/pii-*.jsonl` as allowed texts (their validation \
+         halves are kept out, to report on). \
+         Figures are out-of-fold: each text is read by a model trained on the other folds (5 folds, stratified by \
+         label). Each model's block threshold is the lowest that blocks at most 1 % of the benign texts out of fold. \
+         The figures are the ML stage alone; the guard also has its heuristic stage.\n\n",
+    );
+    let _ = writeln!(
+        report,
+        "{} texts: {}.\n",
+        examples.len(),
+        CLASSES
+            .iter()
+            .enumerate()
+            .map(|(c, name)| format!("{name} {}", examples.iter().filter(|e| e.label == c).count()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        report,
+        "Training: full-batch Adam from zero, {} epochs, rate {}, L2 {}, class-balanced loss.\n",
+        settings.epochs, settings.rate, settings.l2
+    );
+    let only = std::env::var("GUARD_TRAIN_ONLY").ok();
+    for (name, dimensions) in [("semantic", 384usize), ("lexical", 0)] {
+        if only.as_deref().is_some_and(|only| only != name) {
+            continue;
+        }
+        eprintln!("{name}: cross-validating");
+        let encoded: Vec<Encoded> = examples
+            .iter()
+            .zip(&embeddings)
+            .map(|(e, v)| model::encode(&e.view, Some(v), dimensions, settings.embedding_scale))
+            .collect();
+        let readings = cross_validate(&examples, &encoded, dimensions, settings);
+        let threshold = choose_threshold(&examples, &readings);
+        let title = if dimensions > 0 {
+            "semantic.json: lexical features + MiniLM embedding (used when the model files are present)"
+        } else {
+            "lexical.json: lexical features only (used without the MiniLM files)"
+        };
+        report.push_str(&section(title, &examples, &readings, threshold));
+        if std::env::var_os("GUARD_TRAIN_REPORT").is_some() {
+            continue;
+        }
+        eprintln!("{name}: training on everything");
+        let all: Vec<(Encoded, usize)> = encoded.into_iter().zip(examples.iter().map(|e| e.label)).collect();
+        let mut trained = GuardModel::train(&all, dimensions, settings).rounded();
+        trained.block_threshold = threshold;
+        let json = serde_json::to_string(&trained).map_err(|e| e.to_string())?;
+        let path = root.join(format!("model/{name}.json"));
+        std::fs::write(&path, json + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if let Ok(path) = std::env::var("GUARD_TRAIN_REPORT") {
+        // Comparing settings: the report goes elsewhere and the shipped models stay as they are.
+        std::fs::write(&path, report).map_err(|e| format!("{path}: {e}"))?;
+        return Ok(());
+    }
+    let path = root.join("training/REPORT.md");
+    std::fs::write(&path, report).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("wrote the models and {}", path.display());
+    Ok(())
 }

@@ -1,38 +1,97 @@
-//! The ML stage: a classifier for injection / unsafe medical / benign.
-//! - [`linear`]: the embedded default, trained in this repository and shipped with the function;
+//! The ML stage: a classifier for the six block categories against benign.
+//! - [`model`] over [`lexical`] features and MiniLM sentence embeddings, read in [`windows`]: the embedded default,
+//!   trained in this repository and shipped with the function;
 //! - [`bedrock`]: Amazon Bedrock Guardrails `ApplyGuardrail` (prompt-attack filter, denied topics), with
 //!   `GUARD_ML=bedrock`.
 
 pub mod bedrock;
-pub mod linear;
+pub mod lexical;
+pub mod model;
+pub mod windows;
 
+use navigator_embed::MiniLm;
 use navigator_platform::NavigatorError;
 use navigator_platform::contracts::BlockCategory;
 use navigator_resilience::{CpuPool, Deadline};
 use std::sync::Arc;
 
 use self::bedrock::BedrockGuardrail;
-use self::linear::LinearModel;
+use self::model::{GuardModel, Reading};
 
-/// What the ML stage concluded: the most likely harm and how sure it is, if any.
+/// What the ML stage concluded: the harm that crossed the block threshold and how sure it is, if any.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MlVerdict {
     pub harm: Option<(BlockCategory, f32)>,
 }
 
-/// A harm at or above this probability blocks.
-pub const ML_BLOCK: f32 = 0.8;
+/// The embedded classifier: the semantic model with the MiniLM sentence model, or the lexical model alone.
+pub struct LocalClassifier {
+    model: GuardModel,
+    sentences: Option<MiniLm>,
+}
+
+impl LocalClassifier {
+    /// The semantic model, reading embeddings from `sentences`.
+    pub fn semantic(sentences: MiniLm) -> Result<Self, NavigatorError> {
+        Ok(Self {
+            model: GuardModel::shipped_semantic().map_err(NavigatorError::internal)?,
+            sentences: Some(sentences),
+        })
+    }
+
+    /// The lexical model: no sentence model needed.
+    pub fn lexical() -> Result<Self, NavigatorError> {
+        Ok(Self {
+            model: GuardModel::shipped_lexical().map_err(NavigatorError::internal)?,
+            sentences: None,
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        if self.sentences.is_some() {
+            "local-semantic"
+        } else {
+            "local-lexical"
+        }
+    }
+
+    /// Reads a normalised text window by window, on the calling thread (the ML pool's).
+    pub fn read(&self, view: &str) -> Result<Reading, NavigatorError> {
+        let windows = windows::windows(view);
+        let embeddings = match &self.sentences {
+            Some(sentences) => Some(sentences.embed_blocking(&windows)?),
+            None => None,
+        };
+        let readings: Vec<Reading> = windows
+            .iter()
+            .enumerate()
+            .map(|(i, window)| {
+                let embedding = embeddings.as_ref().and_then(|all| all.get(i)).map(Vec::as_slice);
+                self.model.read(&self.model.encode(window, embedding))
+            })
+            .collect();
+        Reading::strongest(&readings).ok_or_else(|| NavigatorError::internal("no window to read"))
+    }
+
+    /// The harm that crosses the model's calibrated threshold, if any.
+    pub fn verdict(&self, view: &str) -> Result<MlVerdict, NavigatorError> {
+        let (category, probability) = self.read(view)?.strongest_harm();
+        Ok(MlVerdict {
+            harm: (probability >= self.model.block_threshold).then_some((category, probability)),
+        })
+    }
+}
 
 /// The configured classifier.
 pub enum Classifier {
-    Local(Arc<LinearModel>),
+    Local(Arc<LocalClassifier>),
     Bedrock(BedrockGuardrail),
 }
 
 impl Classifier {
     pub fn name(&self) -> &'static str {
         match self {
-            Self::Local(_) => "local",
+            Self::Local(local) => local.name(),
             Self::Bedrock(_) => "bedrock",
         }
     }
@@ -46,14 +105,10 @@ impl Classifier {
         deadline: Deadline,
     ) -> Result<MlVerdict, NavigatorError> {
         match self {
-            Self::Local(model) => {
-                let model = Arc::clone(model);
+            Self::Local(local) => {
+                let local = Arc::clone(local);
                 let view = view.to_string();
-                let prediction = pool.run(deadline, move || model.predict(&view)).await?;
-                let (category, probability) = prediction.strongest_harm();
-                Ok(MlVerdict {
-                    harm: (probability >= ML_BLOCK).then_some((category, probability)),
-                })
+                pool.run(deadline, move || local.verdict(&view)).await?
             }
             Self::Bedrock(guardrail) => guardrail.assess(redacted, deadline).await,
         }

@@ -1,14 +1,16 @@
 //! The heuristic stage: rules over the normalised text, in English and Spanish. Each rule that fires is a signal
 //! with its category and weight; the strongest decides.
 //!
-//! - [`injection`]: instruction override, role play, asking for the system prompt or other members' data,
-//!   instructions hidden in pasted documents.
+//! - [`injection`]: instruction override, role play, asking for the system prompt, instructions hidden in pasted
+//!   documents.
+//! - [`privacy`]: asking for another member's data, or for lists of members.
 //! - [`medical`]: asking for a diagnosis, or a decision to start, stop or change a treatment.
 //! - [`off_topic`]: nothing to do with a health plan.
 
 pub mod injection;
 pub mod medical;
 pub mod off_topic;
+pub mod privacy;
 
 use navigator_platform::contracts::BlockCategory;
 use regex::Regex;
@@ -62,6 +64,7 @@ pub(crate) fn fire(rules: &[Rule], category: BlockCategory, view: &str) -> Vec<S
 /// Every signal for the normalised text `view`, strongest first.
 pub fn signals(view: &str) -> Vec<Signal> {
     let mut all = injection::signals(view);
+    all.extend(privacy::signals(view));
     all.extend(medical::signals(view));
     all.extend(off_topic::signals(view));
     all.sort_by(|a, b| b.score.total_cmp(&a.score));

@@ -18,6 +18,9 @@ struct Gazetteer {
     first: HashSet<&'static str>,
     last: HashSet<&'static str>,
     ambiguous: HashSet<&'static str>,
+    /// [`NEVER`] and [`CUES`], hashed: every capitalised word is looked up in them.
+    never: HashSet<&'static str>,
+    cues: HashSet<&'static str>,
     /// Words the plan and the Spanish glossary use in lower case: ordinary words, not names.
     common: HashSet<&'static str>,
 }
@@ -29,6 +32,8 @@ static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| {
         last: set(include_str!("../../data/surnames.txt")),
         ambiguous: set(include_str!("../../data/ambiguous-names.txt")),
         common: set(include_str!("../../data/common-words.txt")),
+        never: NEVER.iter().copied().collect(),
+        cues: CUES.iter().copied().collect(),
     }
 });
 
@@ -231,11 +236,28 @@ const NEVER: &[&str] = &[
     "a",
 ];
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Token<'a> {
     word: &'a str,
     start: usize,
     end: usize,
+    /// Capitalised (a name can only be one).
+    capital: bool,
+    /// The folded spelling, for capitalised words only: computed once, looked up many times.
+    key: String,
+}
+
+impl<'a> Token<'a> {
+    fn new(word: &'a str, start: usize) -> Self {
+        let capital = capitalised(word);
+        Self {
+            word,
+            start,
+            end: start + word.len(),
+            capital,
+            key: if capital { folded(word) } else { String::new() },
+        }
+    }
 }
 
 /// A word without its trailing apostrophes, hyphens and possessive ("Haddad's" → "Haddad").
@@ -254,24 +276,14 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
         match (inside, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
-                let word = bare(&text[s..i]);
-                out.push(Token {
-                    word,
-                    start: s,
-                    end: s + word.len(),
-                });
+                out.push(Token::new(bare(&text[s..i]), s));
                 start = None;
             }
             _ => {}
         }
     }
     if let Some(s) = start {
-        let word = bare(&text[s..]);
-        out.push(Token {
-            word,
-            start: s,
-            end: s + word.len(),
-        });
+        out.push(Token::new(bare(&text[s..]), s));
     }
     out
 }
@@ -318,17 +330,17 @@ fn sentence_start(text: &str, token: &Token) -> bool {
 fn cued(all: &[Token], at: usize) -> bool {
     all[at.saturating_sub(2)..at]
         .iter()
-        .any(|token| CUES.contains(&token.word.to_lowercase().as_str()))
+        .any(|token| GAZETTEER.cues.contains(token.word.to_lowercase().as_str()))
 }
 
 pub fn find(text: &str) -> Vec<Detection> {
     let gazetteer = &*GAZETTEER;
     let all = tokens(text);
     let known = |token: &Token| {
-        let word = folded(token.word);
-        capitalised(token.word)
-            && !NEVER.contains(&word.as_str())
-            && !CUES.contains(&word.as_str())
+        let word = &token.key;
+        token.capital
+            && !gazetteer.never.contains(word.as_str())
+            && !gazetteer.cues.contains(word.as_str())
             && (gazetteer.first.contains(word.as_str()) || gazetteer.last.contains(word.as_str()))
     };
     let mut found = Vec::new();
@@ -336,8 +348,8 @@ pub fn find(text: &str) -> Vec<Detection> {
     while i < all.len() {
         if !known(&all[i]) {
             // After a title, any capitalised name: "Dr. Okafor", "Sra. Nwachukwu".
-            let titled = i > 0 && TITLES.contains(&folded(all[i - 1].word).as_str());
-            let plain_word = |token: &Token| capitalised(token.word) && !NEVER.contains(&folded(token.word).as_str());
+            let titled = i > 0 && TITLES.contains(&all[i - 1].word.to_lowercase().as_str());
+            let plain_word = |token: &Token| token.capital && !gazetteer.never.contains(token.key.as_str());
             if titled && plain_word(&all[i]) {
                 let mut j = i + 1;
                 while j < all.len() && j - i < 3 && plain_word(&all[j]) && adjacent(text, &all[j - 1], &all[j]) {
@@ -361,10 +373,10 @@ pub fn find(text: &str) -> Vec<Detection> {
         }
         // A capitalised word beside the known ones that is no ordinary word joins them: "Juventino Rosales".
         let stranger = |token: &Token| {
-            let word = folded(token.word);
-            capitalised(token.word)
-                && !NEVER.contains(&word.as_str())
-                && !CUES.contains(&word.as_str())
+            let word = &token.key;
+            token.capital
+                && !gazetteer.never.contains(word.as_str())
+                && !gazetteer.cues.contains(word.as_str())
                 && !gazetteer.common.contains(word.as_str())
         };
         let mut extended = false;
@@ -382,14 +394,14 @@ pub fn find(text: &str) -> Vec<Detection> {
         let before_is_place = start > 0
             && adjacent(text, &all[start - 1], &all[start])
             && capitalised(all[start - 1].word)
-            && NEVER.contains(&folded(all[start - 1].word).as_str());
+            && gazetteer.never.contains(all[start - 1].key.as_str());
         let after_is_place = j < all.len()
             && adjacent(text, &all[j - 1], &all[j])
             && capitalised(all[j].word)
-            && NEVER.contains(&folded(all[j].word).as_str());
-        let plain = |token: &Token| !gazetteer.ambiguous.contains(folded(token.word).as_str());
-        let first_name = |token: &Token| gazetteer.first.contains(folded(token.word).as_str());
-        let surname = |token: &Token| gazetteer.last.contains(folded(token.word).as_str());
+            && gazetteer.never.contains(all[j].key.as_str());
+        let plain = |token: &Token| !gazetteer.ambiguous.contains(token.key.as_str());
+        let first_name = |token: &Token| gazetteer.first.contains(token.key.as_str());
+        let surname = |token: &Token| gazetteer.last.contains(token.key.as_str());
         let is_name = if before_is_place || after_is_place {
             false
         } else if cued(&all, start) {
