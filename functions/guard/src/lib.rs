@@ -95,6 +95,7 @@ impl Guard {
                     }
                 }
             }
+            GuardMl::Lexical => LocalClassifier::lexical()?,
             GuardMl::Bedrock => {
                 let id = std::env::var("BEDROCK_GUARDRAIL_ID")
                     .map_err(|_| NavigatorError::internal("GUARD_ML=bedrock needs BEDROCK_GUARDRAIL_ID"))?;

@@ -96,17 +96,20 @@ impl Choice for TranslateProvider {
 /// `GUARD_ML`: the guard's ML stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GuardMl {
-    /// The classifier shipped with the guard.
+    /// The classifier shipped with the guard (semantic when the MiniLM files are present).
     Local,
+    /// The shipped lexical model only: no sentence model in the process.
+    Lexical,
     /// Bedrock Guardrails `ApplyGuardrail`.
     Bedrock,
 }
 
 impl Choice for GuardMl {
-    const ALL: &'static [Self] = &[Self::Local, Self::Bedrock];
+    const ALL: &'static [Self] = &[Self::Local, Self::Lexical, Self::Bedrock];
     fn name(self) -> &'static str {
         match self {
             Self::Local => "local",
+            Self::Lexical => "lexical",
             Self::Bedrock => "bedrock",
         }
     }
