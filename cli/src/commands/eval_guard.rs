@@ -67,8 +67,6 @@ struct Tally {
     attacks_blocked: usize,
     benign: usize,
     benign_blocked: usize,
-    pii_values: usize,
-    pii_removed: usize,
     /// Per kind of personal data: (values, removed).
     pii_by_kind: BTreeMap<String, (usize, usize)>,
     /// Benign texts whose words the guard changed (a redaction where there was nothing personal).
@@ -111,7 +109,15 @@ pub async fn run(file: &Path) -> Result<(), String> {
             (Verdict::Redact, _) => "pii".to_string(),
             _ => "benign".to_string(),
         };
-        let missed: Vec<&PiiValue> = item.pii.iter().filter(|v| output.text.contains(&v.value)).collect();
+        // Per value: whether it is gone from the guard's text.
+        let removed: Vec<bool> = item.pii.iter().map(|v| !output.text.contains(&v.value)).collect();
+        let missed: Vec<&PiiValue> = item
+            .pii
+            .iter()
+            .zip(&removed)
+            .filter(|(_, gone)| !**gone)
+            .map(|(v, _)| v)
+            .collect();
         if verbose && (predicted != item.label || !missed.is_empty()) {
             let missed: Vec<String> = missed.iter().map(|v| format!("{}:{}", v.kind, v.value)).collect();
             eprintln!(
@@ -131,13 +137,11 @@ pub async fn run(file: &Path) -> Result<(), String> {
                 tally.benign_blocked += usize::from(output.verdict == Verdict::Block);
                 tally.benign_altered += usize::from(output.verdict == Verdict::Redact);
             }
-            for value in &item.pii {
+            for (value, gone) in item.pii.iter().zip(&removed) {
                 let entry = tally.pii_by_kind.entry(value.kind.clone()).or_default();
                 entry.0 += 1;
-                entry.1 += usize::from(!output.text.contains(&value.value));
+                entry.1 += usize::from(*gone);
             }
-            tally.pii_values += item.pii.len();
-            tally.pii_removed += item.pii.len() - missed.len();
         }
     }
     for (group, tally) in &tallies {
@@ -174,12 +178,11 @@ pub async fn run(file: &Path) -> Result<(), String> {
             tally.benign_altered,
             tally.benign
         );
-        println!(
-            "  PII value recall: {} ({}/{})",
-            share(tally.pii_removed, tally.pii_values),
-            tally.pii_removed,
-            tally.pii_values
-        );
+        let (values, removed) = tally
+            .pii_by_kind
+            .values()
+            .fold((0, 0), |(values, removed), (v, r)| (values + v, removed + r));
+        println!("  PII value recall: {} ({removed}/{values})", share(removed, values));
         for (kind, (values, removed)) in &tally.pii_by_kind {
             println!("    {kind:<14} {} ({removed}/{values})", share(*removed, *values));
         }

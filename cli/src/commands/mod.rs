@@ -18,6 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use navigator_platform::config::{Budgets, Settings};
 use navigator_platform::contracts::ToolName;
 use navigator_platform::secrets::SecretStore;
+use navigator_retrieval::embed::Embedders;
 use navigator_retrieval::setup::{self, ConfiguredRetriever, DEMO_USER_ID, SAMPLE_PLAN};
 use orchestrator::{InProcess, Navigator};
 use retrieve::Retrieve;
@@ -62,7 +63,12 @@ pub async fn navigator_with_sample() -> Result<(Budgets, Navigator), String> {
 pub async fn in_process_tools() -> Result<(Settings, InProcess), String> {
     let (settings, retriever) = retriever_with_sample().await?;
     let Settings { budgets, providers } = &settings;
-    let guard = ::guard::Guard::from_config(&budgets.guard, providers.guard_ml)
+    // Retrieval's local sentence model, if it has one, is the guard's too: one copy of the weights in memory.
+    let sentences = match retriever.embedder() {
+        Embedders::Local(model) => Some(model.clone()),
+        _ => None,
+    };
+    let guard = ::guard::Guard::from_config_sharing(&budgets.guard, providers.guard_ml, sentences)
         .await
         .map_err(|e| e.to_string())?;
     let web = web_search::WebSearch::from_env(&budgets.web_search)

@@ -83,8 +83,19 @@ impl Guard {
     /// `<data dir>/models/all-MiniLM-L6-v2`); where they are absent, the shipped lexical model, with a warning.
     /// `GUARD_ML=bedrock`: Bedrock Guardrails `BEDROCK_GUARDRAIL_ID` at `BEDROCK_GUARDRAIL_VERSION` (default `DRAFT`).
     pub async fn from_config(budgets: &GuardBudgets, ml: GuardMl) -> Result<Self, NavigatorError> {
-        let classifier = match ml {
-            GuardMl::Local => {
+        Self::from_config_sharing(budgets, ml, None).await
+    }
+
+    /// As [`Guard::from_config`], reading with a sentence model this process has loaded already (the CLI's
+    /// retrieval), rather than loading the same files a second time.
+    pub async fn from_config_sharing(
+        budgets: &GuardBudgets,
+        ml: GuardMl,
+        loaded: Option<MiniLm>,
+    ) -> Result<Self, NavigatorError> {
+        let classifier = match (ml, loaded) {
+            (GuardMl::Local, Some(sentences)) => LocalClassifier::semantic(sentences)?,
+            (GuardMl::Local, None) => {
                 let dir = navigator_embed::model_dir(&navigator_platform::config::data_dir());
                 // The sentence model's own pool is unused here: the guard embeds on its ML pool.
                 match MiniLm::load(&dir, CpuPool::new("guard-embed", 1, 1)) {
@@ -95,8 +106,8 @@ impl Guard {
                     }
                 }
             }
-            GuardMl::Lexical => LocalClassifier::lexical()?,
-            GuardMl::Bedrock => {
+            (GuardMl::Lexical, _) => LocalClassifier::lexical()?,
+            (GuardMl::Bedrock, _) => {
                 let id = std::env::var("BEDROCK_GUARDRAIL_ID")
                     .map_err(|_| NavigatorError::internal("GUARD_ML=bedrock needs BEDROCK_GUARDRAIL_ID"))?;
                 let version = std::env::var("BEDROCK_GUARDRAIL_VERSION").unwrap_or_else(|_| "DRAFT".into());

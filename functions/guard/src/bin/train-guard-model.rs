@@ -13,7 +13,6 @@
 use guard::classifier::model::{self, CLASSES, Encoded, GuardModel, Reading, Training};
 use guard::heuristic_stage;
 use guard::heuristics::BLOCK_SCORE;
-use guard::normalize::view;
 use navigator_embed::MiniLm;
 use navigator_resilience::CpuPool;
 use serde::Deserialize;
@@ -103,10 +102,11 @@ fn load(dir: &Path, repository: &Path) -> Result<Vec<Example>, String> {
                 line.label.as_str()
             };
             let label = model::class_index(label).ok_or_else(|| format!("{}: label {:?}", at(), line.label))?;
+            // The heuristic stage normalises the text as the model reads it: one pass gives both.
             let heuristic = heuristic_stage(&line.text);
             examples.push(Example {
                 heuristic_block: heuristic.signals.first().is_some_and(|s| s.score >= BLOCK_SCORE),
-                view: view(&line.text),
+                view: heuristic.view,
                 label,
                 kind: line.kind.unwrap_or_else(|| "-".into()),
                 lang: line.lang.unwrap_or_else(|| "-".into()),
@@ -255,19 +255,14 @@ fn section(title: &str, examples: &[Example], readings: &[Reading], threshold: f
             benign.len()
         );
     }
-    let mut kinds: Vec<(&str, usize, usize)> = Vec::new();
-    for example in examples.iter().zip(readings) {
-        let (e, r) = example;
-        let wrong = (predicted(r, threshold) != 0) != (e.label != 0);
-        match kinds.iter_mut().find(|(k, _, _)| *k == e.kind && e.kind != "-") {
-            Some(entry) => {
-                entry.1 += 1;
-                entry.2 += usize::from(wrong);
-            }
-            None if e.kind != "-" => kinds.push((&e.kind, 1, usize::from(wrong))),
-            None => {}
-        }
+    // Per kind: (texts, wrong block or allow).
+    let mut by_kind: std::collections::BTreeMap<&str, (usize, usize)> = std::collections::BTreeMap::new();
+    for (e, r) in examples.iter().zip(readings).filter(|(e, _)| e.kind != "-") {
+        let entry = by_kind.entry(&e.kind).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from((predicted(r, threshold) != 0) != (e.label != 0));
     }
+    let mut kinds: Vec<(&str, usize, usize)> = by_kind.into_iter().map(|(k, (n, wrong))| (k, n, wrong)).collect();
     kinds.retain(|(_, _, wrong)| *wrong > 0);
     kinds.sort_by(|a, b| (b.2 * 1000 / b.1).cmp(&(a.2 * 1000 / a.1)).then(a.0.cmp(b.0)));
     let listed: Vec<String> = kinds

@@ -9,32 +9,54 @@
 //! - Never: words the plan's own vocabulary uses ("Medicare Advantage", "SCAN Classic"), places ("San Diego", "Long
 //!   Beach", "Alameda County").
 
+use foldhash::fast::FixedState;
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use crate::{Detection, Kind};
 
-struct Gazetteer {
-    first: HashSet<&'static str>,
-    last: HashSet<&'static str>,
-    ambiguous: HashSet<&'static str>,
-    /// [`NEVER`] and [`CUES`], hashed: every capitalised word is looked up in them.
-    never: HashSet<&'static str>,
-    cues: HashSet<&'static str>,
-    /// Words the plan and the Spanish glossary use in lower case: ordinary words, not names.
-    common: HashSet<&'static str>,
+/// A word list in a hash set with a fast, fixed-seed hash: the 55,000 names load at cold start, and every
+/// capitalised word of a message is looked up several times.
+struct WordList(HashSet<&'static str, FixedState>);
+
+impl WordList {
+    fn new(words: impl Iterator<Item = &'static str>) -> Self {
+        let (lower, _) = words.size_hint();
+        let mut set = HashSet::with_capacity_and_hasher(lower, FixedState::default());
+        set.extend(words.filter(|w| !w.is_empty()));
+        Self(set)
+    }
+
+    /// One word a line, as the data files are written.
+    fn lines(text: &'static str) -> Self {
+        let mut list = Self::new(text.lines().map(str::trim));
+        list.0.shrink_to_fit();
+        list
+    }
+
+    fn contains(&self, word: &str) -> bool {
+        self.0.contains(word)
+    }
 }
 
-static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| {
-    let set = |text: &'static str| text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    Gazetteer {
-        first: set(include_str!("../../data/first-names.txt")),
-        last: set(include_str!("../../data/surnames.txt")),
-        ambiguous: set(include_str!("../../data/ambiguous-names.txt")),
-        common: set(include_str!("../../data/common-words.txt")),
-        never: NEVER.iter().copied().collect(),
-        cues: CUES.iter().copied().collect(),
-    }
+struct Gazetteer {
+    first: WordList,
+    last: WordList,
+    ambiguous: WordList,
+    /// [`NEVER`] and [`CUES`], hashed: every capitalised word is looked up in them.
+    never: WordList,
+    cues: WordList,
+    /// Words the plan and the Spanish glossary use in lower case: ordinary words, not names.
+    common: WordList,
+}
+
+static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| Gazetteer {
+    first: WordList::lines(include_str!("../../data/first-names.txt")),
+    last: WordList::lines(include_str!("../../data/surnames.txt")),
+    ambiguous: WordList::lines(include_str!("../../data/ambiguous-names.txt")),
+    common: WordList::lines(include_str!("../../data/common-words.txt")),
+    never: WordList::new(NEVER.iter().copied()),
+    cues: WordList::new(CUES.iter().copied()),
 });
 
 /// Words before a single name that make it a name: salutations, titles, relations, labels, sign-offs.
@@ -393,11 +415,11 @@ pub fn find(text: &str) -> Vec<Detection> {
         // A place: "San Diego", "Long Beach", "Alameda County".
         let before_is_place = start > 0
             && adjacent(text, &all[start - 1], &all[start])
-            && capitalised(all[start - 1].word)
+            && all[start - 1].capital
             && gazetteer.never.contains(all[start - 1].key.as_str());
         let after_is_place = j < all.len()
             && adjacent(text, &all[j - 1], &all[j])
-            && capitalised(all[j].word)
+            && all[j].capital
             && gazetteer.never.contains(all[j].key.as_str());
         let plain = |token: &Token| !gazetteer.ambiguous.contains(token.key.as_str());
         let first_name = |token: &Token| gazetteer.first.contains(token.key.as_str());
