@@ -10,15 +10,21 @@ use axum::response::Response;
 use axum::routing::get;
 use navigator_platform::config::Budgets;
 use navigator_platform::telemetry::install_metrics;
+use navigator_resilience::CpuLoad;
 use orchestrator::{Admission, AppState, Identity, Navigator, admit, router};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use uuid::Uuid;
 
 pub async fn run(address: SocketAddr, user: Uuid) -> Result<(), String> {
-    let (budgets, navigator) = super::navigator_with_sample().await?;
+    let (settings, tools) = super::in_process_tools().await?;
+    let cpu = tools.cpu_load();
+    let navigator = orchestrator::navigator(&settings, Arc::new(tools))
+        .await
+        .map_err(|e| e.to_string())?;
+    let budgets = settings.budgets;
     budgets.log();
-    let app = local_app(budgets, navigator, user);
+    let app = local_app(budgets, navigator, cpu, user);
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
@@ -29,14 +35,16 @@ pub async fn run(address: SocketAddr, user: Uuid) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// The local server's routes: the chat API behind admission and the local identity, plus `/metrics`.
-pub fn local_app(budgets: Budgets, navigator: Navigator, user: Uuid) -> Router {
+/// The local server's routes: the chat API behind admission (the bulkhead, and the queues of the hosted tools' CPU
+/// pools in `cpu`) and the local identity, plus `/metrics`.
+pub fn local_app(budgets: Budgets, navigator: Navigator, cpu: CpuLoad, user: Uuid) -> Router {
     install_metrics();
     let admission = Admission::new(
         budgets.orchestrator.in_flight,
         budgets.orchestrator.queue_bound,
         budgets.orchestrator.wave,
-    );
+    )
+    .with_cpu(cpu, budgets.orchestrator.cpu_queue);
     let chat = router(Arc::new(AppState { budgets, navigator })).layer(from_fn_with_state(admission, admit));
     Router::new()
         .route("/metrics", get(|| async { install_metrics().render_prometheus() }))
@@ -68,7 +76,7 @@ mod tests {
         let vcpus = vcpus.to_string();
         let budgets = Budgets::from_lookup(|name| (name == "NAVIGATOR_VCPUS").then(|| vcpus.clone())).unwrap();
         let navigator = Navigator::offline(Arc::new(tools), &budgets);
-        local_app(budgets, navigator, Uuid::from_u128(7))
+        local_app(budgets, navigator, CpuLoad::default(), Uuid::from_u128(7))
     }
 
     fn chat() -> Request {

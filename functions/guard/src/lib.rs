@@ -150,11 +150,10 @@ impl Guard {
         let deadline = deadline.child(inner.budgets.total);
 
         let started = Instant::now();
-        let heuristic_deadline = deadline.child(inner.budgets.heuristic);
         let owned = text.to_string();
         let heuristic = inner
             .heuristic_pool
-            .run(heuristic_deadline, move || heuristic_stage(&owned))
+            .run_for(deadline, Some(inner.budgets.heuristic), move || heuristic_stage(&owned))
             .await
             .map_err(|error| match NavigatorError::from(error) {
                 NavigatorError::Timeout { .. } => NavigatorError::timeout("guard heuristic stage"),
@@ -172,10 +171,9 @@ impl Guard {
         let mut ml_ms = None;
         if category.is_none() {
             let started = Instant::now();
-            let ml_deadline = deadline.child(inner.budgets.ml);
             match inner
                 .classifier
-                .classify(&heuristic.view, &redacted, &inner.ml_pool, ml_deadline)
+                .classify(&heuristic.view, &redacted, &inner.ml_pool, deadline, inner.budgets.ml)
                 .await
             {
                 Ok(verdict) => category = verdict.harm.map(|(category, _)| category),
@@ -243,6 +241,10 @@ impl Tool for Guard {
 
     async fn call(&self, invocation: Invocation<GuardInput>) -> Result<GuardOutput, NavigatorError> {
         self.check(&invocation.input.text, invocation.deadline).await
+    }
+
+    fn cpu_pools(&self) -> Vec<CpuPool> {
+        vec![self.inner.heuristic_pool.clone(), self.inner.ml_pool.clone()]
     }
 }
 

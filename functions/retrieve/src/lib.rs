@@ -6,6 +6,7 @@ use navigator_platform::config::Settings;
 use navigator_platform::contracts::{RetrieveInput, RetrieveOutput, ToolName};
 use navigator_platform::envelope::Invocation;
 use navigator_platform::secrets::SecretStore;
+use navigator_resilience::CpuPool;
 use navigator_retrieval::embed::{Embedder, Embedders};
 use navigator_retrieval::retriever::{DEFAULT_TOP_K, Retriever};
 use navigator_retrieval::setup;
@@ -65,5 +66,9 @@ impl<E: Embedder + 'static, S: ChunkStore + 'static> Tool for Retrieve<E, S> {
                 invocation.deadline,
             )
             .await
+    }
+
+    fn cpu_pools(&self) -> Vec<CpuPool> {
+        self.retriever.embedder().cpu_pool().into_iter().collect()
     }
 }

@@ -190,6 +190,10 @@ impl Tool for Translate {
     async fn call(&self, invocation: Invocation<TranslateInput>) -> Result<TranslateOutput, NavigatorError> {
         self.translate(&invocation.input, invocation.deadline).await
     }
+
+    fn cpu_pools(&self) -> Vec<CpuPool> {
+        vec![self.inner.detect_pool.clone()]
+    }
 }
 
 #[cfg(test)]

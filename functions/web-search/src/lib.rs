@@ -16,7 +16,9 @@ use navigator_platform::config::WebSearchBudgets;
 use navigator_platform::contracts::{ToolName, WebSearchInput, WebSearchOutput};
 use navigator_platform::envelope::Invocation;
 use navigator_platform::secrets::{SecretStore, TAVILY_API_KEY};
-use navigator_resilience::{BreakerConfig, BreakerState, Bulkhead, CircuitBreaker, Clock, Deadline, TokioClock};
+use navigator_resilience::{
+    BreakerConfig, BreakerState, Bulkhead, CircuitBreaker, Clock, CpuPool, Deadline, TokioClock,
+};
 use std::sync::Arc;
 
 use crate::results::{DomainPolicy, normalize};
@@ -136,6 +138,13 @@ impl Tool for WebSearch {
 
     async fn call(&self, invocation: Invocation<WebSearchInput>) -> Result<WebSearchOutput, NavigatorError> {
         self.search(&invocation.input, invocation.deadline).await
+    }
+
+    fn cpu_pools(&self) -> Vec<CpuPool> {
+        self.enabled
+            .iter()
+            .map(|enabled| enabled.tavily.parse_pool().clone())
+            .collect()
     }
 }
 

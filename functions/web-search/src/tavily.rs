@@ -93,6 +93,11 @@ impl Tavily {
     }
 
     /// One search: the request under the search budget, then the parse under its own, both capped by `deadline`.
+    /// The pool responses are parsed on, for the host's admission to watch.
+    pub fn parse_pool(&self) -> &CpuPool {
+        &self.parse_pool
+    }
+
     pub async fn search(
         &self,
         query: &str,
@@ -117,10 +122,11 @@ impl Tavily {
                 });
             }
         };
-        let parse_deadline = deadline.child(self.parse_timeout);
         let parsed = self
             .parse_pool
-            .run(parse_deadline, move || serde_json::from_slice::<SearchResponse>(&bytes))
+            .run_for(deadline, Some(self.parse_timeout), move || {
+                serde_json::from_slice::<SearchResponse>(&bytes)
+            })
             .await
             .map_err(|error| SearchFailure {
                 error: NavigatorError::from(error),

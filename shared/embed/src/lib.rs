@@ -2,13 +2,15 @@
 //! in production. Retrieval embeds chunks, sentences and questions with it; the guard reads a message's meaning.
 //! Every adapter returns unit-length vectors, so cosine similarity is a dot product.
 
+mod batch;
 mod bedrock;
 mod minilm;
 mod openai;
 
 use navigator_platform::NavigatorError;
-use navigator_resilience::Deadline;
+use navigator_resilience::{CpuPool, Deadline};
 use std::future::Future;
+use std::time::Duration;
 
 pub use bedrock::BedrockEmbedder;
 pub use minilm::{MINILM_MODEL, MiniLm, model_dir};
@@ -25,6 +27,23 @@ pub trait Embedder: Send + Sync {
         texts: Vec<String>,
         deadline: Deadline,
     ) -> impl Future<Output = Result<Vec<Vec<f32>>, NavigatorError>> + Send;
+
+    /// As [`Embedder::embed`], for a stage with a budget of its own: the work gets `budget` from when it starts, and
+    /// never runs past `deadline`. A remote adapter starts at once; a local model may first queue for the CPU, and
+    /// that wait is admission's to bound, not the stage's.
+    fn embed_within(
+        &self,
+        texts: Vec<String>,
+        deadline: Deadline,
+        budget: Duration,
+    ) -> impl Future<Output = Result<Vec<Vec<f32>>, NavigatorError>> + Send {
+        self.embed(texts, deadline.child(budget))
+    }
+
+    /// The CPU pool a local model runs on, for admission to watch; `None` for a remote adapter.
+    fn cpu_pool(&self) -> Option<CpuPool> {
+        None
+    }
 }
 
 /// The configured embedder.
@@ -56,6 +75,26 @@ impl Embedder for Embedders {
             Self::Local(e) => e.embed(texts, deadline).await,
             Self::OpenAi(e) => e.embed(texts, deadline).await,
             Self::Bedrock(e) => e.embed(texts, deadline).await,
+        }
+    }
+
+    async fn embed_within(
+        &self,
+        texts: Vec<String>,
+        deadline: Deadline,
+        budget: Duration,
+    ) -> Result<Vec<Vec<f32>>, NavigatorError> {
+        match self {
+            Self::Local(e) => e.embed_within(texts, deadline, budget).await,
+            Self::OpenAi(e) => e.embed_within(texts, deadline, budget).await,
+            Self::Bedrock(e) => e.embed_within(texts, deadline, budget).await,
+        }
+    }
+
+    fn cpu_pool(&self) -> Option<CpuPool> {
+        match self {
+            Self::Local(e) => e.cpu_pool(),
+            Self::OpenAi(_) | Self::Bedrock(_) => None,
         }
     }
 }

@@ -8,9 +8,11 @@ use navigator_platform::NavigatorError;
 use navigator_resilience::{CpuPool, Deadline};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use super::Embedder;
+use crate::batch::Batcher;
 
 /// The name stored with every vector this model makes.
 pub const MINILM_MODEL: &str = "sentence-transformers/all-MiniLM-L6-v2";
@@ -32,11 +34,13 @@ struct Model {
     tokenizer: Tokenizer,
 }
 
-/// The local sentence model. Inference runs on a bounded CPU pool, never on the async workers.
+/// The local sentence model. Inference runs on a bounded CPU pool, never on the async workers; one-text calls
+/// (search queries) waiting for the pool at the same moment share a forward pass.
 #[derive(Clone)]
 pub struct MiniLm {
     model: Arc<Model>,
     pool: CpuPool,
+    queries: Batcher,
 }
 
 impl MiniLm {
@@ -71,14 +75,35 @@ impl MiniLm {
             .map_err(|e| NavigatorError::internal(format!("model.safetensors: {e}")))?;
         let bert =
             BertModel::load(vars, &config).map_err(|e| NavigatorError::internal(format!("loading BERT: {e}")))?;
-        Ok(Self {
-            model: Arc::new(Model { bert, tokenizer }),
-            pool,
-        })
+        let model = Arc::new(Model { bert, tokenizer });
+        let for_queries = Arc::clone(&model);
+        let queries = Batcher::new(Arc::new(move |texts: &[String]| for_queries.embed(texts)), BATCH);
+        Ok(Self { model, pool, queries })
     }
 
     /// Embeds on the calling thread. For benchmarks and the CPU pool; async callers use [`Embedder::embed`].
     pub fn embed_blocking(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, NavigatorError> {
+        self.model.embed(texts)
+    }
+
+    async fn embed_on_pool(
+        &self,
+        mut texts: Vec<String>,
+        deadline: Deadline,
+        budget: Option<Duration>,
+    ) -> Result<Vec<Vec<f32>>, NavigatorError> {
+        if texts.len() == 1
+            && let Some(text) = texts.pop()
+        {
+            return Ok(vec![self.queries.embed(&self.pool, text, deadline, budget).await?]);
+        }
+        let model = Arc::clone(&self.model);
+        self.pool.run_for(deadline, budget, move || model.embed(&texts)).await?
+    }
+}
+
+impl Model {
+    fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, NavigatorError> {
         // Similar lengths share a batch, so little compute goes to padding.
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| texts[i].len());
@@ -86,7 +111,6 @@ impl MiniLm {
         for batch in order.chunks(BATCH) {
             let inputs: Vec<&str> = batch.iter().map(|&i| texts[i].as_str()).collect();
             let embedded = self
-                .model
                 .forward(&inputs)
                 .map_err(|e| NavigatorError::internal(format!("embedding: {e}")))?;
             for (&i, vector) in batch.iter().zip(embedded) {
@@ -95,9 +119,7 @@ impl MiniLm {
         }
         Ok(vectors)
     }
-}
 
-impl Model {
     fn forward(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, Box<dyn std::error::Error + Send + Sync>> {
         let encodings = self.tokenizer.encode_batch(texts.to_vec(), true)?;
         let rows = encodings.len();
@@ -128,7 +150,19 @@ impl Embedder for MiniLm {
     }
 
     async fn embed(&self, texts: Vec<String>, deadline: Deadline) -> Result<Vec<Vec<f32>>, NavigatorError> {
-        let this = self.clone();
-        self.pool.run(deadline, move || this.embed_blocking(&texts)).await?
+        self.embed_on_pool(texts, deadline, None).await
+    }
+
+    async fn embed_within(
+        &self,
+        texts: Vec<String>,
+        deadline: Deadline,
+        budget: Duration,
+    ) -> Result<Vec<Vec<f32>>, NavigatorError> {
+        self.embed_on_pool(texts, deadline, Some(budget)).await
+    }
+
+    fn cpu_pool(&self) -> Option<CpuPool> {
+        Some(self.pool.clone())
     }
 }

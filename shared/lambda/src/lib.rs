@@ -10,7 +10,7 @@ use navigator_platform::config::Settings;
 use navigator_platform::contracts::ToolName;
 use navigator_platform::envelope::{Invocation, ToolResponse, ValidInput, parse_invocation};
 use navigator_platform::telemetry::{LogFormat, init_logging, install_metrics, invocation_span};
-use navigator_resilience::Deadline;
+use navigator_resilience::{CpuPool, Deadline};
 use serde::{Serialize, de::DeserializeOwned};
 use std::future::Future;
 use std::time::Instant;
@@ -33,6 +33,13 @@ pub trait Tool: Send + Sync + 'static {
         &self,
         invocation: Invocation<Self::Input>,
     ) -> impl Future<Output = Result<Self::Output, NavigatorError>> + Send;
+
+    /// The CPU pools this tool's work runs on, for the host's admission to watch (see [`CpuLoad`]).
+    ///
+    /// [`CpuLoad`]: navigator_resilience::CpuLoad
+    fn cpu_pools(&self) -> Vec<CpuPool> {
+        Vec::new()
+    }
 }
 
 /// Epoch milliseconds before this (2001-09-09) cannot be an absolute deadline of a running invocation.

@@ -1,6 +1,9 @@
 //! CPU-bound work (ML stage, embeddings, rerank) on a bounded blocking pool, never on the async workers.
 
 use crate::{Bulkhead, Deadline, Overloaded};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// Why CPU work did not produce a result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,20 +21,46 @@ pub enum CpuPoolError {
 /// A job that outlives its caller's deadline keeps its slot until it returns, because a blocking thread cannot be
 /// interrupted. The bound therefore holds even when callers give up, which is what keeps a slow model from
 /// multiplying its own load.
+///
+/// The pool also learns how long its jobs run, so that admission can ask, before a request does any work, how long
+/// new CPU work would queue here ([`CpuPool::expected_wait`]).
 #[derive(Debug, Clone)]
 pub struct CpuPool {
     slots: Bulkhead,
+    threads: usize,
+    mean_run_us: Arc<AtomicU64>,
 }
+
+/// Weight of the newest run time in the running mean: 1/8, as TCP's smoothed round-trip time.
+const MEAN_RUN_SHIFT: u32 = 3;
 
 impl CpuPool {
     pub fn new(name: &'static str, threads: usize, queue_bound: usize) -> Self {
         Self {
             slots: Bulkhead::new(name, threads, queue_bound),
+            threads: threads.max(1),
+            mean_run_us: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    /// Runs `job` on a blocking thread once a slot is free, and waits for it no later than `deadline`.
+    pub fn name(&self) -> &'static str {
+        self.slots.name()
+    }
+
+    /// Runs `job` on a blocking thread once a slot is free, and waits for it no later than `deadline`: the queue and
+    /// the run share one deadline. Stages with a budget of their own use [`CpuPool::run_for`].
     pub async fn run<T, F>(&self, deadline: Deadline, job: F) -> Result<T, CpuPoolError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.run_for(deadline, None, job).await
+    }
+
+    /// Runs `job` once a slot is free, waiting for the slot no later than `deadline`, and then gives the run itself
+    /// `budget` (never past `deadline`). Time spent queued is the admission layer's to bound, not the stage's: a
+    /// stage budget measures the work, so a short queue does not turn a 15 ms embedding into a timeout.
+    pub async fn run_for<T, F>(&self, deadline: Deadline, budget: Option<Duration>, job: F) -> Result<T, CpuPoolError>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
@@ -41,20 +70,62 @@ impl CpuPool {
             return Err(CpuPoolError::Timeout);
         }
         let slot = self.slots.acquire(deadline).await?;
+        let run_deadline = budget.map_or(deadline, |budget| deadline.child(budget));
+        if run_deadline.is_expired() {
+            return Err(CpuPoolError::Timeout);
+        }
+        let mean_run_us = Arc::clone(&self.mean_run_us);
         let handle = tokio::task::spawn_blocking(move || {
             let _slot = slot;
-            job()
+            let started = std::time::Instant::now();
+            let value = job();
+            record_run(&mean_run_us, started.elapsed());
+            value
         });
-        match deadline.run(handle).await {
+        match run_deadline.run(handle).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(_)) => Err(CpuPoolError::Panicked),
             Err(_) => Err(CpuPoolError::Timeout),
         }
     }
 
+    /// How long a job submitted now would wait for a slot: the jobs ahead of it, shared among the threads, at the
+    /// pool's mean run time. Zero while a slot is free.
+    pub fn expected_wait(&self) -> Duration {
+        let stats = self.slots.stats();
+        queue_wait(stats.in_flight, stats.waiting, self.threads, self.mean_run())
+    }
+
+    /// The running mean of how long a job runs (zero before the first).
+    pub fn mean_run(&self) -> Duration {
+        Duration::from_micros(self.mean_run_us.load(Ordering::Relaxed))
+    }
+
     pub fn stats(&self) -> crate::BulkheadStats {
         self.slots.stats()
     }
+}
+
+fn record_run(mean_run_us: &AtomicU64, run: Duration) {
+    let sample = u64::try_from(run.as_micros()).unwrap_or(u64::MAX);
+    // Racing updates may drop a sample; the mean stays a mean of recent runs, which is all admission needs.
+    let mean = mean_run_us.load(Ordering::Relaxed);
+    let next = if mean == 0 {
+        sample
+    } else {
+        mean - (mean >> MEAN_RUN_SHIFT) + (sample >> MEAN_RUN_SHIFT)
+    };
+    mean_run_us.store(next, Ordering::Relaxed);
+}
+
+/// The wait ahead of a new job: zero while a thread is free; otherwise the waiting jobs and the newcomer pass
+/// through `threads` servers, each job taking `mean_run`.
+fn queue_wait(in_flight: usize, waiting: usize, threads: usize, mean_run: Duration) -> Duration {
+    if in_flight < threads {
+        return Duration::ZERO;
+    }
+    let ahead = waiting as u32 + 1;
+    mean_run * ahead / threads.max(1) as u32
 }
 
 #[cfg(test)]
@@ -110,5 +181,49 @@ mod tests {
             "the job still holds its slot until it returns"
         );
         drop(tx);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stage_budget_counts_the_run_not_the_queue() {
+        let pool = CpuPool::new("cpu-test", 1, 4);
+        let far = Deadline::after(Duration::from_secs(60));
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let holder = {
+            let pool = pool.clone();
+            tokio::spawn(async move { pool.run(far, move || hold.recv().ok()).await })
+        };
+        let queued = {
+            let pool = pool.clone();
+            tokio::spawn(async move { pool.run_for(far, Some(Duration::from_millis(50)), || 7).await })
+        };
+        while pool.stats().waiting == 0 {
+            tokio::task::yield_now().await;
+        }
+        // Queued four times longer than its budget: the budget has not started.
+        tokio::time::advance(Duration::from_millis(200)).await;
+        release.send(()).unwrap();
+        holder.await.unwrap().unwrap();
+        assert_eq!(queued.await.unwrap(), Ok(7));
+    }
+
+    #[test]
+    fn the_expected_wait_is_the_queue_ahead_shared_among_the_threads() {
+        let run = Duration::from_millis(20);
+        assert_eq!(queue_wait(1, 0, 2, run), Duration::ZERO, "a free thread");
+        assert_eq!(queue_wait(2, 0, 2, run), Duration::from_millis(10));
+        assert_eq!(queue_wait(2, 3, 2, run), Duration::from_millis(40));
+        assert_eq!(queue_wait(1, 3, 1, run), Duration::from_millis(80));
+    }
+
+    #[test]
+    fn the_mean_run_time_follows_recent_runs() {
+        let mean = AtomicU64::new(0);
+        record_run(&mean, Duration::from_millis(16));
+        assert_eq!(mean.load(Ordering::Relaxed), 16_000, "the first run is the mean");
+        for _ in 0..40 {
+            record_run(&mean, Duration::from_millis(8));
+        }
+        let settled = mean.load(Ordering::Relaxed);
+        assert!((8_000..8_100).contains(&settled), "{settled}");
     }
 }

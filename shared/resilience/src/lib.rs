@@ -3,7 +3,8 @@
 //! - [`Deadline`]: one absolute deadline per request, split into stage budgets.
 //! - [`Bulkhead`]: a permit semaphore plus a bounded wait queue; past the queue it rejects at once.
 //! - [`CircuitBreaker`]: closed → open → half-open → closed, with an injectable [`Clock`].
-//! - [`CpuPool`]: CPU-bound work on a bounded blocking pool, never on the async workers.
+//! - [`CpuPool`]: CPU-bound work on a bounded blocking pool, never on the async workers; it learns its run time.
+//! - [`CpuLoad`]: a process's pools read together, so admission knows how long new work would queue for the CPU.
 //! - [`WaveRunner`]: at most N calls at once under a deadline, a typed outcome for each, and cancellation of
 //!   whatever is unfinished when the deadline passes or the caller goes away.
 //!
@@ -12,6 +13,7 @@
 mod breaker;
 mod bulkhead;
 mod clock;
+mod cpu_load;
 mod cpu_pool;
 mod deadline;
 mod wave;
@@ -21,6 +23,7 @@ pub use breaker::{
 };
 pub use bulkhead::{Bulkhead, BulkheadPermit, BulkheadStats, Overloaded};
 pub use clock::{Clock, ManualClock, TokioClock};
+pub use cpu_load::{CpuLoad, CpuPressure};
 pub use cpu_pool::{CpuPool, CpuPoolError};
 pub use deadline::{Deadline, DeadlineExceeded};
 pub use wave::{CallOutcome, CallReport, WaveRunner};

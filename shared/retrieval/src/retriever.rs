@@ -109,10 +109,9 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         let vector = match self.embeddings.get(&key) {
             Some(vector) => vector,
             None => {
-                let stage = deadline.child(self.budgets.embed);
                 let mut vectors = self
                     .embedder
-                    .embed(vec![query.to_string()], stage)
+                    .embed_within(vec![query.to_string()], deadline, self.budgets.embed)
                     .await
                     .map_err(|e| in_stage(e, "embed"))?;
                 let vector = Arc::new(

@@ -496,7 +496,7 @@ fn none_or_at_most(value: f64, limit: f64) -> bool {
 
 pub fn one_line(summary: &Summary) -> String {
     format!(
-        "{} requests, retrieval P50/P95/P99 {:.0}/{:.0}/{:.0} ms, web {:.0}/{:.0}/{:.0} ms, errors {:.2} %, 429 {:.1} %, goodput {:.1}/s",
+        "{} requests, retrieval P50/P95/P99 {:.0}/{:.0}/{:.0} ms, web {:.0}/{:.0}/{:.0} ms, errors {:.2} %, 429 {:.1} %, goodput {:.1}/s, statuses {:?}",
         summary.requests,
         summary.retrieval.p50,
         summary.retrieval.p95,
@@ -506,6 +506,7 @@ pub fn one_line(summary: &Summary) -> String {
         summary.web.p99,
         100.0 * summary.error_rate,
         100.0 * summary.rate_429,
-        summary.goodput_rps
+        summary.goodput_rps,
+        summary.statuses
     )
 }

@@ -2,6 +2,7 @@
 
 use crate::arrival::Sample;
 use crate::questions::Path;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// An answer counts towards goodput when it is a 200 within the turn's deadline.
@@ -55,6 +56,8 @@ pub struct Summary {
     pub goodput_rps: f64,
     /// The slowest response of any kind, answered or not.
     pub max_ms: f64,
+    /// How many requests ended with each status (0: no answer).
+    pub statuses: BTreeMap<u16, usize>,
 }
 
 impl Summary {
@@ -72,6 +75,10 @@ impl Summary {
             degraded_rate: count(&|s| s.answered() && s.degraded) / count(&|s| s.answered()).max(1.0),
             goodput_rps: count(&|s| s.answered() && s.latency_ms <= deadline_ms) / duration.as_secs_f64(),
             max_ms: samples.iter().map(|s| s.latency_ms).fold(0.0, f64::max),
+            statuses: samples.iter().fold(BTreeMap::new(), |mut statuses, s| {
+                *statuses.entry(s.status).or_insert(0) += 1;
+                statuses
+            }),
         }
     }
 }

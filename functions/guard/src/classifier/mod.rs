@@ -14,6 +14,7 @@ use navigator_platform::NavigatorError;
 use navigator_platform::contracts::BlockCategory;
 use navigator_resilience::{CpuPool, Deadline};
 use std::sync::Arc;
+use std::time::Duration;
 
 use self::bedrock::BedrockGuardrail;
 use self::model::{GuardModel, Reading};
@@ -96,21 +97,24 @@ impl Classifier {
         }
     }
 
-    /// Classifies `view` (the normalised text; Bedrock reads the redacted text instead, so no personal data leaves).
+    /// Classifies `view` (the normalised text; Bedrock reads the redacted text instead, so no personal data leaves)
+    /// within `budget` from when the work starts, and never past `deadline`.
     pub async fn classify(
         &self,
         view: &str,
         redacted: &str,
         pool: &CpuPool,
         deadline: Deadline,
+        budget: Duration,
     ) -> Result<MlVerdict, NavigatorError> {
         match self {
             Self::Local(local) => {
                 let local = Arc::clone(local);
                 let view = view.to_string();
-                pool.run(deadline, move || local.verdict(&view)).await?
+                pool.run_for(deadline, Some(budget), move || local.verdict(&view))
+                    .await?
             }
-            Self::Bedrock(guardrail) => guardrail.assess(redacted, deadline).await,
+            Self::Bedrock(guardrail) => guardrail.assess(redacted, deadline.child(budget)).await,
         }
     }
 }

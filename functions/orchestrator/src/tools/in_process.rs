@@ -5,6 +5,7 @@ use futures_util::future::BoxFuture;
 use navigator_lambda::Tool;
 use navigator_platform::NavigatorError;
 use navigator_platform::envelope::parse_invocation;
+use navigator_resilience::{CpuLoad, CpuPool};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -32,6 +33,7 @@ impl<T: Tool> WireTool for Typed<T> {
 #[derive(Default, Clone)]
 pub struct InProcess {
     tools: HashMap<ToolName, Arc<dyn WireTool>>,
+    cpu_pools: Vec<CpuPool>,
 }
 
 impl InProcess {
@@ -41,8 +43,14 @@ impl InProcess {
 
     /// Hosts `tool` as `name`.
     pub fn with<T: Tool>(mut self, name: ToolName, tool: T) -> Self {
+        self.cpu_pools.extend(tool.cpu_pools());
         self.tools.insert(name, Arc::new(Typed(tool)));
         self
+    }
+
+    /// The CPU pools of every hosted tool, for admission.
+    pub fn cpu_load(&self) -> CpuLoad {
+        CpuLoad::new(self.cpu_pools.iter().cloned())
     }
 }
 

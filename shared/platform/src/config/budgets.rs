@@ -46,6 +46,10 @@ pub struct GuardBudgets {
 pub struct OrchestratorBudgets {
     pub in_flight: usize,
     pub queue_bound: usize,
+    /// The local server refuses a turn (429) while new work would queue longer than this for a CPU pool of the
+    /// tools it hosts: admission, not the stage budgets, pays for CPU queueing.
+    #[serde(serialize_with = "as_millis", rename = "cpu_queue_ms")]
+    pub cpu_queue: Duration,
     pub pool: usize,
     pub max_parallel_tools: usize,
     pub max_waves: usize,
@@ -148,6 +152,7 @@ impl Budgets {
                 2 * orchestrator_in_flight,
                 0..=4096,
             ),
+            cpu_queue: read.millis("NAVIGATOR_ORCHESTRATOR_CPU_QUEUE_MS", 50, 1..=10_000),
             pool: read.count("NAVIGATOR_ORCHESTRATOR_POOL", (v / 2).clamp(1, 8), 1..=64),
             max_parallel_tools: read.count("NAVIGATOR_ORCHESTRATOR_MAX_PARALLEL_TOOLS", 3, 1..=8),
             max_waves: read.count("NAVIGATOR_ORCHESTRATOR_MAX_WAVES", 2, 1..=4),
