@@ -1,33 +1,43 @@
-//! Admission for the local server: a bulkhead of IN_FLIGHT permits and a queue of QUEUE_BOUND, and a look at the
-//! CPU. Past the queue, once a queued request has waited its whole budget, or while new work would queue for a CPU
-//! pool longer than the CPU queue budget, the answer is 429 with `Retry-After`, at once and before any work: a turn
-//! that would only time out later is refused at the door. On Lambda, reserved concurrency is the bound and this layer
-//! is not used.
+//! Admission for the local server, decided at the door so that every refusal is immediate: a bulkhead of IN_FLIGHT
+//! permits with a queue of QUEUE_BOUND, a prediction of the wait in that queue, and a look at the CPU. A turn is
+//! refused with 429 and `Retry-After`, before any work, when the queue is full, when the turns ahead of it would keep
+//! it queued longer than its queue budget, or while new work would queue for a CPU pool longer than the CPU queue
+//! budget: a turn that would only time out later is turned away now. A queued turn is served when its permit comes;
+//! only if the prediction was wrong does it meet the queue budget and a late 429. On Lambda, reserved concurrency is
+//! the bound and this layer is not used.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use navigator_platform::NavigatorError;
-use navigator_resilience::{Bulkhead, CpuLoad, Deadline};
+use navigator_resilience::{Bulkhead, CpuLoad, Deadline, MeanTime, queue_wait};
 use std::time::Duration;
+use tokio::time::Instant;
 
 use crate::api::ApiError;
 
-/// What the admission layer needs: the bulkhead, how long a request may wait in its queue, and the CPU pools whose
-/// queues it must not overfill.
+/// What the admission layer needs: the bulkhead, how long a request may wait in its queue, how long turns take,
+/// and the CPU pools whose queues it must not overfill.
 #[derive(Debug, Clone)]
 pub struct Admission {
     pub bulkhead: Bulkhead,
+    in_flight: usize,
     pub max_queue_wait: Duration,
+    turns: MeanTime,
     pub cpu: CpuLoad,
     pub max_cpu_wait: Duration,
 }
+
+/// A refusal is a hint to come back soon: what a client sees queued has drained well within a second.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 impl Admission {
     pub fn new(in_flight: usize, queue_bound: usize, max_queue_wait: Duration) -> Self {
         Self {
             bulkhead: Bulkhead::new("chat", in_flight, queue_bound),
+            in_flight: in_flight.max(1),
             max_queue_wait,
+            turns: MeanTime::default(),
             cpu: CpuLoad::default(),
             max_cpu_wait: Duration::MAX,
         }
@@ -40,28 +50,43 @@ impl Admission {
         self
     }
 
-    /// The refusal for a CPU already queued past its budget; `None` while there is room.
-    fn cpu_refusal(&self) -> Option<NavigatorError> {
-        let pressure = self.cpu.pressure()?;
-        if pressure.wait <= self.max_cpu_wait {
-            return None;
+    /// Why a turn arriving now must be refused; `None` when it may go in or queue.
+    fn refusal(&self) -> Option<NavigatorError> {
+        if let Some(pressure) = self.cpu.pressure()
+            && pressure.wait > self.max_cpu_wait
+        {
+            return Some(refused(
+                "cpu",
+                format!(
+                    "the CPU is saturated: new work would queue {} ms for {}",
+                    pressure.wait.as_millis(),
+                    pressure.pool
+                ),
+            ));
         }
-        metrics::counter!("admission_rejected_total", "reason" => "cpu").increment(1);
-        // By the time the client comes back the queue it saw has drained: it holds less than a second of work.
-        Some(NavigatorError::rejected(
-            format!(
-                "the CPU is saturated: new work would queue {} ms for {}",
-                pressure.wait.as_millis(),
-                pressure.pool
-            ),
-            Some(Duration::from_secs(1)),
-        ))
+        let stats = self.bulkhead.stats();
+        let wait = queue_wait(stats.in_flight, stats.waiting, self.in_flight, self.turns.mean());
+        (wait > self.max_queue_wait).then(|| {
+            refused(
+                "queue",
+                format!(
+                    "the turns ahead would keep this one queued about {} ms, past its {} ms",
+                    wait.as_millis(),
+                    self.max_queue_wait.as_millis()
+                ),
+            )
+        })
     }
+}
+
+fn refused(reason: &'static str, message: String) -> NavigatorError {
+    metrics::counter!("admission_rejected_total", "reason" => reason).increment(1);
+    NavigatorError::rejected(message, Some(RETRY_AFTER))
 }
 
 /// Middleware: holds a permit for the whole request, or answers 429.
 pub async fn admit(State(admission): State<Admission>, request: Request, next: Next) -> Response {
-    if let Some(refusal) = admission.cpu_refusal() {
+    if let Some(refusal) = admission.refusal() {
         return refuse(refusal);
     }
     match admission
@@ -69,11 +94,12 @@ pub async fn admit(State(admission): State<Admission>, request: Request, next: N
         .acquire(Deadline::after(admission.max_queue_wait))
         .await
     {
-        // A request that queued for its permit looks at the CPU again: it may have filled while it waited.
-        Ok(_permit) => match admission.cpu_refusal() {
-            Some(refusal) => refuse(refusal),
-            None => next.run(request).await,
-        },
+        Ok(_permit) => {
+            let started = Instant::now();
+            let response = next.run(request).await;
+            admission.turns.record(started.elapsed());
+            response
+        }
         Err(overloaded) => refuse(NavigatorError::from(overloaded)),
     }
 }
@@ -230,5 +256,26 @@ mod tests {
             "a drained CPU admits again"
         );
         assert_eq!(turns.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn once_turns_are_known_to_be_slow_a_turn_that_would_queue_too_long_is_refused_at_once() {
+        let admission = Admission::new(1, 4, Duration::from_millis(500));
+        let app = slow_app(admission);
+        let chat = || Request::post("/v1/chat").body(Body::empty()).unwrap();
+        // The first turn teaches admission that a turn takes 2 s.
+        assert_eq!(app.clone().oneshot(chat()).await.unwrap().status(), StatusCode::OK);
+        let running = tokio::spawn(app.clone().oneshot(chat()));
+        tokio::task::yield_now().await;
+        let started = Instant::now();
+        let refused = app.oneshot(chat()).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            started.elapsed(),
+            Duration::ZERO,
+            "refused at the door, not after 500 ms queued"
+        );
+        assert_eq!(refused.headers().get(header::RETRY_AFTER).unwrap(), "1");
+        assert_eq!(running.await.unwrap().unwrap().status(), StatusCode::OK);
     }
 }

@@ -1,8 +1,6 @@
 //! CPU-bound work (ML stage, embeddings, rerank) on a bounded blocking pool, never on the async workers.
 
-use crate::{Bulkhead, Deadline, Overloaded};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::{Bulkhead, Deadline, MeanTime, Overloaded, queue_wait};
 use std::time::Duration;
 
 /// Why CPU work did not produce a result.
@@ -28,18 +26,15 @@ pub enum CpuPoolError {
 pub struct CpuPool {
     slots: Bulkhead,
     threads: usize,
-    mean_run_us: Arc<AtomicU64>,
+    runs: MeanTime,
 }
-
-/// Weight of the newest run time in the running mean: 1/8, as TCP's smoothed round-trip time.
-const MEAN_RUN_SHIFT: u32 = 3;
 
 impl CpuPool {
     pub fn new(name: &'static str, threads: usize, queue_bound: usize) -> Self {
         Self {
             slots: Bulkhead::new(name, threads, queue_bound),
             threads: threads.max(1),
-            mean_run_us: Arc::new(AtomicU64::new(0)),
+            runs: MeanTime::default(),
         }
     }
 
@@ -74,12 +69,12 @@ impl CpuPool {
         if run_deadline.is_expired() {
             return Err(CpuPoolError::Timeout);
         }
-        let mean_run_us = Arc::clone(&self.mean_run_us);
+        let runs = self.runs.clone();
         let handle = tokio::task::spawn_blocking(move || {
             let _slot = slot;
             let started = std::time::Instant::now();
             let value = job();
-            record_run(&mean_run_us, started.elapsed());
+            runs.record(started.elapsed());
             value
         });
         match run_deadline.run(handle).await {
@@ -98,34 +93,12 @@ impl CpuPool {
 
     /// The running mean of how long a job runs (zero before the first).
     pub fn mean_run(&self) -> Duration {
-        Duration::from_micros(self.mean_run_us.load(Ordering::Relaxed))
+        self.runs.mean()
     }
 
     pub fn stats(&self) -> crate::BulkheadStats {
         self.slots.stats()
     }
-}
-
-fn record_run(mean_run_us: &AtomicU64, run: Duration) {
-    let sample = u64::try_from(run.as_micros()).unwrap_or(u64::MAX);
-    // Racing updates may drop a sample; the mean stays a mean of recent runs, which is all admission needs.
-    let mean = mean_run_us.load(Ordering::Relaxed);
-    let next = if mean == 0 {
-        sample
-    } else {
-        mean - (mean >> MEAN_RUN_SHIFT) + (sample >> MEAN_RUN_SHIFT)
-    };
-    mean_run_us.store(next, Ordering::Relaxed);
-}
-
-/// The wait ahead of a new job: zero while a thread is free; otherwise the waiting jobs and the newcomer pass
-/// through `threads` servers, each job taking `mean_run`.
-fn queue_wait(in_flight: usize, waiting: usize, threads: usize, mean_run: Duration) -> Duration {
-    if in_flight < threads {
-        return Duration::ZERO;
-    }
-    let ahead = waiting as u32 + 1;
-    mean_run * ahead / threads.max(1) as u32
 }
 
 #[cfg(test)]
@@ -204,26 +177,5 @@ mod tests {
         release.send(()).unwrap();
         holder.await.unwrap().unwrap();
         assert_eq!(queued.await.unwrap(), Ok(7));
-    }
-
-    #[test]
-    fn the_expected_wait_is_the_queue_ahead_shared_among_the_threads() {
-        let run = Duration::from_millis(20);
-        assert_eq!(queue_wait(1, 0, 2, run), Duration::ZERO, "a free thread");
-        assert_eq!(queue_wait(2, 0, 2, run), Duration::from_millis(10));
-        assert_eq!(queue_wait(2, 3, 2, run), Duration::from_millis(40));
-        assert_eq!(queue_wait(1, 3, 1, run), Duration::from_millis(80));
-    }
-
-    #[test]
-    fn the_mean_run_time_follows_recent_runs() {
-        let mean = AtomicU64::new(0);
-        record_run(&mean, Duration::from_millis(16));
-        assert_eq!(mean.load(Ordering::Relaxed), 16_000, "the first run is the mean");
-        for _ in 0..40 {
-            record_run(&mean, Duration::from_millis(8));
-        }
-        let settled = mean.load(Ordering::Relaxed);
-        assert!((8_000..8_100).contains(&settled), "{settled}");
     }
 }

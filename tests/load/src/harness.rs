@@ -103,6 +103,8 @@ pub struct Results {
     pub soak_summary: Option<Summary>,
     pub soak_slope_mb_per_10_min: f64,
     pub judge_soak_slope: bool,
+    /// The embedded default driven to saturation (`navigator-load saturate`), when that run was made.
+    pub saturation: Option<crate::saturation::Saturation>,
 }
 
 const RATES: [f64; 4] = [5.0, 10.0, 20.0, 60.0];
@@ -168,6 +170,7 @@ impl Harness {
             soak_summary: Some(soak_summary),
             soak_slope_mb_per_10_min: slope,
             judge_soak_slope: self.durations.judge_soak_slope,
+            saturation: None,
         }
     }
 

@@ -10,4 +10,5 @@ pub mod monitor;
 pub mod plot;
 pub mod questions;
 pub mod report;
+pub mod saturation;
 pub mod stats;

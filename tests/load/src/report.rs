@@ -3,6 +3,7 @@
 use crate::harness::{Results, Verdict};
 use crate::plot::{Chart, Mark, Series};
 use crate::questions::Path;
+use crate::saturation::Saturation;
 use crate::stats::Summary;
 use std::fmt::Write;
 use std::path::Path as FilePath;
@@ -78,6 +79,38 @@ pub fn target_verdicts(results: &Results) -> Vec<Verdict> {
                 100.0 * sixty.error_rate,
                 100.0 * sixty.rate_429
             ),
+        );
+    }
+    if let Some(saturation) = &results.saturation {
+        let worst = saturation
+            .levels
+            .iter()
+            .max_by(|a, b| a.failure_rate().total_cmp(&b.failure_rate()));
+        check(
+            "saturation (embedded default): 5xx ≤ 0.5 % at every level",
+            worst.is_some_and(|level| level.failure_rate() <= 0.005),
+            worst.map_or("no levels ran".into(), |level| {
+                format!("worst {:.2} % at {}", 100.0 * level.failure_rate(), level.label)
+            }),
+        );
+        let peak = saturation.peak_rps();
+        let sixteen = saturation
+            .levels
+            .iter()
+            .find(|level| level.clients == 16 * saturation.in_flight);
+        check(
+            "saturation: goodput at 16× the in-flight bound ≥ 0.9 × peak",
+            sixteen.is_some_and(|level| level.goodput_rps >= 0.9 * peak),
+            format!(
+                "{:.1}/s vs peak {peak:.1}/s",
+                sixteen.map_or(0.0, |level| level.goodput_rps)
+            ),
+        );
+        let slowest_429 = saturation.levels.iter().map(|l| l.max_429_ms).fold(0.0, f64::max);
+        check(
+            "saturation: every 429 answered in under 5 ms",
+            slowest_429 < 5.0,
+            format!("slowest 429 {slowest_429:.1} ms"),
         );
     }
     if results.judge_soak_slope {
@@ -278,6 +311,10 @@ pub fn write(results: &Results, info: &RunInfo, report: &FilePath) -> std::io::R
     };
     std::fs::write(dir.join("breaker.svg"), breaker_chart.svg())?;
 
+    if let Some(saturation) = &results.saturation {
+        write_saturation(&mut md, saturation, &dir)?;
+    }
+
     let _ = writeln!(md, "\n## Plots\n");
     let _ = writeln!(md, "Scenario order: {}.\n", boundaries.join(", "));
     for (file, alt) in [
@@ -315,4 +352,74 @@ pub fn write(results: &Results, info: &RunInfo, report: &FilePath) -> std::io::R
     );
     std::fs::write(report, md)?;
     Ok(all_passed)
+}
+
+fn write_saturation(md: &mut String, saturation: &Saturation, dir: &FilePath) -> std::io::Result<()> {
+    let _ = writeln!(md, "\n## Saturation of the embedded default\n");
+    let _ = writeln!(
+        md,
+        "{} Closed-loop clients send their next question when the last is answered, or after `Retry-After` when \
+         refused; then open-loop arrivals at twice the peak. In-flight bound {}; peak goodput {:.1} turns/s.\n",
+        saturation.setup,
+        saturation.in_flight,
+        saturation.peak_rps()
+    );
+    let total = saturation.stage_profile.get("total").copied().unwrap_or(f64::NAN);
+    let _ = writeln!(
+        md,
+        "Where a turn's time goes, one question at a time on the idle server (mean of the answer's `timings_ms` over \
+         {} turns; `wave_1` is retrieval: query embedding, KNN + full text in PostgreSQL, rerank):\n",
+        saturation.profiled_turns
+    );
+    let _ = writeln!(md, "| stage | mean ms | share of total |\n|---|---|---|");
+    for (stage, ms) in saturation.stage_profile.iter().filter(|(stage, _)| *stage != "total") {
+        let _ = writeln!(md, "| {stage} | {ms:.1} | {:.0} % |", 100.0 * ms / total);
+    }
+    let _ = writeln!(md, "| total | {total:.1} | |\n");
+    let _ = writeln!(
+        md,
+        "| level | requests | goodput /s | answered P50 / P95 / P99 ms | 5xx | 429 | slowest 429 ms | statuses |\n|---|---|---|---|---|---|---|---|"
+    );
+    for level in &saturation.levels {
+        let statuses: Vec<String> = level.statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.1} | {:.0} / {:.0} / {:.0} | {:.2} % | {:.1} % | {:.1} | {} |",
+            level.label,
+            level.requests,
+            level.goodput_rps,
+            level.p50_ms,
+            level.p95_ms,
+            level.p99_ms,
+            100.0 * level.failure_rate(),
+            100.0 * level.rate_429(),
+            level.max_429_ms,
+            statuses.join(", ")
+        );
+    }
+    let closed: Vec<_> = saturation.levels.iter().filter(|l| l.clients > 0).collect();
+    let chart = Chart {
+        title: "Embedded default: goodput and answered P95 against closed-loop clients".into(),
+        x_label: "clients".into(),
+        y_label: "turns/s | P95 ms / 100".into(),
+        series: vec![
+            Series {
+                name: "goodput turns/s".into(),
+                points: closed.iter().map(|l| (l.clients as f64, l.goodput_rps)).collect(),
+                mark: Mark::Line,
+            },
+            Series {
+                name: "P95 ms / 100".into(),
+                points: closed.iter().map(|l| (l.clients as f64, l.p95_ms / 100.0)).collect(),
+                mark: Mark::Line,
+            },
+        ],
+        rules: Vec::new(),
+    };
+    std::fs::write(dir.join("saturation.svg"), chart.svg())?;
+    let _ = writeln!(
+        md,
+        "\n![saturation of the embedded default](performance/saturation.svg)"
+    );
+    Ok(())
 }

@@ -9,6 +9,7 @@ use navigator_load::harness::{Database, Durations, Harness};
 use navigator_load::monitor::Target;
 use navigator_load::questions;
 use navigator_load::report::{self, RunInfo};
+use navigator_load::saturation;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +63,25 @@ enum Command {
         commit: String,
         #[arg(long, default_value = "")]
         setup: String,
+        /// A `navigator-load saturate` result to add to the report and its verdicts.
+        #[arg(long)]
+        saturation: Option<PathBuf>,
+    },
+    /// Drive a running `navigator serve` on the embedded default to saturation and save the figures as JSON.
+    Saturate {
+        #[arg(long, default_value = "short")]
+        mode: String,
+        #[arg(long)]
+        server: String,
+        /// The server's in-flight bound (NAVIGATOR_ORCHESTRATOR_IN_FLIGHT): client counts are multiples of it.
+        #[arg(long)]
+        in_flight: usize,
+        #[arg(long)]
+        questions: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "")]
+        setup: String,
     },
     /// Start each function binary against a local Runtime API and time its init (P50 and max over `--runs`).
     ColdStart {
@@ -99,9 +119,57 @@ fn machine() -> String {
     format!("{cores} vCPU ({cpu}), {memory_gb:.0} GiB")
 }
 
+fn read_saturation(file: &std::path::Path) -> Result<saturation::Saturation, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Saturate {
+            mode,
+            server,
+            in_flight,
+            questions,
+            out,
+            setup,
+        } => {
+            let duration = match mode.as_str() {
+                "short" => Duration::from_secs(8),
+                "full" => Duration::from_secs(30),
+                other => {
+                    eprintln!("--mode {other:?}: short or full");
+                    return ExitCode::from(2);
+                }
+            };
+            let questions = match questions::load(&questions) {
+                Ok(questions) => questions,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let client = match reqwest::Client::builder().pool_max_idle_per_host(256).build() {
+                Ok(client) => client,
+                Err(e) => {
+                    eprintln!("HTTP client: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let chat_url = format!("{server}/v1/chat");
+            let figures = saturation::run(&client, &chat_url, &questions, in_flight, duration, setup).await;
+            let written = serde_json::to_string_pretty(&figures)
+                .map_err(|e| e.to_string())
+                .and_then(|json| std::fs::write(&out, json).map_err(|e| e.to_string()));
+            match written {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("cannot write {}: {e}", out.display());
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::ColdStart {
             bin_dir,
             runs,
@@ -149,7 +217,15 @@ async fn main() -> ExitCode {
             report,
             commit,
             setup,
+            saturation,
         } => {
+            let saturation = match saturation.map(|file| read_saturation(&file)).transpose() {
+                Ok(saturation) => saturation,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
+            };
             let durations = match mode.as_str() {
                 "short" => Durations::short(),
                 "full" => Durations::full(Duration::from_secs(60 * soak_minutes)),
@@ -204,7 +280,8 @@ async fn main() -> ExitCode {
                 durations,
             };
             let started = std::time::Instant::now();
-            let results = harness.run_all().await;
+            let mut results = harness.run_all().await;
+            results.saturation = saturation;
             for verdict in &results.verdicts {
                 eprintln!("chaos: {} — {}", verdict.name, verdict.details.join("; "));
             }

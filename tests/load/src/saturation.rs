@@ -1,0 +1,333 @@
+//! Saturation of the CPU-bound embedded default: closed-loop clients at 1, 2, 4, 8 and 16 times the server's
+//! in-flight bound, each honouring `Retry-After`, then open-loop arrivals at twice the measured peak. What it shows:
+//! whether overload is refused at the door (429, at once) rather than admitted and failed later (5xx), and whether
+//! goodput holds at its peak however many clients push.
+
+use crate::arrival::{self, CLIENT_TIMEOUT};
+use crate::questions::Question;
+use crate::stats::{DEADLINE, percentile};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Client multiples of the in-flight bound, in order.
+pub const MULTIPLES: [usize; 5] = [1, 2, 4, 8, 16];
+
+/// One response as a client saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct Response {
+    /// HTTP status; 0 when none came within [`CLIENT_TIMEOUT`].
+    pub status: u16,
+    pub latency_ms: f64,
+}
+
+/// One level's figures.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Level {
+    pub label: String,
+    /// Closed-loop clients (0 for the open-loop level).
+    pub clients: usize,
+    /// Open-loop arrivals a second (0 for closed-loop levels).
+    pub offered_rps: f64,
+    pub requests: usize,
+    /// 200s within the 3 s deadline, per second.
+    pub goodput_rps: f64,
+    pub statuses: BTreeMap<u16, usize>,
+    /// Of answered turns (200).
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    /// The slowest 429: a refusal must cost the server nothing.
+    pub max_429_ms: f64,
+}
+
+impl Level {
+    pub fn of(label: String, clients: usize, offered_rps: f64, responses: &[Response], duration: Duration) -> Self {
+        let answered: Vec<f64> = responses
+            .iter()
+            .filter(|r| r.status == 200)
+            .map(|r| r.latency_ms)
+            .collect();
+        let in_time = answered
+            .iter()
+            .filter(|&&ms| ms <= DEADLINE.as_secs_f64() * 1000.0)
+            .count();
+        Self {
+            label,
+            clients,
+            offered_rps,
+            requests: responses.len(),
+            goodput_rps: in_time as f64 / duration.as_secs_f64(),
+            statuses: responses.iter().fold(BTreeMap::new(), |mut statuses, r| {
+                *statuses.entry(r.status).or_insert(0) += 1;
+                statuses
+            }),
+            p50_ms: percentile(&answered, 0.50),
+            p95_ms: percentile(&answered, 0.95),
+            p99_ms: percentile(&answered, 0.99),
+            max_429_ms: responses
+                .iter()
+                .filter(|r| r.status == 429)
+                .map(|r| r.latency_ms)
+                .fold(0.0, f64::max),
+        }
+    }
+
+    /// Share of requests that ended in a 5xx or no answer at all.
+    pub fn failure_rate(&self) -> f64 {
+        let failed: usize = self
+            .statuses
+            .iter()
+            .filter(|(status, _)| **status == 0 || **status >= 500)
+            .map(|(_, n)| n)
+            .sum();
+        failed as f64 / self.requests.max(1) as f64
+    }
+
+    pub fn rate_429(&self) -> f64 {
+        self.statuses.get(&429).copied().unwrap_or(0) as f64 / self.requests.max(1) as f64
+    }
+}
+
+/// The whole run, saved by `navigator-load saturate` and read into the report by `navigator-load run`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Saturation {
+    pub setup: String,
+    pub in_flight: usize,
+    /// Mean milliseconds per turn stage (the answer's `timings_ms`), one question at a time on an idle server.
+    pub stage_profile: BTreeMap<String, f64>,
+    /// Turns in that profile.
+    pub profiled_turns: usize,
+    pub levels: Vec<Level>,
+}
+
+impl Saturation {
+    /// The best goodput of the closed-loop levels.
+    pub fn peak_rps(&self) -> f64 {
+        self.levels
+            .iter()
+            .filter(|l| l.clients > 0)
+            .map(|l| l.goodput_rps)
+            .fold(0.0, f64::max)
+    }
+}
+
+/// Runs every level against `chat_url`, `duration` each.
+pub async fn run(
+    client: &reqwest::Client,
+    chat_url: &str,
+    questions: &[Question],
+    in_flight: usize,
+    duration: Duration,
+    setup: String,
+) -> Saturation {
+    let (stage_profile, profiled_turns) = profile(client, chat_url, questions).await;
+    eprintln!("saturation: one at a time, mean ms per stage over {profiled_turns} turns: {stage_profile:?}");
+    let mut levels = Vec::new();
+    for multiple in MULTIPLES {
+        let clients = multiple * in_flight;
+        eprintln!("saturation: {clients} closed-loop clients ({multiple}× the in-flight bound) for {duration:?}");
+        let responses = closed_loop(client, chat_url, questions, clients, duration).await;
+        let level = Level::of(
+            format!("{clients} clients ({multiple}×)"),
+            clients,
+            0.0,
+            &responses,
+            duration,
+        );
+        eprintln!("saturation:   {}", one_line(&level));
+        levels.push(level);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    let mut saturation = Saturation {
+        setup,
+        in_flight,
+        stage_profile,
+        profiled_turns,
+        levels,
+    };
+    let rate = (2.0 * saturation.peak_rps()).max(1.0);
+    eprintln!("saturation: open loop at {rate:.1} req/s (2× the peak) for {duration:?}");
+    let samples = arrival::run(client, chat_url, questions, rate, duration).await;
+    let responses: Vec<Response> = samples
+        .iter()
+        .map(|s| Response {
+            status: s.status,
+            latency_ms: s.latency_ms,
+        })
+        .collect();
+    let level = Level::of(
+        format!("open loop {rate:.0} req/s (2× peak)"),
+        0,
+        rate,
+        &responses,
+        duration,
+    );
+    eprintln!("saturation:   {}", one_line(&level));
+    saturation.levels.push(level);
+    saturation
+}
+
+pub fn one_line(level: &Level) -> String {
+    format!(
+        "{} requests, goodput {:.1}/s, P50/P95/P99 {:.0}/{:.0}/{:.0} ms, 5xx {:.2} %, 429 {:.1} % (slowest {:.1} ms), statuses {:?}",
+        level.requests,
+        level.goodput_rps,
+        level.p50_ms,
+        level.p95_ms,
+        level.p99_ms,
+        100.0 * level.failure_rate(),
+        100.0 * level.rate_429(),
+        level.max_429_ms,
+        level.statuses
+    )
+}
+
+/// Every question once, one at a time: the mean of each stage's `timings_ms` over the answered turns.
+async fn profile(client: &reqwest::Client, chat_url: &str, questions: &[Question]) -> (BTreeMap<String, f64>, usize) {
+    let mut sums: BTreeMap<String, f64> = BTreeMap::new();
+    let mut turns = 0;
+    for question in questions {
+        let response = client
+            .post(chat_url)
+            .json(&json!({"message": question.text, "language": "auto"}))
+            .timeout(CLIENT_TIMEOUT)
+            .send()
+            .await;
+        let Ok(response) = response.and_then(|r| r.error_for_status()) else {
+            continue;
+        };
+        let Ok(body) = response.json::<serde_json::Value>().await else {
+            continue;
+        };
+        let Some(timings) = body["timings_ms"].as_object() else {
+            continue;
+        };
+        turns += 1;
+        for (stage, ms) in timings {
+            *sums.entry(stage.clone()).or_insert(0.0) += ms.as_f64().unwrap_or(0.0);
+        }
+    }
+    let means = sums
+        .into_iter()
+        .map(|(stage, sum)| (stage, sum / turns.max(1) as f64))
+        .collect();
+    (means, turns)
+}
+
+/// `clients` clients, each sending its next question as soon as the last is answered, or after `Retry-After` when
+/// refused, until `duration` has passed. Questions go round in order across all clients.
+pub async fn closed_loop(
+    client: &reqwest::Client,
+    chat_url: &str,
+    questions: &[Question],
+    clients: usize,
+    duration: Duration,
+) -> Vec<Response> {
+    let questions: Arc<[Question]> = questions.into();
+    let chat_url: Arc<str> = chat_url.into();
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (client, questions, chat_url, next) = (
+                client.clone(),
+                Arc::clone(&questions),
+                Arc::clone(&chat_url),
+                Arc::clone(&next),
+            );
+            tokio::spawn(async move {
+                let mut responses = Vec::new();
+                while start.elapsed() < duration {
+                    let question = &questions[next.fetch_add(1, Ordering::Relaxed) % questions.len()];
+                    let sent = Instant::now();
+                    let (status, retry_after) = ask(&client, &chat_url, &question.text).await;
+                    responses.push(Response {
+                        status,
+                        latency_ms: sent.elapsed().as_secs_f64() * 1000.0,
+                    });
+                    if let Some(wait) = retry_after {
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+                responses
+            })
+        })
+        .collect();
+    let mut responses = Vec::new();
+    for task in tasks {
+        if let Ok(mine) = task.await {
+            responses.extend(mine);
+        }
+    }
+    responses
+}
+
+/// One question: the status, and how long the server asked the client to wait before the next.
+async fn ask(client: &reqwest::Client, chat_url: &str, message: &str) -> (u16, Option<Duration>) {
+    let response = client
+        .post(chat_url)
+        .json(&json!({"message": message, "language": "auto"}))
+        .timeout(CLIENT_TIMEOUT)
+        .send()
+        .await;
+    let Ok(response) = response else {
+        return (0, None);
+    };
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    // The whole body is read, as a real client would.
+    match response.bytes().await {
+        Ok(_) => (status, retry_after),
+        Err(_) => (0, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, latency_ms: f64) -> Response {
+        Response { status, latency_ms }
+    }
+
+    #[test]
+    fn a_level_counts_goodput_failures_and_the_slowest_refusal() {
+        let responses = [
+            response(200, 100.0),
+            response(200, 3_500.0),
+            response(429, 1.5),
+            response(429, 3.0),
+            response(503, 40.0),
+            response(0, 10_000.0),
+        ];
+        let level = Level::of("t".into(), 4, 0.0, &responses, Duration::from_secs(2));
+        assert_eq!(level.goodput_rps, 0.5, "one 200 within 3 s over 2 s");
+        assert!((level.failure_rate() - 2.0 / 6.0).abs() < 1e-9);
+        assert!((level.rate_429() - 2.0 / 6.0).abs() < 1e-9);
+        assert_eq!(level.max_429_ms, 3.0);
+        let saturation = Saturation {
+            setup: String::new(),
+            in_flight: 4,
+            stage_profile: BTreeMap::new(),
+            profiled_turns: 0,
+            levels: vec![
+                level.clone(),
+                Level {
+                    goodput_rps: 9.0,
+                    ..level
+                },
+            ],
+        };
+        assert_eq!(saturation.peak_rps(), 9.0);
+    }
+}
