@@ -136,7 +136,7 @@ async fn main() -> ExitCode {
             setup,
         } => {
             let duration = match mode.as_str() {
-                "short" => Duration::from_secs(8),
+                "short" => Duration::from_secs(12),
                 "full" => Duration::from_secs(30),
                 other => {
                     eprintln!("--mode {other:?}: short or full");
