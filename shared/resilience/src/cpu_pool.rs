@@ -72,7 +72,6 @@ impl CpuPool {
         let runs = self.runs.clone();
         let handle = tokio::task::spawn_blocking(move || {
             let _slot = slot;
-            yield_to_async_workers();
             let started = std::time::Instant::now();
             let value = job();
             runs.record(started.elapsed());
@@ -101,36 +100,6 @@ impl CpuPool {
         self.slots.stats()
     }
 }
-
-/// The niceness of CPU work: below the async workers (nice 0), so that on a saturated machine the workers still
-/// accept, refuse and answer requests within a scheduler tick. A refusal that waits behind a model's timeslice is
-/// not a quick refusal. At nice 10 a busy worker gets about nine times the CPU share of a busy pool thread.
-const CPU_WORK_NICE: i32 = 10;
-
-/// Lowers the calling blocking thread's priority, once per thread. Tokio reuses blocking threads, so a thread that
-/// once ran CPU work keeps the lower priority for whatever blocking work it runs later (file reads): background
-/// work either way.
-fn yield_to_async_workers() {
-    thread_local! {
-        static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-    LOWERED.with(|lowered| {
-        if !lowered.replace(true) {
-            lower_this_thread();
-        }
-    });
-}
-
-#[cfg(target_os = "linux")]
-fn lower_this_thread() {
-    // On Linux each thread has its own nice value, and PRIO_PROCESS with a thread id sets that thread's alone.
-    if let Err(error) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), CPU_WORK_NICE) {
-        tracing::debug!(%error, "CPU work keeps the default priority");
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn lower_this_thread() {}
 
 #[cfg(test)]
 mod tests {
@@ -208,21 +177,5 @@ mod tests {
         release.send(()).unwrap();
         holder.await.unwrap().unwrap();
         assert_eq!(queued.await.unwrap(), Ok(7));
-    }
-
-    #[cfg(target_os = "linux")]
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn cpu_work_runs_below_the_async_workers() {
-        let pool = CpuPool::new("cpu-test", 1, 1);
-        let nice = pool
-            .run(Deadline::after(Duration::from_secs(5)), || {
-                rustix::process::getpriority_process(Some(rustix::thread::gettid()))
-            })
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(nice, CPU_WORK_NICE);
-        let worker = rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
-        assert_eq!(worker, 0, "the async worker keeps its priority");
     }
 }

@@ -43,6 +43,7 @@ pub struct Level {
     pub p99_ms: f64,
     /// 429s, as the client saw them: a refusal must cost the server nothing. The client shares the machine's cores
     /// with the server, so its own wake-ups are in these figures too; the slowest is the worst of both.
+    pub p50_429_ms: f64,
     pub p99_429_ms: f64,
     pub max_429_ms: f64,
 }
@@ -76,6 +77,11 @@ impl Level {
             p50_ms: percentile(&answered, 0.50),
             p95_ms: percentile(&answered, 0.95),
             p99_ms: percentile(&answered, 0.99),
+            p50_429_ms: if refused.is_empty() {
+                0.0
+            } else {
+                percentile(&refused, 0.50)
+            },
             p99_429_ms: if refused.is_empty() {
                 0.0
             } else {
@@ -182,7 +188,7 @@ pub async fn run(
 
 pub fn one_line(level: &Level) -> String {
     format!(
-        "{} requests, goodput {:.1}/s, P50/P95/P99 {:.0}/{:.0}/{:.0} ms, 5xx {:.2} %, 429 {:.1} % (P99 {:.1} ms, slowest {:.1} ms), statuses {:?}",
+        "{} requests, goodput {:.1}/s, P50/P95/P99 {:.0}/{:.0}/{:.0} ms, 5xx {:.2} %, 429 {:.1} % (P50 {:.1} ms, P99 {:.1} ms, slowest {:.1} ms), statuses {:?}",
         level.requests,
         level.goodput_rps,
         level.p50_ms,
@@ -190,6 +196,7 @@ pub fn one_line(level: &Level) -> String {
         level.p99_ms,
         100.0 * level.failure_rate(),
         100.0 * level.rate_429(),
+        level.p50_429_ms,
         level.p99_429_ms,
         level.max_429_ms,
         level.statuses
@@ -325,6 +332,7 @@ mod tests {
         assert!((level.rate_429() - 2.0 / 6.0).abs() < 1e-9);
         assert_eq!(level.max_429_ms, 3.0);
         assert_eq!(level.p99_429_ms, 3.0, "nearest rank of two");
+        assert_eq!(level.p50_429_ms, 1.5);
         let saturation = Saturation {
             setup: String::new(),
             in_flight: 4,
