@@ -73,15 +73,23 @@ pub async fn run(
     samples
 }
 
-/// One chat request: its status and whether the answer said it was degraded.
-pub async fn send(client: &reqwest::Client, chat_url: &str, message: &str) -> (u16, bool) {
-    let response = client
+/// Posts one question to the chat API, as every load client does.
+pub async fn post_question(
+    client: &reqwest::Client,
+    chat_url: &str,
+    message: &str,
+) -> Result<reqwest::Response, reqwest::Error> {
+    client
         .post(chat_url)
         .json(&json!({"message": message, "language": "auto"}))
         .timeout(CLIENT_TIMEOUT)
         .send()
-        .await;
-    let Ok(response) = response else {
+        .await
+}
+
+/// One chat request: its status and whether the answer said it was degraded.
+pub async fn send(client: &reqwest::Client, chat_url: &str, message: &str) -> (u16, bool) {
+    let Ok(response) = post_question(client, chat_url, message).await else {
         return (0, false);
     };
     let status = response.status().as_u16();

@@ -3,11 +3,10 @@
 //! whether overload is refused at the door (429, at once) rather than admitted and failed later (5xx), and whether
 //! goodput holds at its peak however many clients push.
 
-use crate::arrival::{self, CLIENT_TIMEOUT};
+use crate::arrival;
 use crate::questions::Question;
 use crate::stats::{DEADLINE, percentile};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -208,12 +207,7 @@ async fn profile(client: &reqwest::Client, chat_url: &str, questions: &[Question
     let mut sums: BTreeMap<String, f64> = BTreeMap::new();
     let mut turns = 0;
     for question in questions {
-        let response = client
-            .post(chat_url)
-            .json(&json!({"message": question.text, "language": "auto"}))
-            .timeout(CLIENT_TIMEOUT)
-            .send()
-            .await;
+        let response = arrival::post_question(client, chat_url, &question.text).await;
         let Ok(response) = response.and_then(|r| r.error_for_status()) else {
             continue;
         };
@@ -285,13 +279,7 @@ pub async fn closed_loop(
 
 /// One question: the status, and how long the server asked the client to wait before the next.
 async fn ask(client: &reqwest::Client, chat_url: &str, message: &str) -> (u16, Option<Duration>) {
-    let response = client
-        .post(chat_url)
-        .json(&json!({"message": message, "language": "auto"}))
-        .timeout(CLIENT_TIMEOUT)
-        .send()
-        .await;
-    let Ok(response) = response else {
+    let Ok(response) = arrival::post_question(client, chat_url, message).await else {
         return (0, None);
     };
     let status = response.status().as_u16();

@@ -119,6 +119,22 @@ fn machine() -> String {
     format!("{cores} vCPU ({cpu}), {memory_gb:.0} GiB")
 }
 
+/// The load client and the question mix, or the exit code after saying what is wrong.
+fn client_and_questions(file: &std::path::Path) -> Result<(reqwest::Client, Vec<questions::Question>), ExitCode> {
+    let questions = questions::load(file).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(2)
+    })?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .map_err(|e| {
+            eprintln!("HTTP client: {e}");
+            ExitCode::FAILURE
+        })?;
+    Ok((client, questions))
+}
+
 fn read_saturation(file: &std::path::Path) -> Result<saturation::Saturation, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))
@@ -143,19 +159,9 @@ async fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let questions = match questions::load(&questions) {
-                Ok(questions) => questions,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let client = match reqwest::Client::builder().pool_max_idle_per_host(256).build() {
-                Ok(client) => client,
-                Err(e) => {
-                    eprintln!("HTTP client: {e}");
-                    return ExitCode::FAILURE;
-                }
+            let (client, questions) = match client_and_questions(&questions) {
+                Ok(pair) => pair,
+                Err(code) => return code,
             };
             let chat_url = format!("{server}/v1/chat");
             let figures = saturation::run(&client, &chat_url, &questions, in_flight, duration, setup).await;
@@ -234,12 +240,9 @@ async fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let questions = match questions::load(&questions) {
-                Ok(questions) => questions,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return ExitCode::from(2);
-                }
+            let (client, questions) = match client_and_questions(&questions) {
+                Ok(pair) => pair,
+                Err(code) => return code,
             };
             let psql = |role: &str| {
                 vec![
@@ -252,13 +255,6 @@ async fn main() -> ExitCode {
                     "-d".into(),
                     "postgres".into(),
                 ]
-            };
-            let client = match reqwest::Client::builder().pool_max_idle_per_host(256).build() {
-                Ok(client) => client,
-                Err(e) => {
-                    eprintln!("HTTP client: {e}");
-                    return ExitCode::FAILURE;
-                }
             };
             let harness = Harness {
                 client,
