@@ -35,6 +35,8 @@ pub struct Level {
     pub requests: usize,
     /// 200s within the 3 s deadline, per second.
     pub goodput_rps: f64,
+    /// How long the level ran.
+    pub seconds: f64,
     pub statuses: BTreeMap<u16, usize>,
     /// Of answered turns (200).
     pub p50_ms: f64,
@@ -69,6 +71,7 @@ impl Level {
             offered_rps,
             requests: responses.len(),
             goodput_rps: in_time as f64 / duration.as_secs_f64(),
+            seconds: duration.as_secs_f64(),
             statuses: responses.iter().fold(BTreeMap::new(), |mut statuses, r| {
                 *statuses.entry(r.status).or_insert(0) += 1;
                 statuses
@@ -121,11 +124,28 @@ pub struct Saturation {
 impl Saturation {
     /// The best goodput of the closed-loop levels.
     pub fn peak_rps(&self) -> f64 {
+        self.peak().map_or(0.0, |level| level.goodput_rps)
+    }
+
+    fn peak(&self) -> Option<&Level> {
         self.levels
             .iter()
             .filter(|l| l.clients > 0)
-            .map(|l| l.goodput_rps)
-            .fold(0.0, f64::max)
+            .max_by(|a, b| a.goodput_rps.total_cmp(&b.goodput_rps))
+    }
+
+    /// Whether goodput at `clients` holds `share` of the peak, counting noise allowed: answers in a level are a count,
+    /// with a standard error of its square root, so the shortfall `share × peak − goodput` must stay within two
+    /// standard errors of the difference. A 12 s level holds ~250 answers (±6 %), and the peak is the largest of five
+    /// such counts, so comparing the raw figures would fail a flat plateau about one run in three.
+    pub fn holds_peak(&self, clients: usize, share: f64) -> bool {
+        let (Some(peak), Some(level)) = (self.peak(), self.levels.iter().find(|l| l.clients == clients)) else {
+            return false;
+        };
+        let answers = |l: &Level| l.goodput_rps * l.seconds;
+        let shortfall = share * answers(peak) - answers(level);
+        let error = (share * share * answers(peak) + answers(level)).sqrt();
+        shortfall <= 2.0 * error
     }
 }
 
@@ -335,5 +355,29 @@ mod tests {
             ],
         };
         assert_eq!(saturation.peak_rps(), 9.0);
+    }
+
+    fn level_with(clients: usize, goodput_rps: f64) -> Level {
+        let mut level = Level::of("t".into(), clients, 0.0, &[], Duration::from_secs(12));
+        level.goodput_rps = goodput_rps;
+        level
+    }
+
+    #[test]
+    fn a_plateau_holds_its_peak_within_counting_noise_and_a_collapse_does_not() {
+        let run = |last: f64| Saturation {
+            setup: String::new(),
+            in_flight: 4,
+            stage_profile: BTreeMap::new(),
+            profiled_turns: 0,
+            levels: vec![level_with(4, 20.8), level_with(16, 21.6), level_with(64, last)],
+        };
+        assert!(run(21.0).holds_peak(64, 0.9));
+        assert!(
+            run(19.4).holds_peak(64, 0.9),
+            "just under 0.9 × the peak: within counting noise"
+        );
+        assert!(!run(12.0).holds_peak(64, 0.9), "a real fall");
+        assert!(!run(21.0).holds_peak(32, 0.9), "no such level");
     }
 }
