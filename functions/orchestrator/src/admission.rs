@@ -10,7 +10,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use navigator_platform::NavigatorError;
-use navigator_resilience::{Bulkhead, CpuLoad, Deadline, MeanTime, queue_wait};
+use navigator_resilience::{Bulkhead, CpuLoad, Deadline, MeanTime};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -21,7 +21,6 @@ use crate::api::ApiError;
 #[derive(Debug, Clone)]
 pub struct Admission {
     pub bulkhead: Bulkhead,
-    in_flight: usize,
     pub max_queue_wait: Duration,
     turns: MeanTime,
     pub cpu: CpuLoad,
@@ -35,7 +34,6 @@ impl Admission {
     pub fn new(in_flight: usize, queue_bound: usize, max_queue_wait: Duration) -> Self {
         Self {
             bulkhead: Bulkhead::new("chat", in_flight, queue_bound),
-            in_flight: in_flight.max(1),
             max_queue_wait,
             turns: MeanTime::default(),
             cpu: CpuLoad::default(),
@@ -64,8 +62,7 @@ impl Admission {
                 ),
             ));
         }
-        let stats = self.bulkhead.stats();
-        let wait = queue_wait(stats.in_flight, stats.waiting, self.in_flight, self.turns.mean());
+        let wait = self.bulkhead.expected_wait(self.turns.mean());
         (wait > self.max_queue_wait).then(|| {
             refused(
                 "queue",

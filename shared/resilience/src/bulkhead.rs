@@ -117,6 +117,13 @@ impl Bulkhead {
         Ok(work.await)
     }
 
+    /// How long a caller arriving now would queue, if each holder keeps its permit for `mean`: zero while a permit
+    /// is free; otherwise the waiting callers and the newcomer pass through the permits.
+    pub fn expected_wait(&self, mean: Duration) -> Duration {
+        let stats = self.stats();
+        crate::mean_time::queue_wait(stats.in_flight, stats.waiting, self.shared.max_in_flight, mean)
+    }
+
     pub fn stats(&self) -> BulkheadStats {
         let shared = &self.shared;
         BulkheadStats {

@@ -24,10 +24,6 @@ impl CpuLoad {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.pools.is_empty()
-    }
-
     /// The longest wait new work would meet in any pool now; `None` when no pool is registered.
     pub fn pressure(&self) -> Option<CpuPressure> {
         self.pools

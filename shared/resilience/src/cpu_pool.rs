@@ -1,6 +1,6 @@
 //! CPU-bound work (ML stage, embeddings, rerank) on a bounded blocking pool, never on the async workers.
 
-use crate::{Bulkhead, Deadline, MeanTime, Overloaded, queue_wait};
+use crate::{Bulkhead, Deadline, MeanTime, Overloaded};
 use std::time::Duration;
 
 /// Why CPU work did not produce a result.
@@ -25,7 +25,6 @@ pub enum CpuPoolError {
 #[derive(Debug, Clone)]
 pub struct CpuPool {
     slots: Bulkhead,
-    threads: usize,
     runs: MeanTime,
 }
 
@@ -33,7 +32,6 @@ impl CpuPool {
     pub fn new(name: &'static str, threads: usize, queue_bound: usize) -> Self {
         Self {
             slots: Bulkhead::new(name, threads, queue_bound),
-            threads: threads.max(1),
             runs: MeanTime::default(),
         }
     }
@@ -87,8 +85,7 @@ impl CpuPool {
     /// How long a job submitted now would wait for a slot: the jobs ahead of it, shared among the threads, at the
     /// pool's mean run time. Zero while a slot is free.
     pub fn expected_wait(&self) -> Duration {
-        let stats = self.slots.stats();
-        queue_wait(stats.in_flight, stats.waiting, self.threads, self.mean_run())
+        self.slots.expected_wait(self.mean_run())
     }
 
     /// The running mean of how long a job runs (zero before the first).

@@ -5,7 +5,7 @@
 //! - [`CircuitBreaker`]: closed → open → half-open → closed, with an injectable [`Clock`].
 //! - [`CpuPool`]: CPU-bound work on a bounded blocking pool, never on the async workers; it learns its run time.
 //! - [`CpuLoad`]: a process's pools read together, so admission knows how long new work would queue for the CPU.
-//! - [`MeanTime`] and [`queue_wait`]: how long things take, and how long a newcomer would queue behind them.
+//! - [`MeanTime`]: how long things take, from which [`Bulkhead::expected_wait`] predicts a newcomer's queue wait.
 //! - [`WaveRunner`]: at most N calls at once under a deadline, a typed outcome for each, and cancellation of
 //!   whatever is unfinished when the deadline passes or the caller goes away.
 //!
@@ -28,5 +28,5 @@ pub use clock::{Clock, ManualClock, TokioClock};
 pub use cpu_load::{CpuLoad, CpuPressure};
 pub use cpu_pool::{CpuPool, CpuPoolError};
 pub use deadline::{Deadline, DeadlineExceeded};
-pub use mean_time::{MeanTime, queue_wait};
+pub use mean_time::MeanTime;
 pub use wave::{CallOutcome, CallReport, WaveRunner};

@@ -35,7 +35,7 @@ impl MeanTime {
 
 /// The wait ahead of a newcomer to `servers` servers, `in_flight` of them busy and `waiting` queued, each job taking
 /// `mean`: zero while a server is free; otherwise the queued jobs and the newcomer pass through the servers.
-pub fn queue_wait(in_flight: usize, waiting: usize, servers: usize, mean: Duration) -> Duration {
+pub(crate) fn queue_wait(in_flight: usize, waiting: usize, servers: usize, mean: Duration) -> Duration {
     if in_flight < servers {
         return Duration::ZERO;
     }
