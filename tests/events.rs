@@ -41,6 +41,8 @@ const EXPECTATIONS: &[(&str, Expect)] = &[
     ("retrieve/invalid-top-k.json", Expect::ToolError("InvalidInput")),
     ("retrieve/section.json", Expect::ToolOk),
     ("retrieve/invalid-section.json", Expect::ToolError("InvalidInput")),
+    ("retrieve/other-member.json", Expect::ToolError("InvalidInput")),
+    ("retrieve/other-plan.json", Expect::ToolError("InvalidInput")),
     ("web-search/valid.json", Expect::ToolError("Rejected")),
     ("web-search/invalid-max-results.json", Expect::ToolError("InvalidInput")),
 ];
@@ -114,17 +116,23 @@ async fn replay(file: &str, text: &str) -> Result<u16, String> {
     }
 }
 
-/// The member the sample retrieve events name.
-const EVENT_MEMBER: &str = "3f6c1a52-8d1e-4b7a-9c2f-0d5e6a7b8c9d";
+/// The plan the sample events' member belongs to (their `custom:plan_id` claim, their retrieve input's `plan_id`).
+const EVENT_PLAN: &str = "scan-classic-hmo-2025";
 
-/// A retrieve tool over an embedded store holding a small plan for the events' member.
+/// A retrieve tool over an embedded store holding a small plan document of the events' member's plan.
 async fn retrieve_over_sample() -> retrieve::Retrieve<HashingEmbedder, SqliteStore> {
     let dir = std::env::temp_dir().join(format!("navigator-events-{}", uuid::Uuid::new_v4()));
     let store = SqliteStore::open(&dir).await.unwrap();
-    let member = EVENT_MEMBER.parse().unwrap();
-    ingest(&HashingEmbedder, &store, member, &sample_plan("events"), |_, _| {})
-        .await
-        .unwrap();
+    let plan = navigator_platform::owner::PlanId::parse(EVENT_PLAN).unwrap();
+    ingest(
+        &HashingEmbedder,
+        &store,
+        &navigator_platform::owner::Owner::Plan(plan),
+        &sample_plan("events"),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
     retrieve::Retrieve::new(Retriever::new(
         HashingEmbedder,
         store,

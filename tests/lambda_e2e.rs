@@ -24,8 +24,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
-/// The member the sample events name (`events/orchestrator/chat-apigw-v2.json` and the tools' `valid.json`).
-const EVENTS_MEMBER: &str = "3f6c1a52-8d1e-4b7a-9c2f-0d5e6a7b8c9d";
+/// The plan of the member the sample events name (their `custom:plan_id` claim in
+/// `events/orchestrator/chat-apigw-v2.json`, the `plan_id` of the tools' `valid.json`).
+const EVENTS_PLAN: &str = "scan-classic-hmo-2025";
 const FUNCTIONS: [&str; 5] = ["orchestrator", "guard", "translate", "retrieve", "web-search"];
 
 fn root() -> PathBuf {
@@ -78,17 +79,18 @@ impl Drop for Postgres {
     }
 }
 
-/// Migrates the database and ingests the sample plan for the events' member, as `navigator ingest` would.
+/// Migrates the database and loads the sample plan as the events' member's plan document, as
+/// `navigator ingest --plan` would.
 async fn ingest_sample_plan(url: &str, model_dir: &Path) {
     let pool = PgPoolOptions::new().max_connections(2).connect(url).await.unwrap();
     navigator_retrieval::db::MIGRATOR.run(&pool).await.unwrap();
     let embedder = Embedders::Local(MiniLm::load(model_dir, CpuPool::new("embed", 2, 8)).unwrap());
     let budgets = Budgets::from_env().unwrap();
     let retriever = Retriever::new(embedder, Stores::Postgres(PgStore::new(pool)), budgets.retrieve);
-    let member = uuid::Uuid::parse_str(EVENTS_MEMBER).unwrap();
+    let plan = navigator_platform::owner::PlanId::parse(EVENTS_PLAN).unwrap();
     let report = ensure_ingested(
         &retriever,
-        member,
+        &navigator_platform::owner::Owner::Plan(plan),
         &root().join("data/sample/scan_classic_hmo.pdf"),
         |_, _| {},
     )

@@ -77,7 +77,7 @@ async fn english_questions_are_answered_in_english_without_a_note() {
     for question in &questions {
         let turn = TurnRequest {
             request_id: Uuid::new_v4().to_string(),
-            user_id: Uuid::from_u128(1),
+            readers: navigator_platform::owner::Readers::new(Uuid::from_u128(1), None),
             chat: ChatRequest {
                 message: question.clone(),
                 language: Some("auto".into()),

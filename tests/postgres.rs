@@ -174,7 +174,7 @@ async fn a_search_that_gets_no_connection_in_its_budget_is_unavailable_not_a_tim
         &PoolSettings::new(1, Duration::from_secs(5), "unreachable"),
     ));
     let request = SearchRequest {
-        user_id: uuid::Uuid::from_u128(1),
+        owners: vec![navigator_platform::owner::Owner::Member(uuid::Uuid::from_u128(1)).key()],
         embed_model: "test".into(),
         vector: vec![0.0; 384],
         terms: vec!["copay".into()],
@@ -192,4 +192,68 @@ async fn a_search_that_gets_no_connection_in_its_budget_is_unavailable_not_a_tim
         started.elapsed()
     );
     assert_eq!(error.error_type(), "DependencyUnavailable", "{error:?}");
+}
+
+#[tokio::test]
+async fn the_owners_migration_keeps_every_members_documents_searchable() {
+    // A database as the release before plan documents left it: one member's ready document with a chunk.
+    let database = TestDatabase::empty().await;
+    let pool = database.pool(2).await;
+    MIGRATOR.run_to(2, &pool).await.unwrap();
+    let member = uuid::Uuid::new_v4();
+    let document = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO navigator.documents (document_id, user_id, title, source_sha256, status)
+         VALUES ($1, $2, 'old plan', 'abc', 'ready')",
+    )
+    .bind(document)
+    .bind(member)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO navigator.chunks (chunk_id, document_id, user_id, ord, page_start, page_end, section, text, tokens,
+                                       embed_model, embedding)
+         VALUES ($1, $2, $3, 0, 1, 1, 'Ambulance', 'Ambulance trip $180 copayment', 4, 'm', '[1,0,0]')",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .bind(document)
+    .bind(member)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    MIGRATOR.run(&pool).await.unwrap();
+
+    let owners: Vec<(String, String)> = sqlx::query_as(
+        "SELECT d.owner, c.owner FROM navigator.documents d JOIN navigator.chunks c USING (document_id)",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(owners, vec![(format!("member:{member}"), format!("member:{member}"))]);
+    let status: String = sqlx::query_scalar("SELECT status FROM navigator.documents")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "ready", "an existing document stays searchable");
+    // The member still finds it through the new owner filter.
+    let store = navigator_retrieval::store::PgStore::new(pool.clone());
+    let request = navigator_retrieval::store::SearchRequest {
+        owners: navigator_platform::owner::Readers::new(member, None).owner_keys(),
+        embed_model: "m".into(),
+        vector: vec![1.0, 0.0, 0.0],
+        terms: vec!["ambulance".into()],
+        depth: 5,
+        section: None,
+    };
+    let found = navigator_retrieval::store::ChunkStore::search(
+        &store,
+        &request,
+        navigator_resilience::Deadline::after(Duration::from_secs(5)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].document_id, document);
 }

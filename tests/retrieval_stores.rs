@@ -1,11 +1,12 @@
 //! Both chunk stores, the production one against a real PostgreSQL with pgvector, prove the same promises: members
-//! never see each other's chunks, a re-ingest writes nothing, a file cut by an older pipeline is replaced, a
+//! never see each other's chunks, a plan's document is read by its members and by nobody else, a re-ingest writes nothing, a file cut by an older pipeline is replaced, a
 //! half-ingested document is invisible, a section read stays in its section, and failures
 //! are typed errors, never empty results.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: a panic is a failed test
 
 use navigator_platform::config::Budgets;
+use navigator_platform::owner::{Owner, PlanId, Readers};
 use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use navigator_retrieval::db::{PoolSettings, pg_pool};
@@ -19,6 +20,20 @@ use uuid::Uuid;
 
 fn budgets() -> Budgets {
     Budgets::from_lookup(|_| None).unwrap()
+}
+
+/// A member's own document.
+fn own(member: Uuid) -> Owner {
+    Owner::Member(member)
+}
+
+/// A member with no plan: reads only their own documents.
+fn alone(member: Uuid) -> Readers {
+    Readers::new(member, None)
+}
+
+fn plan(id: &str) -> PlanId {
+    PlanId::parse(id).unwrap()
 }
 
 fn soon() -> Deadline {
@@ -60,16 +75,16 @@ mod tempdir {
 
 async fn member_b_never_sees_member_a<S: ChunkStore + 'static>(store: S) {
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-    ingest(&HashingEmbedder, &store, a, &sample_plan("alpha-only"), |_, _| {})
+    ingest(&HashingEmbedder, &store, &own(a), &sample_plan("alpha-only"), |_, _| {})
         .await
         .unwrap();
-    ingest(&HashingEmbedder, &store, b, &sample_plan("bravo-only"), |_, _| {})
+    ingest(&HashingEmbedder, &store, &own(b), &sample_plan("bravo-only"), |_, _| {})
         .await
         .unwrap();
     let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
     for (member, own, other) in [(a, "alpha-only", "bravo-only"), (b, "bravo-only", "alpha-only")] {
         let found = retriever
-            .search(member, "ambulance trip copayment", 10, soon())
+            .search(&alone(member), "ambulance trip copayment", 10, soon())
             .await
             .unwrap();
         assert!(!found.chunks.is_empty());
@@ -80,19 +95,93 @@ async fn member_b_never_sees_member_a<S: ChunkStore + 'static>(store: S) {
         );
     }
     let stranger = retriever
-        .search(Uuid::new_v4(), "ambulance trip copayment", 10, soon())
+        .search(&alone(Uuid::new_v4()), "ambulance trip copayment", 10, soon())
         .await
         .unwrap();
     assert!(stranger.chunks.is_empty(), "a member with no documents finds nothing");
 }
 
+async fn a_plans_members_read_its_documents_and_nobody_elses<S: ChunkStore + 'static>(store: S) {
+    let (plan_a, plan_b) = (
+        plan(&format!("a-{}", Uuid::new_v4())),
+        plan(&format!("b-{}", Uuid::new_v4())),
+    );
+    let (a1, a2, b1) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    for (owner, marker) in [
+        (Owner::Plan(plan_a.clone()), "alpha-plan"),
+        (Owner::Plan(plan_b.clone()), "bravo-plan"),
+        (own(a1), "a1-upload"),
+    ] {
+        ingest(&HashingEmbedder, &store, &owner, &sample_plan(marker), |_, _| {})
+            .await
+            .unwrap();
+    }
+    let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
+    let seen = |readers: Readers| {
+        let retriever = &retriever;
+        async move {
+            let found = retriever
+                .search(&readers, "ambulance trip copayment", 20, soon())
+                .await
+                .unwrap();
+            ["alpha-plan", "bravo-plan", "a1-upload"]
+                .into_iter()
+                .filter(|marker| found.chunks.iter().any(|c| c.text.contains(marker)))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        seen(Readers::new(a1, Some(plan_a.clone()))).await,
+        ["alpha-plan", "a1-upload"],
+        "a member reads their plan's document and their own upload"
+    );
+    assert_eq!(
+        seen(Readers::new(a2, Some(plan_a.clone()))).await,
+        ["alpha-plan"],
+        "another member of the same plan never reads a1's upload"
+    );
+    assert_eq!(seen(Readers::new(b1, Some(plan_b.clone()))).await, ["bravo-plan"]);
+    assert_eq!(
+        seen(Readers::new(Uuid::new_v4(), None)).await,
+        Vec::<&str>::new(),
+        "a member with no plan and no uploads reads nothing"
+    );
+    // Claiming a1's id as a plan name reads nothing of a1's: the kinds never mix.
+    assert_eq!(
+        seen(Readers::new(Uuid::new_v4(), Some(plan(&a1.to_string())))).await,
+        Vec::<&str>::new()
+    );
+    // The same file loaded for two plans is two documents; a plan's copy is not a member's.
+    let shared = sample_plan("shared-file");
+    let first = ingest(
+        &HashingEmbedder,
+        retriever.store(),
+        &Owner::Plan(plan_a.clone()),
+        &shared,
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    let second = ingest(
+        &HashingEmbedder,
+        retriever.store(),
+        &Owner::Plan(plan_b.clone()),
+        &shared,
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_ne!(first.document_id, second.document_id);
+    assert!(!second.already_ready);
+}
+
 async fn a_reingest_writes_zero_rows<S: ChunkStore>(store: S) {
     let member = Uuid::new_v4();
-    let first = ingest(&HashingEmbedder, &store, member, &sample_plan("x"), |_, _| {})
+    let first = ingest(&HashingEmbedder, &store, &own(member), &sample_plan("x"), |_, _| {})
         .await
         .unwrap();
     assert!(first.rows_written > 0);
-    let again = ingest(&HashingEmbedder, &store, member, &sample_plan("x"), |_, _| {})
+    let again = ingest(&HashingEmbedder, &store, &own(member), &sample_plan("x"), |_, _| {})
         .await
         .unwrap();
     assert_eq!(again.rows_written, 0);
@@ -106,7 +195,7 @@ async fn a_file_cut_by_an_older_pipeline_is_replaced<S: ChunkStore + 'static>(st
     // The same file as an older pipeline version stored it: another document id, one stale chunk, ready.
     let old = NewDocument {
         document_id: Uuid::new_v4(),
-        user_id: member,
+        owner: own(member),
         title: source.title.clone(),
         sha256: source.sha256.clone(),
     };
@@ -130,14 +219,17 @@ async fn a_file_cut_by_an_older_pipeline_is_replaced<S: ChunkStore + 'static>(st
     store.put_chunks(&old, HashingEmbedder.model(), &[stale]).await.unwrap();
     store.mark_ready(old.document_id).await.unwrap();
 
-    let report = ingest(&HashingEmbedder, &store, member, &source, |_, _| {})
+    let report = ingest(&HashingEmbedder, &store, &own(member), &source, |_, _| {})
         .await
         .unwrap();
     assert!(!report.already_ready, "a new pipeline version ingests again");
-    assert_eq!(report.document_id, document_id(member, &source.sha256));
+    assert_eq!(report.document_id, document_id(&own(member), &source.sha256));
     assert!(!store.is_ready(old.document_id).await.unwrap(), "the old copy is gone");
     let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
-    let found = retriever.search(member, "ambulance trip", 10, soon()).await.unwrap();
+    let found = retriever
+        .search(&alone(member), "ambulance trip", 10, soon())
+        .await
+        .unwrap();
     assert!(!found.chunks.is_empty());
     assert!(
         found.chunks.iter().all(|c| c.document_id == report.document_id),
@@ -150,8 +242,8 @@ async fn a_half_embedded_document_is_invisible<S: ChunkStore + 'static>(store: S
     let member = Uuid::new_v4();
     let source = sample_plan("half");
     let document = NewDocument {
-        document_id: document_id(member, &source.sha256),
-        user_id: member,
+        document_id: document_id(&own(member), &source.sha256),
+        owner: own(member),
         title: source.title.clone(),
         sha256: source.sha256.clone(),
     };
@@ -178,21 +270,24 @@ async fn a_half_embedded_document_is_invisible<S: ChunkStore + 'static>(store: S
         .unwrap();
     assert!(!store.is_ready(document.document_id).await.unwrap());
     let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
-    let found = retriever.search(member, "ambulance trip", 5, soon()).await.unwrap();
+    let found = retriever
+        .search(&alone(member), "ambulance trip", 5, soon())
+        .await
+        .unwrap();
     assert!(
         found.chunks.is_empty(),
         "chunks of a document still ingesting must not be searchable"
     );
 
     // Finishing the ingest (same file again) completes the document and makes it searchable.
-    let finished = ingest(&HashingEmbedder, retriever.store(), member, &source, |_, _| {})
+    let finished = ingest(&HashingEmbedder, retriever.store(), &own(member), &source, |_, _| {})
         .await
         .unwrap();
     assert!(!finished.already_ready && finished.rows_written > 0);
-    retriever.invalidate_user(member);
+    retriever.invalidate_owner(&own(member));
     assert!(
         !retriever
-            .search(member, "ambulance trip", 5, soon())
+            .search(&alone(member), "ambulance trip", 5, soon())
             .await
             .unwrap()
             .chunks
@@ -202,12 +297,12 @@ async fn a_half_embedded_document_is_invisible<S: ChunkStore + 'static>(store: S
 
 async fn every_sentence_of_a_found_chunk_is_scored_in_order<S: ChunkStore + 'static>(store: S) {
     let member = Uuid::new_v4();
-    ingest(&HashingEmbedder, &store, member, &sample_plan("units"), |_, _| {})
+    ingest(&HashingEmbedder, &store, &own(member), &sample_plan("units"), |_, _| {})
         .await
         .unwrap();
     let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
     let query = "ambulance trip";
-    let found = retriever.search(member, query, 5, soon()).await.unwrap();
+    let found = retriever.search(&alone(member), query, 5, soon()).await.unwrap();
     assert!(!found.chunks.is_empty());
     let query_vector = HashingEmbedder
         .embed(vec![query.into()], soon())
@@ -234,7 +329,7 @@ async fn every_sentence_of_a_found_chunk_is_scored_in_order<S: ChunkStore + 'sta
 async fn a_section_read_returns_that_section_only<S: ChunkStore + 'static>(store: S) {
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
     for (member, marker) in [(a, "alpha-only"), (b, "bravo-only")] {
-        ingest(&HashingEmbedder, &store, member, &sample_plan(marker), |_, _| {})
+        ingest(&HashingEmbedder, &store, &own(member), &sample_plan(marker), |_, _| {})
             .await
             .unwrap();
     }
@@ -244,7 +339,7 @@ async fn a_section_read_returns_that_section_only<S: ChunkStore + 'static>(store
         let retriever = &retriever;
         async move {
             retriever
-                .search_within(member, "ambulance copayment", Some(&section), 5, soon())
+                .search_within(&alone(member), "ambulance copayment", Some(&section), 5, soon())
                 .await
                 .unwrap()
                 .chunks
@@ -272,7 +367,7 @@ async fn a_section_read_returns_that_section_only<S: ChunkStore + 'static>(store
     assert!(!other.is_empty() && other.iter().all(|c| c.text.contains("bravo-only")));
     // A plain search of the same words is cached apart from the section read.
     let plain = retriever
-        .search(a, "ambulance copayment", 5, soon())
+        .search(&alone(a), "ambulance copayment", 5, soon())
         .await
         .unwrap()
         .chunks;
@@ -314,6 +409,17 @@ async fn sqlite_member_b_never_sees_member_a() {
 }
 
 #[tokio::test]
+async fn postgres_plan_members_read_its_documents_and_nobody_elses() {
+    a_plans_members_read_its_documents_and_nobody_elses(pg_store().await.0).await;
+}
+
+#[tokio::test]
+async fn sqlite_plan_members_read_its_documents_and_nobody_elses() {
+    let (store, _dir) = sqlite_store().await;
+    a_plans_members_read_its_documents_and_nobody_elses(store).await;
+}
+
+#[tokio::test]
 async fn postgres_reingest_writes_zero_rows() {
     a_reingest_writes_zero_rows(pg_store().await.0).await;
 }
@@ -351,12 +457,12 @@ async fn sqlite_half_embedded_document_is_invisible() {
 async fn postgres_search_finds_the_answer_with_its_page_and_section() {
     let (store, _database) = pg_store().await;
     let member = Uuid::new_v4();
-    ingest(&HashingEmbedder, &store, member, &sample_plan("m"), |_, _| {})
+    ingest(&HashingEmbedder, &store, &own(member), &sample_plan("m"), |_, _| {})
         .await
         .unwrap();
     let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
     let found = retriever
-        .search(member, "hearing aids copayment per aid", 3, soon())
+        .search(&alone(member), "hearing aids copayment per aid", 3, soon())
         .await
         .unwrap();
     let best = &found.chunks[0];
@@ -369,11 +475,11 @@ async fn postgres_search_finds_the_answer_with_its_page_and_section() {
 async fn a_stopped_database_is_dependency_unavailable() {
     let (store, database) = pg_store().await;
     let member = Uuid::new_v4();
-    ingest(&HashingEmbedder, &store, member, &sample_plan("m"), |_, _| {})
+    ingest(&HashingEmbedder, &store, &own(member), &sample_plan("m"), |_, _| {})
         .await
         .unwrap();
     let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
-    retriever.search(member, "ambulance", 3, soon()).await.unwrap();
+    retriever.search(&alone(member), "ambulance", 3, soon()).await.unwrap();
 
     // The database goes away under a warm pool: live connections are killed and new ones are refused.
     let admin = database.admin_pool().await;
@@ -392,7 +498,10 @@ async fn a_stopped_database_is_dependency_unavailable() {
     .await
     .unwrap();
     let started = std::time::Instant::now();
-    let error = retriever.search(member, "hearing aids", 3, soon()).await.unwrap_err();
+    let error = retriever
+        .search(&alone(member), "hearing aids", 3, soon())
+        .await
+        .unwrap_err();
     assert_eq!(error.error_type(), "DependencyUnavailable", "{error:?}");
     assert!(
         started.elapsed() < Duration::from_secs(3),
@@ -409,9 +518,54 @@ async fn a_deadline_in_the_past_is_a_timeout_without_touching_the_database() {
     let retriever = Retriever::new(HashingEmbedder, PgStore::new(pool.clone()), budgets().retrieve);
     let expired = Deadline::after(Duration::ZERO);
     let error = retriever
-        .search(Uuid::new_v4(), "ambulance", 3, expired)
+        .search(&alone(Uuid::new_v4()), "ambulance", 3, expired)
         .await
         .unwrap_err();
     assert_eq!(error.error_type(), "Timeout");
     assert_eq!(pool.size(), 0, "no connection was attempted");
+}
+
+#[tokio::test]
+async fn sqlite_a_file_of_the_layout_before_plans_is_rebuilt_and_works() {
+    let dir = tempdir::Dir::new();
+    {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path.join("navigator.sqlite"))
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        sqlx::query(
+            "CREATE TABLE documents (document_id BLOB PRIMARY KEY, user_id BLOB NOT NULL, title TEXT NOT NULL,
+             source_sha256 TEXT NOT NULL, status TEXT NOT NULL, UNIQUE (user_id, source_sha256))",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+    }
+    let store = SqliteStore::open(&dir.path).await.unwrap();
+    let member = Uuid::new_v4();
+    ingest(
+        &HashingEmbedder,
+        &store,
+        &own(member),
+        &sample_plan("rebuilt"),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
+    let found = retriever
+        .search(&alone(member), "ambulance trip", 5, soon())
+        .await
+        .unwrap();
+    assert!(found.chunks.iter().any(|c| c.text.contains("rebuilt")));
+    // Opening it again keeps what is there.
+    drop(retriever);
+    let again = SqliteStore::open(&dir.path).await.unwrap();
+    let retriever = Retriever::new(HashingEmbedder, again, budgets().retrieve);
+    let found = retriever
+        .search(&alone(member), "ambulance trip", 5, soon())
+        .await
+        .unwrap();
+    assert!(!found.chunks.is_empty(), "a current file is not rebuilt");
 }

@@ -6,7 +6,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod commands;
 
 use clap::{Parser, Subcommand};
-use navigator_retrieval::setup::DEMO_USER_ID;
+use navigator_platform::owner::{Owner, PlanId, Readers};
+use navigator_retrieval::setup::{DEMO_USER_ID, demo_plan};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use uuid::Uuid;
@@ -24,18 +25,16 @@ enum Command {
     Config,
     /// Apply the database migrations to DATABASE_URL (or DATABASE_SECRET_ARN).
     Migrate,
-    /// Ingest a plan document (PDF, Markdown or text) for a member.
+    /// Ingest a plan document (PDF, Markdown or text) for a plan (read by all its members) or for one member.
     Ingest {
-        /// The member who owns the document.
-        #[arg(long)]
-        user: Uuid,
+        #[command(flatten)]
+        owner: OwnerArgs,
         file: PathBuf,
     },
     /// Ask the navigator one question: a whole chat turn in this process, over the sample plan.
     Ask {
-        /// The member (default: the demo member, who owns the sample plan).
-        #[arg(long)]
-        user: Option<Uuid>,
+        #[command(flatten)]
+        member: MemberArgs,
         /// The member's language: "auto" to detect it, or an ISO 639-1 code.
         #[arg(long, default_value = "auto")]
         language: String,
@@ -72,11 +71,10 @@ enum Command {
         json: bool,
         text: String,
     },
-    /// Search a member's plan documents.
+    /// Search a member's plan documents: their own and their plan's.
     Search {
-        /// The member (default: the demo member, who owns the sample plan).
-        #[arg(long)]
-        user: Option<Uuid>,
+        #[command(flatten)]
+        member: MemberArgs,
         #[arg(long, default_value_t = 5)]
         top_k: u8,
         /// Read only this section, e.g. "Chapter 3, Section 2.4".
@@ -91,15 +89,60 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         address: std::net::SocketAddr,
-        /// The member every request is made as (default: the demo member).
-        #[arg(long)]
-        user: Option<Uuid>,
+        #[command(flatten)]
+        member: MemberArgs,
     },
     /// Measure quality against a question set.
     Eval {
         #[command(subcommand)]
         target: EvalTarget,
     },
+}
+
+/// Who a local command acts as.
+#[derive(clap::Args)]
+struct MemberArgs {
+    /// The member (default: the demo member).
+    #[arg(long)]
+    user: Option<Uuid>,
+    /// The member's plan, whose documents they read with their own (default: the sample plan for the demo member,
+    /// none for any other).
+    #[arg(long)]
+    plan: Option<String>,
+}
+
+impl MemberArgs {
+    fn readers(&self) -> Result<Readers, String> {
+        let user = self.user.unwrap_or(DEMO_USER_ID);
+        let plan = match &self.plan {
+            Some(plan) => Some(PlanId::parse(plan).map_err(|e| e.to_string())?),
+            None if user == DEMO_USER_ID => Some(demo_plan()),
+            None => None,
+        };
+        Ok(Readers::new(user, plan))
+    }
+}
+
+/// Who an ingested document belongs to: one of the two.
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct OwnerArgs {
+    /// The plan whose members all read the document.
+    #[arg(long)]
+    plan: Option<String>,
+    /// The member who alone reads the document.
+    #[arg(long)]
+    user: Option<Uuid>,
+}
+
+impl OwnerArgs {
+    fn owner(&self) -> Result<Owner, String> {
+        match (&self.plan, self.user) {
+            (Some(plan), _) => Ok(Owner::Plan(PlanId::parse(plan).map_err(|e| e.to_string())?)),
+            (None, Some(user)) => Ok(Owner::Member(user)),
+            (None, None) => Err("name the document's owner with --plan or --user".into()),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -138,13 +181,19 @@ async fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Config => commands::config::run(),
         Command::Migrate => commands::migrate::run().await,
-        Command::Ingest { user, file } => commands::ingest::run(user, &file).await,
+        Command::Ingest { owner, file } => match owner.owner() {
+            Ok(owner) => commands::ingest::run(&owner, &file).await,
+            Err(error) => Err(error),
+        },
         Command::Ask {
-            user,
+            member,
             language,
             json,
             question,
-        } => commands::ask::run(user.unwrap_or(DEMO_USER_ID), &language, json, &question).await,
+        } => match member.readers() {
+            Ok(readers) => commands::ask::run(readers, &language, json, &question).await,
+            Err(error) => Err(error),
+        },
         Command::Guard { json, text } => commands::guard::run(json, &text).await,
         Command::Translate { from, to, json, text } => commands::translate::run(&from, &to, json, &text).await,
         Command::Websearch {
@@ -153,13 +202,19 @@ async fn main() -> ExitCode {
             query,
         } => commands::websearch::run(json, max_results, &query).await,
         Command::Search {
-            user,
+            member,
             top_k,
             section,
             json,
             question,
-        } => commands::search::run(user, top_k, section.as_deref(), json, &question).await,
-        Command::Serve { address, user } => commands::serve::run(address, user.unwrap_or(DEMO_USER_ID)).await,
+        } => match member.readers() {
+            Ok(readers) => commands::search::run(&readers, top_k, section.as_deref(), json, &question).await,
+            Err(error) => Err(error),
+        },
+        Command::Serve { address, member } => match member.readers() {
+            Ok(readers) => commands::serve::run(address, readers).await,
+            Err(error) => Err(error),
+        },
         Command::Eval {
             target: EvalTarget::Retrieval { file, weights },
         } => commands::eval_retrieval::run(&file, &weights).await,

@@ -31,7 +31,7 @@ fn navigator(tools: FakeTools) -> Arc<Navigator> {
 fn request(message: &str) -> TurnRequest {
     TurnRequest {
         request_id: Uuid::new_v4().to_string(),
-        user_id: Uuid::from_u128(7),
+        readers: navigator_platform::owner::Readers::new(Uuid::from_u128(7), None),
         chat: ChatRequest {
             message: message.into(),
             language: Some("en".into()),

@@ -9,10 +9,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a panic is a failed run
 
 use navigator_platform::config::Budgets;
+use navigator_platform::owner::Owner;
 use navigator_resilience::{CpuPool, Deadline};
 use navigator_retrieval::embed::MiniLm;
 use navigator_retrieval::retriever::Retriever;
-use navigator_retrieval::setup::{DEMO_USER_ID, SAMPLE_PLAN};
+use navigator_retrieval::setup::{SAMPLE_PLAN, demo_plan, demo_readers};
 use navigator_retrieval::store::SqliteStore;
 use navigator_tests::print_percentiles;
 use sqlx::postgres::PgPoolOptions;
@@ -46,7 +47,7 @@ async fn embedded() {
     let model = MiniLm::load(&root.join(&model_dir), CpuPool::new("bench-embed", 2, 64)).unwrap();
     let store = SqliteStore::open(&data_dir).await.unwrap();
     let source = navigator_retrieval::document::load(&root.join(SAMPLE_PLAN)).unwrap();
-    navigator_retrieval::ingest::ingest(&model, &store, DEMO_USER_ID, &source, |_, _| {})
+    navigator_retrieval::ingest::ingest(&model, &store, &Owner::Plan(demo_plan()), &source, |_, _| {})
         .await
         .unwrap();
     let retriever = Arc::new(Retriever::new(model, store, budgets));
@@ -56,7 +57,7 @@ async fn embedded() {
         for question in QUESTIONS {
             let started = Instant::now();
             let found = retriever
-                .search(DEMO_USER_ID, question, 5, Deadline::after(Duration::from_secs(5)))
+                .search(&demo_readers(), question, 5, Deadline::after(Duration::from_secs(5)))
                 .await
                 .unwrap();
             assert!(!found.chunks.is_empty());
@@ -76,7 +77,7 @@ async fn embedded() {
                 tokio::spawn(async move {
                     let started = Instant::now();
                     retriever
-                        .search(DEMO_USER_ID, question, 5, Deadline::after(Duration::from_secs(5)))
+                        .search(&demo_readers(), question, 5, Deadline::after(Duration::from_secs(5)))
                         .await
                         .unwrap();
                     started.elapsed()

@@ -1,13 +1,14 @@
-//! `navigator ask [--json] [--language auto] [--user <uuid>] "<question>"`: one whole chat turn in this process.
+//! `navigator ask [--json] [--language auto] [--user <uuid>] [--plan <plan_id>] "<question>"`: one whole chat turn in this process.
 
 use navigator_platform::NavigatorError;
+use navigator_platform::owner::Readers;
 use navigator_resilience::Deadline;
 use orchestrator::{ChatRequest, ChatResponse, TurnRequest};
 use uuid::Uuid;
 
 use super::navigator_with_sample;
 
-pub async fn run(user: Uuid, language: &str, json: bool, question: &str) -> Result<(), String> {
+pub async fn run(readers: Readers, language: &str, json: bool, question: &str) -> Result<(), String> {
     let chat = ChatRequest {
         message: question.to_string(),
         language: Some(language.to_string()),
@@ -18,7 +19,7 @@ pub async fn run(user: Uuid, language: &str, json: bool, question: &str) -> Resu
     let deadline = Deadline::after(navigator.budgets().total);
     let turn = TurnRequest {
         request_id: Uuid::new_v4().to_string(),
-        user_id: user,
+        readers,
         chat,
         deadline,
     };

@@ -14,7 +14,7 @@
 use navigator_resilience::Deadline;
 use navigator_retrieval::document;
 use navigator_retrieval::eval::{Question, holds_fact, is_hit, normalize, parse_questions};
-use navigator_retrieval::setup::{DEMO_USER_ID, SAMPLE_PLAN};
+use navigator_retrieval::setup::{SAMPLE_PLAN, demo_readers};
 use orchestrator::{ChatRequest, ChatResponse, ExtractiveSettings, Navigator, Stage, Status, TurnRequest};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -169,7 +169,7 @@ pub async fn run(files: &[std::path::PathBuf], out: Option<&Path>, settings: &[S
 async fn answer(navigator: &Navigator, question: &Question) -> Result<ChatResponse, String> {
     let turn = TurnRequest {
         request_id: Uuid::new_v4().to_string(),
-        user_id: DEMO_USER_ID,
+        readers: demo_readers(),
         chat: ChatRequest {
             message: question.question.clone(),
             language: Some("auto".into()),

@@ -4,7 +4,7 @@
 use navigator_resilience::Deadline;
 use navigator_retrieval::eval::{Outcome, is_hit, parse_questions, summarize};
 use navigator_retrieval::rerank::RerankWeights;
-use navigator_retrieval::setup::DEMO_USER_ID;
+use navigator_retrieval::setup::demo_readers;
 use std::path::Path;
 use std::time::Duration;
 
@@ -25,11 +25,12 @@ pub async fn run(file: &Path, weights: &[String]) -> Result<(), String> {
     }
     let (_, retriever) = retriever_with_sample().await?;
     let retriever = retriever.with_weights(chosen);
+    let readers = demo_readers();
     let mut outcomes = Vec::new();
     for question in questions {
         let output = retriever
             .search(
-                DEMO_USER_ID,
+                &readers,
                 &question.question,
                 DEPTH,
                 Deadline::after(Duration::from_secs(10)),

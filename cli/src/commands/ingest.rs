@@ -1,15 +1,15 @@
-//! `navigator ingest --user <uuid> <file>`.
+//! `navigator ingest --plan <plan_id> <file>` and `navigator ingest --user <uuid> <file>`.
 
 use navigator_platform::config::Settings;
+use navigator_platform::owner::Owner;
 use navigator_platform::secrets::SecretStore;
 use navigator_retrieval::{document, ingest, setup};
 use std::path::Path;
 use std::time::Instant;
-use uuid::Uuid;
 
 use super::progress_bar;
 
-pub async fn run(user: Uuid, file: &Path) -> Result<(), String> {
+pub async fn run(owner: &Owner, file: &Path) -> Result<(), String> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
     let retriever = setup::from_config(&settings, &SecretStore::from_env())
         .await
@@ -22,14 +22,21 @@ pub async fn run(user: Uuid, file: &Path) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let extract_time = started.elapsed();
     let bar = progress_bar("embedding");
-    let report = ingest::ingest(retriever.embedder(), retriever.store(), user, &source, |done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    })
+    let report = ingest::ingest(
+        retriever.embedder(),
+        retriever.store(),
+        owner,
+        &source,
+        |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )
     .await
     .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     println!("document  {} ({})", report.document_id, report.title);
+    println!("owner     {}", owner.key());
     println!("pages     {}", report.pages);
     println!("chunks    {}", report.chunks);
     println!(

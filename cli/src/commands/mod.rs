@@ -17,26 +17,32 @@ pub mod websearch;
 use indicatif::{ProgressBar, ProgressStyle};
 use navigator_platform::config::{Budgets, Settings};
 use navigator_platform::contracts::ToolName;
+use navigator_platform::owner::Owner;
 use navigator_platform::secrets::SecretStore;
 use navigator_retrieval::embed::Embedders;
-use navigator_retrieval::setup::{self, ConfiguredRetriever, DEMO_USER_ID, SAMPLE_PLAN};
+use navigator_retrieval::setup::{self, ConfiguredRetriever, SAMPLE_PLAN, demo_plan};
 use orchestrator::{InProcess, Navigator};
 use retrieve::Retrieve;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Retrieval as configured, with the sample plan ingested for the demo member.
+/// Retrieval as configured, with the sample plan ingested as the demo plan's document.
 pub async fn retriever_with_sample() -> Result<(Settings, ConfiguredRetriever), String> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
     let retriever = setup::from_config(&settings, &SecretStore::from_env())
         .await
         .map_err(|e| e.to_string())?;
     let bar = progress_bar("ingesting the sample plan");
-    let report = setup::ensure_ingested(&retriever, DEMO_USER_ID, Path::new(SAMPLE_PLAN), |done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    })
+    let report = setup::ensure_ingested(
+        &retriever,
+        &Owner::Plan(demo_plan()),
+        Path::new(SAMPLE_PLAN),
+        |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )
     .await
     .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
@@ -50,7 +56,7 @@ pub async fn retriever_with_sample() -> Result<(Settings, ConfiguredRetriever), 
 }
 
 /// A whole navigator in this process over the embedded defaults (or what the environment configures), with the
-/// sample plan ingested for the demo member.
+/// sample plan ingested as the demo plan's document.
 pub async fn navigator_with_sample() -> Result<(Budgets, Navigator), String> {
     let (settings, tools) = in_process_tools().await?;
     let navigator = orchestrator::navigator(&settings, Arc::new(tools))

@@ -1,16 +1,15 @@
-//! `navigator search [--user <uuid>] [--top-k 5] [--section "Chapter 3, Section 2.4"] [--json] "<question>"`.
+//! `navigator search [--user <uuid>] [--plan <plan_id>] [--top-k 5] [--section "Chapter 3, Section 2.4"] [--json] "<question>"`.
 
 use navigator_platform::contracts::MAX_TOP_K;
+use navigator_platform::owner::Readers;
 use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
-use navigator_retrieval::setup::DEMO_USER_ID;
 use std::time::Duration;
-use uuid::Uuid;
 
 use super::retriever_with_sample;
 
 pub async fn run(
-    user: Option<Uuid>,
+    readers: &Readers,
     top_k: u8,
     section: Option<&str>,
     json: bool,
@@ -26,7 +25,7 @@ pub async fn run(
     let (_, retriever) = retriever_with_sample().await?;
     let output = retriever
         .search_within(
-            user.unwrap_or(DEMO_USER_ID),
+            readers,
             question,
             section.as_ref(),
             top_k,

@@ -1,7 +1,7 @@
 //! `navigator serve`: the chat API on loopback, for one developer. The same router as on Lambda, behind the
 //! admission bulkhead (429 past IN_FLIGHT + QUEUE_BOUND), with `/metrics` in Prometheus text. A local identity layer
-//! stands in for API Gateway's authorizer and makes every request the demo member (or `--user`); it lives here, in
-//! the CLI, so it is never compiled into a Lambda.
+//! stands in for API Gateway's authorizer and makes every request the demo member of the sample plan (or `--user`,
+//! `--plan`); it lives here, in the CLI, so it is never compiled into a Lambda.
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -9,14 +9,14 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::get;
 use navigator_platform::config::Budgets;
+use navigator_platform::owner::Readers;
 use navigator_platform::telemetry::install_metrics;
 use navigator_resilience::CpuLoad;
 use orchestrator::{Admission, AppState, Identity, Navigator, admit, router};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use uuid::Uuid;
 
-pub async fn run(address: SocketAddr, user: Uuid) -> Result<(), String> {
+pub async fn run(address: SocketAddr, readers: Readers) -> Result<(), String> {
     let (settings, tools) = super::in_process_tools().await?;
     let cpu = tools.cpu_load();
     let navigator = orchestrator::navigator(&settings, Arc::new(tools))
@@ -24,11 +24,18 @@ pub async fn run(address: SocketAddr, user: Uuid) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let budgets = settings.budgets;
     budgets.log();
-    let app = local_app(budgets, navigator, cpu, user);
+    let member = readers.member;
+    let plan = readers
+        .plan
+        .as_ref()
+        .map_or("no plan".to_string(), |p| format!("plan {p}"));
+    let app = local_app(budgets, navigator, cpu, readers);
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
-    eprintln!("navigator serve: http://{address}  (POST /v1/chat, GET /v1/health, GET /metrics) as member {user}");
+    eprintln!(
+        "navigator serve: http://{address}  (POST /v1/chat, GET /v1/health, GET /metrics) as member {member} of {plan}"
+    );
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await
@@ -37,7 +44,7 @@ pub async fn run(address: SocketAddr, user: Uuid) -> Result<(), String> {
 
 /// The local server's routes: the chat API behind admission (the bulkhead, and the queues of the hosted tools' CPU
 /// pools in `cpu`) and the local identity, plus `/metrics`.
-pub fn local_app(budgets: Budgets, navigator: Navigator, cpu: CpuLoad, user: Uuid) -> Router {
+pub fn local_app(budgets: Budgets, navigator: Navigator, cpu: CpuLoad, readers: Readers) -> Router {
     install_metrics();
     let admission = Admission::new(
         budgets.orchestrator.in_flight,
@@ -49,7 +56,13 @@ pub fn local_app(budgets: Budgets, navigator: Navigator, cpu: CpuLoad, user: Uui
     Router::new()
         .route("/metrics", get(|| async { install_metrics().render_prometheus() }))
         .merge(chat)
-        .layer(from_fn_with_state(Identity { user_id: user }, local_identity))
+        .layer(from_fn_with_state(
+            Identity {
+                user_id: readers.member,
+                plan_id: readers.plan,
+            },
+            local_identity,
+        ))
 }
 
 async fn local_identity(State(identity): State<Identity>, mut request: Request, next: Next) -> Response {
@@ -71,12 +84,19 @@ mod tests {
     use std::time::Duration;
     use tokio::time::Instant;
     use tower::ServiceExt;
+    use uuid::Uuid;
 
     fn app(tools: FakeTools, vcpus: &str) -> Router {
         let vcpus = vcpus.to_string();
         let budgets = Budgets::from_lookup(|name| (name == "NAVIGATOR_VCPUS").then(|| vcpus.clone())).unwrap();
         let navigator = Navigator::offline(Arc::new(tools), &budgets);
-        local_app(budgets, navigator, CpuLoad::default(), Uuid::from_u128(7))
+        let plan = navigator_platform::owner::PlanId::parse("plan-7").ok();
+        local_app(
+            budgets,
+            navigator,
+            CpuLoad::default(),
+            Readers::new(Uuid::from_u128(7), plan),
+        )
     }
 
     fn chat() -> Request {
@@ -115,6 +135,12 @@ mod tests {
             retrieve.input["user_id"],
             Uuid::from_u128(7).to_string(),
             "the local member"
+        );
+        assert_eq!(retrieve.input["plan_id"], "plan-7", "the local member's plan");
+        assert_eq!(
+            retrieve.plan_id.as_ref().map(|p| p.as_str()),
+            Some("plan-7"),
+            "vouched for by the envelope"
         );
         let metrics = app
             .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())

@@ -90,7 +90,7 @@ async fn chat(
     let chat = ChatRequest::parse(&body).map_err(fail)?;
     let turn = TurnRequest {
         request_id: request_id.clone(),
-        user_id: identity.user_id,
+        readers: identity.readers(),
         chat,
         deadline,
     };
@@ -159,6 +159,7 @@ mod tests {
         if signed_in {
             request.extensions_mut().insert(Identity {
                 user_id: Uuid::from_u128(1),
+                plan_id: None,
             });
         }
         let response = app().oneshot(request).await.unwrap();
@@ -256,6 +257,7 @@ mod tests {
                 .unwrap();
             request.extensions_mut().insert(Identity {
                 user_id: Uuid::from_u128(1),
+                plan_id: None,
             });
             request
         };

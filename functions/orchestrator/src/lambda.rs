@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 use crate::api::{AppState, RequestDeadline, router};
-use crate::identity::Identity;
+use crate::identity::{Identity, plan_claim};
 
 /// The router as served on Lambda. The chat router sits behind a fallback so that the edge runs before routing
 /// (a layer on the router itself would run after the route was chosen).
@@ -36,7 +36,10 @@ async fn lambda_edge(mut request: Request, next: Next) -> Response {
     if let Some(deadline) = navigator_lambda::lambda_deadline(lambda_deadline_ms) {
         request.extensions_mut().insert(RequestDeadline(deadline));
     }
-    if let Some(identity) = request.request_context_ref().and_then(Identity::from_request_context) {
+    if let Some(identity) = request
+        .request_context_ref()
+        .and_then(|context| Identity::from_request_context(context, plan_claim()))
+    {
         request.extensions_mut().insert(identity);
     }
     route_on_raw_path(&mut request);

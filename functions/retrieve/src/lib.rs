@@ -47,19 +47,23 @@ impl<E: Embedder + 'static, S: ChunkStore + 'static> Tool for Retrieve<E, S> {
     type Output = RetrieveOutput;
 
     async fn call(&self, invocation: Invocation<RetrieveInput>) -> Result<RetrieveOutput, NavigatorError> {
-        // The envelope carries the authenticated member; an input naming anyone else is refused.
-        if invocation
-            .user_id
-            .is_some_and(|caller| caller != invocation.input.user_id)
-        {
-            return Err(NavigatorError::invalid(
-                "input.user_id must be the authenticated member",
-            ));
+        // The envelope carries the authenticated member and their plan; an input naming anyone else is refused.
+        if let Some(caller) = invocation.readers() {
+            if caller.member != invocation.input.user_id {
+                return Err(NavigatorError::invalid(
+                    "input.user_id must be the authenticated member",
+                ));
+            }
+            if caller.plan != invocation.input.plan_id {
+                return Err(NavigatorError::invalid(
+                    "input.plan_id must be the authenticated member's plan",
+                ));
+            }
         }
         let input = invocation.input;
         self.retriever
             .search_within(
-                input.user_id,
+                &input.readers(),
                 &input.query,
                 input.section.as_ref(),
                 input.top_k.unwrap_or(DEFAULT_TOP_K),

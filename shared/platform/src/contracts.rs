@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::NavigatorError;
 use crate::envelope::ValidInput;
+use crate::owner::{PlanId, Readers};
 use crate::section::SectionRef;
 
 /// The most text any tool accepts: the chat API's 64 KiB body bound.
@@ -234,6 +235,9 @@ pub struct GuardOutput {
 pub struct RetrieveInput {
     /// The authenticated member. The orchestrator sets it from the caller's identity, never from a chat body.
     pub user_id: Uuid,
+    /// The member's plan, from the same identity: its documents are read with the member's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<PlanId>,
     pub query: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_k: Option<u8>,
@@ -244,6 +248,13 @@ pub struct RetrieveInput {
 
 /// The most chunks one search may return.
 pub const MAX_TOP_K: u8 = 20;
+
+impl RetrieveInput {
+    /// Whose documents this search reads.
+    pub fn readers(&self) -> Readers {
+        Readers::new(self.user_id, self.plan_id.clone())
+    }
+}
 
 impl ValidInput for RetrieveInput {
     fn validate(&self) -> Result<(), NavigatorError> {
@@ -359,6 +370,7 @@ mod tests {
         let user_id = Uuid::nil();
         let retrieve = |top_k| RetrieveInput {
             user_id,
+            plan_id: None,
             query: "copay".into(),
             top_k,
             section: None,

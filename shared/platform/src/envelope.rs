@@ -1,10 +1,11 @@
-//! The envelope every tool invocation shares: `{request_id, deadline_unix_ms, user_id?, input}` → `{output}`.
+//! The envelope every tool invocation shares: `{request_id, deadline_unix_ms, user_id?, plan_id?, input}` → `{output}`.
 
 use navigator_resilience::Deadline;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
 use crate::NavigatorError;
+use crate::owner::{PlanId, Readers};
 
 /// The longest request id accepted, so a hostile caller cannot make us log megabytes.
 const MAX_REQUEST_ID_LEN: usize = 128;
@@ -17,6 +18,9 @@ pub struct ToolRequest<I> {
     pub deadline_unix_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<Uuid>,
+    /// The authenticated member's plan, from the same identity as `user_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<PlanId>,
     pub input: I,
 }
 
@@ -32,7 +36,15 @@ pub struct Invocation<I> {
     pub request_id: String,
     pub deadline: Deadline,
     pub user_id: Option<Uuid>,
+    pub plan_id: Option<PlanId>,
     pub input: I,
+}
+
+impl<I> Invocation<I> {
+    /// The member the envelope vouches for, with their plan; `None` for a call made on behalf of nobody.
+    pub fn readers(&self) -> Option<Readers> {
+        self.user_id.map(|member| Readers::new(member, self.plan_id.clone()))
+    }
 }
 
 /// A tool input that knows its own limits.
@@ -41,11 +53,13 @@ pub trait ValidInput {
 }
 
 impl<I> ToolRequest<I> {
-    pub fn new(request_id: impl Into<String>, deadline: Deadline, user_id: Option<Uuid>, input: I) -> Self {
+    /// An envelope for a call made on behalf of `readers`, or of nobody (`None`).
+    pub fn new(request_id: impl Into<String>, deadline: Deadline, readers: Option<&Readers>, input: I) -> Self {
         Self {
             request_id: request_id.into(),
             deadline_unix_ms: deadline.to_unix_ms(),
-            user_id,
+            user_id: readers.map(|r| r.member),
+            plan_id: readers.and_then(|r| r.plan.clone()),
             input,
         }
     }
@@ -77,6 +91,7 @@ pub fn parse_invocation<I: DeserializeOwned + ValidInput>(
         request_id: request.request_id,
         deadline,
         user_id: request.user_id,
+        plan_id: request.plan_id,
         input: request.input,
     })
 }

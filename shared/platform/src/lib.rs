@@ -8,6 +8,7 @@
 //! - [`secrets`]: Secrets Manager behind a per-environment cache, or environment variables.
 //! - [`telemetry`]: JSON logs with request id, trace id, function and cold start; metrics as EMF or Prometheus.
 //! - [`section`]: a numbered section of a plan document, as the documents cite one.
+//! - [`owner`]: who a document belongs to (a plan or a member), and whose documents a member reads.
 //! - [`text`]: the content terms of a question, shared by search and answer selection.
 
 pub mod aws;
@@ -15,6 +16,7 @@ pub mod config;
 pub mod contracts;
 pub mod envelope;
 pub mod error;
+pub mod owner;
 pub mod secrets;
 pub mod section;
 pub mod telemetry;

@@ -2,6 +2,7 @@
 //! document becomes searchable (`ready`) only after every chunk is stored with its vectors.
 
 use navigator_platform::NavigatorError;
+use navigator_platform::owner::Owner;
 use navigator_platform::text::sentences;
 use navigator_resilience::Deadline;
 use std::time::{Duration, Instant};
@@ -24,7 +25,7 @@ pub struct IngestReport {
     pub title: String,
     pub pages: usize,
     pub chunks: usize,
-    /// Rows written: 0 when the same file was already ingested for this member.
+    /// Rows written: 0 when the same file was already ingested for this owner.
     pub rows_written: u64,
     pub already_ready: bool,
     pub chunk_time: Duration,
@@ -36,12 +37,14 @@ pub struct IngestReport {
 /// an older version then gets a new document id, and ingesting it again replaces the old chunks.
 pub const PIPELINE_VERSION: &str = "table-rows-chunks-200-40-units-v5";
 
-/// The document id: one member's copy of one file, as this pipeline version cuts it, is always the same document.
-pub fn document_id(user_id: Uuid, sha256: &str) -> Uuid {
-    Uuid::new_v5(
-        &ID_NAMESPACE,
-        format!("{user_id}:{sha256}:{PIPELINE_VERSION}").as_bytes(),
-    )
+/// The document id: one owner's copy of one file, as this pipeline version cuts it, is always the same document. A
+/// member's ids are those of the releases before plans owned documents, so their ingests stay where they were.
+pub fn document_id(owner: &Owner, sha256: &str) -> Uuid {
+    let name = match owner {
+        Owner::Member(member) => format!("{member}:{sha256}:{PIPELINE_VERSION}"),
+        Owner::Plan(_) => format!("{}:{sha256}:{PIPELINE_VERSION}", owner.key()),
+    };
+    Uuid::new_v5(&ID_NAMESPACE, name.as_bytes())
 }
 
 /// A chunk id: a document's n-th chunk is always the same chunk.
@@ -49,17 +52,17 @@ pub fn chunk_id(document_id: Uuid, ord: u32) -> Uuid {
     Uuid::new_v5(&document_id, &ord.to_le_bytes())
 }
 
-/// Ingests `source` for `user_id`. `progress(done, total)` is called after each embedded batch.
+/// Ingests `source` for `owner`. `progress(done, total)` is called after each embedded batch.
 pub async fn ingest<E: Embedder, S: ChunkStore>(
     embedder: &E,
     store: &S,
-    user_id: Uuid,
+    owner: &Owner,
     source: &SourceDocument,
     progress: impl Fn(usize, usize),
 ) -> Result<IngestReport, NavigatorError> {
     let document = NewDocument {
-        document_id: document_id(user_id, &source.sha256),
-        user_id,
+        document_id: document_id(owner, &source.sha256),
+        owner: owner.clone(),
         title: source.title.clone(),
         sha256: source.sha256.clone(),
     };

@@ -4,11 +4,11 @@
 use navigator_platform::NavigatorError;
 use navigator_platform::config::RetrieveBudgets;
 use navigator_platform::contracts::{ChunkHit, RetrieveOutput, RetrieveTimings};
+use navigator_platform::owner::{Owner, Readers};
 use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use std::sync::Arc;
 use std::time::Instant;
-use uuid::Uuid;
 
 use crate::cache::TtlLru;
 use crate::embed::Embedder;
@@ -22,7 +22,7 @@ pub use navigator_platform::contracts::ANSWERABLE_SCORE;
 /// Candidates each list contributes to fusion.
 const SEARCH_DEPTH: usize = 30;
 
-type ResultKey = (Uuid, String, Option<SectionRef>, u8);
+type ResultKey = (Readers, String, Option<SectionRef>, u8);
 
 /// Searches one store with one embedder. Built once per execution environment.
 pub struct Retriever<E, S> {
@@ -62,26 +62,28 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         &self.store
     }
 
-    /// Forgets a member's cached results, e.g. after they ingest a document.
-    pub fn invalidate_user(&self, user_id: Uuid) {
-        self.results.retain(|(user, _, _, _)| *user != user_id);
+    /// Forgets every cached result that read `owner`'s documents, after one of them is ingested or deleted: a plan's
+    /// change reaches all of its members at once.
+    pub fn invalidate_owner(&self, owner: &Owner) {
+        self.results.retain(|(readers, _, _, _)| !readers.may_read(owner));
     }
 
-    /// The member's `top_k` best chunks for `query`.
+    /// The `top_k` best chunks for `query` among the documents `readers` may read.
     pub async fn search(
         &self,
-        user_id: Uuid,
+        readers: &Readers,
         query: &str,
         top_k: u8,
         deadline: Deadline,
     ) -> Result<RetrieveOutput, NavigatorError> {
-        self.search_within(user_id, query, None, top_k, deadline).await
+        self.search_within(readers, query, None, top_k, deadline).await
     }
 
-    /// The member's `top_k` best chunks for `query`, from one section when `section` names it.
+    /// The `top_k` best chunks for `query` among the documents `readers` may read, from one section when `section`
+    /// names it.
     pub async fn search_within(
         &self,
-        user_id: Uuid,
+        readers: &Readers,
         query: &str,
         section: Option<&SectionRef>,
         top_k: u8,
@@ -93,7 +95,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         let mut timings = RetrieveTimings::default();
         let started = Instant::now();
         let key = cache_key(query);
-        let result_key = (user_id, key.clone(), section.cloned(), top_k);
+        let result_key = (readers.clone(), key.clone(), section.cloned(), top_k);
         let cached = self.results.get(&result_key);
         timings.cache = ms(started);
         if let Some(chunks) = cached {
@@ -128,7 +130,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         let started = Instant::now();
         let terms = terms(query);
         let request = SearchRequest {
-            user_id,
+            owners: readers.owner_keys(),
             embed_model: self.embedder.model().to_string(),
             vector: vector.as_ref().clone(),
             terms: terms.clone(),

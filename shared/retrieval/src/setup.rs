@@ -3,6 +3,7 @@
 
 use navigator_platform::NavigatorError;
 use navigator_platform::config::{Budgets, EmbeddingsProvider, Settings};
+use navigator_platform::owner::{Owner, PlanId, Readers};
 use navigator_platform::secrets::{OPENAI_API_KEY, SecretStore};
 use navigator_resilience::CpuPool;
 use std::path::Path;
@@ -15,8 +16,21 @@ use crate::ingest::{IngestReport, document_id, ingest};
 use crate::retriever::Retriever;
 use crate::store::{ChunkStore, PgStore, SqliteStore, Stores};
 
-/// The member who owns the sample plan in local runs: `navigator search` and `navigator ask` use it by default.
+/// The member local runs ask as: `navigator search`, `ask` and `serve` use it by default.
 pub const DEMO_USER_ID: Uuid = Uuid::from_u128(0xd3e0_d3e0_0000_4000_8000_0000_0000_0001);
+
+/// The sample plan's id: the demo member's default plan, whose document is the sample plan.
+pub const DEMO_PLAN_ID: &str = "scan-classic-hmo-2025";
+
+/// The demo member's plan.
+pub fn demo_plan() -> PlanId {
+    PlanId::parse(DEMO_PLAN_ID).expect("the demo plan id is valid")
+}
+
+/// The demo member of the demo plan: whose documents local runs read.
+pub fn demo_readers() -> Readers {
+    Readers::new(DEMO_USER_ID, Some(demo_plan()))
+}
 
 /// The sample plan shipped with the repository: the 2025 SCAN Classic (HMO) Evidence of Coverage.
 pub const SAMPLE_PLAN: &str = "data/sample/scan_classic_hmo.pdf";
@@ -106,10 +120,10 @@ async fn embedder(
     }
 }
 
-/// Ingests `path` for `user_id` unless that exact file is already ready for them.
+/// Ingests `path` for `owner` unless that exact file is already ready for them.
 pub async fn ensure_ingested(
     retriever: &ConfiguredRetriever,
-    user_id: Uuid,
+    owner: &Owner,
     path: &Path,
     progress: impl Fn(usize, usize),
 ) -> Result<Option<IngestReport>, NavigatorError> {
@@ -123,14 +137,14 @@ pub async fn ensure_ingested(
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     };
-    if retriever.store().is_ready(document_id(user_id, &sha)).await? {
+    if retriever.store().is_ready(document_id(owner, &sha)).await? {
         return Ok(None);
     }
     let path = path.to_path_buf();
     let source = tokio::task::spawn_blocking(move || document::load(&path))
         .await
         .map_err(|e| NavigatorError::internal(format!("extraction task: {e}")))??;
-    let report = ingest(retriever.embedder(), retriever.store(), user_id, &source, progress).await?;
-    retriever.invalidate_user(user_id);
+    let report = ingest(retriever.embedder(), retriever.store(), owner, &source, progress).await?;
+    retriever.invalidate_owner(owner);
     Ok(Some(report))
 }

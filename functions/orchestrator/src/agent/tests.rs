@@ -97,7 +97,7 @@ fn navigator(tools: &FakeTools, model: Arc<ScriptedModel>) -> Navigator {
 fn request(message: &str) -> TurnRequest {
     TurnRequest {
         request_id: "turn-1".into(),
-        user_id: Uuid::from_u128(7),
+        readers: navigator_platform::owner::Readers::new(Uuid::from_u128(7), None),
         chat: ChatRequest {
             message: message.into(),
             language: Some("en".into()),

@@ -221,7 +221,10 @@ mod tests {
     fn cx() -> CallContext {
         CallContext {
             request_id: "turn-1".into(),
-            user_id: Uuid::from_u128(42),
+            readers: navigator_platform::owner::Readers::new(
+                Uuid::from_u128(42),
+                navigator_platform::owner::PlanId::parse("plan-42").ok(),
+            ),
         }
     }
 
@@ -238,6 +241,8 @@ mod tests {
         assert_eq!(sent["request_id"], "turn-1");
         assert_eq!(sent["user_id"], Uuid::from_u128(42).to_string());
         assert_eq!(sent["input"]["user_id"], Uuid::from_u128(42).to_string());
+        assert_eq!(sent["plan_id"], "plan-42");
+        assert_eq!(sent["input"]["plan_id"], "plan-42");
         assert_eq!(sent["input"]["query"], "specialist copay");
         assert!(sent["deadline_unix_ms"].as_u64().unwrap() > 0);
     }

@@ -1,6 +1,6 @@
 //! The `ToolInvoker` port (docs/DESIGN.md §3): how the orchestrator reaches translate, guard, retrieve and web-search.
 //!
-//! Both adapters speak the same wire form, the tool envelope `{request_id, deadline_unix_ms, user_id?, input}` →
+//! Both adapters speak the same wire form, the tool envelope `{request_id, deadline_unix_ms, user_id?, plan_id?, input}` →
 //! `{output}` or a typed error, so a turn behaves the same in-process as across Lambda boundaries:
 //! - [`in_process`]: the tools' own libraries, called directly (the local server, the CLI, tests);
 //! - [`lambda_invoke`]: AWS Lambda `Invoke` (production, and `cargo lambda watch` locally).
@@ -19,12 +19,12 @@ use navigator_platform::contracts::{
     WebSearchOutput,
 };
 use navigator_platform::envelope::ToolRequest;
+use navigator_platform::owner::Readers;
 use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
-use uuid::Uuid;
 
 /// One envelope on the wire: the input already serialised.
 pub type WireRequest = ToolRequest<serde_json::Value>;
@@ -42,7 +42,7 @@ pub trait ToolInvoker: Send + Sync + 'static {
 #[derive(Debug, Clone)]
 pub struct CallContext {
     pub request_id: String,
-    pub user_id: Uuid,
+    pub readers: Readers,
 }
 
 /// Typed calls over any invoker. The member's id rides in the envelope of every call, and retrieve's input takes it
@@ -95,7 +95,8 @@ impl Tools {
         deadline: Deadline,
     ) -> Result<RetrieveOutput, NavigatorError> {
         let input = RetrieveInput {
-            user_id: cx.user_id,
+            user_id: cx.readers.member,
+            plan_id: cx.readers.plan.clone(),
             query: query.to_string(),
             top_k: Some(top_k),
             section: section.cloned(),
@@ -128,7 +129,7 @@ impl Tools {
             return Err(NavigatorError::timeout(tool.as_str()));
         }
         let input = serde_json::to_value(input).map_err(NavigatorError::internal)?;
-        let request = ToolRequest::new(cx.request_id.clone(), deadline, Some(cx.user_id), input);
+        let request = ToolRequest::new(cx.request_id.clone(), deadline, Some(&cx.readers), input);
         // The call never outlives its deadline, whatever the adapter does.
         let output = match deadline.run(self.invoker.invoke(tool, request)).await {
             Ok(result) => result?,

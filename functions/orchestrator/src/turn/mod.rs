@@ -21,9 +21,9 @@ mod waves;
 
 use navigator_platform::NavigatorError;
 use navigator_platform::config::Budgets;
+use navigator_platform::owner::Readers;
 use navigator_resilience::{Deadline, WaveRunner};
 use std::sync::Arc;
-use uuid::Uuid;
 
 pub use budget::{OFFLINE_STAGE, TurnBudgets};
 
@@ -38,7 +38,8 @@ use crate::tools::{ToolInvoker, Tools};
 #[derive(Debug, Clone)]
 pub struct TurnRequest {
     pub request_id: String,
-    pub user_id: Uuid,
+    /// The authenticated member and their plan: whose documents the turn reads.
+    pub readers: Readers,
     pub chat: ChatRequest,
     /// The request's absolute deadline: its total budget, capped by the Lambda deadline.
     pub deadline: Deadline,

@@ -19,7 +19,7 @@ impl Navigator {
         let deadline = request.deadline;
         let cx = CallContext {
             request_id: request.request_id.clone(),
-            user_id: request.user_id,
+            readers: request.readers.clone(),
         };
         let requested = request.chat.language.clone().filter(|l| l != "auto");
         let maybe_foreign = requested.as_deref() != Some("en");

@@ -8,9 +8,15 @@ use crate::plan::{PlanContext, Step};
 use futures_util::future::BoxFuture;
 use navigator_platform::config::Budgets;
 use navigator_platform::contracts::{BlockCategory, ChunkHit, ToolName, Verdict};
+use navigator_platform::owner::{PlanId, Readers};
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
+use uuid::Uuid;
+
+fn test_plan() -> PlanId {
+    PlanId::parse("plan-7").unwrap()
+}
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
 
@@ -76,7 +82,7 @@ fn navigator(tools: &FakeTools, planner: Arc<dyn Planner>) -> Navigator {
 fn request(message: &str) -> TurnRequest {
     TurnRequest {
         request_id: "turn-1".into(),
-        user_id: Uuid::from_u128(7),
+        readers: Readers::new(Uuid::from_u128(7), Some(test_plan())),
         chat: ChatRequest {
             message: message.into(),
             language: Some("en".into()),
@@ -268,10 +274,16 @@ async fn tools_see_the_redacted_question_and_the_member_from_the_session() {
     assert_eq!(answer.status, Status::Answered, "{}", answer.answer);
     for (tool, request) in tools.counters.requests() {
         assert_eq!(request.user_id, Some(Uuid::from_u128(7)));
+        assert_eq!(
+            request.plan_id,
+            Some(test_plan()),
+            "every call carries the member's plan"
+        );
         if tool == ToolName::Retrieve {
             let query = request.input["query"].as_str().unwrap();
             assert!(!query.contains("123-45-6789") && query.contains("[SSN]"), "{query}");
             assert_eq!(request.input["user_id"], Uuid::from_u128(7).to_string());
+            assert_eq!(request.input["plan_id"], "plan-7");
         }
     }
 }

@@ -6,6 +6,7 @@ mod postgres;
 mod sqlite;
 
 use navigator_platform::NavigatorError;
+use navigator_platform::owner::Owner;
 use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use std::future::Future;
@@ -14,12 +15,12 @@ use uuid::Uuid;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
-/// A document about to be written. Its id is derived from the member and the file's hash, so re-ingesting the same
+/// A document about to be written. Its id is derived from the owner and the file's hash, so re-ingesting the same
 /// file finds the same row.
 #[derive(Debug, Clone)]
 pub struct NewDocument {
     pub document_id: Uuid,
-    pub user_id: Uuid,
+    pub owner: Owner,
     pub title: String,
     pub sha256: String,
 }
@@ -50,10 +51,11 @@ pub enum DocumentState {
     Ready,
 }
 
-/// One search's inputs. Only this member's ready documents embedded with `embed_model` are searched.
+/// One search's inputs. Only the ready documents of these owners embedded with `embed_model` are searched.
 #[derive(Debug, Clone)]
 pub struct SearchRequest {
-    pub user_id: Uuid,
+    /// The stored keys of the owners whose documents may be read (`Readers::owner_keys`): never empty.
+    pub owners: Vec<String>,
     pub embed_model: String,
     pub vector: Vec<f32>,
     /// Lower-cased query words for full-text search (stop words removed).
@@ -127,7 +129,7 @@ pub fn rrf(ranks: &[Option<u32>]) -> f32 {
 
 /// The storage port.
 pub trait ChunkStore: Send + Sync {
-    /// Looks the document up, creating it as `ingesting` when new. The member's copies of the same file cut by
+    /// Looks the document up, creating it as `ingesting` when new. The owner's copies of the same file cut by
     /// another pipeline version (another document id) are removed with their chunks.
     fn begin_document(
         &self,

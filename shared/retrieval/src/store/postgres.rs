@@ -1,6 +1,7 @@
 //! The production store: PostgreSQL with pgvector. One query answers a hybrid search: the nearest vectors (HNSW,
 //! with pgvector 0.8's iterative scan so the member filter cannot starve the result) and the best full-text
-//! matches, both restricted to the member's ready documents and one embedding model.
+//! matches, both restricted to the ready documents of the owners the member may read (their own and their plan's)
+//! and one embedding model.
 
 use crate::db::map_db_error;
 use navigator_platform::NavigatorError;
@@ -20,7 +21,7 @@ WITH knn AS (
     SELECT c.chunk_id, row_number() OVER (ORDER BY c.embedding <=> $1) AS rank
     FROM (
         SELECT chunk_id, embedding FROM navigator.chunks c
-        WHERE c.user_id = $2 AND c.embed_model = $3
+        WHERE c.owner = ANY($2) AND c.embed_model = $3
           AND EXISTS (SELECT 1 FROM navigator.documents d WHERE d.document_id = c.document_id AND d.status = 'ready')
         ORDER BY c.embedding <=> $1
         LIMIT $5
@@ -28,7 +29,7 @@ WITH knn AS (
 ), fts AS (
     SELECT c.chunk_id, row_number() OVER (ORDER BY ts_rank_cd(c.tsv, query) DESC) AS rank
     FROM navigator.chunks c, to_tsquery('english', $4) AS query
-    WHERE c.tsv @@ query AND c.user_id = $2 AND c.embed_model = $3
+    WHERE c.tsv @@ query AND c.owner = ANY($2) AND c.embed_model = $3
       AND EXISTS (SELECT 1 FROM navigator.documents d WHERE d.document_id = c.document_id AND d.status = 'ready')
     ORDER BY ts_rank_cd(c.tsv, query) DESC
     LIMIT $5
@@ -43,7 +44,7 @@ JOIN navigator.documents d USING (document_id)
 LEFT JOIN knn k USING (chunk_id)
 LEFT JOIN fts f USING (chunk_id)";
 
-/// One section's chunks, most similar first. Exact distances over the member's rows of that section: the filter
+/// One section's chunks, most similar first. Exact distances over the readable rows of that section: the filter
 /// leaves a handful, so the vector index would only get in the way.
 const SECTION_SEARCH: &str = "
 SELECT c.chunk_id, c.document_id, d.title, c.page_start, c.section, c.text,
@@ -53,7 +54,7 @@ SELECT c.chunk_id, c.document_id, d.title, c.page_start, c.section, c.text,
              WHERE u.chunk_id = c.chunk_id ORDER BY u.ord) AS units
 FROM navigator.chunks c
 JOIN navigator.documents d USING (document_id)
-WHERE c.user_id = $2 AND c.embed_model = $3 AND d.status = 'ready'
+WHERE c.owner = ANY($2) AND c.embed_model = $3 AND d.status = 'ready'
   AND c.section ILIKE $4 AND c.section ILIKE $5
 ORDER BY vector_rank
 LIMIT $6";
@@ -105,14 +106,14 @@ impl PgStore {
                 let (chapter, heading) = section.like_patterns();
                 sqlx::query(SECTION_SEARCH)
                     .bind(Vector::from(request.vector.clone()))
-                    .bind(request.user_id)
+                    .bind(&request.owners)
                     .bind(&request.embed_model)
                     .bind(chapter)
                     .bind(heading)
             }
             None => sqlx::query(HYBRID_SEARCH)
                 .bind(Vector::from(request.vector.clone()))
-                .bind(request.user_id)
+                .bind(&request.owners)
                 .bind(&request.embed_model)
                 .bind(request.terms.join(" | ")),
         };
@@ -158,19 +159,19 @@ impl ChunkStore for PgStore {
     async fn begin_document(&self, document: &NewDocument) -> Result<DocumentState, NavigatorError> {
         let mut transaction = self.pool.begin().await.map_err(map_db_error)?;
         // An older pipeline's copy of this file goes (its chunks cascade), so the new one can take its place.
-        sqlx::query("DELETE FROM navigator.documents WHERE user_id = $1 AND source_sha256 = $2 AND document_id <> $3")
-            .bind(document.user_id)
+        sqlx::query("DELETE FROM navigator.documents WHERE owner = $1 AND source_sha256 = $2 AND document_id <> $3")
+            .bind(document.owner.key())
             .bind(&document.sha256)
             .bind(document.document_id)
             .execute(&mut *transaction)
             .await
             .map_err(map_db_error)?;
         let inserted = sqlx::query(
-            "INSERT INTO navigator.documents (document_id, user_id, title, source_sha256, status)
+            "INSERT INTO navigator.documents (document_id, owner, title, source_sha256, status)
              VALUES ($1, $2, $3, $4, 'ingesting') ON CONFLICT (document_id) DO NOTHING",
         )
         .bind(document.document_id)
-        .bind(document.user_id)
+        .bind(document.owner.key())
         .bind(&document.title)
         .bind(&document.sha256)
         .execute(&mut *transaction)
@@ -200,15 +201,16 @@ impl ChunkStore for PgStore {
     ) -> Result<u64, NavigatorError> {
         let mut transaction = self.pool.begin().await.map_err(map_db_error)?;
         let mut written = 0;
+        let owner = document.owner.key();
         for chunk in chunks {
             let result = sqlx::query(
-                "INSERT INTO navigator.chunks (chunk_id, document_id, user_id, ord, page_start, page_end, section, text,
+                "INSERT INTO navigator.chunks (chunk_id, document_id, owner, ord, page_start, page_end, section, text,
                                                tokens, embed_model, embedding)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (chunk_id) DO NOTHING",
             )
             .bind(chunk.chunk_id)
             .bind(document.document_id)
-            .bind(document.user_id)
+            .bind(&owner)
             .bind(chunk.ord as i32)
             .bind(chunk.page_start as i32)
             .bind(chunk.page_end as i32)

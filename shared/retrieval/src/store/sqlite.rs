@@ -1,5 +1,5 @@
 //! The embedded default store: one SQLite file under the data directory, FTS5 for full text, and an exact scan
-//! over the member's vectors (a plan is a few thousand chunks; a dot product over 384 floats each takes ~1 ms).
+//! over the readable owners' vectors (a plan is a few thousand chunks; a dot product over 384 floats each takes ~1 ms).
 
 use navigator_platform::NavigatorError;
 use navigator_platform::section::SectionRef;
@@ -15,17 +15,25 @@ use uuid::Uuid;
 use super::{Candidate, ChunkStore, DocumentState, NewDocument, SearchRequest, StoredChunk, fuse};
 use crate::embed::dot;
 
+/// The layout's version (`PRAGMA user_version`). 1: documents owned by a plan or a member (`owner`), with a status
+/// a member can read. A file of an older layout is rebuilt empty: the embedded store only holds what was ingested
+/// from files on this machine, and the sample plan is ingested again on first use.
+const SCHEMA_VERSION: i64 = 1;
+
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS documents (
-        document_id BLOB PRIMARY KEY, user_id BLOB NOT NULL, title TEXT NOT NULL, source_sha256 TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('ingesting', 'ready', 'failed')),
-        created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, UNIQUE (user_id, source_sha256))",
+        document_id BLOB PRIMARY KEY, owner TEXT NOT NULL, title TEXT NOT NULL, source_sha256 TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'ingesting', 'ready', 'failed')),
+        file_name TEXT, reason TEXT, pages INTEGER, chunks INTEGER,
+        created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+        UNIQUE (owner, source_sha256))",
+    "CREATE INDEX IF NOT EXISTS documents_owner_status ON documents (owner, status)",
     "CREATE TABLE IF NOT EXISTS chunks (
         chunk_id BLOB PRIMARY KEY, document_id BLOB NOT NULL REFERENCES documents (document_id) ON DELETE CASCADE,
-        user_id BLOB NOT NULL, ord INTEGER NOT NULL, page_start INTEGER NOT NULL, page_end INTEGER NOT NULL,
+        owner TEXT NOT NULL, ord INTEGER NOT NULL, page_start INTEGER NOT NULL, page_end INTEGER NOT NULL,
         section TEXT NOT NULL, text TEXT NOT NULL, tokens INTEGER NOT NULL, embed_model TEXT NOT NULL,
         embedding BLOB NOT NULL, UNIQUE (document_id, ord))",
-    "CREATE INDEX IF NOT EXISTS chunks_user_model ON chunks (user_id, embed_model)",
+    "CREATE INDEX IF NOT EXISTS chunks_owner_model ON chunks (owner, embed_model)",
     // Each sentence's vector, concatenated in order: scored in memory for the few chunks a search returns.
     "CREATE TABLE IF NOT EXISTS units (
         chunk_id BLOB PRIMARY KEY REFERENCES chunks (chunk_id) ON DELETE CASCADE, embeddings BLOB NOT NULL)",
@@ -37,15 +45,26 @@ const SCHEMA: &[&str] = &[
         INSERT INTO chunks_fts (chunks_fts, rowid, section, text) VALUES ('delete', old.rowid, old.section, old.text); END",
 ];
 
-/// A member's ready vectors for one model, held in memory: (rowid, chunk vector, sentence vectors).
+/// What an older layout's file loses when it is rebuilt.
+const OLD_LAYOUT: &[&str] = &[
+    "DROP TRIGGER IF EXISTS chunks_fts_insert",
+    "DROP TRIGGER IF EXISTS chunks_fts_delete",
+    "DROP TABLE IF EXISTS chunks_fts",
+    "DROP TABLE IF EXISTS units",
+    "DROP TABLE IF EXISTS chunks",
+    "DROP TABLE IF EXISTS documents",
+];
+
+/// One owner's ready vectors for one model, held in memory: (rowid, chunk vector, sentence vectors).
 type VectorSet = Arc<Vec<(i64, Vec<f32>, Vec<Vec<f32>>)>>;
 
 /// The SQLite-backed store.
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// Loaded on a member's first search and dropped on any write, so a scan never reads blobs from disk.
-    vectors: Arc<Mutex<HashMap<(Uuid, String), VectorSet>>>,
+    /// Loaded per owner on the first search that reads it and dropped on any write, so a scan never reads blobs
+    /// from disk. A plan's set is shared by all of its members.
+    vectors: Arc<Mutex<HashMap<(String, String), VectorSet>>>,
 }
 
 fn db_error(error: sqlx::Error) -> NavigatorError {
@@ -68,26 +87,57 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(db_error)?;
+        let version: i64 = sqlx::query_scalar("PRAGMA user_version")
+            .fetch_one(&pool)
+            .await
+            .map_err(db_error)?;
+        let has_tables: bool = sqlx::query_scalar("SELECT count(*) > 0 FROM sqlite_master WHERE name = 'documents'")
+            .fetch_one(&pool)
+            .await
+            .map_err(db_error)?;
+        if has_tables && version < SCHEMA_VERSION {
+            tracing::warn!(
+                path = %data_dir.join("navigator.sqlite").display(),
+                "the embedded store predates plan documents and is rebuilt empty: ingest member documents again"
+            );
+            for statement in OLD_LAYOUT {
+                sqlx::query(*statement).execute(&pool).await.map_err(db_error)?;
+            }
+        }
         for statement in SCHEMA {
             sqlx::query(*statement).execute(&pool).await.map_err(db_error)?;
         }
+        // Only a constant is formatted in.
+        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA user_version = {SCHEMA_VERSION}")))
+            .execute(&pool)
+            .await
+            .map_err(db_error)?;
         Ok(Self {
             pool,
             vectors: Arc::default(),
         })
     }
 
-    async fn vector_set(&self, user_id: Uuid, embed_model: &str) -> Result<VectorSet, NavigatorError> {
-        let key = (user_id, embed_model.to_string());
+    /// The vectors of every owner a search may read.
+    async fn vector_sets(&self, owners: &[String], embed_model: &str) -> Result<Vec<VectorSet>, NavigatorError> {
+        let mut sets = Vec::with_capacity(owners.len());
+        for owner in owners {
+            sets.push(self.vector_set(owner, embed_model).await?);
+        }
+        Ok(sets)
+    }
+
+    async fn vector_set(&self, owner: &str, embed_model: &str) -> Result<VectorSet, NavigatorError> {
+        let key = (owner.to_string(), embed_model.to_string());
         if let Some(set) = self.vectors.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
             return Ok(Arc::clone(set));
         }
         let rows = sqlx::query(
             "SELECT c.rowid, c.embedding, u.embeddings FROM chunks c JOIN documents d ON d.document_id = c.document_id
              LEFT JOIN units u ON u.chunk_id = c.chunk_id
-             WHERE c.user_id = ? AND c.embed_model = ? AND d.status = 'ready'",
+             WHERE c.owner = ? AND c.embed_model = ? AND d.status = 'ready'",
         )
-        .bind(user_id)
+        .bind(owner)
         .bind(embed_model)
         .fetch_all(&self.pool)
         .await
@@ -124,10 +174,11 @@ impl SqliteStore {
         if let Some(section) = &request.section {
             return self.search_section(request, section).await;
         }
-        let vectors = self.vector_set(request.user_id, &request.embed_model).await?;
+        let vectors = self.vector_sets(&request.owners, &request.embed_model).await?;
         // Every similarity is computed here, once; the text list's candidates reuse them.
         let similarities: HashMap<i64, f32> = vectors
             .iter()
+            .flat_map(|set| set.iter())
             .map(|(rowid, vector, _)| (*rowid, dot(&request.vector, vector)))
             .collect();
         let mut scored: Vec<(i64, f32)> = similarities.iter().map(|(rowid, score)| (*rowid, *score)).collect();
@@ -144,21 +195,26 @@ impl SqliteStore {
                 .collect::<Vec<_>>()
                 .join(" OR ");
             // Materialised first: joined directly, SQLite re-runs the MATCH once per chunk row (~100 ms).
-            sqlx::query_scalar(
+            let sql = format!(
                 "WITH matches AS MATERIALIZED (
                      SELECT rowid, bm25(chunks_fts, 2.0, 1.0) AS score FROM chunks_fts WHERE chunks_fts MATCH ?)
                  SELECT c.rowid FROM matches m JOIN chunks c ON c.rowid = m.rowid
                  JOIN documents d ON d.document_id = c.document_id
-                 WHERE c.user_id = ? AND c.embed_model = ? AND d.status = 'ready'
+                 WHERE c.owner IN ({}) AND c.embed_model = ? AND d.status = 'ready'
                  ORDER BY m.score LIMIT ?",
-            )
-            .bind(expression)
-            .bind(request.user_id)
-            .bind(&request.embed_model)
-            .bind(request.depth as i64)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?
+                placeholders(request.owners.len())
+            );
+            // Only `?` placeholders are formatted in; every value is bound.
+            let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(expression);
+            for owner in &request.owners {
+                query = query.bind(owner);
+            }
+            query
+                .bind(&request.embed_model)
+                .bind(request.depth as i64)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?
         };
 
         let mut wanted: Vec<i64> = scored.iter().map(|(rowid, _)| *rowid).collect();
@@ -203,21 +259,26 @@ impl SqliteStore {
         let (chapter, heading) = section.like_patterns();
         let sql = format!(
             "SELECT {CANDIDATE_COLUMNS} FROM chunks c JOIN documents d ON d.document_id = c.document_id
-             WHERE c.user_id = ? AND c.embed_model = ? AND d.status = 'ready' AND c.section LIKE ? AND c.section LIKE ?"
+             WHERE c.owner IN ({}) AND c.embed_model = ? AND d.status = 'ready' AND c.section LIKE ? AND c.section LIKE ?",
+            placeholders(request.owners.len())
         );
-        // Only the column list, a constant, is formatted in; every value is bound.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(request.user_id)
+        // Only the column list, a constant, and `?` placeholders are formatted in; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for owner in &request.owners {
+            query = query.bind(owner);
+        }
+        let rows = query
             .bind(&request.embed_model)
             .bind(chapter)
             .bind(heading)
             .fetch_all(&self.pool)
             .await
             .map_err(db_error)?;
-        let vectors = self.vector_set(request.user_id, &request.embed_model).await?;
+        let vectors = self.vector_sets(&request.owners, &request.embed_model).await?;
         let rowids: HashSet<i64> = rows.iter().map(|row| row.get(0)).collect();
         let similarities: HashMap<i64, f32> = vectors
             .iter()
+            .flat_map(|set| set.iter())
             .filter(|(rowid, _, _)| rowids.contains(rowid))
             .map(|(rowid, vector, _)| (*rowid, dot(&request.vector, vector)))
             .collect();
@@ -248,10 +309,10 @@ impl SqliteStore {
         if rowids.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders = vec!["?"; rowids.len()].join(",");
         let sql = format!(
             "SELECT {CANDIDATE_COLUMNS} FROM chunks c JOIN documents d ON d.document_id = c.document_id
-             WHERE c.rowid IN ({placeholders})"
+             WHERE c.rowid IN ({})",
+            placeholders(rowids.len())
         );
         // Only `?` placeholders and the column list are formatted in; every value is bound.
         let mut query_builder = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -263,9 +324,18 @@ impl SqliteStore {
     }
 }
 
+/// `count` comma-separated `?` placeholders.
+fn placeholders(count: usize) -> String {
+    vec!["?"; count].join(",")
+}
+
 /// Each candidate's sentence similarities, from the sentence vectors in memory.
-fn score_units(candidates: &mut [(i64, Candidate)], vectors: &VectorSet, query: &[f32]) {
-    let by_rowid: HashMap<i64, &Vec<Vec<f32>>> = vectors.iter().map(|(rowid, _, units)| (*rowid, units)).collect();
+fn score_units(candidates: &mut [(i64, Candidate)], vectors: &[VectorSet], query: &[f32]) {
+    let by_rowid: HashMap<i64, &Vec<Vec<f32>>> = vectors
+        .iter()
+        .flat_map(|set| set.iter())
+        .map(|(rowid, _, units)| (*rowid, units))
+        .collect();
     for (rowid, candidate) in candidates {
         if let Some(units) = by_rowid.get(rowid) {
             candidate.units = units.iter().map(|unit| dot(query, unit)).collect();
@@ -309,8 +379,8 @@ fn bytes(vector: &[f32]) -> Vec<u8> {
 impl ChunkStore for SqliteStore {
     async fn begin_document(&self, document: &NewDocument) -> Result<DocumentState, NavigatorError> {
         // An older pipeline's copy of this file goes (its chunks cascade), so the new one can take its place.
-        let retired = sqlx::query("DELETE FROM documents WHERE user_id = ? AND source_sha256 = ? AND document_id <> ?")
-            .bind(document.user_id)
+        let retired = sqlx::query("DELETE FROM documents WHERE owner = ? AND source_sha256 = ? AND document_id <> ?")
+            .bind(document.owner.key())
             .bind(&document.sha256)
             .bind(document.document_id)
             .execute(&self.pool)
@@ -329,10 +399,10 @@ impl ChunkStore for SqliteStore {
             Some(_) => Ok(DocumentState::Incomplete),
             None => {
                 sqlx::query(
-                    "INSERT INTO documents (document_id, user_id, title, source_sha256, status) VALUES (?, ?, ?, ?, 'ingesting')",
+                    "INSERT INTO documents (document_id, owner, title, source_sha256, status) VALUES (?, ?, ?, ?, 'ingesting')",
                 )
                 .bind(document.document_id)
-                .bind(document.user_id)
+                .bind(document.owner.key())
                 .bind(&document.title)
                 .bind(&document.sha256)
                 .execute(&self.pool)
@@ -351,15 +421,16 @@ impl ChunkStore for SqliteStore {
     ) -> Result<u64, NavigatorError> {
         let mut transaction = self.pool.begin().await.map_err(db_error)?;
         let mut written = 0;
+        let owner = document.owner.key();
         for chunk in chunks {
             let result = sqlx::query(
-                "INSERT INTO chunks (chunk_id, document_id, user_id, ord, page_start, page_end, section, text, tokens,
+                "INSERT INTO chunks (chunk_id, document_id, owner, ord, page_start, page_end, section, text, tokens,
                                      embed_model, embedding)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chunk_id) DO NOTHING",
             )
             .bind(chunk.chunk_id)
             .bind(document.document_id)
-            .bind(document.user_id)
+            .bind(&owner)
             .bind(chunk.ord as i64)
             .bind(chunk.page_start as i64)
             .bind(chunk.page_end as i64)
