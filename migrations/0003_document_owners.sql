@@ -27,3 +27,6 @@ ALTER TABLE navigator.documents
     ADD COLUMN pages      integer,
     ADD COLUMN chunks     integer,
     ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
+-- A pending upload has no bytes yet, and a failed one keeps none: their hash is NULL (so the unique key above only
+-- ever holds documents whose bytes were read).
+ALTER TABLE navigator.documents ALTER COLUMN source_sha256 DROP NOT NULL;

@@ -11,9 +11,13 @@ use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use navigator_retrieval::db::{PoolSettings, pg_pool};
 use navigator_retrieval::embed::Embedder;
+use navigator_retrieval::ingest::ingest_upload;
 use navigator_retrieval::ingest::{chunk_id, document_id, ingest};
 use navigator_retrieval::retriever::Retriever;
-use navigator_retrieval::store::{ChunkStore, NewDocument, PgStore, SqliteStore, StoredChunk};
+use navigator_retrieval::store::{
+    ChunkStore, DocumentRegistry, DocumentSize, DocumentStatus, NewDocument, Origin, PgStore, SqliteStore, StoredChunk,
+    Upload,
+};
 use navigator_tests::{HashingEmbedder, TestDatabase, sample_plan};
 use std::time::Duration;
 use uuid::Uuid;
@@ -175,6 +179,152 @@ async fn a_plans_members_read_its_documents_and_nobody_elses<S: ChunkStore + 'st
     assert!(!second.already_ready);
 }
 
+/// Which marked sample documents a search by `readers` finds.
+async fn seen_by<S: ChunkStore>(retriever: &Retriever<HashingEmbedder, S>, readers: &Readers) -> Vec<&'static str> {
+    retriever.invalidate_owner(&own(readers.member));
+    let chunks = retriever
+        .search(readers, "ambulance trip copayment", 20, soon())
+        .await
+        .unwrap()
+        .chunks;
+    ["plan-doc", "my-upload", "new-bytes"]
+        .into_iter()
+        .filter(|marker| chunks.iter().any(|c| c.text.contains(marker)))
+        .collect()
+}
+
+async fn an_upload_goes_pending_ready_failed_deleted_and_is_searchable_only_when_ready<
+    S: ChunkStore + DocumentRegistry + 'static,
+>(
+    store: S,
+) {
+    let plan_a = plan(&format!("a-{}", Uuid::new_v4()));
+    let (member, neighbour) = (Uuid::new_v4(), Uuid::new_v4());
+    let me = Readers::new(member, Some(plan_a.clone()));
+    ingest(
+        &HashingEmbedder,
+        &store,
+        &Owner::Plan(plan_a.clone()),
+        &sample_plan("plan-doc"),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    let upload = Upload {
+        document_id: Uuid::new_v4(),
+        owner: own(member),
+        file_name: "my-plan.md".into(),
+    };
+    assert!(store.register_upload(&upload).await.unwrap());
+    assert!(!store.register_upload(&upload).await.unwrap(), "an id is issued once");
+    let listed = store.documents(&me).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].status, DocumentStatus::Pending);
+    assert_eq!(listed[0].file_name.as_deref(), Some("my-plan.md"));
+    assert!(
+        listed
+            .iter()
+            .any(|d| d.owner == Owner::Plan(plan_a.clone()) && d.status == DocumentStatus::Ready)
+    );
+    let neighbours = store
+        .documents(&Readers::new(neighbour, Some(plan_a.clone())))
+        .await
+        .unwrap();
+    assert_eq!(
+        neighbours.len(),
+        1,
+        "another member of the plan sees the plan's document only"
+    );
+
+    // Ingested: ready, with its size, and searchable.
+    let bytes = sample_plan("my-upload");
+    let report = ingest_upload(
+        &HashingEmbedder,
+        &store,
+        &own(member),
+        upload.document_id,
+        &bytes,
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.document_id, upload.document_id);
+    let info = store.document(upload.document_id).await.unwrap().unwrap();
+    assert_eq!(info.status, DocumentStatus::Ready);
+    assert_eq!(
+        (info.pages, info.chunks),
+        (Some(report.pages as u32), Some(report.chunks as u32))
+    );
+    // S3 delivers at least once: the same event again writes nothing.
+    let again = ingest_upload(
+        &HashingEmbedder,
+        &store,
+        &own(member),
+        upload.document_id,
+        &bytes,
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert!(again.already_ready && again.rows_written == 0);
+    // The same bytes under a new upload id are a duplicate of the first, and nothing is written.
+    let second = Uuid::new_v4();
+    let duplicate = ingest_upload(&HashingEmbedder, &store, &own(member), second, &bytes, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(duplicate.duplicate_of, Some(upload.document_id));
+    assert_eq!(duplicate.rows_written, 0);
+
+    let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
+    assert_eq!(seen_by(&retriever, &me).await, ["plan-doc", "my-upload"]);
+
+    // New bytes under the same id replace the old ones.
+    ingest_upload(
+        &HashingEmbedder,
+        retriever.store(),
+        &own(member),
+        upload.document_id,
+        &sample_plan("new-bytes"),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(seen_by(&retriever, &me).await, ["plan-doc", "new-bytes"]);
+
+    // Failed: the reason is kept and nothing of it is searchable.
+    retriever
+        .store()
+        .fail_document(
+            upload.document_id,
+            &own(member),
+            "my-plan.md",
+            "not a PDF, Markdown or text file",
+        )
+        .await
+        .unwrap();
+    let info = retriever.store().document(upload.document_id).await.unwrap().unwrap();
+    assert_eq!(info.status, DocumentStatus::Failed);
+    assert_eq!(info.reason.as_deref(), Some("not a PDF, Markdown or text file"));
+    assert_eq!(seen_by(&retriever, &me).await, ["plan-doc"]);
+    // A document failed before it was ever registered is recorded too.
+    let stray = Uuid::new_v4();
+    retriever
+        .store()
+        .fail_document(stray, &own(member), "x.exe", "not a PDF, Markdown or text file")
+        .await
+        .unwrap();
+    assert_eq!(
+        retriever.store().document(stray).await.unwrap().unwrap().status,
+        DocumentStatus::Failed
+    );
+
+    // Deleted: gone from the listing and from every search.
+    assert!(retriever.store().delete_document(upload.document_id).await.unwrap());
+    assert!(!retriever.store().delete_document(upload.document_id).await.unwrap());
+    assert!(retriever.store().document(upload.document_id).await.unwrap().is_none());
+    assert_eq!(seen_by(&retriever, &me).await, ["plan-doc"]);
+}
+
 async fn a_reingest_writes_zero_rows<S: ChunkStore>(store: S) {
     let member = Uuid::new_v4();
     let first = ingest(&HashingEmbedder, &store, &own(member), &sample_plan("x"), |_, _| {})
@@ -198,6 +348,7 @@ async fn a_file_cut_by_an_older_pipeline_is_replaced<S: ChunkStore + 'static>(st
         owner: own(member),
         title: source.title.clone(),
         sha256: source.sha256.clone(),
+        origin: Origin::Derived,
     };
     store.begin_document(&old).await.unwrap();
     let vector = HashingEmbedder
@@ -217,7 +368,10 @@ async fn a_file_cut_by_an_older_pipeline_is_replaced<S: ChunkStore + 'static>(st
         embedding: vector,
     };
     store.put_chunks(&old, HashingEmbedder.model(), &[stale]).await.unwrap();
-    store.mark_ready(old.document_id).await.unwrap();
+    store
+        .mark_ready(old.document_id, DocumentSize { pages: 1, chunks: 1 })
+        .await
+        .unwrap();
 
     let report = ingest(&HashingEmbedder, &store, &own(member), &source, |_, _| {})
         .await
@@ -246,6 +400,7 @@ async fn a_half_embedded_document_is_invisible<S: ChunkStore + 'static>(store: S
         owner: own(member),
         title: source.title.clone(),
         sha256: source.sha256.clone(),
+        origin: Origin::Derived,
     };
     store.begin_document(&document).await.unwrap();
     let vector = HashingEmbedder
@@ -417,6 +572,17 @@ async fn postgres_plan_members_read_its_documents_and_nobody_elses() {
 async fn sqlite_plan_members_read_its_documents_and_nobody_elses() {
     let (store, _dir) = sqlite_store().await;
     a_plans_members_read_its_documents_and_nobody_elses(store).await;
+}
+
+#[tokio::test]
+async fn postgres_upload_lifecycle() {
+    an_upload_goes_pending_ready_failed_deleted_and_is_searchable_only_when_ready(pg_store().await.0).await;
+}
+
+#[tokio::test]
+async fn sqlite_upload_lifecycle() {
+    let (store, _dir) = sqlite_store().await;
+    an_upload_goes_pending_ready_failed_deleted_and_is_searchable_only_when_ready(store).await;
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::chunk::{ChunkSizes, chunk_pages};
 use crate::document::SourceDocument;
 use crate::embed::Embedder;
-use crate::store::{ChunkStore, DocumentState, NewDocument, StoredChunk};
+use crate::store::{ChunkStore, DocumentSize, DocumentState, NewDocument, Origin, StoredChunk};
 
 /// Chunks embedded per call.
 pub const EMBED_BATCH: usize = 32;
@@ -28,6 +28,8 @@ pub struct IngestReport {
     /// Rows written: 0 when the same file was already ingested for this owner.
     pub rows_written: u64,
     pub already_ready: bool,
+    /// An upload of bytes the owner already holds as this document: nothing was written.
+    pub duplicate_of: Option<Uuid>,
     pub chunk_time: Duration,
     pub embed_time: Duration,
     pub store_time: Duration,
@@ -52,7 +54,8 @@ pub fn chunk_id(document_id: Uuid, ord: u32) -> Uuid {
     Uuid::new_v5(&document_id, &ord.to_le_bytes())
 }
 
-/// Ingests `source` for `owner`. `progress(done, total)` is called after each embedded batch.
+/// Ingests `source` for `owner` under the id derived from them and the file (an operator's or the CLI's ingest).
+/// `progress(done, total)` is called after each embedded batch.
 pub async fn ingest<E: Embedder, S: ChunkStore>(
     embedder: &E,
     store: &S,
@@ -65,7 +68,37 @@ pub async fn ingest<E: Embedder, S: ChunkStore>(
         owner: owner.clone(),
         title: source.title.clone(),
         sha256: source.sha256.clone(),
+        origin: Origin::Derived,
     };
+    write(embedder, store, document, source, progress).await
+}
+
+/// Ingests an upload's `source` under the id issued when the member asked to upload it (`POST /v1/documents`).
+pub async fn ingest_upload<E: Embedder, S: ChunkStore>(
+    embedder: &E,
+    store: &S,
+    owner: &Owner,
+    document_id: Uuid,
+    source: &SourceDocument,
+    progress: impl Fn(usize, usize),
+) -> Result<IngestReport, NavigatorError> {
+    let document = NewDocument {
+        document_id,
+        owner: owner.clone(),
+        title: source.title.clone(),
+        sha256: source.sha256.clone(),
+        origin: Origin::Upload,
+    };
+    write(embedder, store, document, source, progress).await
+}
+
+async fn write<E: Embedder, S: ChunkStore>(
+    embedder: &E,
+    store: &S,
+    document: NewDocument,
+    source: &SourceDocument,
+    progress: impl Fn(usize, usize),
+) -> Result<IngestReport, NavigatorError> {
     let started = Instant::now();
     let chunks = chunk_pages(&source.pages, ChunkSizes::default());
     let chunk_time = started.elapsed();
@@ -76,6 +109,7 @@ pub async fn ingest<E: Embedder, S: ChunkStore>(
         chunks: chunks.len(),
         rows_written: 0,
         already_ready: false,
+        duplicate_of: None,
         chunk_time,
         embed_time: Duration::ZERO,
         store_time: Duration::ZERO,
@@ -86,10 +120,17 @@ pub async fn ingest<E: Embedder, S: ChunkStore>(
     let started = Instant::now();
     let state = store.begin_document(&document).await?;
     report.store_time += started.elapsed();
-    if state == DocumentState::Ready {
-        report.already_ready = true;
-        progress(chunks.len(), chunks.len());
-        return Ok(report);
+    match state {
+        DocumentState::Ready => {
+            report.already_ready = true;
+            progress(chunks.len(), chunks.len());
+            return Ok(report);
+        }
+        DocumentState::Duplicate(original) => {
+            report.duplicate_of = Some(original);
+            return Ok(report);
+        }
+        DocumentState::New | DocumentState::Incomplete => {}
     }
 
     for (batch_index, batch) in chunks.chunks(EMBED_BATCH).enumerate() {
@@ -123,7 +164,11 @@ pub async fn ingest<E: Embedder, S: ChunkStore>(
         progress(((batch_index + 1) * EMBED_BATCH).min(chunks.len()), chunks.len());
     }
     let started = Instant::now();
-    if store.mark_ready(document.document_id).await? {
+    let size = DocumentSize {
+        pages: report.pages as u32,
+        chunks: report.chunks as u32,
+    };
+    if store.mark_ready(document.document_id, size).await? {
         report.rows_written += 1;
     }
     report.store_time += started.elapsed();

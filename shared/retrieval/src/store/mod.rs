@@ -3,26 +3,39 @@
 //! documents, fused by reciprocal rank.
 
 mod postgres;
+mod registry;
 mod sqlite;
 
 use navigator_platform::NavigatorError;
-use navigator_platform::owner::Owner;
+use navigator_platform::owner::{Owner, Readers};
 use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use std::future::Future;
 use uuid::Uuid;
 
 pub use postgres::PgStore;
+pub use registry::{DocumentInfo, DocumentRegistry, DocumentSize, DocumentStatus, Upload};
 pub use sqlite::SqliteStore;
 
-/// A document about to be written. Its id is derived from the owner and the file's hash, so re-ingesting the same
-/// file finds the same row.
+/// A document about to be written.
 #[derive(Debug, Clone)]
 pub struct NewDocument {
     pub document_id: Uuid,
     pub owner: Owner,
     pub title: String,
     pub sha256: String,
+    pub origin: Origin,
+}
+
+/// Where a document's id came from, which decides what a second copy of the same bytes means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Derived from the owner, the file's hash and the pipeline version (an operator's or the CLI's ingest): the
+    /// same file always finds the same row, and a copy cut by an older pipeline is replaced.
+    Derived,
+    /// Issued when a member asked to upload (`POST /v1/documents`): new bytes under the same id replace the old ones,
+    /// and bytes the owner already holds under another id make this upload a duplicate.
+    Upload,
 }
 
 /// A chunk with its vector, ready to store. Its id is derived from the document and its position.
@@ -49,6 +62,8 @@ pub enum DocumentState {
     Incomplete,
     /// Already searchable: write nothing.
     Ready,
+    /// An upload of bytes the owner already holds as this other document: write nothing.
+    Duplicate(Uuid),
 }
 
 /// One search's inputs. Only the ready documents of these owners embedded with `embed_model` are searched.
@@ -144,8 +159,12 @@ pub trait ChunkStore: Send + Sync {
     ) -> impl Future<Output = Result<u64, NavigatorError>> + Send;
     /// Whether the document exists and is searchable. A cheap read: nothing is written.
     fn is_ready(&self, document_id: Uuid) -> impl Future<Output = Result<bool, NavigatorError>> + Send;
-    /// Makes the document searchable. Returns whether its status changed.
-    fn mark_ready(&self, document_id: Uuid) -> impl Future<Output = Result<bool, NavigatorError>> + Send;
+    /// Makes the document searchable, recording its size. Returns whether its status changed.
+    fn mark_ready(
+        &self,
+        document_id: Uuid,
+        size: DocumentSize,
+    ) -> impl Future<Output = Result<bool, NavigatorError>> + Send;
     /// Hybrid search, best fused score first.
     fn search(
         &self,
@@ -187,10 +206,10 @@ impl ChunkStore for Stores {
         }
     }
 
-    async fn mark_ready(&self, document_id: Uuid) -> Result<bool, NavigatorError> {
+    async fn mark_ready(&self, document_id: Uuid, size: DocumentSize) -> Result<bool, NavigatorError> {
         match self {
-            Self::Postgres(s) => s.mark_ready(document_id).await,
-            Self::Sqlite(s) => s.mark_ready(document_id).await,
+            Self::Postgres(s) => s.mark_ready(document_id, size).await,
+            Self::Sqlite(s) => s.mark_ready(document_id, size).await,
         }
     }
 
@@ -198,6 +217,49 @@ impl ChunkStore for Stores {
         match self {
             Self::Postgres(s) => s.search(request, deadline).await,
             Self::Sqlite(s) => s.search(request, deadline).await,
+        }
+    }
+}
+
+impl DocumentRegistry for Stores {
+    async fn register_upload(&self, upload: &Upload) -> Result<bool, NavigatorError> {
+        match self {
+            Self::Postgres(s) => s.register_upload(upload).await,
+            Self::Sqlite(s) => s.register_upload(upload).await,
+        }
+    }
+
+    async fn document(&self, document_id: Uuid) -> Result<Option<DocumentInfo>, NavigatorError> {
+        match self {
+            Self::Postgres(s) => s.document(document_id).await,
+            Self::Sqlite(s) => s.document(document_id).await,
+        }
+    }
+
+    async fn documents(&self, readers: &Readers) -> Result<Vec<DocumentInfo>, NavigatorError> {
+        match self {
+            Self::Postgres(s) => s.documents(readers).await,
+            Self::Sqlite(s) => s.documents(readers).await,
+        }
+    }
+
+    async fn fail_document(
+        &self,
+        document_id: Uuid,
+        owner: &Owner,
+        file_name: &str,
+        reason: &str,
+    ) -> Result<(), NavigatorError> {
+        match self {
+            Self::Postgres(s) => s.fail_document(document_id, owner, file_name, reason).await,
+            Self::Sqlite(s) => s.fail_document(document_id, owner, file_name, reason).await,
+        }
+    }
+
+    async fn delete_document(&self, document_id: Uuid) -> Result<bool, NavigatorError> {
+        match self {
+            Self::Postgres(s) => s.delete_document(document_id).await,
+            Self::Sqlite(s) => s.delete_document(document_id).await,
         }
     }
 }

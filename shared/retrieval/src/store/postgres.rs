@@ -11,7 +11,12 @@ use sqlx::Row;
 use sqlx::postgres::PgPool;
 use uuid::Uuid;
 
-use super::{Candidate, ChunkStore, DocumentState, NewDocument, SearchRequest, StoredChunk, fuse};
+use navigator_platform::owner::{Owner, Readers};
+
+use super::{
+    Candidate, ChunkStore, DocumentInfo, DocumentRegistry, DocumentSize, DocumentState, DocumentStatus, NewDocument,
+    Origin, SearchRequest, StoredChunk, Upload, fuse,
+};
 
 /// How many graph neighbours HNSW explores per query: recall ≥ 0.95 on a plan-sized filter at ~1 ms.
 const EF_SEARCH: u32 = 100;
@@ -157,40 +162,90 @@ impl PgStore {
 
 impl ChunkStore for PgStore {
     async fn begin_document(&self, document: &NewDocument) -> Result<DocumentState, NavigatorError> {
+        let owner = document.owner.key();
         let mut transaction = self.pool.begin().await.map_err(map_db_error)?;
-        // An older pipeline's copy of this file goes (its chunks cascade), so the new one can take its place.
-        sqlx::query("DELETE FROM navigator.documents WHERE owner = $1 AND source_sha256 = $2 AND document_id <> $3")
-            .bind(document.owner.key())
+        if document.origin == Origin::Derived {
+            // An older pipeline's copy of this file goes (its chunks cascade), so the new one can take its place.
+            sqlx::query(
+                "DELETE FROM navigator.documents WHERE owner = $1 AND source_sha256 = $2 AND document_id <> $3",
+            )
+            .bind(&owner)
             .bind(&document.sha256)
             .bind(document.document_id)
             .execute(&mut *transaction)
             .await
             .map_err(map_db_error)?;
-        let inserted = sqlx::query(
-            "INSERT INTO navigator.documents (document_id, owner, title, source_sha256, status)
-             VALUES ($1, $2, $3, $4, 'ingesting') ON CONFLICT (document_id) DO NOTHING",
-        )
-        .bind(document.document_id)
-        .bind(document.owner.key())
-        .bind(&document.title)
-        .bind(&document.sha256)
-        .execute(&mut *transaction)
-        .await
-        .map_err(map_db_error)?;
-        transaction.commit().await.map_err(map_db_error)?;
-        if inserted.rows_affected() == 1 {
-            return Ok(DocumentState::New);
-        }
-        let status: String = sqlx::query_scalar("SELECT status FROM navigator.documents WHERE document_id = $1")
+        } else {
+            let duplicate: Option<Uuid> = sqlx::query_scalar(
+                "SELECT document_id FROM navigator.documents
+                 WHERE owner = $1 AND source_sha256 = $2 AND document_id <> $3 LIMIT 1",
+            )
+            .bind(&owner)
+            .bind(&document.sha256)
             .bind(document.document_id)
-            .fetch_one(&self.pool)
+            .fetch_optional(&mut *transaction)
             .await
             .map_err(map_db_error)?;
-        Ok(if status == "ready" {
-            DocumentState::Ready
-        } else {
-            DocumentState::Incomplete
-        })
+            if let Some(duplicate) = duplicate {
+                return Ok(DocumentState::Duplicate(duplicate));
+            }
+        }
+        let existing: Option<(String, Option<String>, String)> = sqlx::query_as(
+            "SELECT owner, source_sha256, status FROM navigator.documents WHERE document_id = $1 FOR UPDATE",
+        )
+        .bind(document.document_id)
+        .fetch_optional(&mut *transaction)
+        .await
+        .map_err(map_db_error)?;
+        let state = match existing {
+            None => {
+                sqlx::query(
+                    "INSERT INTO navigator.documents (document_id, owner, title, source_sha256, status)
+                     VALUES ($1, $2, $3, $4, 'ingesting')",
+                )
+                .bind(document.document_id)
+                .bind(&owner)
+                .bind(&document.title)
+                .bind(&document.sha256)
+                .execute(&mut *transaction)
+                .await
+                .map_err(map_db_error)?;
+                DocumentState::New
+            }
+            Some((existing_owner, _, _)) if existing_owner != owner => {
+                return Err(NavigatorError::invalid("the document id belongs to another owner"));
+            }
+            Some((_, Some(sha), status)) if sha == document.sha256 && status == "ready" => DocumentState::Ready,
+            Some((_, sha, _)) => {
+                // New bytes under this id replace the old ones; the same bytes pick up where an ingest stopped.
+                let same_bytes = sha.as_deref() == Some(document.sha256.as_str());
+                if !same_bytes {
+                    sqlx::query("DELETE FROM navigator.chunks WHERE document_id = $1")
+                        .bind(document.document_id)
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err(map_db_error)?;
+                }
+                sqlx::query(
+                    "UPDATE navigator.documents SET title = $2, source_sha256 = $3, status = 'ingesting', reason = NULL,
+                            updated_at = now()
+                     WHERE document_id = $1",
+                )
+                .bind(document.document_id)
+                .bind(&document.title)
+                .bind(&document.sha256)
+                .execute(&mut *transaction)
+                .await
+                .map_err(map_db_error)?;
+                if same_bytes {
+                    DocumentState::Incomplete
+                } else {
+                    DocumentState::New
+                }
+            }
+        };
+        transaction.commit().await.map_err(map_db_error)?;
+        Ok(state)
     }
 
     async fn put_chunks(
@@ -250,13 +305,17 @@ impl ChunkStore for PgStore {
         Ok(status.as_deref() == Some("ready"))
     }
 
-    async fn mark_ready(&self, document_id: Uuid) -> Result<bool, NavigatorError> {
-        let result =
-            sqlx::query("UPDATE navigator.documents SET status = 'ready' WHERE document_id = $1 AND status <> 'ready'")
-                .bind(document_id)
-                .execute(&self.pool)
-                .await
-                .map_err(map_db_error)?;
+    async fn mark_ready(&self, document_id: Uuid, size: DocumentSize) -> Result<bool, NavigatorError> {
+        let result = sqlx::query(
+            "UPDATE navigator.documents SET status = 'ready', pages = $2, chunks = $3, reason = NULL, updated_at = now()
+             WHERE document_id = $1 AND status <> 'ready'",
+        )
+        .bind(document_id)
+        .bind(size.pages as i32)
+        .bind(size.chunks as i32)
+        .execute(&self.pool)
+        .await
+        .map_err(map_db_error)?;
         Ok(result.rows_affected() > 0)
     }
 
@@ -268,5 +327,102 @@ impl ChunkStore for PgStore {
             .run(self.search_within(request, deadline))
             .await
             .map_err(|_| NavigatorError::timeout("search"))?
+    }
+}
+
+/// The columns [`document_info`] reads, in its order.
+const DOCUMENT_COLUMNS: &str = "document_id, owner, title, file_name, status, reason, pages, chunks";
+
+fn document_info(row: &sqlx::postgres::PgRow) -> Result<DocumentInfo, NavigatorError> {
+    Ok(DocumentInfo {
+        document_id: row.get(0),
+        owner: Owner::from_key(row.get(1))?,
+        title: row.get(2),
+        file_name: row.get(3),
+        status: DocumentStatus::parse(row.get(4))?,
+        reason: row.get(5),
+        pages: row.get::<Option<i32>, _>(6).map(|p| p as u32),
+        chunks: row.get::<Option<i32>, _>(7).map(|c| c as u32),
+    })
+}
+
+impl DocumentRegistry for PgStore {
+    async fn register_upload(&self, upload: &Upload) -> Result<bool, NavigatorError> {
+        let result = sqlx::query(
+            "INSERT INTO navigator.documents (document_id, owner, title, file_name, status)
+             VALUES ($1, $2, $3, $3, 'pending') ON CONFLICT (document_id) DO NOTHING",
+        )
+        .bind(upload.document_id)
+        .bind(upload.owner.key())
+        .bind(&upload.file_name)
+        .execute(&self.pool)
+        .await
+        .map_err(map_db_error)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn document(&self, document_id: Uuid) -> Result<Option<DocumentInfo>, NavigatorError> {
+        // Only the column list, a constant, is formatted in.
+        let sql = format!("SELECT {DOCUMENT_COLUMNS} FROM navigator.documents WHERE document_id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(document_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_db_error)?;
+        row.as_ref().map(document_info).transpose()
+    }
+
+    async fn documents(&self, readers: &Readers) -> Result<Vec<DocumentInfo>, NavigatorError> {
+        let sql = format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM navigator.documents WHERE owner = ANY($1)
+             ORDER BY created_at DESC, document_id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(readers.owner_keys())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_db_error)?;
+        rows.iter().map(document_info).collect()
+    }
+
+    async fn fail_document(
+        &self,
+        document_id: Uuid,
+        owner: &Owner,
+        file_name: &str,
+        reason: &str,
+    ) -> Result<(), NavigatorError> {
+        let mut transaction = self.pool.begin().await.map_err(map_db_error)?;
+        sqlx::query(
+            "INSERT INTO navigator.documents (document_id, owner, title, file_name, status, reason)
+             VALUES ($1, $2, $3, $3, 'failed', $4)
+             ON CONFLICT (document_id) DO UPDATE
+                 SET status = 'failed', reason = $4, source_sha256 = NULL, pages = NULL, chunks = NULL, updated_at = now()
+                 WHERE navigator.documents.owner = $2",
+        )
+        .bind(document_id)
+        .bind(owner.key())
+        .bind(file_name)
+        .bind(reason)
+        .execute(&mut *transaction)
+        .await
+        .map_err(map_db_error)?;
+        sqlx::query("DELETE FROM navigator.chunks WHERE document_id = $1 AND owner = $2")
+            .bind(document_id)
+            .bind(owner.key())
+            .execute(&mut *transaction)
+            .await
+            .map_err(map_db_error)?;
+        transaction.commit().await.map_err(map_db_error)
+    }
+
+    async fn delete_document(&self, document_id: Uuid) -> Result<bool, NavigatorError> {
+        // Its chunks and their sentence vectors cascade.
+        let result = sqlx::query("DELETE FROM navigator.documents WHERE document_id = $1")
+            .bind(document_id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_db_error)?;
+        Ok(result.rows_affected() > 0)
     }
 }

@@ -12,7 +12,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use uuid::Uuid;
 
-use super::{Candidate, ChunkStore, DocumentState, NewDocument, SearchRequest, StoredChunk, fuse};
+use navigator_platform::owner::{Owner, Readers};
+
+use super::{
+    Candidate, ChunkStore, DocumentInfo, DocumentRegistry, DocumentSize, DocumentState, DocumentStatus, NewDocument,
+    Origin, SearchRequest, StoredChunk, Upload, fuse,
+};
 use crate::embed::dot;
 
 /// The layout's version (`PRAGMA user_version`). 1: documents owned by a plan or a member (`owner`), with a status
@@ -22,7 +27,7 @@ const SCHEMA_VERSION: i64 = 1;
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS documents (
-        document_id BLOB PRIMARY KEY, owner TEXT NOT NULL, title TEXT NOT NULL, source_sha256 TEXT NOT NULL,
+        document_id BLOB PRIMARY KEY, owner TEXT NOT NULL, title TEXT NOT NULL, source_sha256 TEXT,
         status TEXT NOT NULL CHECK (status IN ('pending', 'ingesting', 'ready', 'failed')),
         file_name TEXT, reason TEXT, pages INTEGER, chunks INTEGER,
         created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -378,39 +383,86 @@ fn bytes(vector: &[f32]) -> Vec<u8> {
 
 impl ChunkStore for SqliteStore {
     async fn begin_document(&self, document: &NewDocument) -> Result<DocumentState, NavigatorError> {
-        // An older pipeline's copy of this file goes (its chunks cascade), so the new one can take its place.
-        let retired = sqlx::query("DELETE FROM documents WHERE owner = ? AND source_sha256 = ? AND document_id <> ?")
-            .bind(document.owner.key())
+        let owner = document.owner.key();
+        let mut transaction = self.pool.begin().await.map_err(db_error)?;
+        if document.origin == Origin::Derived {
+            // An older pipeline's copy of this file goes (its chunks cascade), so the new one can take its place.
+            sqlx::query("DELETE FROM documents WHERE owner = ? AND source_sha256 = ? AND document_id <> ?")
+                .bind(&owner)
+                .bind(&document.sha256)
+                .bind(document.document_id)
+                .execute(&mut *transaction)
+                .await
+                .map_err(db_error)?;
+        } else {
+            let duplicate: Option<Uuid> = sqlx::query_scalar(
+                "SELECT document_id FROM documents WHERE owner = ? AND source_sha256 = ? AND document_id <> ? LIMIT 1",
+            )
+            .bind(&owner)
             .bind(&document.sha256)
             .bind(document.document_id)
-            .execute(&self.pool)
+            .fetch_optional(&mut *transaction)
             .await
             .map_err(db_error)?;
-        if retired.rows_affected() > 0 {
-            self.forget_vectors();
+            if let Some(duplicate) = duplicate {
+                return Ok(DocumentState::Duplicate(duplicate));
+            }
         }
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM documents WHERE document_id = ?")
-            .bind(document.document_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_error)?;
-        match status.as_deref() {
-            Some("ready") => Ok(DocumentState::Ready),
-            Some(_) => Ok(DocumentState::Incomplete),
+        let existing: Option<(String, Option<String>, String)> =
+            sqlx::query_as("SELECT owner, source_sha256, status FROM documents WHERE document_id = ?")
+                .bind(document.document_id)
+                .fetch_optional(&mut *transaction)
+                .await
+                .map_err(db_error)?;
+        let state = match existing {
             None => {
                 sqlx::query(
                     "INSERT INTO documents (document_id, owner, title, source_sha256, status) VALUES (?, ?, ?, ?, 'ingesting')",
                 )
                 .bind(document.document_id)
-                .bind(document.owner.key())
+                .bind(&owner)
                 .bind(&document.title)
                 .bind(&document.sha256)
-                .execute(&self.pool)
+                .execute(&mut *transaction)
                 .await
                 .map_err(db_error)?;
-                Ok(DocumentState::New)
+                DocumentState::New
             }
-        }
+            Some((existing_owner, _, _)) if existing_owner != owner => {
+                return Err(NavigatorError::invalid("the document id belongs to another owner"));
+            }
+            Some((_, Some(sha), status)) if sha == document.sha256 && status == "ready" => DocumentState::Ready,
+            Some((_, sha, _)) => {
+                // New bytes under this id replace the old ones; the same bytes pick up where an ingest stopped.
+                let same_bytes = sha.as_deref() == Some(document.sha256.as_str());
+                if !same_bytes {
+                    sqlx::query("DELETE FROM chunks WHERE document_id = ?")
+                        .bind(document.document_id)
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err(db_error)?;
+                }
+                sqlx::query(
+                    "UPDATE documents SET title = ?, source_sha256 = ?, status = 'ingesting', reason = NULL,
+                            updated_at = CURRENT_TIMESTAMP
+                     WHERE document_id = ?",
+                )
+                .bind(&document.title)
+                .bind(&document.sha256)
+                .bind(document.document_id)
+                .execute(&mut *transaction)
+                .await
+                .map_err(db_error)?;
+                if same_bytes {
+                    DocumentState::Incomplete
+                } else {
+                    DocumentState::New
+                }
+            }
+        };
+        transaction.commit().await.map_err(db_error)?;
+        self.forget_vectors();
+        Ok(state)
     }
 
     async fn put_chunks(
@@ -466,12 +518,17 @@ impl ChunkStore for SqliteStore {
         Ok(status.as_deref() == Some("ready"))
     }
 
-    async fn mark_ready(&self, document_id: Uuid) -> Result<bool, NavigatorError> {
-        let result = sqlx::query("UPDATE documents SET status = 'ready' WHERE document_id = ? AND status <> 'ready'")
-            .bind(document_id)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
+    async fn mark_ready(&self, document_id: Uuid, size: DocumentSize) -> Result<bool, NavigatorError> {
+        let result = sqlx::query(
+            "UPDATE documents SET status = 'ready', pages = ?, chunks = ?, reason = NULL, updated_at = CURRENT_TIMESTAMP
+             WHERE document_id = ? AND status <> 'ready'",
+        )
+        .bind(size.pages as i64)
+        .bind(size.chunks as i64)
+        .bind(document_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
         self.forget_vectors();
         Ok(result.rows_affected() > 0)
     }
@@ -481,5 +538,109 @@ impl ChunkStore for SqliteStore {
             .run(self.search_now(request))
             .await
             .map_err(|_| NavigatorError::timeout("search"))?
+    }
+}
+
+/// The columns [`document_info`] reads, in its order.
+const DOCUMENT_COLUMNS: &str = "document_id, owner, title, file_name, status, reason, pages, chunks";
+
+fn document_info(row: &SqliteRow) -> Result<DocumentInfo, NavigatorError> {
+    Ok(DocumentInfo {
+        document_id: row.get(0),
+        owner: Owner::from_key(row.get(1))?,
+        title: row.get(2),
+        file_name: row.get(3),
+        status: DocumentStatus::parse(row.get(4))?,
+        reason: row.get(5),
+        pages: row.get::<Option<i64>, _>(6).map(|p| p as u32),
+        chunks: row.get::<Option<i64>, _>(7).map(|c| c as u32),
+    })
+}
+
+impl DocumentRegistry for SqliteStore {
+    async fn register_upload(&self, upload: &Upload) -> Result<bool, NavigatorError> {
+        let result = sqlx::query(
+            "INSERT INTO documents (document_id, owner, title, file_name, status) VALUES (?, ?, ?, ?, 'pending')
+             ON CONFLICT (document_id) DO NOTHING",
+        )
+        .bind(upload.document_id)
+        .bind(upload.owner.key())
+        .bind(&upload.file_name)
+        .bind(&upload.file_name)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn document(&self, document_id: Uuid) -> Result<Option<DocumentInfo>, NavigatorError> {
+        // Only the column list, a constant, is formatted in.
+        let sql = format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE document_id = ?");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(document_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(document_info).transpose()
+    }
+
+    async fn documents(&self, readers: &Readers) -> Result<Vec<DocumentInfo>, NavigatorError> {
+        let owners = readers.owner_keys();
+        // Only the column list and `?` placeholders are formatted in; every value is bound.
+        let sql = format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE owner IN ({}) ORDER BY created_at DESC, rowid DESC",
+            placeholders(owners.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for owner in &owners {
+            query = query.bind(owner);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(db_error)?;
+        rows.iter().map(document_info).collect()
+    }
+
+    async fn fail_document(
+        &self,
+        document_id: Uuid,
+        owner: &Owner,
+        file_name: &str,
+        reason: &str,
+    ) -> Result<(), NavigatorError> {
+        let mut transaction = self.pool.begin().await.map_err(db_error)?;
+        sqlx::query(
+            "INSERT INTO documents (document_id, owner, title, file_name, status, reason) VALUES (?, ?, ?, ?, 'failed', ?)
+             ON CONFLICT (document_id) DO UPDATE
+                 SET status = 'failed', reason = excluded.reason, source_sha256 = NULL, pages = NULL, chunks = NULL,
+                     updated_at = CURRENT_TIMESTAMP
+                 WHERE documents.owner = excluded.owner",
+        )
+        .bind(document_id)
+        .bind(owner.key())
+        .bind(file_name)
+        .bind(file_name)
+        .bind(reason)
+        .execute(&mut *transaction)
+        .await
+        .map_err(db_error)?;
+        sqlx::query("DELETE FROM chunks WHERE document_id = ? AND owner = ?")
+            .bind(document_id)
+            .bind(owner.key())
+            .execute(&mut *transaction)
+            .await
+            .map_err(db_error)?;
+        transaction.commit().await.map_err(db_error)?;
+        self.forget_vectors();
+        Ok(())
+    }
+
+    async fn delete_document(&self, document_id: Uuid) -> Result<bool, NavigatorError> {
+        // Its chunks and their sentence vectors cascade (foreign keys are on).
+        let result = sqlx::query("DELETE FROM documents WHERE document_id = ?")
+            .bind(document_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        self.forget_vectors();
+        Ok(result.rows_affected() > 0)
     }
 }
