@@ -336,6 +336,25 @@ fn plain(lines: &[Vec<Segment>]) -> String {
 
 /// Each page's text: a page holding a ruled two-column table read by position, row by row; any other page in
 /// `pdf-extract`'s content-stream order.
+/// Why a PDF could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenError {
+    /// It needs a password (one that opens with the empty password is read as usual).
+    Encrypted,
+    Unreadable(String),
+}
+
+/// How many pages a PDF has, read from its page tree without extracting any text.
+pub fn page_count(bytes: &[u8]) -> Result<usize, OpenError> {
+    match pdf_extract::Document::load_mem(bytes) {
+        // The empty password did not open it: the loader leaves it encrypted rather than failing.
+        Ok(document) if document.is_encrypted() => Err(OpenError::Encrypted),
+        Ok(document) => Ok(document.get_pages().len()),
+        Err(pdf_extract::Error::InvalidPassword | pdf_extract::Error::Decryption(_)) => Err(OpenError::Encrypted),
+        Err(error) => Err(OpenError::Unreadable(error.to_string())),
+    }
+}
+
 pub fn pages(bytes: &[u8]) -> Result<Vec<String>, String> {
     let document = pdf_extract::Document::load_mem(bytes).map_err(|e| e.to_string())?;
     let mut collector = Collector::default();

@@ -4,6 +4,7 @@
 
 pub mod layout;
 mod normalize;
+pub mod upload;
 
 use sha2::{Digest, Sha256};
 use std::path::Path;
