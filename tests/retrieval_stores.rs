@@ -735,3 +735,44 @@ async fn sqlite_a_file_of_the_layout_before_plans_is_rebuilt_and_works() {
         .unwrap();
     assert!(!found.chunks.is_empty(), "a current file is not rebuilt");
 }
+
+async fn a_cached_result_never_outlives_a_document_deleted_elsewhere<S: ChunkStore + DocumentRegistry + 'static>(
+    searching: S,
+    deleting: S,
+) {
+    let member = Uuid::new_v4();
+    let report = ingest(
+        &HashingEmbedder,
+        &searching,
+        &own(member),
+        &sample_plan("my-upload"),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    let retriever = Retriever::new(HashingEmbedder, searching, budgets().retrieve);
+    let readers = alone(member);
+    let search = || retriever.search(&readers, "ambulance trip copayment", 5, soon());
+    assert!(!search().await.unwrap().chunks.is_empty());
+    assert!(!search().await.unwrap().chunks.is_empty(), "served from the cache");
+    // Another execution environment (the ingest function) deletes it; this one's cache is not told.
+    assert!(deleting.delete_document(report.document_id).await.unwrap());
+    assert!(
+        search().await.unwrap().chunks.is_empty(),
+        "a deleted document is never cited again"
+    );
+}
+
+#[tokio::test]
+async fn postgres_a_cached_result_never_outlives_a_document_deleted_elsewhere() {
+    let (store, _database) = pg_store().await;
+    let other = store.clone();
+    a_cached_result_never_outlives_a_document_deleted_elsewhere(store, other).await;
+}
+
+#[tokio::test]
+async fn sqlite_a_cached_result_never_outlives_a_document_deleted_elsewhere() {
+    let (store, dir) = sqlite_store().await;
+    let other = SqliteStore::open(&dir.path).await.unwrap();
+    a_cached_result_never_outlives_a_document_deleted_elsewhere(store, other).await;
+}

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: a panic is a failed test
 
 use navigator_retrieval::document::DocumentKind;
+use navigator_retrieval::document::isolated::{self, ReaderProgram};
 use navigator_retrieval::document::upload::{Rejection, UploadLimits, open};
 use navigator_tests::pdf;
 
@@ -117,4 +118,83 @@ fn markdown_and_text_are_read_with_form_feeds_as_page_breaks() {
     .unwrap();
     assert_eq!(document.kind, DocumentKind::Markdown);
     assert_eq!(document.pages.len(), 2);
+}
+
+/// Not a test: the entry point of the reader children the tests below start (this binary, run with `--exact` on
+/// this name). Run without the reader's environment, it returns at once.
+#[test]
+fn upload_reader_entry() {
+    isolated::serve_if_asked();
+}
+
+fn reader() -> ReaderProgram {
+    ReaderProgram {
+        program: std::env::current_exe().unwrap(),
+        args: ["--exact", "upload_reader_entry", "--nocapture", "--test-threads=1"]
+            .map(String::from)
+            .to_vec(),
+    }
+}
+
+#[tokio::test]
+async fn the_sample_plan_is_read_in_a_child_under_the_production_limits() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/sample/scan_classic_hmo.pdf");
+    let bytes = std::fs::read(path).unwrap();
+    let document = isolated::read(&reader(), "scan_classic_hmo.pdf", &bytes, &limits())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(document.pages.len(), 232);
+    assert!(document.title.contains("SCAN Classic"), "{}", document.title);
+}
+
+#[tokio::test]
+async fn a_decompression_bomb_ends_its_own_reader_not_this_process() {
+    let bytes = pdf::decompression_bomb(600 << 20);
+    assert!(bytes.len() < 4 << 20, "small on disk: {} bytes", bytes.len());
+    let limits = UploadLimits {
+        memory_bytes: 256 << 20,
+        ..limits()
+    };
+    let rejection = isolated::read(&reader(), "bomb.pdf", &bytes, &limits)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(rejection, Rejection::Exhausting);
+    // This process is fine, and the next file is read as usual.
+    let good = pdf::with_pages(&["Ambulance $250"]);
+    assert!(
+        isolated::read(&reader(), "good.pdf", &good, &limits)
+            .await
+            .unwrap()
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_reader_that_overruns_its_time_is_killed_and_the_file_refused() {
+    let sleeper = ReaderProgram {
+        program: "sleep".into(),
+        args: vec!["30".into()],
+    };
+    let limits = UploadLimits {
+        extract_time: std::time::Duration::ZERO,
+        ..limits()
+    };
+    let started = std::time::Instant::now();
+    let rejection = isolated::read(&sleeper, "slow.txt", b"copay", &limits)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(rejection, Rejection::TooSlow);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+#[tokio::test]
+async fn refusals_found_in_the_child_come_back_as_such() {
+    let rejection = isolated::read(&reader(), "scan.pdf", &pdf::with_pages(&["", ""]), &limits())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(rejection, Rejection::NoText);
 }

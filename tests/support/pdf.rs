@@ -84,3 +84,75 @@ fn save(mut document: Document) -> Vec<u8> {
     document.save_to(&mut bytes).expect("an in-memory PDF saves");
     bytes
 }
+
+/// A one-page PDF whose content stream is small in the file and inflates to `inflated_bytes` zero bytes when read:
+/// a decompression bomb. The zlib stream is written by hand (one fixed-Huffman block of a literal and repeated
+/// 258-byte matches), so building it costs nothing near what reading it does.
+pub fn decompression_bomb(inflated_bytes: usize) -> Vec<u8> {
+    let mut document = build(&["x"]);
+    let mut bits = BitWriter::default();
+    bits.push(1, 1); // final block
+    bits.push(1, 2); // fixed Huffman codes
+    bits.push_code(0b0011_0000, 8); // literal 0 (codes 0-143 are 8 bits from 0x30)
+    let matches = (inflated_bytes.saturating_sub(1)) / 258;
+    for _ in 0..matches {
+        bits.push_code(0b1100_0101, 8); // length code 285: 258 bytes (codes 280-287 are 8 bits from 0xc0)
+        bits.push_code(0, 5); // distance code 0: distance 1
+    }
+    bits.push_code(0, 7); // end of block (code 256: seven zero bits)
+    let length = 1 + matches * 258;
+    let mut zlib = vec![0x78, 0x01];
+    zlib.extend(bits.finish());
+    // Adler-32 of `length` zero bytes: a stays 1, b adds a once per byte.
+    let b = (length % 65_521) as u32;
+    zlib.extend(((b << 16) | 1).to_be_bytes());
+    let mut dictionary = Dictionary::new();
+    dictionary.set("Filter", Object::Name(b"FlateDecode".to_vec()));
+    let stream_id = document.add_object(Stream::new(dictionary, zlib).with_compression(false));
+    let page_id = document.get_pages().values().next().copied().expect("one page");
+    if let Ok(Object::Dictionary(page)) = document.get_object_mut(page_id) {
+        page.set("Contents", Object::Reference(stream_id));
+    }
+    save(document)
+}
+
+/// Deflate's bit order: fields least significant bit first, Huffman codes most significant bit first.
+#[derive(Default)]
+struct BitWriter {
+    bytes: Vec<u8>,
+    current: u8,
+    used: u8,
+}
+
+impl BitWriter {
+    fn push(&mut self, value: u32, count: u8) {
+        for i in 0..count {
+            self.bit((value >> i) & 1 == 1);
+        }
+    }
+
+    fn push_code(&mut self, code: u32, count: u8) {
+        for i in (0..count).rev() {
+            self.bit((code >> i) & 1 == 1);
+        }
+    }
+
+    fn bit(&mut self, set: bool) {
+        if set {
+            self.current |= 1 << self.used;
+        }
+        self.used += 1;
+        if self.used == 8 {
+            self.bytes.push(self.current);
+            self.current = 0;
+            self.used = 0;
+        }
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        if self.used > 0 {
+            self.bytes.push(self.current);
+        }
+        self.bytes
+    }
+}

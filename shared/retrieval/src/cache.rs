@@ -21,6 +21,11 @@ impl<K: Hash + Eq, V: Clone> TtlLru<K, V> {
         }
     }
 
+    /// Whether it holds anything at all (capacity above 0).
+    pub fn is_enabled(&self) -> bool {
+        self.entries.is_some()
+    }
+
     pub fn get(&self, key: &K) -> Option<V> {
         let mut entries = self.entries.as_ref()?.lock().unwrap_or_else(PoisonError::into_inner);
         match entries.get(key) {

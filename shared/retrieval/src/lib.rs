@@ -1,4 +1,4 @@
-//! Retrieval over a member's own plan documents (docs/DESIGN.md §4, §6).
+//! Retrieval over the documents a member may read: their plan's and their own (docs/DESIGN.md §4, §6).
 //!
 //! - [`document`]: PDF, Markdown or text in; text with page numbers out.
 //! - [`chunk`]: structure-aware chunks with section and pages.
@@ -7,6 +7,7 @@
 //! - [`db`]: the PostgreSQL pool and the schema migrations: only retrieval and the tools that manage its data
 //!   compile sqlx.
 //! - [`ingest`]: chunk, embed in batches, write idempotently, then mark ready.
+//! - [`intake`]: one uploaded file: checked and read in a child process, then ingested or failed with a reason.
 //! - [`retriever`]: cache → embed → hybrid search → rerank → top-k, under stage budgets.
 //! - [`eval`]: hit@k and MRR against a question set with verified answer facts.
 
@@ -16,6 +17,7 @@ pub mod db;
 pub mod document;
 pub mod eval;
 pub mod ingest;
+pub mod intake;
 pub mod query;
 pub mod rerank;
 pub mod retriever;

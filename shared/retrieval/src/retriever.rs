@@ -31,7 +31,10 @@ pub struct Retriever<E, S> {
     budgets: RetrieveBudgets,
     weights: RerankWeights,
     embeddings: TtlLru<String, Arc<Vec<f32>>>,
-    results: TtlLru<ResultKey, Arc<Vec<ChunkHit>>>,
+    /// Each result with the version of its readers' documents when it was searched (`ChunkStore::documents_version`):
+    /// a hit whose version changed since is a miss, so a document ingested or deleted by another function is seen
+    /// at once, not when the entry expires.
+    results: TtlLru<ResultKey, (String, Arc<Vec<ChunkHit>>)>,
 }
 
 impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
@@ -96,7 +99,26 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         let started = Instant::now();
         let key = cache_key(query);
         let result_key = (readers.clone(), key.clone(), section.cloned(), top_k);
-        let cached = self.results.get(&result_key);
+        let owners = readers.owner_keys();
+        // Without a version (the cache is off, or the read failed or was slow) nothing is served from or put in it.
+        let version = if self.results.is_enabled() {
+            match deadline
+                .child(self.budgets.cache)
+                .run(self.store.documents_version(&owners))
+                .await
+            {
+                Ok(Ok(version)) => Some(version),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let cached = version.as_ref().and_then(|version| {
+            self.results
+                .get(&result_key)
+                .filter(|(stored, _)| stored == version)
+                .map(|(_, chunks)| chunks)
+        });
         timings.cache = ms(started);
         if let Some(chunks) = cached {
             metrics::counter!("retrieve_cache_total", "outcome" => "hit").increment(1);
@@ -130,7 +152,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         let started = Instant::now();
         let terms = terms(query);
         let request = SearchRequest {
-            owners: readers.owner_keys(),
+            owners,
             embed_model: self.embedder.model().to_string(),
             vector: vector.as_ref().clone(),
             terms: terms.clone(),
@@ -169,7 +191,9 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         ] {
             metrics::histogram!("retrieve_stage_ms", "stage" => stage).record(value);
         }
-        self.results.put(result_key, Arc::new(chunks.clone()));
+        if let Some(version) = version {
+            self.results.put(result_key, (version, Arc::new(chunks.clone())));
+        }
         Ok(RetrieveOutput {
             chunks,
             timings_ms: timings,

@@ -2,10 +2,12 @@
 //! ([`layout`]: reading order, two-column tables row by row); Markdown and plain text as they are, with form feeds
 //! as page breaks.
 
+pub mod isolated;
 pub mod layout;
 mod normalize;
 pub mod upload;
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -14,14 +16,14 @@ pub use normalize::normalize_text;
 use navigator_platform::NavigatorError;
 
 /// One page of extracted text. Pages are numbered from 1, as a PDF viewer counts them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page {
     pub number: u32,
     pub text: String,
 }
 
 /// What kind of file a document came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DocumentKind {
     Pdf,
     Markdown,
@@ -29,7 +31,7 @@ pub enum DocumentKind {
 }
 
 /// A document ready to chunk.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceDocument {
     pub title: String,
     /// SHA-256 of the file's bytes: the document's identity for idempotent ingest.

@@ -2,6 +2,7 @@
 //! bytes (not only its name), not empty, not over the size or page caps, not encrypted, and holding text. Each
 //! refusal is a [`Rejection`] whose [`Rejection::reason`] the member reads in `GET /v1/documents`.
 
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use super::{DocumentKind, SourceDocument, from_bytes, layout};
@@ -15,6 +16,8 @@ pub struct UploadLimits {
     pub max_pages: usize,
     /// How long reading a file's text may take before it is refused as built to exhaust time.
     pub extract_time: Duration,
+    /// The memory the process reading one file may use (its data segment and heap).
+    pub memory_bytes: u64,
 }
 
 impl Default for UploadLimits {
@@ -23,6 +26,7 @@ impl Default for UploadLimits {
             max_bytes: 25 * 1024 * 1024,
             max_pages: 600,
             extract_time: Duration::from_secs(120),
+            memory_bytes: 1 << 30,
         }
     }
 }
@@ -31,7 +35,8 @@ impl Default for UploadLimits {
 pub const MAX_FILE_NAME_BYTES: usize = 200;
 
 /// Why an upload was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Rejection {
     /// A path, a control character, or an empty or overlong name.
     BadFileName,
@@ -54,6 +59,8 @@ pub enum Rejection {
     Unreadable,
     /// Reading its text took longer than any plan document should.
     TooSlow,
+    /// Reading it used more memory than any plan document should, or crashed the reader.
+    Exhausting,
 }
 
 impl Rejection {
@@ -79,6 +86,9 @@ impl Rejection {
             }
             Self::Unreadable => "the file could not be read as the type its name says".into(),
             Self::TooSlow => "the file took too long to read; it may be damaged".into(),
+            Self::Exhausting => {
+                "reading the file needed more memory than any plan document should; it may be damaged".into()
+            }
         }
     }
 }
@@ -231,6 +241,7 @@ mod tests {
             Rejection::NoText,
             Rejection::Unreadable,
             Rejection::TooSlow,
+            Rejection::Exhausting,
         ] {
             let reason = rejection.reason();
             assert!(reason.len() > 15 && !reason.contains("Error"), "{reason}");

@@ -165,6 +165,9 @@ pub trait ChunkStore: Send + Sync {
         document_id: Uuid,
         size: DocumentSize,
     ) -> impl Future<Output = Result<bool, NavigatorError>> + Send;
+    /// A value that changes whenever any document of these owners is added, changed or removed: what a cached
+    /// search result is checked against.
+    fn documents_version(&self, owners: &[String]) -> impl Future<Output = Result<String, NavigatorError>> + Send;
     /// Hybrid search, best fused score first.
     fn search(
         &self,
@@ -210,6 +213,13 @@ impl ChunkStore for Stores {
         match self {
             Self::Postgres(s) => s.mark_ready(document_id, size).await,
             Self::Sqlite(s) => s.mark_ready(document_id, size).await,
+        }
+    }
+
+    async fn documents_version(&self, owners: &[String]) -> Result<String, NavigatorError> {
+        match self {
+            Self::Postgres(s) => s.documents_version(owners).await,
+            Self::Sqlite(s) => s.documents_version(owners).await,
         }
     }
 

@@ -319,6 +319,17 @@ impl ChunkStore for PgStore {
         Ok(result.rows_affected() > 0)
     }
 
+    async fn documents_version(&self, owners: &[String]) -> Result<String, NavigatorError> {
+        sqlx::query_scalar(
+            "SELECT count(*)::text || ':' || coalesce(max(updated_at)::text, '') || ':' || coalesce(max(status), '')
+             FROM navigator.documents WHERE owner = ANY($1)",
+        )
+        .bind(owners)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_db_error)
+    }
+
     async fn search(&self, request: &SearchRequest, deadline: Deadline) -> Result<Vec<Candidate>, NavigatorError> {
         if deadline.is_expired() {
             return Err(NavigatorError::timeout("search"));

@@ -533,6 +533,21 @@ impl ChunkStore for SqliteStore {
         Ok(result.rows_affected() > 0)
     }
 
+    async fn documents_version(&self, owners: &[String]) -> Result<String, NavigatorError> {
+        // Only `?` placeholders are formatted in; every value is bound.
+        let sql = format!(
+            "SELECT count(*) || ':' || coalesce(max(updated_at), '') || ':' || coalesce(sum(rowid), 0)
+             || ':' || coalesce(group_concat(status), '')
+             FROM documents WHERE owner IN ({})",
+            placeholders(owners.len())
+        );
+        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+        for owner in owners {
+            query = query.bind(owner);
+        }
+        query.fetch_one(&self.pool).await.map_err(db_error)
+    }
+
     async fn search(&self, request: &SearchRequest, deadline: Deadline) -> Result<Vec<Candidate>, NavigatorError> {
         deadline
             .run(self.search_now(request))
