@@ -83,7 +83,7 @@ async fn chat_service() -> axum::Router {
         .with(ToolName::Guard, guard)
         .with(ToolName::Retrieve, retrieve_over_sample().await);
     let navigator = Navigator::offline(Arc::new(tools), &budgets);
-    orchestrator::lambda_service(Arc::new(AppState { budgets, navigator }))
+    orchestrator::lambda_service(Arc::new(AppState::chat_only(budgets, navigator)))
 }
 
 /// Replays an API Gateway event through the orchestrator: status and JSON body.

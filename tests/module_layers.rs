@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Bottom first. A module may import from its own layer (the circle check covers that) and from any layer below.
 const LAYERS: &[&[&str]] = &[
-    &["chat", "tools", "llm"],
+    &["chat", "tools", "llm", "documents"],
     &["evidence", "question", "fakes"],
     &["plan", "compose"],
     &["agent"],

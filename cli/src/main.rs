@@ -177,6 +177,8 @@ enum EvalTarget {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // A child started to read one uploaded file does that and exits (navigator_retrieval::document::isolated).
+    navigator_retrieval::document::isolated::serve_if_asked();
     navigator_platform::telemetry::init_logging(navigator_platform::telemetry::LogFormat::from_env(), "warn");
     let result = match Cli::parse().command {
         Command::Config => commands::config::run(),

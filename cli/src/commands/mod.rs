@@ -67,7 +67,14 @@ pub async fn navigator_with_sample() -> Result<(Budgets, Navigator), String> {
 
 /// The tools this process can host, over the sample plan.
 pub async fn in_process_tools() -> Result<(Settings, InProcess), String> {
+    let (settings, tools, _) = in_process_tools_sharing_retrieval().await?;
+    Ok((settings, tools))
+}
+
+/// The tools this process can host, over the sample plan, and the retriever the retrieve tool searches with.
+pub async fn in_process_tools_sharing_retrieval() -> Result<(Settings, InProcess, Arc<ConfiguredRetriever>), String> {
     let (settings, retriever) = retriever_with_sample().await?;
+    let retriever = Arc::new(retriever);
     let Settings { budgets, providers } = &settings;
     // Retrieval's local sentence model, if it has one, is the guard's too: one copy of the weights in memory.
     let sentences = match retriever.embedder() {
@@ -87,9 +94,9 @@ pub async fn in_process_tools() -> Result<(Settings, InProcess), String> {
     let tools = InProcess::new()
         .with(ToolName::Translate, translator)
         .with(ToolName::Guard, guard)
-        .with(ToolName::Retrieve, Retrieve::new(retriever))
+        .with(ToolName::Retrieve, Retrieve::shared(Arc::clone(&retriever)))
         .with(ToolName::WebSearch, web);
-    Ok((settings, tools))
+    Ok((settings, tools, retriever))
 }
 
 /// A progress bar on a terminal; hidden when stderr is not one (CI, pipes).

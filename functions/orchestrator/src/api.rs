@@ -2,17 +2,19 @@
 //! locally.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Extension, Request, State};
+use axum::extract::{Extension, Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use navigator_platform::NavigatorError;
 use navigator_platform::config::Budgets;
+use navigator_platform::documents::{CreateUpload, DocumentList};
 use navigator_resilience::Deadline;
 use std::sync::Arc;
 
 use crate::chat::ChatRequest;
+use crate::documents::{Documents, NoDocuments};
 use crate::identity::Identity;
 use crate::turn::{Navigator, TurnRequest};
 
@@ -23,6 +25,19 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct AppState {
     pub budgets: Budgets,
     pub navigator: Navigator,
+    /// Where the member's documents live (`NoDocuments` where nothing is configured).
+    pub documents: Arc<dyn Documents>,
+}
+
+impl AppState {
+    /// A chat-only state: the documents routes answer that no document store is configured.
+    pub fn chat_only(budgets: Budgets, navigator: Navigator) -> Self {
+        Self {
+            budgets,
+            navigator,
+            documents: Arc::new(NoDocuments),
+        }
+    }
 }
 
 /// The request's absolute deadline when the platform sets one (the Lambda edge does, from the invocation's own
@@ -62,6 +77,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/chat", post(chat))
         .route("/v1/health", get(health))
+        .route("/v1/documents", post(create_upload).get(list_documents))
+        .route("/v1/documents/{document_id}", delete(delete_document))
         .fallback(not_found)
         .with_state(state)
 }
@@ -103,6 +120,73 @@ async fn chat(
     Ok(response)
 }
 
+/// A request id for a response, and the member behind the request, or 401.
+fn member(identity: Option<Extension<Identity>>) -> (String, Result<Identity, ApiError>) {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    tracing::Span::current().record("request_id", request_id.as_str());
+    let identity = identity.map(|Extension(identity)| identity).ok_or_else(|| ApiError {
+        error: NavigatorError::Unauthorized,
+        request_id: request_id.clone(),
+    });
+    (request_id, identity)
+}
+
+async fn create_upload(
+    State(state): State<Arc<AppState>>,
+    identity: Option<Extension<Identity>>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (request_id, identity) = member(identity);
+    let identity = identity?;
+    let fail = |error| ApiError {
+        error,
+        request_id: request_id.clone(),
+    };
+    let body = read_body(request.into_body()).await.map_err(fail)?;
+    let upload = CreateUpload::parse(&body).map_err(fail)?;
+    let ticket = state
+        .documents
+        .create_upload(&identity.readers(), upload)
+        .await
+        .map_err(fail)?;
+    Ok((StatusCode::CREATED, Json(ticket)).into_response())
+}
+
+async fn list_documents(
+    State(state): State<Arc<AppState>>,
+    identity: Option<Extension<Identity>>,
+) -> Result<Response, ApiError> {
+    let (request_id, identity) = member(identity);
+    let identity = identity?;
+    let documents = state
+        .documents
+        .list(&identity.readers())
+        .await
+        .map_err(|error| ApiError { error, request_id })?;
+    Ok(Json(DocumentList { documents }).into_response())
+}
+
+async fn delete_document(
+    State(state): State<Arc<AppState>>,
+    identity: Option<Extension<Identity>>,
+    Path(document_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (request_id, identity) = member(identity);
+    let identity = identity?;
+    let fail = |error| ApiError {
+        error,
+        request_id: request_id.clone(),
+    };
+    let document_id = uuid::Uuid::parse_str(&document_id)
+        .map_err(|_| fail(NavigatorError::invalid("the document id must be a UUID")))?;
+    state
+        .documents
+        .delete(&identity.readers(), document_id)
+        .await
+        .map_err(fail)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 async fn read_body(body: Body) -> Result<Bytes, NavigatorError> {
     axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
@@ -117,11 +201,13 @@ async fn health() -> Json<serde_json::Value> {
 
 async fn not_found(method: Method) -> Response {
     let (status, code, message) = match method {
-        Method::GET | Method::POST => (StatusCode::NOT_FOUND, "not_found", "no such route; try POST /v1/chat"),
+        Method::GET | Method::POST | Method::DELETE => {
+            (StatusCode::NOT_FOUND, "not_found", "no such route; try POST /v1/chat")
+        }
         _ => (
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
-            "use POST /v1/chat or GET /v1/health",
+            "use POST /v1/chat, GET /v1/health, or POST, GET /v1/documents and DELETE /v1/documents/{id}",
         ),
     };
     (
@@ -148,7 +234,7 @@ mod tests {
     fn app_with(tools: FakeTools) -> Router {
         let budgets = Budgets::from_lookup(|_| None).unwrap();
         let navigator = Navigator::offline(Arc::new(tools), &budgets);
-        router(Arc::new(AppState { budgets, navigator }))
+        router(Arc::new(AppState::chat_only(budgets, navigator)))
     }
 
     async fn send(body: impl Into<Body>, signed_in: bool) -> (StatusCode, Option<String>, Value) {
@@ -232,7 +318,8 @@ mod tests {
         assert!(reply["answer"].as_str().unwrap().contains("$20 copayment"), "{reply}");
         assert_eq!(
             reply["citations"][0],
-            json!({"kind": "document", "title": "Sample Plan Evidence of Coverage", "page": 92})
+            json!({"kind": "document", "title": "Sample Plan Evidence of Coverage", "page": 92,
+                   "document_id": Uuid::from_u128(1000).to_string()})
         );
         assert_eq!(reply["tools"][0]["name"], "retrieve");
         assert_eq!(reply["tools"][0]["outcome"], "ok");

@@ -1,11 +1,12 @@
-//! The chat API (docs/DESIGN.md §3): `POST /v1/chat` and `GET /v1/health`, and the turn behind it.
+//! The chat API (docs/DESIGN.md §3): `POST /v1/chat`, `GET /v1/health`, the member's documents (`/v1/documents`),
+//! and the turn behind the chat.
 //!
 //! One axum router serves both Lambda (through `lambda_http`) and the local server; only the identity layer differs.
 //! On Lambda the member is the JWT authorizer's `sub` claim; there is no other way in.
 //!
 //! The modules read bottom-up (docs/ARCHITECTURE.md has the map; `tests/module_layers.rs` holds them to it):
 //! - leaves: `chat` (request and response types), `tools` (the `ToolInvoker` port and its adapters), `llm` (the
-//!   chat-model port and its adapters);
+//!   chat-model port and its adapters), `documents` (the member API's port to where documents live);
 //! - `evidence` (a turn's tool calls and what they found) and `question` (reading a question);
 //! - `plan` (which tools, in which wave), `compose` (the answer from what they found), `agent` (a chat model as
 //!   planner and composer);
@@ -19,6 +20,7 @@ mod agent;
 mod api;
 mod chat;
 mod compose;
+mod documents;
 mod evidence;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
@@ -38,6 +40,7 @@ pub use chat::{
     Timings, ToolReport, Turn,
 };
 pub use compose::extractive::ExtractiveSettings;
+pub use documents::{Documents, NoDocuments, may_delete};
 pub use identity::Identity;
 pub use lambda::service as lambda_service;
 pub use question::needs_outside_facts;

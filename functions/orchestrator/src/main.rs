@@ -9,9 +9,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_http::Error> {
     let settings = navigator_lambda::init(orchestrator::FUNCTION)?;
     let navigator = orchestrator::lambda_navigator(&settings).await?;
-    let state = Arc::new(orchestrator::AppState {
-        budgets: settings.budgets,
-        navigator,
-    });
+    let state = Arc::new(orchestrator::AppState::chat_only(settings.budgets, navigator));
     lambda_http::run(orchestrator::lambda_service(state)).await
 }

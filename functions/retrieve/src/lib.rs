@@ -35,9 +35,13 @@ impl Retrieve {
 
 impl<E: Embedder, S: ChunkStore> Retrieve<E, S> {
     pub fn new(retriever: Retriever<E, S>) -> Self {
-        Self {
-            retriever: Arc::new(retriever),
-        }
+        Self::shared(Arc::new(retriever))
+    }
+
+    /// Over a retriever something else in this process uses too (the local documents API, whose ingests and
+    /// deletions must drop this tool's cached results).
+    pub fn shared(retriever: Arc<Retriever<E, S>>) -> Self {
+        Self { retriever }
     }
 }
 

@@ -13,6 +13,12 @@ pub enum NavigatorError {
     /// No authenticated user.
     #[error("no authenticated user")]
     Unauthorized,
+    /// The member may see it but not do this to it (deleting a plan's document).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Nothing of that name that this member may see.
+    #[error("not found: {0}")]
+    NotFound(String),
     /// The body is over the size limit.
     #[error("request body over {limit_bytes} bytes")]
     PayloadTooLarge { limit_bytes: usize },
@@ -84,7 +90,11 @@ impl NavigatorError {
     /// The Lambda `errorType` of a failed tool invocation (docs/DESIGN.md §3).
     pub fn error_type(&self) -> &'static str {
         match self {
-            Self::InvalidInput(_) | Self::Unauthorized | Self::PayloadTooLarge { .. } => "InvalidInput",
+            Self::InvalidInput(_)
+            | Self::Unauthorized
+            | Self::Forbidden(_)
+            | Self::NotFound(_)
+            | Self::PayloadTooLarge { .. } => "InvalidInput",
             Self::Timeout { .. } => "Timeout",
             Self::DependencyUnavailable { .. } => "DependencyUnavailable",
             Self::Rejected { .. } => "Rejected",
@@ -110,6 +120,8 @@ impl NavigatorError {
         match self {
             Self::InvalidInput(_) => 400,
             Self::Unauthorized => 401,
+            Self::Forbidden(_) => 403,
+            Self::NotFound(_) => 404,
             Self::PayloadTooLarge { .. } => 413,
             Self::Rejected { .. } => 429,
             Self::Internal(_) => 500,
@@ -123,6 +135,8 @@ impl NavigatorError {
         match self {
             Self::InvalidInput(_) => "invalid_input",
             Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::Timeout { .. } => "timeout",
             Self::DependencyUnavailable { .. } => "dependency_unavailable",
@@ -134,7 +148,7 @@ impl NavigatorError {
     /// What a member may read. Input errors say what is wrong; the rest stay generic, with detail in the logs.
     pub fn public_message(&self) -> String {
         match self {
-            Self::InvalidInput(message) => message.clone(),
+            Self::InvalidInput(message) | Self::Forbidden(message) | Self::NotFound(message) => message.clone(),
             Self::Unauthorized => "sign in to ask about your plan".into(),
             Self::PayloadTooLarge { limit_bytes } => {
                 format!("the request body must be at most {limit_bytes} bytes")
@@ -200,6 +214,18 @@ mod tests {
         let cases = [
             (NavigatorError::invalid("x"), "InvalidInput", 400, "invalid_input"),
             (NavigatorError::Unauthorized, "InvalidInput", 401, "unauthorized"),
+            (
+                NavigatorError::Forbidden("plan document".into()),
+                "InvalidInput",
+                403,
+                "forbidden",
+            ),
+            (
+                NavigatorError::NotFound("document".into()),
+                "InvalidInput",
+                404,
+                "not_found",
+            ),
             (
                 NavigatorError::PayloadTooLarge { limit_bytes: 65536 },
                 "InvalidInput",

@@ -3,6 +3,7 @@
 //! - [`error`]: one error type, mapped to Lambda `errorType` names and to HTTP statuses.
 //! - [`envelope`] and [`contracts`]: the tool envelope, the list of tools, each tool's input and output
 //!   (docs/DESIGN.md §3).
+//! - [`documents`]: the member API's documents: what may be uploaded, the upload ticket, what a listing shows.
 //! - [`config`]: every budget of docs/DESIGN.md §2 and every adapter choice, read and validated together.
 //! - [`aws`]: the one way AWS clients are configured, with the one retry policy.
 //! - [`secrets`]: Secrets Manager behind a per-environment cache, or environment variables.
@@ -14,6 +15,7 @@
 pub mod aws;
 pub mod config;
 pub mod contracts;
+pub mod documents;
 pub mod envelope;
 pub mod error;
 pub mod owner;

@@ -132,7 +132,7 @@ fn known_citations(evidence: &Evidence) -> Vec<Citation> {
     let mut known: Vec<Citation> = evidence
         .chunks()
         .into_iter()
-        .map(|chunk| Citation::page(&chunk.title, chunk.page))
+        .map(|chunk| Citation::document_page(&chunk.title, chunk.document_id, chunk.page))
         .collect();
     known.extend(
         evidence

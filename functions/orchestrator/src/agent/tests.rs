@@ -124,7 +124,11 @@ async fn the_models_tool_calls_become_a_wave_and_its_answer_keeps_its_citations(
     assert_eq!(answer.answer, "A specialist visit costs a $20 copayment [p. 92].");
     assert_eq!(
         answer.citations,
-        vec![Citation::page("Sample Plan Evidence of Coverage", 92)]
+        vec![Citation::document_page(
+            "Sample Plan Evidence of Coverage",
+            Uuid::from_u128(1000),
+            92
+        )]
     );
     assert_eq!(answer.tools.len(), 1);
     assert!(

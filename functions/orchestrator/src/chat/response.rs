@@ -54,6 +54,9 @@ pub enum CitationKind {
 pub struct Citation {
     pub kind: CitationKind,
     pub title: String,
+    /// The cited plan document, as `GET /v1/documents` lists it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_id: Option<uuid::Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,8 +68,17 @@ impl Citation {
         Self {
             kind: CitationKind::Document,
             title: title.to_string(),
+            document_id: None,
             page: Some(page),
             url: None,
+        }
+    }
+
+    /// A page of a plan document, naming the document.
+    pub fn document_page(title: &str, document_id: uuid::Uuid, page: u32) -> Self {
+        Self {
+            document_id: Some(document_id),
+            ..Self::page(title, page)
         }
     }
 
@@ -74,6 +86,7 @@ impl Citation {
         Self {
             kind: CitationKind::Web,
             title: title.to_string(),
+            document_id: None,
             page: None,
             url: Some(url.to_string()),
         }

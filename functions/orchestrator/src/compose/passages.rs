@@ -28,7 +28,7 @@ pub fn sentences(evidence: &Evidence) -> Vec<Sentence> {
     let mut out = Vec::new();
     let chunks = evidence.chunks();
     for (rank, chunk) in chunks.iter().enumerate() {
-        let citation = Citation::page(&chunk.title, chunk.page);
+        let citation = Citation::document_page(&chunk.title, chunk.document_id, chunk.page);
         let texts = split_sentences(&chunk.text);
         // Scores from a store cut by another version of the splitter do not line up: then there are none.
         let scored = chunk.units.len() == texts.len();

@@ -23,7 +23,7 @@ pub struct UploadLimits {
 impl Default for UploadLimits {
     fn default() -> Self {
         Self {
-            max_bytes: 25 * 1024 * 1024,
+            max_bytes: documents::MAX_UPLOAD_BYTES as usize,
             max_pages: 600,
             extract_time: Duration::from_secs(120),
             memory_bytes: 1 << 30,
@@ -31,8 +31,8 @@ impl Default for UploadLimits {
     }
 }
 
-/// The longest file name kept.
-pub const MAX_FILE_NAME_BYTES: usize = 200;
+use navigator_platform::documents;
+pub use navigator_platform::documents::MAX_FILE_NAME_BYTES;
 
 /// Why an upload was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,15 +93,9 @@ impl Rejection {
     }
 }
 
-/// The file name as kept: no directory parts, no control characters, not `.` or `..`, at most
-/// [`MAX_FILE_NAME_BYTES`]. Anything else is refused rather than cleaned, so a member sees the name they gave.
+/// The file name, if it is one a member may upload under (`navigator_platform::documents::check_file_name`).
 pub fn check_file_name(name: &str) -> Result<&str, Rejection> {
-    let bad = name.is_empty()
-        || name.len() > MAX_FILE_NAME_BYTES
-        || name == "."
-        || name == ".."
-        || name.chars().any(|c| c == '/' || c == '\\' || c.is_control());
-    if bad { Err(Rejection::BadFileName) } else { Ok(name) }
+    documents::check_file_name(name).map_err(|_| Rejection::BadFileName)
 }
 
 /// The file's kind, by its name and confirmed by its bytes.

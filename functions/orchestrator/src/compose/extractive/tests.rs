@@ -101,7 +101,7 @@ fn quotes_the_row_that_answers_with_its_page() {
     );
     assert_eq!(
         answer.citations[0],
-        Citation::page("SCAN Classic Evidence of Coverage", 92)
+        Citation::document_page("SCAN Classic Evidence of Coverage", uuid::Uuid::from_u128(100), 92)
     );
     let er = compose("How much is the ER?", &evidence(chart(), vec![]));
     assert!(

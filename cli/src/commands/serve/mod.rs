@@ -12,12 +12,24 @@ use navigator_platform::config::Budgets;
 use navigator_platform::owner::Readers;
 use navigator_platform::telemetry::install_metrics;
 use navigator_resilience::CpuLoad;
+use navigator_retrieval::document::isolated::ReaderProgram;
 use orchestrator::{Admission, AppState, Identity, Navigator, admit, router};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+mod documents;
+
+pub use documents::LocalDocuments;
+
 pub async fn run(address: SocketAddr, readers: Readers) -> Result<(), String> {
-    let (settings, tools) = super::in_process_tools().await?;
+    let (settings, tools, retriever) = super::in_process_tools_sharing_retrieval().await?;
+    let reader = ReaderProgram::this_binary().map_err(|e| e.to_string())?;
+    let documents = Arc::new(LocalDocuments::new(
+        retriever,
+        navigator_retrieval::setup::data_dir(),
+        format!("http://{address}"),
+        reader,
+    ));
     let cpu = tools.cpu_load();
     let navigator = orchestrator::navigator(&settings, Arc::new(tools))
         .await
@@ -29,12 +41,12 @@ pub async fn run(address: SocketAddr, readers: Readers) -> Result<(), String> {
         .plan
         .as_ref()
         .map_or("no plan".to_string(), |p| format!("plan {p}"));
-    let app = local_app(budgets, navigator, cpu, readers);
+    let app = local_app(budgets, navigator, cpu, readers, Some(documents));
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
     eprintln!(
-        "navigator serve: http://{address}  (POST /v1/chat, GET /v1/health, GET /metrics) as member {member} of {plan}"
+        "navigator serve: http://{address}  (POST /v1/chat, GET /v1/health, /v1/documents, GET /metrics) as member {member} of {plan}"
     );
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
@@ -43,8 +55,15 @@ pub async fn run(address: SocketAddr, readers: Readers) -> Result<(), String> {
 }
 
 /// The local server's routes: the chat API behind admission (the bulkhead, and the queues of the hosted tools' CPU
-/// pools in `cpu`) and the local identity, plus `/metrics`.
-pub fn local_app(budgets: Budgets, navigator: Navigator, cpu: CpuLoad, readers: Readers) -> Router {
+/// pools in `cpu`) and the local identity, plus `/metrics`; with `documents`, the member's documents over the local
+/// store and the route that receives their uploads.
+pub fn local_app(
+    budgets: Budgets,
+    navigator: Navigator,
+    cpu: CpuLoad,
+    readers: Readers,
+    documents: Option<Arc<LocalDocuments>>,
+) -> Router {
     install_metrics();
     let admission = Admission::new(
         budgets.orchestrator.in_flight,
@@ -52,9 +71,19 @@ pub fn local_app(budgets: Budgets, navigator: Navigator, cpu: CpuLoad, readers: 
         budgets.orchestrator.wave,
     )
     .with_cpu(cpu, budgets.orchestrator.cpu_queue);
-    let chat = router(Arc::new(AppState { budgets, navigator })).layer(from_fn_with_state(admission, admit));
+    let state = match &documents {
+        Some(documents) => AppState {
+            budgets,
+            navigator,
+            documents: Arc::clone(documents) as Arc<dyn orchestrator::Documents>,
+        },
+        None => AppState::chat_only(budgets, navigator),
+    };
+    let chat = router(Arc::new(state)).layer(from_fn_with_state(admission, admit));
+    let uploads = documents.map(LocalDocuments::upload_route).unwrap_or_default();
     Router::new()
         .route("/metrics", get(|| async { install_metrics().render_prometheus() }))
+        .merge(uploads)
         .merge(chat)
         .layer(from_fn_with_state(
             Identity {
@@ -96,6 +125,7 @@ mod tests {
             navigator,
             CpuLoad::default(),
             Readers::new(Uuid::from_u128(7), plan),
+            None,
         )
     }
 
