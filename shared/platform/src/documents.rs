@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::NavigatorError;
-use crate::owner::Owner;
+use crate::owner::{Owner, Readers};
 
 /// The largest file a member may upload.
 pub const MAX_UPLOAD_BYTES: u64 = 25 * 1024 * 1024;
@@ -50,10 +50,10 @@ impl DocumentStatus {
 }
 
 /// One document as its reader sees it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentInfo {
     pub document_id: Uuid,
-    #[serde(serialize_with = "owner_kind")]
+    #[serde(serialize_with = "owner_kind", deserialize_with = "owner_from_kind")]
     pub owner: Owner,
     pub title: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,6 +71,18 @@ pub struct DocumentInfo {
 /// A listing says whose a document is (`plan` or `member`), never another member's id.
 fn owner_kind<S: serde::Serializer>(owner: &Owner, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(owner.kind())
+}
+
+/// A listing read back (the orchestrator reading the ingest function's answer) keeps the kind only: the owner is
+/// `Owner::Member(nil)` or `Owner::Plan("plan")`, for display, never for a decision.
+fn owner_from_kind<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Owner, D::Error> {
+    match String::deserialize(deserializer)?.as_str() {
+        "member" => Ok(Owner::Member(Uuid::nil())),
+        "plan" => crate::owner::PlanId::parse("plan")
+            .map(Owner::Plan)
+            .map_err(serde::de::Error::custom),
+        other => Err(serde::de::Error::custom(format!("unknown owner kind {other:?}"))),
+    }
 }
 
 /// A file name as kept: no directory parts, no control characters, not `.` or `..`, at most
@@ -157,8 +169,46 @@ pub struct UploadTicket {
     pub upload: UploadRequest,
 }
 
+/// What the orchestrator asks of the function that keeps documents (the ingest function on AWS), in the tool
+/// envelope whose `user_id` and `plan_id` say whose documents they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DocumentsInput {
+    /// Answered with an [`UploadTicket`].
+    CreateUpload { upload: CreateUpload },
+    /// Answered with a [`DocumentList`].
+    List,
+    /// Answered with `{"deleted": document_id}`.
+    Delete { document_id: Uuid },
+}
+
+impl crate::envelope::ValidInput for DocumentsInput {
+    fn validate(&self) -> Result<(), NavigatorError> {
+        match self {
+            Self::CreateUpload { upload } => upload.validate(),
+            Self::List | Self::Delete { .. } => Ok(()),
+        }
+    }
+}
+
+/// What a member may delete: their own documents. Another member's is not found (its existence is not theirs to
+/// learn); their plan's is forbidden.
+pub fn may_delete(readers: &Readers, document: Option<&DocumentInfo>, document_id: Uuid) -> Result<(), NavigatorError> {
+    let not_found = || NavigatorError::NotFound(format!("no document {document_id}"));
+    let document = document.ok_or_else(not_found)?;
+    if !readers.may_read(&document.owner) {
+        return Err(not_found());
+    }
+    match document.owner {
+        Owner::Member(_) => Ok(()),
+        Owner::Plan(_) => Err(NavigatorError::Forbidden(
+            "this document belongs to your plan; only the plan can remove it".into(),
+        )),
+    }
+}
+
 /// `200` to `GET /v1/documents`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentList {
     pub documents: Vec<DocumentInfo>,
 }
@@ -190,6 +240,58 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.to_string().contains("unknown field"), "{error}");
+    }
+
+    fn document(owner: Owner) -> DocumentInfo {
+        DocumentInfo {
+            document_id: Uuid::from_u128(5),
+            owner,
+            title: "t".into(),
+            file_name: None,
+            status: DocumentStatus::Ready,
+            reason: None,
+            pages: Some(1),
+            chunks: Some(1),
+        }
+    }
+
+    #[test]
+    fn a_member_deletes_their_own_documents_only() {
+        let plan = crate::owner::PlanId::parse("plan-a").unwrap();
+        let me = Readers::new(Uuid::from_u128(1), Some(plan.clone()));
+        let id = Uuid::from_u128(5);
+        assert!(may_delete(&me, Some(&document(Owner::Member(me.member))), id).is_ok());
+        let other = may_delete(&me, Some(&document(Owner::Member(Uuid::from_u128(2)))), id).unwrap_err();
+        assert_eq!(
+            other.http_status(),
+            404,
+            "another member's document is not theirs to know of"
+        );
+        assert_eq!(may_delete(&me, None, id).unwrap_err().http_status(), 404);
+        let plans = may_delete(&me, Some(&document(Owner::Plan(plan))), id).unwrap_err();
+        assert_eq!(plans.http_status(), 403);
+        let other_plan = Owner::Plan(crate::owner::PlanId::parse("plan-b").unwrap());
+        assert_eq!(
+            may_delete(&me, Some(&document(other_plan)), id)
+                .unwrap_err()
+                .http_status(),
+            404
+        );
+    }
+
+    #[test]
+    fn the_documents_actions_read_as_tagged_json() {
+        let list: DocumentsInput = serde_json::from_str(r#"{"action": "list"}"#).unwrap();
+        assert_eq!(list, DocumentsInput::List);
+        let delete: DocumentsInput =
+            serde_json::from_value(serde_json::json!({"action": "delete", "document_id": Uuid::from_u128(3)})).unwrap();
+        assert_eq!(
+            delete,
+            DocumentsInput::Delete {
+                document_id: Uuid::from_u128(3)
+            }
+        );
+        assert!(serde_json::from_str::<DocumentsInput>(r#"{"action": "drop_table"}"#).is_err());
     }
 
     #[test]

@@ -90,11 +90,9 @@ impl NavigatorError {
     /// The Lambda `errorType` of a failed tool invocation (docs/DESIGN.md §3).
     pub fn error_type(&self) -> &'static str {
         match self {
-            Self::InvalidInput(_)
-            | Self::Unauthorized
-            | Self::Forbidden(_)
-            | Self::NotFound(_)
-            | Self::PayloadTooLarge { .. } => "InvalidInput",
+            Self::InvalidInput(_) | Self::Unauthorized | Self::PayloadTooLarge { .. } => "InvalidInput",
+            Self::Forbidden(_) => "Forbidden",
+            Self::NotFound(_) => "NotFound",
             Self::Timeout { .. } => "Timeout",
             Self::DependencyUnavailable { .. } => "DependencyUnavailable",
             Self::Rejected { .. } => "Rejected",
@@ -106,6 +104,8 @@ impl NavigatorError {
     pub fn from_error_type(error_type: &str, message: &str) -> Self {
         match error_type {
             "InvalidInput" => Self::InvalidInput(message.to_string()),
+            "Forbidden" => Self::Forbidden(message.to_string()),
+            "NotFound" => Self::NotFound(message.to_string()),
             "Timeout" => Self::Timeout {
                 stage: message.to_string(),
             },
@@ -258,6 +258,8 @@ mod tests {
             NavigatorError::unavailable("tool", "db"),
             NavigatorError::rejected("open", None),
             NavigatorError::internal("x"),
+            NavigatorError::NotFound("no document".into()),
+            NavigatorError::Forbidden("a plan's".into()),
         ] {
             let back = NavigatorError::from_error_type(error.error_type(), "m");
             assert_eq!(back.error_type(), error.error_type());

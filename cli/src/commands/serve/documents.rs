@@ -13,6 +13,7 @@ use futures_util::future::BoxFuture;
 use navigator_platform::NavigatorError;
 use navigator_platform::documents::{
     CreateUpload, DocumentInfo, DocumentStatus, MAX_UPLOAD_BYTES, UPLOAD_EXPIRES_SECS, UploadRequest, UploadTicket,
+    may_delete,
 };
 use navigator_platform::owner::{Owner, Readers};
 use navigator_retrieval::document::isolated::ReaderProgram;
@@ -20,7 +21,7 @@ use navigator_retrieval::document::upload::UploadLimits;
 use navigator_retrieval::intake::{Destination, Intake, take_in};
 use navigator_retrieval::setup::ConfiguredRetriever;
 use navigator_retrieval::store::{DocumentRegistry, Upload};
-use orchestrator::{Documents, Identity, may_delete};
+use orchestrator::{Documents, Identity};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::Semaphore;

@@ -1,0 +1,33 @@
+//! The ingest Lambda: wiring only; the behaviour lives in the library.
+
+// The store and embedder futures nest deeply; the compiler's default layout depth is too shallow for them.
+#![recursion_limit = "256"]
+
+use ingest::{FUNCTION, Ingest};
+use lambda_runtime::{LambdaEvent, service_fn};
+use navigator_platform::secrets::SecretStore;
+use navigator_retrieval::document::isolated::{self, ReaderProgram};
+use navigator_retrieval::document::upload::UploadLimits;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    // A child started to read one uploaded file does that and exits.
+    isolated::serve_if_asked();
+    let settings = navigator_lambda::init(FUNCTION)?;
+    let retriever = navigator_retrieval::setup::from_config(&settings, &SecretStore::from_env()).await?;
+    let bucket = ingest::bucket::UploadsBucket::from_env().await?;
+    let ingest = Ingest::new(
+        retriever,
+        bucket,
+        ReaderProgram::this_binary()?,
+        UploadLimits::default(),
+    );
+    let ingest = &ingest;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        ingest::lambda::handle(ingest, event).await
+    }))
+    .await
+}
