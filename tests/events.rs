@@ -22,6 +22,10 @@ enum Expect {
     Http(u16),
     ToolOk,
     ToolError(&'static str),
+    /// An S3 notification whose one record ends with this status.
+    Upload(&'static str),
+    /// A CloudFormation request answered at its `ResponseURL` with this status.
+    CustomResource(&'static str),
 }
 
 const EXPECTATIONS: &[(&str, Expect)] = &[
@@ -45,6 +49,14 @@ const EXPECTATIONS: &[(&str, Expect)] = &[
     ("retrieve/other-plan.json", Expect::ToolError("InvalidInput")),
     ("web-search/valid.json", Expect::ToolError("Rejected")),
     ("web-search/invalid-max-results.json", Expect::ToolError("InvalidInput")),
+    ("ingest/s3-put-plan.json", Expect::Upload("ready")),
+    ("ingest/s3-put-member.json", Expect::Upload("ready")),
+    ("ingest/documents-list.json", Expect::ToolOk),
+    ("ingest/documents-create-upload.json", Expect::ToolOk),
+    ("ingest/documents-invalid-type.json", Expect::ToolError("InvalidInput")),
+    ("migrate/create.json", Expect::CustomResource("SUCCESS")),
+    ("migrate/update.json", Expect::CustomResource("SUCCESS")),
+    ("migrate/delete.json", Expect::CustomResource("SUCCESS")),
 ];
 
 fn events_dir() -> PathBuf {
@@ -112,6 +124,8 @@ async fn replay(file: &str, text: &str) -> Result<u16, String> {
         "retrieve" => replay_tool(retrieve_over_sample().await, text).await.map(|()| 200),
         // Without a Tavily key the tool is disabled: a valid call is refused with the reason, never answered.
         "web-search" => replay_tool(web_search::WebSearch::disabled(), text).await.map(|()| 200),
+        "ingest" => replay_ingest(text).await.map(|_| 200),
+        "migrate" => Ok(200),
         other => Err(format!("no function named {other}")),
     }
 }
@@ -140,6 +154,106 @@ async fn retrieve_over_sample() -> retrieve::Retrieve<HashingEmbedder, SqliteSto
     ))
 }
 
+/// The ingest function over an embedded store and the local S3 (`NAVIGATOR_TEST_S3_ENDPOINT`), with the bucket the
+/// events name holding a small file at each key they name.
+async fn replay_ingest(text: &str) -> Result<serde_json::Value, String> {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    let endpoint = std::env::var("NAVIGATOR_TEST_S3_ENDPOINT")
+        .expect("NAVIGATOR_TEST_S3_ENDPOINT is unset: run ./scripts/test, which starts a local S3 (moto)");
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .force_path_style(true)
+        .build();
+    let s3 = aws_sdk_s3::Client::from_conf(config);
+    let bucket = "navigator-uploads";
+    let _ = s3.create_bucket().bucket(bucket).send().await;
+    let files: [(&str, Vec<u8>); 2] = [
+        (
+            "plans/scan-classic-hmo-2025/scan_classic_hmo.pdf",
+            navigator_tests::pdf::with_pages(&["Ambulance one-way trip $250 copayment"]),
+        ),
+        (
+            "members/3f6c1a52-8d1e-4b7a-9c2f-0d5e6a7b8c9d/7d1f0c3e-5b2a-4c8e-9f10-2a3b4c5d6e7f/dental rider.md",
+            b"# Dental rider\n\nA porcelain crown has a $125 copayment.\n".to_vec(),
+        ),
+    ];
+    for (key, body) in files {
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let dir = std::env::temp_dir().join(format!("navigator-events-{}", uuid::Uuid::new_v4()));
+    let store = SqliteStore::open(&dir).await.unwrap();
+    let retriever = Retriever::new(HashingEmbedder, store, Budgets::from_lookup(|_| None).unwrap().retrieve);
+    let reader = navigator_retrieval::document::isolated::ReaderProgram {
+        program: std::env::current_exe().unwrap(),
+        args: ["--exact", "upload_reader_entry", "--nocapture"]
+            .map(String::from)
+            .to_vec(),
+    };
+    let ingest = ingest::Ingest::new(
+        retriever,
+        ingest::bucket::UploadsBucket::new(s3, bucket),
+        reader,
+        navigator_retrieval::document::upload::UploadLimits::default(),
+    );
+    let payload: serde_json::Value = serde_json::from_str(text).unwrap();
+    let mut context = Context::default();
+    context.request_id = "replay".into();
+    ingest::lambda::handle(&ingest, LambdaEvent::new(payload, context))
+        .await
+        .map_err(|d| d.error_type)
+}
+
+/// Not a test: the entry point of the upload reader children the ingest replays start (this binary, run with
+/// `--exact` on this name). Run without the reader's environment, it returns at once.
+#[test]
+fn upload_reader_entry() {
+    navigator_retrieval::document::isolated::serve_if_asked();
+}
+
+/// The migrate function on a CloudFormation request, against a migrated-from-empty database, with the request's
+/// `ResponseURL` pointed at a local server: the answer it sent.
+async fn replay_migrate(text: &str) -> serde_json::Value {
+    use axum::routing::put;
+    let answers: Arc<std::sync::Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let recorder = Arc::clone(&answers);
+    let app = axum::Router::new().route(
+        "/response",
+        put(move |body: axum::body::Bytes| async move {
+            recorder.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut payload: serde_json::Value = serde_json::from_str(text).unwrap();
+    payload["ResponseURL"] = serde_json::json!(format!("http://{address}/response"));
+    let database = navigator_tests::TestDatabase::empty().await;
+    let pool = database.pool(1).await;
+    let migrations = || async {
+        navigator_retrieval::db::MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| navigator_platform::NavigatorError::unavailable("postgres", e))?;
+        Ok("3".to_string())
+    };
+    let deadline = navigator_resilience::Deadline::after(std::time::Duration::from_secs(60));
+    migrate::handle(&reqwest::Client::new(), payload, deadline, migrations)
+        .await
+        .unwrap();
+    let sent = answers.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "one answer a request");
+    sent[0].clone()
+}
+
 #[test]
 fn every_event_file_has_an_expectation() {
     let listed: Vec<&str> = EXPECTATIONS.iter().map(|(file, _)| *file).collect();
@@ -161,6 +275,16 @@ async fn every_event_gives_its_expected_answer() {
             Expect::ToolOk => assert_eq!(got, Ok(200), "events/{file}"),
             Expect::ToolError(error_type) => {
                 assert_eq!(got, Err(error_type.to_string()), "events/{file}")
+            }
+            Expect::Upload(status) => {
+                let records = replay_ingest(&text)
+                    .await
+                    .unwrap_or_else(|e| panic!("events/{file}: {e}"));
+                assert_eq!(records["records"][0]["status"], *status, "events/{file}: {records}");
+            }
+            Expect::CustomResource(status) => {
+                let answer = replay_migrate(&text).await;
+                assert_eq!(answer["Status"], *status, "events/{file}: {answer}");
             }
         }
     }

@@ -40,7 +40,7 @@ pub use chat::{
     Timings, ToolReport, Turn,
 };
 pub use compose::extractive::ExtractiveSettings;
-pub use documents::{Documents, NoDocuments};
+pub use documents::{DOCUMENTS_FUNCTION, Documents, LambdaDocuments, NoDocuments};
 pub use identity::Identity;
 pub use lambda::service as lambda_service;
 pub use question::needs_outside_facts;

@@ -9,6 +9,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_http::Error> {
     let settings = navigator_lambda::init(orchestrator::FUNCTION)?;
     let navigator = orchestrator::lambda_navigator(&settings).await?;
-    let state = Arc::new(orchestrator::AppState::chat_only(settings.budgets, navigator));
+    let documents: Arc<dyn orchestrator::Documents> = match orchestrator::LambdaDocuments::from_env().await {
+        Some(documents) => Arc::new(documents),
+        None => Arc::new(orchestrator::NoDocuments),
+    };
+    let state = Arc::new(orchestrator::AppState {
+        budgets: settings.budgets,
+        navigator,
+        documents,
+    });
     lambda_http::run(orchestrator::lambda_service(state)).await
 }

@@ -61,45 +61,54 @@ impl LambdaInvoke {
         request: WireRequest,
     ) -> Result<serde_json::Value, NavigatorError> {
         let payload = serde_json::to_vec(&request).map_err(NavigatorError::internal)?;
-        let answer = self
-            .client
-            .invoke()
-            .function_name(function)
-            .payload(Blob::new(payload))
-            .send()
-            .await
-            .map_err(|error| invoke_failure(tool, error))?;
-        let body = answer.payload().map(|blob| blob.as_ref()).unwrap_or_default();
-        if answer.function_error().is_some() {
-            return Err(function_failure(tool, body).unwrap_or_else(|| {
-                NavigatorError::unavailable(tool.as_str(), "the function failed without a readable error")
-            }));
-        }
-        let response: ToolResponse<serde_json::Value> = serde_json::from_slice(body)
-            .map_err(|e| NavigatorError::unavailable(tool.as_str(), format!("malformed response: {e}")))?;
-        Ok(response.output)
+        invoke_function(&self.client, tool.as_str(), function, payload).await
     }
 }
 
+/// One synchronous invocation of `function` with an envelope: the `output` it answered, or the typed error it
+/// failed with. `callee` names it in errors.
+pub(crate) async fn invoke_function(
+    client: &Client,
+    callee: &str,
+    function: &str,
+    payload: Vec<u8>,
+) -> Result<serde_json::Value, NavigatorError> {
+    let answer = client
+        .invoke()
+        .function_name(function)
+        .payload(Blob::new(payload))
+        .send()
+        .await
+        .map_err(|error| invoke_failure(callee, error))?;
+    let body = answer.payload().map(|blob| blob.as_ref()).unwrap_or_default();
+    if answer.function_error().is_some() {
+        return Err(function_failure(callee, body)
+            .unwrap_or_else(|| NavigatorError::unavailable(callee, "the function failed without a readable error")));
+    }
+    let response: ToolResponse<serde_json::Value> = serde_json::from_slice(body)
+        .map_err(|e| NavigatorError::unavailable(callee, format!("malformed response: {e}")))?;
+    Ok(response.output)
+}
+
 /// A function error's `{errorType, errorMessage}` as the typed error it names.
-fn function_failure(tool: ToolName, body: &[u8]) -> Option<NavigatorError> {
+fn function_failure(callee: &str, body: &[u8]) -> Option<NavigatorError> {
     let failure: FunctionError = serde_json::from_slice(body).ok()?;
     Some(
         match NavigatorError::from_error_type(&failure.error_type, &failure.error_message) {
-            NavigatorError::DependencyUnavailable { detail, .. } => NavigatorError::unavailable(tool.as_str(), detail),
+            NavigatorError::DependencyUnavailable { detail, .. } => NavigatorError::unavailable(callee, detail),
             other => other,
         },
     )
 }
 
-fn invoke_failure(tool: ToolName, error: SdkError<InvokeError>) -> NavigatorError {
+fn invoke_failure(callee: &str, error: SdkError<InvokeError>) -> NavigatorError {
     // Lambda answers a function error as 200 with `X-Amz-Function-Error`; `cargo lambda watch` answers it as a 500
     // whose body is the same `{errorType, errorMessage}`. Read it either way, so the type survives the emulator.
     if let Some(typed) = error
         .raw_response()
         .filter(|raw| raw.status().is_server_error())
         .and_then(|raw| raw.body().bytes())
-        .and_then(|body| function_failure(tool, body))
+        .and_then(|body| function_failure(callee, body))
     {
         return typed;
     }
@@ -109,13 +118,13 @@ fn invoke_failure(tool: ToolName, error: SdkError<InvokeError>) -> NavigatorErro
                 .retry_after_seconds()
                 .and_then(|s| s.parse::<u64>().ok())
                 .map(Duration::from_secs);
-            return NavigatorError::rejected(format!("{tool} is throttled"), retry_after);
+            return NavigatorError::rejected(format!("{callee} is throttled"), retry_after);
         }
         if service.is_resource_not_found_exception() {
-            return NavigatorError::internal(format!("{tool}: no such function ({})", DisplayErrorContext(&error)));
+            return NavigatorError::internal(format!("{callee}: no such function ({})", DisplayErrorContext(&error)));
         }
     }
-    NavigatorError::unavailable(tool.as_str(), DisplayErrorContext(&error))
+    NavigatorError::unavailable(callee, DisplayErrorContext(&error))
 }
 
 impl ToolInvoker for LambdaInvoke {

@@ -6,7 +6,7 @@
 //! - [`lambda_invoke`]: AWS Lambda `Invoke` (production, and `cargo lambda watch` locally).
 
 mod in_process;
-mod lambda_invoke;
+pub(crate) mod lambda_invoke;
 
 pub use in_process::InProcess;
 pub use lambda_invoke::LambdaInvoke;
