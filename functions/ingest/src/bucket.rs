@@ -10,6 +10,9 @@ use navigator_platform::NavigatorError;
 use navigator_platform::documents::UploadRequest;
 use std::time::Duration;
 
+/// The tag a refused upload's object carries.
+pub const FAILED_TAG: (&str, &str) = ("navigator-status", "failed");
+
 /// One bucket, one client per execution environment.
 #[derive(Clone)]
 pub struct UploadsBucket {
@@ -75,6 +78,29 @@ impl UploadsBucket {
             return Ok(Read::TooLarge(body.len() as u64));
         }
         Ok(Read::Bytes(body.to_vec()))
+    }
+
+    /// Marks a refused upload's object, so the bucket's lifecycle rule deletes it after a few days (template.yaml,
+    /// `ExpireFailedUploads`): kept long enough to look into, never for good.
+    pub async fn tag_failed(&self, key: &str) -> Result<(), NavigatorError> {
+        let tag = aws_sdk_s3::types::Tag::builder()
+            .key(FAILED_TAG.0)
+            .value(FAILED_TAG.1)
+            .build()
+            .map_err(NavigatorError::internal)?;
+        let tagging = aws_sdk_s3::types::Tagging::builder()
+            .tag_set(tag)
+            .build()
+            .map_err(NavigatorError::internal)?;
+        self.client
+            .put_object_tagging()
+            .bucket(&self.name)
+            .key(key)
+            .tagging(tagging)
+            .send()
+            .await
+            .map_err(|e| unavailable(DisplayErrorContext(&e)))?;
+        Ok(())
     }
 
     /// Deletes every object under `prefix`.

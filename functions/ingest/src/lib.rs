@@ -122,12 +122,16 @@ impl<E: Embedder, S: ChunkStore + DocumentRegistry> Ingest<E, S> {
                 }
                 .reason();
                 let id = self.fail_unread(&destination, &reason).await?;
+                self.bucket.tag_failed(key).await?;
                 return Ok(outcome(id, "failed", Some(reason)));
             }
         };
         match take_in(&self.retriever, &self.reader, &destination, &bytes, &self.limits).await? {
             Intake::Ready(report) => Ok(outcome(Some(report.document_id), "ready", None)),
-            Intake::Failed { document_id, reason } => Ok(outcome(Some(document_id), "failed", Some(reason))),
+            Intake::Failed { document_id, reason } => {
+                self.bucket.tag_failed(key).await?;
+                Ok(outcome(Some(document_id), "failed", Some(reason)))
+            }
         }
     }
 

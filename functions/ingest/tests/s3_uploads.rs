@@ -257,6 +257,20 @@ async fn a_plan_file_is_read_by_the_plans_members_and_bad_files_fail_with_reason
         .unwrap();
     assert_eq!(failed["status"], "failed");
     assert_eq!(failed["reason"], "not a PDF, Markdown or text file");
+    // Its object is tagged for the bucket's lifecycle rule to delete.
+    let tags =
+        h.s3.get_object_tagging()
+            .bucket(&h.bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap();
+    assert!(
+        tags.tag_set()
+            .iter()
+            .any(|t| (t.key(), t.value()) == ingest::bucket::FAILED_TAG),
+        "{tags:?}"
+    );
 
     // A key outside both prefixes is no upload.
     let ignored = h.object_created("tmp/whatever.md").await;
