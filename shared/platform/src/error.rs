@@ -216,13 +216,13 @@ mod tests {
             (NavigatorError::Unauthorized, "InvalidInput", 401, "unauthorized"),
             (
                 NavigatorError::Forbidden("plan document".into()),
-                "InvalidInput",
+                "Forbidden",
                 403,
                 "forbidden",
             ),
             (
                 NavigatorError::NotFound("document".into()),
-                "InvalidInput",
+                "NotFound",
                 404,
                 "not_found",
             ),
