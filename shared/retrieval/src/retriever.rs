@@ -33,7 +33,7 @@ pub struct Retriever<E, S> {
     embeddings: TtlLru<String, Arc<Vec<f32>>>,
     /// Each result with the version of its readers' documents when it was searched (`ChunkStore::documents_version`):
     /// a hit whose version changed since is a miss, so a document ingested or deleted by another function is seen
-    /// at once, not when the entry expires.
+    /// at once, not when the entry expires (while the version can be read at all).
     results: TtlLru<ResultKey, (String, Arc<Vec<ChunkHit>>)>,
 }
 
@@ -100,25 +100,22 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         let key = cache_key(query);
         let result_key = (readers.clone(), key.clone(), section.cloned(), top_k);
         let owners = readers.owner_keys();
-        // Without a version (the cache is off, or the read failed or was slow) nothing is served from or put in it.
+        // A hit is served while the readers' documents are unchanged. When their version cannot be read (the
+        // database is down or slow), a cached result is served as it is: the search could not run either, and an
+        // answer from before the outage beats none. Nothing is cached without a version.
         let version = if self.results.is_enabled() {
-            match deadline
-                .child(self.budgets.cache)
-                .run(self.store.documents_version(&owners))
-                .await
-            {
+            match deadline.child(self.budgets.cache).run(self.store.documents_version(&owners)).await {
                 Ok(Ok(version)) => Some(version),
                 _ => None,
             }
         } else {
             None
         };
-        let cached = version.as_ref().and_then(|version| {
-            self.results
-                .get(&result_key)
-                .filter(|(stored, _)| stored == version)
-                .map(|(_, chunks)| chunks)
-        });
+        let cached = self
+            .results
+            .get(&result_key)
+            .filter(|(stored, _)| version.as_ref().is_none_or(|current| current == stored))
+            .map(|(_, chunks)| chunks);
         timings.cache = ms(started);
         if let Some(chunks) = cached {
             metrics::counter!("retrieve_cache_total", "outcome" => "hit").increment(1);
