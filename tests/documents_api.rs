@@ -6,7 +6,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: a panic is a failed test
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::Request;
@@ -56,20 +55,6 @@ async fn invocations(State(function): State<IngestFunction>, Path(_): Path<Strin
     }
 }
 
-fn s3() -> aws_sdk_s3::Client {
-    let endpoint = std::env::var("NAVIGATOR_TEST_S3_ENDPOINT")
-        .expect("NAVIGATOR_TEST_S3_ENDPOINT is unset: run ./scripts/test, which starts a local S3 (moto)");
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .endpoint_url(endpoint)
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-            .force_path_style(true)
-            .build(),
-    )
-}
-
 fn lambda_client(endpoint: &str) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::from_conf(
         aws_sdk_lambda::Config::builder()
@@ -109,7 +94,7 @@ async fn call(app: &Router, method: &str, uri: &str, body: Value) -> (u16, Value
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_ready_cited_then_deleted_and_unanswered() {
-    let s3 = s3();
+    let s3 = navigator_tests::local_s3();
     let _ = s3.create_bucket().bucket(BUCKET).send().await;
     let database = TestDatabase::migrated().await;
     let pool = pg_pool(

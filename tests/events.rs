@@ -157,17 +157,7 @@ async fn retrieve_over_sample() -> retrieve::Retrieve<HashingEmbedder, SqliteSto
 /// The ingest function over an embedded store and the local S3 (`NAVIGATOR_TEST_S3_ENDPOINT`), with the bucket the
 /// events name holding a small file at each key they name.
 async fn replay_ingest(text: &str) -> Result<serde_json::Value, String> {
-    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-    let endpoint = std::env::var("NAVIGATOR_TEST_S3_ENDPOINT")
-        .expect("NAVIGATOR_TEST_S3_ENDPOINT is unset: run ./scripts/test, which starts a local S3 (moto)");
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .force_path_style(true)
-        .build();
-    let s3 = aws_sdk_s3::Client::from_conf(config);
+    let s3 = navigator_tests::local_s3();
     let bucket = "navigator-uploads";
     let _ = s3.create_bucket().bucket(bucket).send().await;
     let files: [(&str, Vec<u8>); 2] = [

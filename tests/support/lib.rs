@@ -7,6 +7,22 @@
 
 pub mod pdf;
 
+/// A client of the local S3 API the test command starts (moto's server, `NAVIGATOR_TEST_S3_ENDPOINT`), with the
+/// dummy credentials and path-style addressing it takes. Tests that need it fail, never skip, without it.
+pub fn local_s3() -> aws_sdk_s3::Client {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    let endpoint = std::env::var("NAVIGATOR_TEST_S3_ENDPOINT")
+        .expect("NAVIGATOR_TEST_S3_ENDPOINT is unset: run ./scripts/test, which starts a local S3 (moto)");
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 

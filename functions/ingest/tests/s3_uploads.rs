@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: a panic is a failed test
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use ingest::Ingest;
 use ingest::bucket::UploadsBucket;
 use lambda_runtime::{Context, LambdaEvent};
@@ -30,19 +29,6 @@ fn upload_reader_entry() {
 
 const PLAN: &str = "plan-under-test";
 
-fn s3_client() -> aws_sdk_s3::Client {
-    let endpoint = std::env::var("NAVIGATOR_TEST_S3_ENDPOINT")
-        .expect("NAVIGATOR_TEST_S3_ENDPOINT is unset: run ./scripts/test, which starts a local S3 (moto)");
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
-}
-
 struct Harness {
     ingest: Ingest<HashingEmbedder, PgStore>,
     search: Retriever<HashingEmbedder, PgStore>,
@@ -52,7 +38,7 @@ struct Harness {
 }
 
 async fn harness(limits: UploadLimits) -> Harness {
-    let s3 = s3_client();
+    let s3 = navigator_tests::local_s3();
     let bucket = format!("navigator-test-{}", Uuid::new_v4());
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let database = TestDatabase::migrated().await;

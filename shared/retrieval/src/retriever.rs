@@ -104,7 +104,11 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         // database is down or slow), a cached result is served as it is: the search could not run either, and an
         // answer from before the outage beats none. Nothing is cached without a version.
         let version = if self.results.is_enabled() {
-            match deadline.child(self.budgets.cache).run(self.store.documents_version(&owners)).await {
+            match deadline
+                .child(self.budgets.cache)
+                .run(self.store.documents_version(&owners))
+                .await
+            {
                 Ok(Ok(version)) => Some(version),
                 _ => None,
             }
