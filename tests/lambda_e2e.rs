@@ -28,6 +28,8 @@ use tokio::process::{Child, Command};
 /// `events/orchestrator/chat-apigw-v2.json`, the `plan_id` of the tools' `valid.json`).
 const EVENTS_PLAN: &str = "scan-classic-hmo-2025";
 const FUNCTIONS: [&str; 5] = ["orchestrator", "guard", "translate", "retrieve", "web-search"];
+/// The uploads bucket in the local S3 API.
+const UPLOADS_BUCKET: &str = "navigator-e2e-uploads";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -107,7 +109,7 @@ struct Emulator {
 }
 
 impl Emulator {
-    async fn start(database_url: &str, model_dir: &Path, tavily_url: &str) -> Self {
+    async fn start(database_url: &str, model_dir: &Path, tavily_url: &str, s3_url: &str) -> Self {
         let port = free_port();
         let env_file = std::env::temp_dir().join(format!("navigator-e2e-{port}.env"));
         let env = [
@@ -128,6 +130,10 @@ impl Emulator {
             ("TAVILY_API_KEY", "tvly-e2e".to_string()),
             ("TAVILY_BASE_URL", tavily_url.to_string()),
             ("RUST_LOG", "warn".to_string()),
+            // The documents actions and the uploads bucket: the ingest function over the local S3 API.
+            ("DOCUMENTS_FUNCTION", "ingest".to_string()),
+            ("UPLOADS_BUCKET", UPLOADS_BUCKET.to_string()),
+            ("AWS_ENDPOINT_URL_S3", s3_url.to_string()),
         ];
         let text: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         std::fs::write(&env_file, text).unwrap();
@@ -214,8 +220,10 @@ fn event(path: &str) -> Value {
 /// An API Gateway proxy response's status and JSON body.
 fn http_response(payload: &Value) -> (u64, Value) {
     let status = payload["statusCode"].as_u64().expect("an API Gateway response");
+    // A 204 has an empty body.
     let body = payload["body"]
         .as_str()
+        .filter(|b| !b.is_empty())
         .map(|b| serde_json::from_str(b).unwrap())
         .unwrap_or(Value::Null);
     (status, body)
@@ -232,7 +240,14 @@ async fn a_chat_event_crosses_real_lambda_boundaries_and_degrades_when_the_datab
     let tavily = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let tavily_url = format!("http://{}", tavily.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(tavily, navigator_load::fakes::router(FaultBoard::realistic())).await });
-    let emulator = Emulator::start(&postgres.url, &model_dir, &tavily_url).await;
+    let s3_url = std::env::var("NAVIGATOR_TEST_S3_ENDPOINT")
+        .expect("NAVIGATOR_TEST_S3_ENDPOINT is unset: run ./scripts/test, which starts a local S3 (moto)");
+    let _ = navigator_tests::local_s3()
+        .create_bucket()
+        .bucket(UPLOADS_BUCKET)
+        .send()
+        .await;
+    let emulator = Emulator::start(&postgres.url, &model_dir, &tavily_url, &s3_url).await;
 
     // Each tool through the runtime with its sample event.
     for function in FUNCTIONS.iter().filter(|f| **f != "orchestrator") {
@@ -275,6 +290,8 @@ async fn a_chat_event_crosses_real_lambda_boundaries_and_degrades_when_the_datab
     );
     assert!(answer["answer"].as_str().is_some_and(|a| a.contains('$')), "{answer}");
 
+    upload_ready_cited_deleted_unanswered(&emulator).await;
+
     // The database goes away. A question retrieval has cached still answers; a new one fails typed and fast, and
     // the turn says so instead of answering empty.
     postgres.stop();
@@ -305,4 +322,116 @@ async fn a_chat_event_crosses_real_lambda_boundaries_and_degrades_when_the_datab
         "a JSON error body that says what is wrong: {body}"
     );
     assert!(started.elapsed() < Duration::from_secs(3), "within the turn's deadline");
+}
+
+/// The chat event's member and identity, on another route of the same API.
+fn api_event(method: &str, path: &str, body: Option<Value>) -> Value {
+    let mut request = event("orchestrator/chat-apigw-v2.json");
+    request["routeKey"] = format!("{method} {path}").into();
+    request["rawPath"] = path.into();
+    request["requestContext"]["routeKey"] = format!("{method} {path}").into();
+    request["requestContext"]["http"]["method"] = method.into();
+    request["requestContext"]["http"]["path"] = path.into();
+    request["body"] = body.map_or(Value::Null, |b| b.to_string().into());
+    request
+}
+
+/// A member's upload across the real boundaries: the orchestrator asks the ingest function for a ticket, the file
+/// goes to S3 through the presigned URL, S3's event is delivered to the ingest function, the listing says `ready`,
+/// a question only the upload answers cites it, and once it is deleted no answer does.
+async fn upload_ready_cited_deleted_unanswered(emulator: &Emulator) {
+    // The first invoke of the ingest function waits for its build.
+    let listed = emulator.warm("ingest", &event("ingest/documents-list.json")).await;
+    assert_eq!(listed.error_type, None, "{}", listed.body);
+    let rider = "# Zephyr wellness rider\n\nSECTION 1 Snorkel fittings\n\nThe Zephyr wellness rider pays $77 for each \
+                 snorkel fitting at a network dive shop.\n";
+    let ask = serde_json::json!({"file_name": "zephyr rider.md", "content_type": "text/markdown",
+                                 "size_bytes": rider.len()});
+    let created = emulator
+        .invoke("orchestrator", &api_event("POST", "/v1/documents", Some(ask)))
+        .await;
+    let (status, ticket) = http_response(&created.body);
+    assert_eq!(status, 201, "{ticket}");
+    let document_id = ticket["document_id"].as_str().unwrap().to_string();
+    let mut put = reqwest::Client::new()
+        .put(ticket["upload"]["url"].as_str().unwrap())
+        .body(rider);
+    for (name, value) in ticket["upload"]["headers"].as_object().unwrap() {
+        put = put.header(name.as_str(), value.as_str().unwrap());
+    }
+    let sent = put.send().await.unwrap();
+    assert!(sent.status().is_success(), "the presigned PUT: {}", sent.status());
+
+    // S3's notification, as `sam local generate-event s3 put` writes it, for this bucket and key.
+    let mut notification = event("ingest/s3-put-member.json");
+    let member = "3f6c1a52-8d1e-4b7a-9c2f-0d5e6a7b8c9d";
+    notification["Records"][0]["s3"]["bucket"]["name"] = UPLOADS_BUCKET.into();
+    notification["Records"][0]["s3"]["object"]["key"] =
+        format!("members/{member}/{document_id}/zephyr%20rider.md").into();
+    let taken = emulator.invoke("ingest", &notification).await;
+    assert_eq!(taken.error_type, None, "{}", taken.body);
+    assert_eq!(taken.body["records"][0]["status"], "ready", "{}", taken.body);
+
+    let listing = emulator
+        .invoke("orchestrator", &api_event("GET", "/v1/documents", None))
+        .await;
+    let (status, list) = http_response(&listing.body);
+    assert_eq!(status, 200, "{list}");
+    let mine = list["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["document_id"] == document_id.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("the upload is listed: {list}"));
+    assert_eq!(
+        (mine["status"].as_str(), mine["owner"].as_str()),
+        (Some("ready"), Some("member"))
+    );
+    assert!(
+        list["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["owner"] == "plan"),
+        "the member's plan document is listed beside it: {list}"
+    );
+
+    let question = serde_json::json!({"message": "How much does the Zephyr wellness rider pay for a snorkel fitting?"});
+    let asked = emulator
+        .invoke("orchestrator", &api_event("POST", "/v1/chat", Some(question.clone())))
+        .await;
+    let (status, answer) = http_response(&asked.body);
+    assert_eq!(status, 200, "{answer}");
+    let cites = |answer: &Value| {
+        answer["citations"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["document_id"] == document_id.as_str()))
+    };
+    assert_eq!(answer["status"], "answered", "{answer}");
+    assert!(
+        cites(&answer) && answer["answer"].as_str().unwrap().contains("$77"),
+        "{answer}"
+    );
+
+    let deleted = emulator
+        .invoke(
+            "orchestrator",
+            &api_event("DELETE", &format!("/v1/documents/{document_id}"), None),
+        )
+        .await;
+    assert_eq!(http_response(&deleted.body).0, 204, "{}", deleted.body);
+    let asked = emulator
+        .invoke("orchestrator", &api_event("POST", "/v1/chat", Some(question)))
+        .await;
+    let (status, answer) = http_response(&asked.body);
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        !cites(&answer) && !answer["answer"].as_str().unwrap().contains("$77"),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["status"], "unanswered",
+        "only the deleted rider answered it: {answer}"
+    );
 }
