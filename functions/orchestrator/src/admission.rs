@@ -229,6 +229,10 @@ mod tests {
             let pool = pool.clone();
             tokio::spawn(async move { pool.run(far(), move || hold.recv().ok()).await })
         };
+        // The holder takes the one slot before the second job is sent, or that job could run first and never wait.
+        while pool.stats().in_flight == 0 {
+            tokio::task::yield_now().await;
+        }
         let queued = {
             let pool = pool.clone();
             tokio::spawn(async move { pool.run(far(), || ()).await })

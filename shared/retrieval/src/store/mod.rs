@@ -66,6 +66,39 @@ pub enum DocumentState {
     Duplicate(Uuid),
 }
 
+/// What `begin_document` does about the row it found under a document's id (owner, hash, status), decided once
+/// for both stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Begin {
+    /// No row: insert one, `ingesting`.
+    Insert,
+    /// The id is another owner's: refuse.
+    OtherOwner,
+    /// These bytes, already searchable: write nothing.
+    Ready,
+    /// These bytes, unfinished: pick up where the last ingest stopped.
+    Resume,
+    /// Other bytes, or none yet (a pending upload): drop its chunks and start over.
+    Replace,
+}
+
+impl Begin {
+    pub(crate) fn decide(existing: Option<(String, Option<String>, String)>, document: &NewDocument) -> Self {
+        match existing {
+            None => Self::Insert,
+            Some((owner, _, _)) if owner != document.owner.key() => Self::OtherOwner,
+            Some((_, Some(sha), status)) if sha == document.sha256 => {
+                if status == "ready" {
+                    Self::Ready
+                } else {
+                    Self::Resume
+                }
+            }
+            Some(_) => Self::Replace,
+        }
+    }
+}
+
 /// One search's inputs. Only the ready documents of these owners embedded with `embed_model` are searched.
 #[derive(Debug, Clone)]
 pub struct SearchRequest {

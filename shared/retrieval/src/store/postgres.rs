@@ -14,8 +14,8 @@ use uuid::Uuid;
 use navigator_platform::owner::{Owner, Readers};
 
 use super::{
-    Candidate, ChunkStore, DocumentInfo, DocumentRegistry, DocumentSize, DocumentState, DocumentStatus, NewDocument,
-    Origin, SearchRequest, StoredChunk, Upload, fuse,
+    Begin, Candidate, ChunkStore, DocumentInfo, DocumentRegistry, DocumentSize, DocumentState, DocumentStatus,
+    NewDocument, Origin, SearchRequest, StoredChunk, Upload, fuse,
 };
 
 /// How many graph neighbours HNSW explores per query: recall ≥ 0.95 on a plan-sized filter at ~1 ms.
@@ -197,8 +197,9 @@ impl ChunkStore for PgStore {
         .fetch_optional(&mut *transaction)
         .await
         .map_err(map_db_error)?;
-        let state = match existing {
-            None => {
+        let begin = Begin::decide(existing, document);
+        match begin {
+            Begin::Insert => {
                 sqlx::query(
                     "INSERT INTO navigator.documents (document_id, owner, title, source_sha256, status)
                      VALUES ($1, $2, $3, $4, 'ingesting')",
@@ -210,16 +211,12 @@ impl ChunkStore for PgStore {
                 .execute(&mut *transaction)
                 .await
                 .map_err(map_db_error)?;
-                DocumentState::New
             }
-            Some((existing_owner, _, _)) if existing_owner != owner => {
-                return Err(NavigatorError::invalid("the document id belongs to another owner"));
-            }
-            Some((_, Some(sha), status)) if sha == document.sha256 && status == "ready" => DocumentState::Ready,
-            Some((_, sha, _)) => {
+            Begin::OtherOwner => return Err(NavigatorError::invalid("the document id belongs to another owner")),
+            Begin::Ready => {}
+            Begin::Resume | Begin::Replace => {
                 // New bytes under this id replace the old ones; the same bytes pick up where an ingest stopped.
-                let same_bytes = sha.as_deref() == Some(document.sha256.as_str());
-                if !same_bytes {
+                if begin == Begin::Replace {
                     sqlx::query("DELETE FROM navigator.chunks WHERE document_id = $1")
                         .bind(document.document_id)
                         .execute(&mut *transaction)
@@ -228,21 +225,21 @@ impl ChunkStore for PgStore {
                 }
                 sqlx::query(
                     "UPDATE navigator.documents SET title = $2, source_sha256 = $3, status = 'ingesting', reason = NULL,
-                            updated_at = now()
-                     WHERE document_id = $1",
+                        updated_at = now()
+                 WHERE document_id = $1",
                 )
-                .bind(document.document_id)
-                .bind(&document.title)
-                .bind(&document.sha256)
+            .bind(document.document_id)
+            .bind(&document.title)
+            .bind(&document.sha256)
                 .execute(&mut *transaction)
                 .await
                 .map_err(map_db_error)?;
-                if same_bytes {
-                    DocumentState::Incomplete
-                } else {
-                    DocumentState::New
-                }
             }
+        }
+        let state = match begin {
+            Begin::Ready => DocumentState::Ready,
+            Begin::Resume => DocumentState::Incomplete,
+            _ => DocumentState::New,
         };
         transaction.commit().await.map_err(map_db_error)?;
         Ok(state)

@@ -15,8 +15,8 @@ use uuid::Uuid;
 use navigator_platform::owner::{Owner, Readers};
 
 use super::{
-    Candidate, ChunkStore, DocumentInfo, DocumentRegistry, DocumentSize, DocumentState, DocumentStatus, NewDocument,
-    Origin, SearchRequest, StoredChunk, Upload, fuse,
+    Begin, Candidate, ChunkStore, DocumentInfo, DocumentRegistry, DocumentSize, DocumentState, DocumentStatus,
+    NewDocument, Origin, SearchRequest, StoredChunk, Upload, fuse,
 };
 use crate::embed::dot;
 
@@ -414,8 +414,9 @@ impl ChunkStore for SqliteStore {
                 .fetch_optional(&mut *transaction)
                 .await
                 .map_err(db_error)?;
-        let state = match existing {
-            None => {
+        let begin = Begin::decide(existing, document);
+        match begin {
+            Begin::Insert => {
                 sqlx::query(
                     "INSERT INTO documents (document_id, owner, title, source_sha256, status) VALUES (?, ?, ?, ?, 'ingesting')",
                 )
@@ -426,16 +427,12 @@ impl ChunkStore for SqliteStore {
                 .execute(&mut *transaction)
                 .await
                 .map_err(db_error)?;
-                DocumentState::New
             }
-            Some((existing_owner, _, _)) if existing_owner != owner => {
-                return Err(NavigatorError::invalid("the document id belongs to another owner"));
-            }
-            Some((_, Some(sha), status)) if sha == document.sha256 && status == "ready" => DocumentState::Ready,
-            Some((_, sha, _)) => {
+            Begin::OtherOwner => return Err(NavigatorError::invalid("the document id belongs to another owner")),
+            Begin::Ready => {}
+            Begin::Resume | Begin::Replace => {
                 // New bytes under this id replace the old ones; the same bytes pick up where an ingest stopped.
-                let same_bytes = sha.as_deref() == Some(document.sha256.as_str());
-                if !same_bytes {
+                if begin == Begin::Replace {
                     sqlx::query("DELETE FROM chunks WHERE document_id = ?")
                         .bind(document.document_id)
                         .execute(&mut *transaction)
@@ -444,8 +441,8 @@ impl ChunkStore for SqliteStore {
                 }
                 sqlx::query(
                     "UPDATE documents SET title = ?, source_sha256 = ?, status = 'ingesting', reason = NULL,
-                            updated_at = CURRENT_TIMESTAMP
-                     WHERE document_id = ?",
+                        updated_at = CURRENT_TIMESTAMP
+                 WHERE document_id = ?",
                 )
                 .bind(&document.title)
                 .bind(&document.sha256)
@@ -453,12 +450,12 @@ impl ChunkStore for SqliteStore {
                 .execute(&mut *transaction)
                 .await
                 .map_err(db_error)?;
-                if same_bytes {
-                    DocumentState::Incomplete
-                } else {
-                    DocumentState::New
-                }
             }
+        }
+        let state = match begin {
+            Begin::Ready => DocumentState::Ready,
+            Begin::Resume => DocumentState::Incomplete,
+            _ => DocumentState::New,
         };
         transaction.commit().await.map_err(db_error)?;
         self.forget_vectors();
