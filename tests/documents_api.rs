@@ -16,7 +16,6 @@ use lambda_runtime::{Context, LambdaEvent};
 use navigator_platform::config::Budgets;
 use navigator_platform::contracts::ToolName;
 use navigator_retrieval::db::{PoolSettings, pg_pool};
-use navigator_retrieval::document::isolated::ReaderProgram;
 use navigator_retrieval::document::upload::UploadLimits;
 use navigator_retrieval::retriever::Retriever;
 use navigator_retrieval::store::PgStore;
@@ -102,12 +101,7 @@ async fn upload_ready_cited_then_deleted_and_unanswered() {
         &PoolSettings::new(4, Duration::from_secs(2), "docs-api"),
     );
     let budgets = Budgets::from_lookup(|_| None).unwrap();
-    let reader = ReaderProgram {
-        program: std::env::current_exe().unwrap(),
-        args: ["--exact", "upload_reader_entry", "--nocapture"]
-            .map(String::from)
-            .to_vec(),
-    };
+    let reader = navigator_tests::upload_reader();
     let function: IngestFunction = Arc::new(ingest::Ingest::new(
         Retriever::new(HashingEmbedder, PgStore::new(pool.clone()), budgets.retrieve.clone()),
         ingest::bucket::UploadsBucket::new(s3.clone(), BUCKET),
@@ -149,13 +143,7 @@ async fn upload_ready_cited_then_deleted_and_unanswered() {
     .await;
     assert_eq!(status, 201, "{ticket}");
     let document_id = ticket["document_id"].as_str().unwrap().to_string();
-    let mut put = reqwest::Client::new()
-        .put(ticket["upload"]["url"].as_str().unwrap())
-        .body(rider);
-    for (name, value) in ticket["upload"]["headers"].as_object().unwrap() {
-        put = put.header(name.as_str(), value.as_str().unwrap());
-    }
-    assert!(put.send().await.unwrap().status().is_success());
+    assert!(navigator_tests::send_upload(&ticket, rider).await.is_success());
 
     // S3 notifies the ingest function.
     let mut event: Value = serde_json::from_str(include_str!("../events/ingest/s3-put-member.json")).unwrap();

@@ -182,12 +182,7 @@ async fn replay_ingest(text: &str) -> Result<serde_json::Value, String> {
     let dir = std::env::temp_dir().join(format!("navigator-events-{}", uuid::Uuid::new_v4()));
     let store = SqliteStore::open(&dir).await.unwrap();
     let retriever = Retriever::new(HashingEmbedder, store, Budgets::from_lookup(|_| None).unwrap().retrieve);
-    let reader = navigator_retrieval::document::isolated::ReaderProgram {
-        program: std::env::current_exe().unwrap(),
-        args: ["--exact", "upload_reader_entry", "--nocapture"]
-            .map(String::from)
-            .to_vec(),
-    };
+    let reader = navigator_tests::upload_reader();
     let ingest = ingest::Ingest::new(
         retriever,
         ingest::bucket::UploadsBucket::new(s3, bucket),

@@ -353,14 +353,8 @@ async fn upload_ready_cited_deleted_unanswered(emulator: &Emulator) {
     let (status, ticket) = http_response(&created.body);
     assert_eq!(status, 201, "{ticket}");
     let document_id = ticket["document_id"].as_str().unwrap().to_string();
-    let mut put = reqwest::Client::new()
-        .put(ticket["upload"]["url"].as_str().unwrap())
-        .body(rider);
-    for (name, value) in ticket["upload"]["headers"].as_object().unwrap() {
-        put = put.header(name.as_str(), value.as_str().unwrap());
-    }
-    let sent = put.send().await.unwrap();
-    assert!(sent.status().is_success(), "the presigned PUT: {}", sent.status());
+    let sent = navigator_tests::send_upload(&ticket, rider).await;
+    assert!(sent.is_success(), "the presigned PUT: {sent}");
 
     // S3's notification, as `sam local generate-event s3 put` writes it, for this bucket and key.
     let mut notification = event("ingest/s3-put-member.json");

@@ -127,23 +127,19 @@ fn upload_reader_entry() {
     isolated::serve_if_asked();
 }
 
-fn reader() -> ReaderProgram {
-    ReaderProgram {
-        program: std::env::current_exe().unwrap(),
-        args: ["--exact", "upload_reader_entry", "--nocapture", "--test-threads=1"]
-            .map(String::from)
-            .to_vec(),
-    }
-}
-
 #[tokio::test]
 async fn the_sample_plan_is_read_in_a_child_under_the_production_limits() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/sample/scan_classic_hmo.pdf");
     let bytes = std::fs::read(path).unwrap();
-    let document = isolated::read(&reader(), "scan_classic_hmo.pdf", &bytes, &limits())
-        .await
-        .unwrap()
-        .unwrap();
+    let document = isolated::read(
+        &navigator_tests::upload_reader(),
+        "scan_classic_hmo.pdf",
+        &bytes,
+        &limits(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(document.pages.len(), 232);
     assert!(document.title.contains("SCAN Classic"), "{}", document.title);
 }
@@ -156,7 +152,7 @@ async fn a_decompression_bomb_ends_its_own_reader_not_this_process() {
         memory_bytes: 256 << 20,
         ..limits()
     };
-    let rejection = isolated::read(&reader(), "bomb.pdf", &bytes, &limits)
+    let rejection = isolated::read(&navigator_tests::upload_reader(), "bomb.pdf", &bytes, &limits)
         .await
         .unwrap()
         .unwrap_err();
@@ -164,7 +160,7 @@ async fn a_decompression_bomb_ends_its_own_reader_not_this_process() {
     // This process is fine, and the next file is read as usual.
     let good = pdf::with_pages(&["Ambulance $250"]);
     assert!(
-        isolated::read(&reader(), "good.pdf", &good, &limits)
+        isolated::read(&navigator_tests::upload_reader(), "good.pdf", &good, &limits)
             .await
             .unwrap()
             .is_ok()
@@ -192,9 +188,14 @@ async fn a_reader_that_overruns_its_time_is_killed_and_the_file_refused() {
 
 #[tokio::test]
 async fn refusals_found_in_the_child_come_back_as_such() {
-    let rejection = isolated::read(&reader(), "scan.pdf", &pdf::with_pages(&["", ""]), &limits())
-        .await
-        .unwrap()
-        .unwrap_err();
+    let rejection = isolated::read(
+        &navigator_tests::upload_reader(),
+        "scan.pdf",
+        &pdf::with_pages(&["", ""]),
+        &limits(),
+    )
+    .await
+    .unwrap()
+    .unwrap_err();
     assert_eq!(rejection, Rejection::NoText);
 }

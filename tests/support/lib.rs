@@ -7,6 +7,32 @@
 
 pub mod pdf;
 
+/// The upload reader as a test binary runs it: this very binary, started on its `upload_reader_entry` test (which
+/// calls `navigator_retrieval::document::isolated::serve_if_asked`). Every test binary that takes uploads in has one.
+pub fn upload_reader() -> navigator_retrieval::document::isolated::ReaderProgram {
+    navigator_retrieval::document::isolated::ReaderProgram {
+        program: std::env::current_exe().expect("the test binary's path"),
+        args: ["--exact", "upload_reader_entry", "--nocapture", "--test-threads=1"]
+            .map(String::from)
+            .to_vec(),
+    }
+}
+
+/// Sends `body` exactly as an upload ticket (`POST /v1/documents`'s answer) says: its method, URL and headers.
+/// Returns the status the storage answered.
+pub async fn send_upload(ticket: &serde_json::Value, body: impl Into<reqwest::Body>) -> reqwest::StatusCode {
+    let upload = &ticket["upload"];
+    let method =
+        reqwest::Method::from_bytes(upload["method"].as_str().expect("a method").as_bytes()).expect("an HTTP method");
+    let mut request = reqwest::Client::new()
+        .request(method, upload["url"].as_str().expect("a URL"))
+        .body(body);
+    for (name, value) in upload["headers"].as_object().expect("headers") {
+        request = request.header(name.as_str(), value.as_str().expect("a header value"));
+    }
+    request.send().await.expect("the upload is sent").status()
+}
+
 /// A client of the local S3 API the test command starts (moto's server, `NAVIGATOR_TEST_S3_ENDPOINT`), with the
 /// dummy credentials and path-style addressing it takes. Tests that need it fail, never skip, without it.
 pub fn local_s3() -> aws_sdk_s3::Client {

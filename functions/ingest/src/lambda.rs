@@ -32,7 +32,8 @@ pub async fn handle<E: Embedder, S: ChunkStore + DocumentRegistry>(
                 serde_json::from_value(payload).map_err(|e| NavigatorError::invalid(format!("S3 event: {e}")))?;
             let deadline = lambda_deadline.unwrap_or_else(|| Deadline::after(DEFAULT_EVENT_BUDGET));
             let outcomes = ingest.on_s3_event(event, deadline).await?;
-            serde_json::to_value(serde_json::json!({ "records": outcomes })).map_err(NavigatorError::internal)
+            let records = serde_json::to_value(outcomes).map_err(NavigatorError::internal)?;
+            Ok(serde_json::json!({ "records": records }))
         } else {
             let mut invocation = parse_invocation::<DocumentsInput>(payload)?;
             tracing::Span::current().record("request_id", invocation.request_id.as_str());

@@ -11,7 +11,7 @@ use navigator_platform::config::Budgets;
 use navigator_platform::owner::{PlanId, Readers};
 use navigator_resilience::Deadline;
 use navigator_retrieval::db::{PoolSettings, pg_pool};
-use navigator_retrieval::document::isolated::{self, ReaderProgram};
+use navigator_retrieval::document::isolated;
 use navigator_retrieval::document::upload::UploadLimits;
 use navigator_retrieval::retriever::Retriever;
 use navigator_retrieval::store::PgStore;
@@ -47,12 +47,7 @@ async fn harness(limits: UploadLimits) -> Harness {
         &PoolSettings::new(2, Duration::from_secs(2), "ingest-test"),
     );
     let budgets = Budgets::from_lookup(|_| None).unwrap();
-    let reader = ReaderProgram {
-        program: std::env::current_exe().unwrap(),
-        args: ["--exact", "upload_reader_entry", "--nocapture"]
-            .map(String::from)
-            .to_vec(),
-    };
+    let reader = navigator_tests::upload_reader();
     let ingest = Ingest::new(
         Retriever::new(HashingEmbedder, PgStore::new(pool.clone()), budgets.retrieve.clone()),
         UploadsBucket::new(s3.clone(), &bucket),
@@ -135,12 +130,8 @@ async fn a_member_upload_is_ticketed_put_taken_in_listed_found_and_deleted() {
     let url = ticket["upload"]["url"].as_str().unwrap();
     assert!(url.contains(&format!("members/{member}/{document_id}/")), "{url}");
     // Exactly the request the ticket describes.
-    let mut put = reqwest::Client::new().put(url).body(body.clone());
-    for (name, value) in ticket["upload"]["headers"].as_object().unwrap() {
-        put = put.header(name.as_str(), value.as_str().unwrap());
-    }
-    let sent = put.send().await.unwrap();
-    assert!(sent.status().is_success(), "{}", sent.status());
+    let sent = navigator_tests::send_upload(&ticket, body.clone()).await;
+    assert!(sent.is_success(), "{sent}");
 
     let key = format!("members/{member}/{document_id}/dental rider.md");
     let taken = h.object_created(&key).await;

@@ -94,41 +94,50 @@ async fn chat(
         Some(Extension(RequestDeadline(platform))) => budget.min(platform),
         None => budget,
     };
-    let request_id = uuid::Uuid::new_v4().to_string();
-    tracing::Span::current().record("request_id", request_id.as_str());
-    let fail = |error: NavigatorError| ApiError {
-        error,
-        request_id: request_id.clone(),
-    };
-    let Some(Extension(identity)) = identity else {
-        return Err(fail(NavigatorError::Unauthorized));
-    };
-    let body = read_body(request.into_body()).await.map_err(fail)?;
-    let chat = ChatRequest::parse(&body).map_err(fail)?;
+    let caller = Caller::of(identity)?;
+    let body = read_body(request.into_body()).await.map_err(|e| caller.fail(e))?;
+    let chat = ChatRequest::parse(&body).map_err(|e| caller.fail(e))?;
     let turn = TurnRequest {
-        request_id: request_id.clone(),
-        readers: identity.readers(),
+        request_id: caller.request_id.clone(),
+        readers: caller.identity.readers(),
         chat,
         deadline,
     };
     // However the stages behave, the navigator answers or times out (504) by the deadline.
-    let answer = state.navigator.answer(turn).await.map_err(fail)?;
+    let answer = state.navigator.answer(turn).await.map_err(|e| caller.fail(e))?;
     let mut response = Json(answer).into_response();
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+    if let Ok(value) = HeaderValue::from_str(&caller.request_id) {
         response.headers_mut().insert("x-request-id", value);
     }
     Ok(response)
 }
 
-/// A request id for a response, and the member behind the request, or 401.
-fn member(identity: Option<Extension<Identity>>) -> (String, Result<Identity, ApiError>) {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    tracing::Span::current().record("request_id", request_id.as_str());
-    let identity = identity.map(|Extension(identity)| identity).ok_or_else(|| ApiError {
-        error: NavigatorError::Unauthorized,
-        request_id: request_id.clone(),
-    });
-    (request_id, identity)
+/// One request's id (in its error bodies, its `x-request-id` and its log lines) and the member making it.
+struct Caller {
+    request_id: String,
+    identity: Identity,
+}
+
+impl Caller {
+    /// Mints the request's id and finds its member, or answers 401.
+    fn of(identity: Option<Extension<Identity>>) -> Result<Self, ApiError> {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        tracing::Span::current().record("request_id", request_id.as_str());
+        match identity {
+            Some(Extension(identity)) => Ok(Self { request_id, identity }),
+            None => Err(ApiError {
+                error: NavigatorError::Unauthorized,
+                request_id,
+            }),
+        }
+    }
+
+    fn fail(&self, error: NavigatorError) -> ApiError {
+        ApiError {
+            error,
+            request_id: self.request_id.clone(),
+        }
+    }
 }
 
 async fn create_upload(
@@ -136,19 +145,14 @@ async fn create_upload(
     identity: Option<Extension<Identity>>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let (request_id, identity) = member(identity);
-    let identity = identity?;
-    let fail = |error| ApiError {
-        error,
-        request_id: request_id.clone(),
-    };
-    let body = read_body(request.into_body()).await.map_err(fail)?;
-    let upload = CreateUpload::parse(&body).map_err(fail)?;
+    let caller = Caller::of(identity)?;
+    let body = read_body(request.into_body()).await.map_err(|e| caller.fail(e))?;
+    let upload = CreateUpload::parse(&body).map_err(|e| caller.fail(e))?;
     let ticket = state
         .documents
-        .create_upload(&identity.readers(), upload)
+        .create_upload(&caller.identity.readers(), upload)
         .await
-        .map_err(fail)?;
+        .map_err(|e| caller.fail(e))?;
     Ok((StatusCode::CREATED, Json(ticket)).into_response())
 }
 
@@ -156,13 +160,12 @@ async fn list_documents(
     State(state): State<Arc<AppState>>,
     identity: Option<Extension<Identity>>,
 ) -> Result<Response, ApiError> {
-    let (request_id, identity) = member(identity);
-    let identity = identity?;
+    let caller = Caller::of(identity)?;
     let documents = state
         .documents
-        .list(&identity.readers())
+        .list(&caller.identity.readers())
         .await
-        .map_err(|error| ApiError { error, request_id })?;
+        .map_err(|e| caller.fail(e))?;
     Ok(Json(DocumentList { documents }).into_response())
 }
 
@@ -171,19 +174,14 @@ async fn delete_document(
     identity: Option<Extension<Identity>>,
     Path(document_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (request_id, identity) = member(identity);
-    let identity = identity?;
-    let fail = |error| ApiError {
-        error,
-        request_id: request_id.clone(),
-    };
+    let caller = Caller::of(identity)?;
     let document_id = uuid::Uuid::parse_str(&document_id)
-        .map_err(|_| fail(NavigatorError::invalid("the document id must be a UUID")))?;
+        .map_err(|_| caller.fail(NavigatorError::invalid("the document id must be a UUID")))?;
     state
         .documents
-        .delete(&identity.readers(), document_id)
+        .delete(&caller.identity.readers(), document_id)
         .await
-        .map_err(fail)?;
+        .map_err(|e| caller.fail(e))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

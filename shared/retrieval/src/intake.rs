@@ -32,15 +32,6 @@ pub enum Intake {
     Failed { document_id: Uuid, reason: String },
 }
 
-impl Intake {
-    pub fn document_id(&self) -> Uuid {
-        match self {
-            Self::Ready(report) => report.document_id,
-            Self::Failed { document_id, .. } => *document_id,
-        }
-    }
-}
-
 /// Takes one file in. A refusal is not an error: the document ends `failed` with its reason. An error (the database
 /// or the embedder failing) leaves the document for a retry and is returned, so the caller's retry runs it again.
 pub async fn take_in<E: Embedder, S: ChunkStore + DocumentRegistry>(

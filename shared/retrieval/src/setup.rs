@@ -130,18 +130,12 @@ pub async fn ensure_ingested(
     let bytes = tokio::fs::read(path)
         .await
         .map_err(|e| NavigatorError::invalid(format!("cannot read {}: {e}", path.display())))?;
-    let sha = {
-        use sha2::{Digest, Sha256};
-        Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
+    let sha = document::sha256_hex(&bytes);
     if retriever.store().is_ready(document_id(owner, &sha)).await? {
         return Ok(None);
     }
     let path = path.to_path_buf();
-    let source = tokio::task::spawn_blocking(move || document::load(&path))
+    let source = tokio::task::spawn_blocking(move || document::from_file_bytes(&path, &bytes))
         .await
         .map_err(|e| NavigatorError::internal(format!("extraction task: {e}")))??;
     let report = ingest(retriever.embedder(), retriever.store(), owner, &source, progress).await?;

@@ -70,12 +70,9 @@ impl LocalDocuments {
     }
 
     /// Takes in one received file and logs what became of it.
-    async fn take_in(&self, destination: Destination, path: PathBuf) {
+    async fn take_in(&self, destination: Destination, bytes: axum::body::Bytes) {
         let _turn = self.intake.acquire().await;
-        let outcome = match tokio::fs::read(&path).await {
-            Ok(bytes) => take_in(&self.retriever, &self.reader, &destination, &bytes, &self.limits).await,
-            Err(e) => Err(NavigatorError::internal(format!("{}: {e}", path.display()))),
-        };
+        let outcome = take_in(&self.retriever, &self.reader, &destination, &bytes, &self.limits).await;
         match outcome {
             Ok(Intake::Ready(report)) => {
                 tracing::info!(document_id = %report.document_id, chunks = report.chunks, "upload ready")
@@ -222,8 +219,10 @@ async fn receive_file(
         file_name,
     };
     let taker = Arc::clone(documents);
-    tokio::spawn(async move { taker.take_in(destination, path).await });
-    Ok(serde_json::json!({"document_id": document_id, "status": "pending", "bytes": bytes.len()}))
+    let length = bytes.len();
+    // The file on disk stands in for the S3 object (a delete removes it); the bytes in hand are what is read.
+    tokio::spawn(async move { taker.take_in(destination, bytes).await });
+    Ok(serde_json::json!({"document_id": document_id, "status": "pending", "bytes": length}))
 }
 
 #[cfg(test)]
