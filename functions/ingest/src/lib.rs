@@ -83,7 +83,9 @@ impl<E: Embedder, S: ChunkStore + DocumentRegistry> Ingest<E, S> {
                 continue;
             }
             let key = keys::decode_event_key(&encoded).map_err(NavigatorError::invalid)?;
-            let outcome = match deadline.run(self.take_in_object(&key)).await {
+            // On the heap: reading, extracting and embedding make a deep future, and a debug build's stack frames
+            // for it would overflow a 2 MiB thread stack (`cargo lambda watch`, tests).
+            let outcome = match deadline.run(Box::pin(self.take_in_object(&key))).await {
                 Ok(outcome) => outcome?,
                 Err(_) => return Err(NavigatorError::timeout("ingest")),
             };
@@ -126,7 +128,14 @@ impl<E: Embedder, S: ChunkStore + DocumentRegistry> Ingest<E, S> {
                 return Ok(outcome(id, "failed", Some(reason)));
             }
         };
-        match take_in(&self.retriever, &self.reader, &destination, &bytes, &self.limits).await? {
+        let intake = Box::pin(take_in(
+            &self.retriever,
+            &self.reader,
+            &destination,
+            &bytes,
+            &self.limits,
+        ));
+        match intake.await? {
             Intake::Ready(report) => Ok(outcome(Some(report.document_id), "ready", None)),
             Intake::Failed { document_id, reason } => {
                 self.bucket.tag_failed(key).await?;
