@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: a panic is a failed test
 
+use navigator_platform::NavigatorError;
 use navigator_platform::config::Budgets;
 use navigator_platform::owner::{Owner, PlanId, Readers};
 use navigator_platform::section::SectionRef;
@@ -481,6 +482,84 @@ async fn every_sentence_of_a_found_chunk_is_scored_in_order<S: ChunkStore + 'sta
     }
 }
 
+/// Counts every text it is asked to embed.
+#[derive(Default)]
+struct CountingEmbedder {
+    seen: std::sync::Mutex<Vec<String>>,
+}
+
+impl Embedder for CountingEmbedder {
+    fn model(&self) -> &str {
+        HashingEmbedder.model()
+    }
+
+    fn dimensions(&self) -> usize {
+        HashingEmbedder.dimensions()
+    }
+
+    async fn embed(&self, texts: Vec<String>, deadline: Deadline) -> Result<Vec<Vec<f32>>, NavigatorError> {
+        self.seen.lock().unwrap().extend(texts.iter().cloned());
+        HashingEmbedder.embed(texts, deadline).await
+    }
+}
+
+async fn a_sentence_repeated_in_a_document_is_embedded_once_and_scored_everywhere<S: ChunkStore + 'static>(store: S) {
+    let member = Uuid::new_v4();
+    let boilerplate = "Call Member Services at 1-800-555-0100 if you have questions about this benefit.";
+    // Eight pages, each long enough to be chunks of its own, each ending in the same sentence.
+    let pages: Vec<String> = (0..8)
+        .map(|page| {
+            let body: Vec<String> = (0..30)
+                .map(|n| format!("Benefit {page} rule {n} covers service number {page}{n} in full."))
+                .collect();
+            format!("{} {boilerplate}", body.join(" "))
+        })
+        .collect();
+    let source = navigator_retrieval::document::from_bytes(
+        "repeated",
+        navigator_retrieval::document::DocumentKind::Text,
+        pages.join("\u{c}").as_bytes(),
+    )
+    .unwrap();
+    let embedder = CountingEmbedder::default();
+    let report = ingest(&embedder, &store, &own(member), &source, |_, _| {})
+        .await
+        .unwrap();
+    assert!(report.chunks >= 8, "{} chunks", report.chunks);
+    let seen = embedder.seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.iter().filter(|text| *text == boilerplate).count(),
+        1,
+        "embedded once"
+    );
+
+    let retriever = Retriever::new(HashingEmbedder, store, budgets().retrieve);
+    let query = "questions about Member Services";
+    let query_vector = HashingEmbedder
+        .embed(vec![query.into()], soon())
+        .await
+        .unwrap()
+        .remove(0);
+    let expected: f32 = HashingEmbedder.embed(vec![boilerplate.into()], soon()).await.unwrap()[0]
+        .iter()
+        .zip(&query_vector)
+        .map(|(a, b)| a * b)
+        .sum();
+    let found = retriever.search(&alone(member), query, 8, soon()).await.unwrap();
+    let holding: Vec<_> = found.chunks.iter().filter(|c| c.text.contains(boilerplate)).collect();
+    assert!(holding.len() >= 2, "several chunks hold it: {}", holding.len());
+    for chunk in holding {
+        let sentences = navigator_platform::text::sentences(&chunk.text);
+        assert_eq!(chunk.units.len(), sentences.len(), "one score a sentence");
+        let at = sentences.iter().position(|s| s == boilerplate).unwrap();
+        assert!(
+            (chunk.units[at] - expected).abs() < 1e-3,
+            "{} vs {expected}",
+            chunk.units[at]
+        );
+    }
+}
+
 async fn a_section_read_returns_that_section_only<S: ChunkStore + 'static>(store: S) {
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
     for (member, marker) in [(a, "alpha-only"), (b, "bravo-only")] {
@@ -539,6 +618,18 @@ async fn postgres_every_sentence_of_a_found_chunk_is_scored_in_order() {
 async fn sqlite_every_sentence_of_a_found_chunk_is_scored_in_order() {
     let (store, _dir) = sqlite_store().await;
     every_sentence_of_a_found_chunk_is_scored_in_order(store).await;
+}
+
+#[tokio::test]
+async fn postgres_a_sentence_repeated_in_a_document_is_embedded_once_and_scored_everywhere() {
+    let (store, _database) = pg_store().await;
+    a_sentence_repeated_in_a_document_is_embedded_once_and_scored_everywhere(store).await;
+}
+
+#[tokio::test]
+async fn sqlite_a_sentence_repeated_in_a_document_is_embedded_once_and_scored_everywhere() {
+    let (store, _dir) = sqlite_store().await;
+    a_sentence_repeated_in_a_document_is_embedded_once_and_scored_everywhere(store).await;
 }
 
 #[tokio::test]

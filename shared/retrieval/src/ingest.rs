@@ -1,20 +1,27 @@
 //! Ingest: a document's chunks, and each chunk's sentences, embedded in batches and written idempotently. The
 //! document becomes searchable (`ready`) only after every chunk is stored with its vectors.
 
+use futures_util::StreamExt;
 use navigator_platform::NavigatorError;
 use navigator_platform::owner::Owner;
 use navigator_platform::text::sentences;
 use navigator_resilience::Deadline;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-use crate::chunk::{ChunkSizes, chunk_pages};
+use crate::chunk::{Chunk, ChunkSizes, chunk_pages};
 use crate::document::SourceDocument;
 use crate::embed::Embedder;
 use crate::store::{ChunkStore, DocumentSize, DocumentState, NewDocument, Origin, StoredChunk};
 
 /// Chunks embedded per call.
 pub const EMBED_BATCH: usize = 32;
+/// Embedding calls in flight at once. The local model's passes already use every core, so this buys it little; it
+/// overlaps a remote embedder's round trips, and the store's writes, with the next batch's embedding.
+const BATCHES_IN_FLIGHT: usize = 2;
+/// The longest one embedding call may take.
+const EMBED_CALL: Duration = Duration::from_secs(300);
 /// Namespace of derived document and chunk ids.
 const ID_NAMESPACE: Uuid = Uuid::from_u128(0x8f0c_1c52_6a3e_4d1b_9a44_5e2b_7c10_d3e0);
 
@@ -133,36 +140,78 @@ async fn write<E: Embedder, S: ChunkStore>(
         DocumentState::New | DocumentState::Incomplete => {}
     }
 
-    for (batch_index, batch) in chunks.chunks(EMBED_BATCH).enumerate() {
-        let started = Instant::now();
-        // Each chunk with its section, then each of its sentences alone: one call, so similar lengths batch together.
-        let sentences: Vec<Vec<String>> = batch.iter().map(|c| sentences(&c.text)).collect();
-        let mut texts: Vec<String> = batch.iter().map(|c| c.indexed_text()).collect();
-        texts.extend(sentences.iter().flatten().cloned());
-        let mut vectors = embedder.embed(texts, Deadline::after(Duration::from_secs(300))).await?;
-        let mut unit_vectors = vectors.split_off(batch.len()).into_iter();
-        report.embed_time += started.elapsed();
-        let stored: Vec<StoredChunk> = batch
+    // Each chunk with its section, then each of its sentences alone. A sentence repeated in the document (the
+    // chunks' overlap, boilerplate) is embedded once, by the first batch that holds it.
+    let batches: Vec<&[Chunk]> = chunks.chunks(EMBED_BATCH).collect();
+    let sentences: Vec<Vec<Vec<String>>> = batches
+        .iter()
+        .map(|batch| batch.iter().map(|c| sentences(&c.text)).collect())
+        .collect();
+    let mut first_seen = HashSet::new();
+    let texts: Vec<Vec<String>> = batches
+        .iter()
+        .zip(&sentences)
+        .map(|(batch, sentences)| {
+            let mut texts: Vec<String> = batch.iter().map(|c| c.indexed_text()).collect();
+            texts.extend(
+                sentences
+                    .iter()
+                    .flatten()
+                    .filter(|sentence| first_seen.insert(sentence.as_str()))
+                    .cloned(),
+            );
+            texts
+        })
+        .collect();
+    let started = Instant::now();
+    let mut embedded = futures_util::stream::iter(texts.into_iter().map(|texts| async move {
+        let vectors = embedder.embed(texts.clone(), Deadline::after(EMBED_CALL)).await?;
+        Ok::<_, NavigatorError>((texts, vectors))
+    }))
+    .buffered(BATCHES_IN_FLIGHT);
+    let mut sentence_vectors: HashMap<String, Vec<f32>> = HashMap::new();
+    let mut batch_index = 0;
+    while let Some(result) = embedded.next().await {
+        let (texts, vectors) = result?;
+        let batch = batches[batch_index];
+        let mut vectors = vectors.into_iter();
+        let chunk_vectors: Vec<Vec<f32>> = vectors.by_ref().take(batch.len()).collect();
+        sentence_vectors.extend(texts.into_iter().skip(batch.len()).zip(vectors));
+        let stored = batch
             .iter()
-            .zip(vectors)
-            .zip(&sentences)
-            .map(|((chunk, embedding), sentences)| StoredChunk {
-                chunk_id: chunk_id(document.document_id, chunk.ord),
-                ord: chunk.ord,
-                page_start: chunk.page_start,
-                page_end: chunk.page_end,
-                section: chunk.section.clone(),
-                text: chunk.text.clone(),
-                tokens: chunk.words,
-                embedding,
-                units: unit_vectors.by_ref().take(sentences.len()).collect(),
+            .zip(chunk_vectors)
+            .zip(&sentences[batch_index])
+            .map(|((chunk, embedding), sentences)| {
+                let units = sentences
+                    .iter()
+                    .map(|sentence| {
+                        sentence_vectors
+                            .get(sentence)
+                            .cloned()
+                            .ok_or_else(|| NavigatorError::internal("a sentence reached the store without its vector"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(StoredChunk {
+                    chunk_id: chunk_id(document.document_id, chunk.ord),
+                    ord: chunk.ord,
+                    page_start: chunk.page_start,
+                    page_end: chunk.page_end,
+                    section: chunk.section.clone(),
+                    text: chunk.text.clone(),
+                    tokens: chunk.words,
+                    embedding,
+                    units,
+                })
             })
-            .collect();
-        let started = Instant::now();
+            .collect::<Result<Vec<_>, NavigatorError>>()?;
+        let store_started = Instant::now();
         report.rows_written += store.put_chunks(&document, embedder.model(), &stored).await?;
-        report.store_time += started.elapsed();
-        progress(((batch_index + 1) * EMBED_BATCH).min(chunks.len()), chunks.len());
+        report.store_time += store_started.elapsed();
+        batch_index += 1;
+        progress((batch_index * EMBED_BATCH).min(chunks.len()), chunks.len());
     }
+    // Storing overlaps the next batch's embedding; embedding is reported as the rest of the wall time.
+    report.embed_time = started.elapsed().saturating_sub(report.store_time);
     let started = Instant::now();
     let size = DocumentSize {
         pages: report.pages as u32,
