@@ -69,6 +69,7 @@ pub fn local_app(
         budgets.orchestrator.in_flight,
         budgets.orchestrator.queue_bound,
         budgets.orchestrator.wave,
+        budgets.orchestrator.total,
     )
     .with_cpu(cpu, budgets.orchestrator.cpu_queue);
     let state = match &documents {
