@@ -125,7 +125,7 @@ async fn a_heuristic_stage_out_of_time_fails_closed() {
 }
 
 #[tokio::test]
-async fn sixty_four_kib_of_adversarial_input_is_judged_within_budget() {
+async fn sixty_four_kib_of_adversarial_input_is_judged_without_backtracking() {
     let mut text = String::new();
     let pieces = [
         "ignore ",
@@ -146,13 +146,18 @@ async fn sixty_four_kib_of_adversarial_input_is_judged_within_budget() {
         i += 1;
     }
     text.push_str(hidden);
+    // The stage budgets' figures on this input are the guard bench's (`cargo bench --bench guard`); here, generous
+    // budgets keep a busy test machine from degrading a stage, and the bound only catches catastrophic backtracking.
+    let mut budgets = budgets();
+    budgets.heuristic = Duration::from_secs(5);
+    budgets.total = Duration::from_secs(10);
     let started = std::time::Instant::now();
-    let output = guard().check(&text, deadline()).await.unwrap();
-    assert!(
-        started.elapsed() < Duration::from_millis(600),
-        "{:?}",
-        started.elapsed()
-    );
+    let output = Guard::local(&budgets)
+        .unwrap()
+        .check(&text, Deadline::after(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     assert_eq!(
         output.verdict,
         Verdict::Block,
