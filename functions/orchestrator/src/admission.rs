@@ -177,48 +177,39 @@ mod tests {
         );
     }
 
+    /// With one 2 s turn running, a second turn's status and how long it took.
+    async fn behind_a_running_turn(admission: Admission) -> (StatusCode, Duration) {
+        let app = slow_app(admission);
+        let chat = || Request::post("/v1/chat").body(Body::empty()).unwrap();
+        let first = tokio::spawn(app.clone().oneshot(chat()));
+        tokio::task::yield_now().await;
+        let started = Instant::now();
+        let second = app.oneshot(chat()).await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::OK);
+        (second.status(), took)
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_queued_turn_is_served_even_when_its_wait_outlasts_the_prediction() {
         // The mean turn is unknown (zero), so the door predicts no wait; the turn ahead takes 2 s, four times the
         // 500 ms queue budget. The queued turn was admitted: it is served when the permit comes, not refused late.
         let admission = Admission::new(1, 4, Duration::from_millis(500), Duration::from_secs(3));
-        let app = slow_app(admission);
-        let first = tokio::spawn(
-            app.clone()
-                .oneshot(Request::post("/v1/chat").body(Body::empty()).unwrap()),
-        );
-        tokio::task::yield_now().await;
-        let started = Instant::now();
-        let second = app
-            .oneshot(Request::post("/v1/chat").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(second.status(), StatusCode::OK);
+        let (status, took) = behind_a_running_turn(admission).await;
+        assert_eq!(status, StatusCode::OK);
         assert_eq!(
-            started.elapsed(),
+            took,
             Duration::from_secs(4),
             "2 s queued behind the first, then its own 2 s"
         );
-        assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::OK);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_queued_turn_whose_permit_never_comes_is_refused_at_the_turn_budget() {
         let admission = Admission::new(1, 4, Duration::from_millis(500), Duration::from_secs(1));
-        let app = slow_app(admission);
-        let first = tokio::spawn(
-            app.clone()
-                .oneshot(Request::post("/v1/chat").body(Body::empty()).unwrap()),
-        );
-        tokio::task::yield_now().await;
-        let started = Instant::now();
-        let second = app
-            .oneshot(Request::post("/v1/chat").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(started.elapsed(), Duration::from_secs(1));
-        assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::OK);
+        let (status, took) = behind_a_running_turn(admission).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(took, Duration::from_secs(1));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
