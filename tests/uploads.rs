@@ -6,7 +6,7 @@
 use navigator_retrieval::document::DocumentKind;
 use navigator_retrieval::document::isolated::{self, ReaderProgram};
 use navigator_retrieval::document::upload::{Rejection, UploadLimits, open};
-use navigator_tests::pdf;
+use navigator_tests::{pdf, upload_reader};
 
 fn limits() -> UploadLimits {
     UploadLimits::default()
@@ -131,15 +131,10 @@ fn upload_reader_entry() {
 async fn the_sample_plan_is_read_in_a_child_under_the_production_limits() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/sample/scan_classic_hmo.pdf");
     let bytes = std::fs::read(path).unwrap();
-    let document = isolated::read(
-        &navigator_tests::upload_reader(),
-        "scan_classic_hmo.pdf",
-        &bytes,
-        &limits(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let document = isolated::read(&upload_reader(), "scan_classic_hmo.pdf", &bytes, &limits())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(document.pages.len(), 232);
     assert!(document.title.contains("SCAN Classic"), "{}", document.title);
 }
@@ -152,7 +147,7 @@ async fn a_decompression_bomb_ends_its_own_reader_not_this_process() {
         memory_bytes: 256 << 20,
         ..limits()
     };
-    let rejection = isolated::read(&navigator_tests::upload_reader(), "bomb.pdf", &bytes, &limits)
+    let rejection = isolated::read(&upload_reader(), "bomb.pdf", &bytes, &limits)
         .await
         .unwrap()
         .unwrap_err();
@@ -160,7 +155,7 @@ async fn a_decompression_bomb_ends_its_own_reader_not_this_process() {
     // This process is fine, and the next file is read as usual.
     let good = pdf::with_pages(&["Ambulance $250"]);
     assert!(
-        isolated::read(&navigator_tests::upload_reader(), "good.pdf", &good, &limits)
+        isolated::read(&upload_reader(), "good.pdf", &good, &limits)
             .await
             .unwrap()
             .is_ok()
@@ -188,14 +183,9 @@ async fn a_reader_that_overruns_its_time_is_killed_and_the_file_refused() {
 
 #[tokio::test]
 async fn refusals_found_in_the_child_come_back_as_such() {
-    let rejection = isolated::read(
-        &navigator_tests::upload_reader(),
-        "scan.pdf",
-        &pdf::with_pages(&["", ""]),
-        &limits(),
-    )
-    .await
-    .unwrap()
-    .unwrap_err();
+    let rejection = isolated::read(&upload_reader(), "scan.pdf", &pdf::with_pages(&["", ""]), &limits())
+        .await
+        .unwrap()
+        .unwrap_err();
     assert_eq!(rejection, Rejection::NoText);
 }

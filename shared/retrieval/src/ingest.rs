@@ -148,35 +148,39 @@ async fn write<E: Embedder, S: ChunkStore>(
         .map(|batch| batch.iter().map(|c| sentences(&c.text)).collect())
         .collect();
     let mut first_seen = HashSet::new();
+    let new_sentences: Vec<Vec<&str>> = sentences
+        .iter()
+        .map(|sentences| {
+            sentences
+                .iter()
+                .flatten()
+                .map(String::as_str)
+                .filter(|sentence| first_seen.insert(*sentence))
+                .collect()
+        })
+        .collect();
     let texts: Vec<Vec<String>> = batches
         .iter()
-        .zip(&sentences)
-        .map(|(batch, sentences)| {
-            let mut texts: Vec<String> = batch.iter().map(|c| c.indexed_text()).collect();
-            texts.extend(
-                sentences
-                    .iter()
-                    .flatten()
-                    .filter(|sentence| first_seen.insert(sentence.as_str()))
-                    .cloned(),
-            );
-            texts
+        .zip(&new_sentences)
+        .map(|(batch, new)| {
+            let chunks = batch.iter().map(|c| c.indexed_text());
+            chunks.chain(new.iter().map(|sentence| sentence.to_string())).collect()
         })
         .collect();
     let started = Instant::now();
-    let mut embedded = futures_util::stream::iter(texts.into_iter().map(|texts| async move {
-        let vectors = embedder.embed(texts.clone(), Deadline::after(EMBED_CALL)).await?;
-        Ok::<_, NavigatorError>((texts, vectors))
-    }))
-    .buffered(BATCHES_IN_FLIGHT);
-    let mut sentence_vectors: HashMap<String, Vec<f32>> = HashMap::new();
-    let mut batch_index = 0;
-    while let Some(result) = embedded.next().await {
-        let (texts, vectors) = result?;
+    let mut embedded = futures_util::stream::iter(
+        texts
+            .into_iter()
+            .map(|texts| async move { embedder.embed(texts, Deadline::after(EMBED_CALL)).await }),
+    )
+    .buffered(BATCHES_IN_FLIGHT)
+    .enumerate();
+    let mut sentence_vectors: HashMap<&str, Vec<f32>> = HashMap::new();
+    while let Some((batch_index, vectors)) = embedded.next().await {
         let batch = batches[batch_index];
-        let mut vectors = vectors.into_iter();
+        let mut vectors = vectors?.into_iter();
         let chunk_vectors: Vec<Vec<f32>> = vectors.by_ref().take(batch.len()).collect();
-        sentence_vectors.extend(texts.into_iter().skip(batch.len()).zip(vectors));
+        sentence_vectors.extend(new_sentences[batch_index].iter().copied().zip(vectors));
         let stored = batch
             .iter()
             .zip(chunk_vectors)
@@ -186,7 +190,7 @@ async fn write<E: Embedder, S: ChunkStore>(
                     .iter()
                     .map(|sentence| {
                         sentence_vectors
-                            .get(sentence)
+                            .get(sentence.as_str())
                             .cloned()
                             .ok_or_else(|| NavigatorError::internal("a sentence reached the store without its vector"))
                     })
@@ -207,8 +211,7 @@ async fn write<E: Embedder, S: ChunkStore>(
         let store_started = Instant::now();
         report.rows_written += store.put_chunks(&document, embedder.model(), &stored).await?;
         report.store_time += store_started.elapsed();
-        batch_index += 1;
-        progress((batch_index * EMBED_BATCH).min(chunks.len()), chunks.len());
+        progress(((batch_index + 1) * EMBED_BATCH).min(chunks.len()), chunks.len());
     }
     // Storing overlaps the next batch's embedding; embedding is reported as the rest of the wall time.
     report.embed_time = started.elapsed().saturating_sub(report.store_time);

@@ -97,6 +97,17 @@ impl Begin {
             Some(_) => Self::Replace,
         }
     }
+
+    /// What the ingest is told once the store has done it.
+    pub(crate) fn state(self) -> DocumentState {
+        match self {
+            Self::Ready => DocumentState::Ready,
+            Self::Resume => DocumentState::Incomplete,
+            Self::Insert | Self::Replace => DocumentState::New,
+            // Refused before any state is reported.
+            Self::OtherOwner => DocumentState::New,
+        }
+    }
 }
 
 /// One search's inputs. Only the ready documents of these owners embedded with `embed_model` are searched.

@@ -225,24 +225,19 @@ impl ChunkStore for PgStore {
                 }
                 sqlx::query(
                     "UPDATE navigator.documents SET title = $2, source_sha256 = $3, status = 'ingesting', reason = NULL,
-                        updated_at = now()
-                 WHERE document_id = $1",
+                            updated_at = now()
+                     WHERE document_id = $1",
                 )
-            .bind(document.document_id)
-            .bind(&document.title)
-            .bind(&document.sha256)
+                .bind(document.document_id)
+                .bind(&document.title)
+                .bind(&document.sha256)
                 .execute(&mut *transaction)
                 .await
                 .map_err(map_db_error)?;
             }
         }
-        let state = match begin {
-            Begin::Ready => DocumentState::Ready,
-            Begin::Resume => DocumentState::Incomplete,
-            _ => DocumentState::New,
-        };
         transaction.commit().await.map_err(map_db_error)?;
-        Ok(state)
+        Ok(begin.state())
     }
 
     async fn put_chunks(

@@ -441,8 +441,8 @@ impl ChunkStore for SqliteStore {
                 }
                 sqlx::query(
                     "UPDATE documents SET title = ?, source_sha256 = ?, status = 'ingesting', reason = NULL,
-                        updated_at = CURRENT_TIMESTAMP
-                 WHERE document_id = ?",
+                            updated_at = CURRENT_TIMESTAMP
+                     WHERE document_id = ?",
                 )
                 .bind(&document.title)
                 .bind(&document.sha256)
@@ -452,14 +452,9 @@ impl ChunkStore for SqliteStore {
                 .map_err(db_error)?;
             }
         }
-        let state = match begin {
-            Begin::Ready => DocumentState::Ready,
-            Begin::Resume => DocumentState::Incomplete,
-            _ => DocumentState::New,
-        };
         transaction.commit().await.map_err(db_error)?;
         self.forget_vectors();
-        Ok(state)
+        Ok(begin.state())
     }
 
     async fn put_chunks(
