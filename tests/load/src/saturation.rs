@@ -134,18 +134,13 @@ impl Saturation {
             .max_by(|a, b| a.goodput_rps.total_cmp(&b.goodput_rps))
     }
 
-    /// Whether goodput at `clients` holds `share` of the peak, counting noise allowed: answers in a level are a count,
-    /// with a standard error of its square root, so the shortfall `share × peak − goodput` must stay within two
-    /// standard errors of the difference. A 12 s level holds ~250 answers (±6 %), and the peak is the largest of five
-    /// such counts, so comparing the raw figures would fail a flat plateau about one run in three.
+    /// Whether goodput at `clients` holds `share` of the peak, counting noise allowed ([`crate::stats::holds_share`]).
     pub fn holds_peak(&self, clients: usize, share: f64) -> bool {
         let (Some(peak), Some(level)) = (self.peak(), self.levels.iter().find(|l| l.clients == clients)) else {
             return false;
         };
         let answers = |l: &Level| l.goodput_rps * l.seconds;
-        let shortfall = share * answers(peak) - answers(level);
-        let error = (share * share * answers(peak) + answers(level)).sqrt();
-        shortfall <= 2.0 * error
+        crate::stats::holds_share(answers(peak), answers(level), share)
     }
 }
 

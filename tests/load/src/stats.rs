@@ -40,6 +40,16 @@ impl Latency {
     }
 }
 
+/// Whether `count` answers hold `share` of `reference` answers, within two standard errors of counting. Each count
+/// of answers in a fixed time is Poisson-like, with a standard error of its square root, so the shortfall
+/// `share × reference − count` must stay within two standard errors of that difference: a short run's ~250 answers
+/// carry ±6 %, and comparing raw figures against the best of several runs fails a flat plateau about one time in three.
+pub fn holds_share(reference: f64, count: f64, share: f64) -> bool {
+    let shortfall = share * reference - count;
+    let error = (share * share * reference + count).sqrt();
+    shortfall <= 2.0 * error
+}
+
 /// One scenario's figures.
 #[derive(Debug, Clone)]
 pub struct Summary {
@@ -54,6 +64,8 @@ pub struct Summary {
     pub degraded_rate: f64,
     /// 200s within [`DEADLINE`] per second of the run.
     pub goodput_rps: f64,
+    /// How long the run lasted.
+    pub seconds: f64,
     /// The slowest response of any kind, answered or not.
     pub max_ms: f64,
     /// How many requests ended with each status (0: no answer).
@@ -74,6 +86,7 @@ impl Summary {
             rate_429: count(&|s| s.status == 429) / n,
             degraded_rate: count(&|s| s.answered() && s.degraded) / count(&|s| s.answered()).max(1.0),
             goodput_rps: count(&|s| s.answered() && s.latency_ms <= deadline_ms) / duration.as_secs_f64(),
+            seconds: duration.as_secs_f64(),
             max_ms: samples.iter().map(|s| s.latency_ms).fold(0.0, f64::max),
             statuses: samples.iter().fold(BTreeMap::new(), |mut statuses, s| {
                 *statuses.entry(s.status).or_insert(0) += 1;
@@ -129,5 +142,17 @@ mod tests {
         assert_eq!(summary.retrieval.count, 2);
         assert_eq!(summary.web.p50, 2_000.0);
         assert_eq!(summary.max_ms, 10_000.0);
+    }
+
+    #[test]
+    fn a_share_of_answers_holds_within_counting_noise_and_not_past_it() {
+        // 217 answers against a best of 241: 0.90 of it, and well within noise of 0.9.
+        assert!(holds_share(241.0, 217.0, 0.9));
+        // 200 of 241 (0.83): 17 short of 0.9 × 241, inside two standard errors (~2 × 20.6).
+        assert!(holds_share(241.0, 200.0, 0.9));
+        // 120 of 241: half, a real fall.
+        assert!(!holds_share(241.0, 120.0, 0.9));
+        // With ten times the answers the same 0.83 is no longer noise.
+        assert!(!holds_share(2_410.0, 2_000.0, 0.9));
     }
 }
