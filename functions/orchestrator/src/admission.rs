@@ -5,18 +5,14 @@
 //! budget: a turn that would only time out later is turned away now. A queued turn is a promise: it is served when its
 //! permit comes, even if the prediction was wrong and that takes longer than the queue budget, so every 429 is
 //! answered at the door within microseconds. Only a permit that does not come within the turn's whole budget (the
-//! turns holding them are bounded by that same budget, so this means they are stuck) ends the wait with a 429.
-//!
-//! IN_FLIGHT is the most turns this process holds; how many it can serve in time depends on the machine. An
-//! [`AdaptiveLimit`] learns that from the CPU pools' overruns (CPU work that came too late for its budget): while it
-//! sits below IN_FLIGHT, a turn arriving with that many in flight is refused at the door instead of queued. On
+//! turns holding them are bounded by that same budget, so this means they are stuck) ends the wait with a 429. On
 //! Lambda, reserved concurrency is the bound and this layer is not used.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use navigator_platform::NavigatorError;
-use navigator_resilience::{AdaptiveLimit, Bulkhead, CpuLoad, Deadline, MeanTime};
+use navigator_resilience::{Bulkhead, CpuLoad, Deadline, MeanTime};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -34,8 +30,6 @@ pub struct Admission {
     turns: MeanTime,
     pub cpu: CpuLoad,
     pub max_cpu_wait: Duration,
-    /// How many turns the CPU has lately served in time: at most the bulkhead's in-flight bound.
-    limit: AdaptiveLimit,
 }
 
 /// A refusal is a hint to come back soon: what a client sees queued has drained well within a second.
@@ -52,7 +46,6 @@ impl Admission {
             turns: MeanTime::default(),
             cpu: CpuLoad::default(),
             max_cpu_wait: Duration::MAX,
-            limit: AdaptiveLimit::new(in_flight),
         }
     }
 
@@ -75,14 +68,6 @@ impl Admission {
                     pressure.wait.as_millis(),
                     pressure.pool
                 ),
-            ));
-        }
-        let limit = self.limit.current();
-        let in_flight = self.bulkhead.stats().in_flight;
-        if limit < self.bulkhead.max_in_flight() && in_flight >= limit {
-            return Some(refused(
-                "limit",
-                format!("{in_flight} turns in flight, as many as this machine has lately served in time"),
             ));
         }
         let wait = self.bulkhead.expected_wait(self.turns.mean());
@@ -114,10 +99,6 @@ pub async fn admit(State(admission): State<Admission>, request: Request, next: N
             let started = Instant::now();
             let response = next.run(request).await;
             admission.turns.record(started.elapsed());
-            // One cut per turn time: the turns in flight at a cut were admitted before it.
-            admission
-                .limit
-                .turn_ended(admission.cpu.overruns(), admission.turns.mean());
             response
         }
         Err(overloaded) => refuse(NavigatorError::from(overloaded)),
@@ -317,59 +298,5 @@ mod tests {
         );
         assert_eq!(refused.headers().get(header::RETRY_AFTER).unwrap(), "1");
         assert_eq!(running.await.unwrap().unwrap().status(), StatusCode::OK);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn after_cpu_work_overruns_the_door_holds_fewer_turns_and_clean_turns_win_them_back() {
-        use navigator_resilience::{CpuLoad, CpuPool};
-        let pool = CpuPool::new("embed", 1, 8);
-        let admission = Admission::new(4, 8, Duration::from_secs(60), Duration::from_secs(60))
-            .with_cpu(CpuLoad::new([pool.clone()]), Duration::MAX);
-        // A turn whose CPU work overruns its 10 ms budget, beside the 2 s turns of `slow_app`.
-        let in_turn = pool.clone();
-        let overrun = Router::new()
-            .route(
-                "/v1/chat",
-                post(move || {
-                    let pool = in_turn.clone();
-                    async move {
-                        let (keep, never) = std::sync::mpsc::channel::<()>();
-                        let far = Deadline::after(Duration::from_secs(60));
-                        let overran = pool.run_for(far, Some(Duration::from_millis(10)), move || never.recv().ok());
-                        assert!(overran.await.is_err());
-                        drop(keep);
-                    }
-                }),
-            )
-            .layer(from_fn_with_state(admission.clone(), admit));
-        let slow = slow_app(admission.clone());
-        let chat = || Request::post("/v1/chat").body(Body::empty()).unwrap();
-        let overrunning = tokio::spawn(overrun.oneshot(chat()));
-        // The paused clock does not advance on its own while a blocking job runs: move it past the budget.
-        while pool.stats().in_flight == 0 {
-            tokio::task::yield_now().await;
-        }
-        tokio::time::advance(Duration::from_millis(20)).await;
-        assert_eq!(overrunning.await.unwrap().unwrap().status(), StatusCode::OK);
-        assert_eq!(admission.limit.current(), 3, "4 × 0.75");
-
-        // Three turns in flight: the fourth is refused at the door though the bulkhead has a fourth permit.
-        let running: Vec<_> = (0..3).map(|_| tokio::spawn(slow.clone().oneshot(chat()))).collect();
-        tokio::task::yield_now().await;
-        let started = Instant::now();
-        let refused = slow.clone().oneshot(chat()).await.unwrap();
-        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(started.elapsed(), Duration::ZERO);
-        for turn in running {
-            assert_eq!(turn.await.unwrap().unwrap().status(), StatusCode::OK);
-        }
-        // Turns that end with no new overrun win the limit back, about 1 / limit each: four take it from 3 to 4.
-        assert_eq!(admission.limit.current(), 3);
-        assert_eq!(slow.clone().oneshot(chat()).await.unwrap().status(), StatusCode::OK);
-        assert_eq!(admission.limit.current(), 4);
-        let running: Vec<_> = (0..4).map(|_| tokio::spawn(slow.clone().oneshot(chat()))).collect();
-        for turn in running {
-            assert_eq!(turn.await.unwrap().unwrap().status(), StatusCode::OK);
-        }
     }
 }

@@ -87,11 +87,6 @@ impl Bulkhead {
         }
     }
 
-    /// The most permits held at once.
-    pub fn max_in_flight(&self) -> usize {
-        self.shared.max_in_flight
-    }
-
     pub fn name(&self) -> &'static str {
         self.shared.name
     }

@@ -24,11 +24,6 @@ impl CpuLoad {
         }
     }
 
-    /// Overruns in every pool so far ([`CpuPool::overruns`]).
-    pub fn overruns(&self) -> u64 {
-        self.pools.iter().map(CpuPool::overruns).sum()
-    }
-
     /// The longest wait new work would meet in any pool now; `None` when no pool is registered.
     pub fn pressure(&self) -> Option<CpuPressure> {
         self.pools

@@ -1,8 +1,6 @@
 //! CPU-bound work (ML stage, embeddings, rerank) on a bounded blocking pool, never on the async workers.
 
 use crate::{Bulkhead, Deadline, MeanTime, Overloaded};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Why CPU work did not produce a result.
@@ -24,15 +22,10 @@ pub enum CpuPoolError {
 ///
 /// The pool also learns how long its jobs run, so that admission can ask, before a request does any work, how long
 /// new CPU work would queue here ([`CpuPool::expected_wait`]).
-///
-/// And it counts its overruns: jobs that did not finish within their budget or deadline, and jobs whose deadline
-/// passed while they queued. Each is CPU work that came too late; admission reads the count as the machine saying
-/// it holds more turns than it can serve in time ([`CpuPool::overruns`]).
 #[derive(Debug, Clone)]
 pub struct CpuPool {
     slots: Bulkhead,
     runs: MeanTime,
-    overruns: Arc<AtomicU64>,
 }
 
 impl CpuPool {
@@ -40,17 +33,7 @@ impl CpuPool {
         Self {
             slots: Bulkhead::new(name, threads, queue_bound),
             runs: MeanTime::default(),
-            overruns: Arc::default(),
         }
-    }
-
-    /// How many jobs have overrun so far: timed out running, or had their deadline pass while queued.
-    pub fn overruns(&self) -> u64 {
-        self.overruns.load(Ordering::Relaxed)
-    }
-
-    fn overran(&self) {
-        self.overruns.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn name(&self) -> &'static str {
@@ -79,20 +62,9 @@ impl CpuPool {
         if deadline.is_expired() {
             return Err(CpuPoolError::Timeout);
         }
-        let slot = match self.slots.acquire(deadline).await {
-            Ok(slot) => slot,
-            Err(overloaded) => {
-                // A full queue is refused at once and says nothing of how long work takes; a wait that outlived
-                // its deadline does.
-                if deadline.is_expired() {
-                    self.overran();
-                }
-                return Err(overloaded.into());
-            }
-        };
+        let slot = self.slots.acquire(deadline).await?;
         let run_deadline = budget.map_or(deadline, |budget| deadline.child(budget));
         if run_deadline.is_expired() {
-            self.overran();
             return Err(CpuPoolError::Timeout);
         }
         let runs = self.runs.clone();
@@ -106,10 +78,7 @@ impl CpuPool {
         match run_deadline.run(handle).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(_)) => Err(CpuPoolError::Panicked),
-            Err(_) => {
-                self.overran();
-                Err(CpuPoolError::Timeout)
-            }
+            Err(_) => Err(CpuPoolError::Timeout),
         }
     }
 
@@ -205,53 +174,5 @@ mod tests {
         release.send(()).unwrap();
         holder.await.unwrap().unwrap();
         assert_eq!(queued.await.unwrap(), Ok(7));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn overruns_count_work_that_came_too_late_and_not_a_full_queue() {
-        let pool = CpuPool::new("cpu-test", 1, 1);
-        let far = Deadline::after(Duration::from_secs(60));
-        let (release, hold) = std::sync::mpsc::channel::<()>();
-        let holder = {
-            let pool = pool.clone();
-            tokio::spawn(async move { pool.run(far, move || hold.recv().ok()).await })
-        };
-        while pool.stats().in_flight == 0 {
-            tokio::task::yield_now().await;
-        }
-        // One queued job whose deadline passes while it waits: an overrun.
-        let queued = {
-            let pool = pool.clone();
-            tokio::spawn(async move { pool.run(Deadline::after(Duration::from_millis(50)), || ()).await })
-        };
-        while pool.stats().waiting == 0 {
-            tokio::task::yield_now().await;
-        }
-        // The queue is full: refused at once, and no overrun.
-        let refused = pool.run(far, || ()).await;
-        assert!(matches!(refused, Err(CpuPoolError::Overloaded(_))), "{refused:?}");
-        assert_eq!(pool.overruns(), 0);
-        tokio::time::advance(Duration::from_millis(60)).await;
-        assert!(matches!(queued.await.unwrap(), Err(CpuPoolError::Overloaded(_))));
-        assert_eq!(pool.overruns(), 1, "the queued job's deadline passed");
-        release.send(()).unwrap();
-        holder.await.unwrap().unwrap();
-        // A job that outruns its budget: a second overrun. (The paused clock does not advance on its own while a
-        // blocking job runs, so the test moves it.)
-        let (keep, never) = std::sync::mpsc::channel::<()>();
-        let slow = {
-            let pool = pool.clone();
-            tokio::spawn(async move {
-                pool.run_for(far, Some(Duration::from_millis(20)), move || never.recv().ok())
-                    .await
-            })
-        };
-        while pool.stats().in_flight == 0 {
-            tokio::task::yield_now().await;
-        }
-        tokio::time::advance(Duration::from_millis(30)).await;
-        assert_eq!(slow.await.unwrap(), Err(CpuPoolError::Timeout));
-        assert_eq!(pool.overruns(), 2);
-        drop(keep);
     }
 }

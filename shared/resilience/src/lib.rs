@@ -5,14 +5,12 @@
 //! - [`CircuitBreaker`]: closed → open → half-open → closed, with an injectable [`Clock`].
 //! - [`CpuPool`]: CPU-bound work on a bounded blocking pool, never on the async workers; it learns its run time.
 //! - [`CpuLoad`]: a process's pools read together, so admission knows how long new work would queue for the CPU.
-//! - [`AdaptiveLimit`]: an in-flight limit that falls when CPU work overruns and climbs back while it does not.
 //! - [`MeanTime`]: how long things take, from which [`Bulkhead::expected_wait`] predicts a newcomer's queue wait.
 //! - [`WaveRunner`]: at most N calls at once under a deadline, a typed outcome for each, and cancellation of
 //!   whatever is unfinished when the deadline passes or the caller goes away.
 //!
 //! Everything here keys off `tokio::time::Instant`, so tests run on tokio's paused clock and are exact.
 
-mod adaptive_limit;
 mod breaker;
 mod bulkhead;
 mod clock;
@@ -22,7 +20,6 @@ mod deadline;
 mod mean_time;
 mod wave;
 
-pub use adaptive_limit::AdaptiveLimit;
 pub use breaker::{
     BreakerConfig, BreakerError, BreakerOpen, BreakerPermit, BreakerState, CircuitBreaker, FailureClass,
 };
