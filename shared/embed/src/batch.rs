@@ -6,7 +6,7 @@
 //! once, and a saturated one does less work per query the longer its queue.
 
 use navigator_platform::NavigatorError;
-use navigator_resilience::{CpuPool, CpuPoolError, Deadline};
+use navigator_resilience::{CpuPool, Deadline};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -48,23 +48,10 @@ impl Batcher {
         budget: Option<Duration>,
     ) -> Result<Vec<f32>, NavigatorError> {
         let (reply, vector) = oneshot::channel();
-        let place = {
-            let mut waiting = self.lock();
-            waiting.push(Pending { text, reply });
-            waiting.len()
-        };
+        self.lock().push(Pending { text, reply });
         let this = self.clone();
         // On an error the text may still be queued; its closed reply keeps it out of every later batch.
-        match pool.run_for(deadline, budget, move || this.run_batch()).await {
-            Ok(()) => {}
-            // A full queue is full of jobs that each take up to a batch of the waiting texts when they start: while
-            // they are enough to reach this text, it rides with one of them instead of failing. A burst of queries
-            // costs a few forward passes, not a refusal per query past the queue bound.
-            Err(CpuPoolError::Overloaded(_)) if pool.stats().waiting * self.max_batch >= place => {
-                metrics::counter!("embed_batched_past_full_queue_total").increment(1);
-            }
-            Err(error) => return Err(error.into()),
-        }
+        pool.run_for(deadline, budget, move || this.run_batch()).await?;
         // This job embedded the text, or found it taken by a batch that started earlier and may still be running.
         match deadline.run(vector).await {
             Ok(Ok(vector)) => vector,
@@ -218,51 +205,6 @@ mod tests {
         texts.sort();
         assert_eq!(texts, ["a", "b", "c"], "the abandoned text is never embedded");
         assert!(passes.iter().all(|pass| pass.len() <= 2), "{passes:?}");
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_burst_past_the_queue_bound_rides_with_the_queued_batches_instead_of_failing() {
-        let (forward, passes) = recording();
-        let batcher = Batcher::new(forward, 4);
-        // One thread, two queued jobs: room for 2 × 4 waiting texts in the batches those jobs will run.
-        let pool = CpuPool::new("embed-test", 1, 2);
-        let (release, holder) = hold(&pool).await;
-        let ask = |text: &'static str| {
-            let (batcher, pool) = (batcher.clone(), pool.clone());
-            tokio::spawn(async move { batcher.embed(&pool, text.into(), far(), None).await })
-        };
-        let mut callers = Vec::new();
-        for text in ["a", "b"] {
-            callers.push(ask(text));
-        }
-        while pool.stats().waiting < 2 {
-            tokio::task::yield_now().await;
-        }
-        // The queue is full: six more texts, within the two queued batches of four.
-        for text in ["c", "d", "e", "f", "g", "h"] {
-            callers.push(ask(text));
-        }
-        while batcher.lock().len() < 8 {
-            tokio::task::yield_now().await;
-        }
-        // The ninth is past what the queued jobs can take: refused at once, as before.
-        let ninth = batcher.embed(&pool, "i".into(), far(), None).await;
-        assert!(
-            matches!(&ninth, Err(e) if e.to_string().contains("queue full")),
-            "{ninth:?}"
-        );
-        release.send(()).unwrap();
-        holder.await.unwrap();
-        for caller in callers {
-            assert_eq!(
-                caller.await.unwrap().unwrap(),
-                vec![1.0],
-                "every text in the queued batches is embedded"
-            );
-        }
-        let passes = passes.lock().unwrap();
-        assert_eq!(passes.len(), 2, "two passes for the eight texts: {passes:?}");
-        assert!(passes.iter().all(|pass| pass.len() == 4), "{passes:?}");
     }
 
     #[tokio::test]
