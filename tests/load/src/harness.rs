@@ -6,7 +6,7 @@ use crate::arrival::{self, Sample};
 use crate::fakes::faults::{Fault, StatsSnapshot};
 use crate::monitor::{self, Reading};
 use crate::questions::{Path, Question};
-use crate::stats::{Latency, Summary, percentile};
+use crate::stats::{Latency, Summary, percentile, status_counts};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -416,10 +416,7 @@ impl Harness {
             .filter(|s| s.due_s >= fault_from && s.due_s < fault_until + 1.0)
             .collect();
         let failed: Vec<f64> = during.iter().filter(|s| !s.answered()).map(|s| s.latency_ms).collect();
-        let kinds: BTreeMap<u16, usize> = during.iter().fold(BTreeMap::new(), |mut m, s| {
-            *m.entry(s.status).or_default() += 1;
-            m
-        });
+        let kinds = status_counts(during.iter().map(|s| s.status));
         let only_typed = during.iter().all(|s| matches!(s.status, 200 | 429 | 503 | 504));
         verdict.check(
             only_typed && none_or_at_most(percentile(&failed, 1.0), 3_000.0),
@@ -440,10 +437,7 @@ impl Harness {
                 "recovered without restarting serve: {answered}/{} answered from 3 s after the restart (statuses \
                  {:?}; a 429 is admission at work, not a failure; at most one straggler or 1 % may fail)",
                 recovery.len(),
-                recovery.iter().fold(BTreeMap::<u16, usize>::new(), |mut m, s| {
-                    *m.entry(*s).or_default() += 1;
-                    m
-                })
+                status_counts(recovery.iter().copied())
             ),
         );
         let alive = monitor::rss_mb(self.target.pid).is_some();

@@ -72,10 +72,7 @@ impl Level {
             requests: responses.len(),
             goodput_rps: in_time as f64 / duration.as_secs_f64(),
             seconds: duration.as_secs_f64(),
-            statuses: responses.iter().fold(BTreeMap::new(), |mut statuses, r| {
-                *statuses.entry(r.status).or_insert(0) += 1;
-                statuses
-            }),
+            statuses: crate::stats::status_counts(responses.iter().map(|r| r.status)),
             p50_ms: percentile(&answered, 0.50),
             p95_ms: percentile(&answered, 0.95),
             p99_ms: percentile(&answered, 0.99),

@@ -40,6 +40,14 @@ impl Latency {
     }
 }
 
+/// How many responses ended with each status.
+pub fn status_counts(statuses: impl IntoIterator<Item = u16>) -> BTreeMap<u16, usize> {
+    statuses.into_iter().fold(BTreeMap::new(), |mut counts, status| {
+        *counts.entry(status).or_insert(0) += 1;
+        counts
+    })
+}
+
 /// Whether `count` answers hold `share` of `reference` answers, within two standard errors of counting. Each count
 /// of answers in a fixed time is Poisson-like, with a standard error of its square root, so the shortfall
 /// `share × reference − count` must stay within two standard errors of that difference: a short run's ~250 answers
@@ -88,10 +96,7 @@ impl Summary {
             goodput_rps: count(&|s| s.answered() && s.latency_ms <= deadline_ms) / duration.as_secs_f64(),
             seconds: duration.as_secs_f64(),
             max_ms: samples.iter().map(|s| s.latency_ms).fold(0.0, f64::max),
-            statuses: samples.iter().fold(BTreeMap::new(), |mut statuses, s| {
-                *statuses.entry(s.status).or_insert(0) += 1;
-                statuses
-            }),
+            statuses: status_counts(samples.iter().map(|s| s.status)),
         }
     }
 }
