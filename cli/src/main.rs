@@ -172,6 +172,10 @@ enum EvalTarget {
         /// Try an extractive composer setting, e.g. `--set keep_ratio=0.6` (repeatable).
         #[arg(long = "set")]
         settings: Vec<String>,
+        /// Write every passage the composer weighed, with its features and whether it holds an answer fact, one
+        /// JSON line per question, instead of scoring the answers: for choosing the composer's settings.
+        #[arg(long, conflicts_with = "grid")]
+        windows: Option<PathBuf>,
     },
 }
 
@@ -233,10 +237,12 @@ async fn main() -> ExitCode {
                     out,
                     grid,
                     settings,
+                    windows,
                 },
-        } => match grid {
-            Some(grid) => commands::eval_answers::grid(&files, &grid).await,
-            None => commands::eval_answers::run(&files, out.as_deref(), &settings).await,
+        } => match (grid, windows) {
+            (Some(grid), _) => commands::eval_answers::grid(&files, &grid).await,
+            (None, Some(windows)) => commands::eval_windows::run(&files, &windows, &settings).await,
+            (None, None) => commands::eval_answers::run(&files, out.as_deref(), &settings).await,
         },
     };
     match result {

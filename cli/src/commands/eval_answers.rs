@@ -61,7 +61,7 @@ struct Scored<'a> {
 }
 
 /// Composer settings from `name=value` words.
-fn composer_settings<'a>(words: impl IntoIterator<Item = &'a str>) -> Result<ExtractiveSettings, String> {
+pub fn composer_settings<'a>(words: impl IntoIterator<Item = &'a str>) -> Result<ExtractiveSettings, String> {
     let mut composer = ExtractiveSettings::default();
     for setting in words {
         let (name, value) = setting
@@ -166,7 +166,7 @@ pub async fn run(files: &[std::path::PathBuf], out: Option<&Path>, settings: &[S
     Ok(())
 }
 
-async fn answer(navigator: &Navigator, question: &Question) -> Result<ChatResponse, String> {
+pub async fn answer(navigator: &Navigator, question: &Question) -> Result<ChatResponse, String> {
     let turn = TurnRequest {
         request_id: Uuid::new_v4().to_string(),
         readers: demo_readers(),

@@ -6,6 +6,7 @@ pub mod eval_answers;
 pub mod eval_guard;
 pub mod eval_languages;
 pub mod eval_retrieval;
+pub mod eval_windows;
 pub mod guard;
 pub mod ingest;
 pub mod migrate;

@@ -31,6 +31,8 @@ mod plan;
 mod question;
 mod setup;
 mod tools;
+#[cfg(feature = "tuning")]
+pub mod tuning;
 mod turn;
 
 pub use admission::{Admission, admit};

@@ -15,6 +15,8 @@ pub struct Sentence {
     pub citation: Citation,
     /// The rank of its source among the turn's sources, 0 = best.
     pub source_rank: usize,
+    /// Its source's retrieval score (0 for a web result).
+    pub source_score: f32,
     /// Its position within the source.
     pub position: usize,
     /// The section path of its source ("CHAPTER 3: ... › Section 2.4 ..."); empty for a web result.
@@ -37,6 +39,7 @@ pub fn sentences(evidence: &Evidence) -> Vec<Sentence> {
                 text,
                 citation: citation.clone(),
                 source_rank: rank,
+                source_score: chunk.score,
                 position,
                 section: chunk.section.clone(),
                 similarity: scored.then(|| chunk.units[position]),
@@ -50,6 +53,7 @@ pub fn sentences(evidence: &Evidence) -> Vec<Sentence> {
                 text,
                 citation: citation.clone(),
                 source_rank: chunks.len() + offset,
+                source_score: 0.0,
                 position,
                 section: String::new(),
                 similarity: None,

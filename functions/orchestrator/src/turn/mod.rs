@@ -73,10 +73,19 @@ impl Navigator {
 
     /// The offline navigator with the extractive composer set otherwise: for measuring alternatives.
     pub fn offline_with(invoker: Arc<dyn ToolInvoker>, budgets: &Budgets, settings: ExtractiveSettings) -> Self {
+        Self::offline_composing(invoker, budgets, Arc::new(ExtractiveComposer { settings }))
+    }
+
+    /// The offline navigator's planner and budgets with another composer.
+    pub(crate) fn offline_composing(
+        invoker: Arc<dyn ToolInvoker>,
+        budgets: &Budgets,
+        composer: Arc<dyn Composer>,
+    ) -> Self {
         Self::new(
             Tools::new(invoker),
             Arc::new(RulePlanner),
-            Arc::new(ExtractiveComposer { settings }),
+            composer,
             TurnBudgets::from_budgets(budgets, OFFLINE_STAGE, OFFLINE_STAGE),
         )
     }

@@ -28,6 +28,19 @@ impl AnswerType {
     pub(super) fn asks_for_a_figure(self) -> bool {
         matches!(self, Self::Amount | Self::Phone | Self::TimeLimit)
     }
+
+    #[cfg(feature = "tuning")]
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::Amount => "amount",
+            Self::TimeLimit => "time_limit",
+            Self::Phone => "phone",
+            Self::Place => "place",
+            Self::Procedure => "procedure",
+            Self::YesNo => "yes_no",
+            Self::Other => "other",
+        }
+    }
 }
 
 /// Cues of a question asking for an amount. "Will the plan pay for a wig?" asks whether, not how much.

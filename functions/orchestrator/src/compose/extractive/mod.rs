@@ -30,6 +30,8 @@ use super::{ComposeContext, Composer, Composition};
 use crate::evidence::{Evidence, ToolCall};
 use crate::question::question_parts;
 
+#[cfg(feature = "tuning")]
+pub use scoring::Features;
 pub use settings::ExtractiveSettings;
 
 /// The extractive composer.
@@ -75,7 +77,7 @@ impl ExtractiveComposer {
         // The planner judged the question to need facts from outside the plan, and the web did not answer: the
         // plan's own passages answer only if they match the whole question.
         let web_wanted_but_silent = evidence.called(ToolCall::is_web_search) && evidence.web_results().is_empty();
-        if web_wanted_but_silent && lead.coverage < settings.outside_fact_coverage {
+        if web_wanted_but_silent && lead.features.coverage < settings.outside_fact_coverage {
             return unanswered(
                 &closest(),
                 "this is about facts outside your plan, and web search could not be reached",
@@ -147,6 +149,32 @@ impl ExtractiveComposer {
             return unanswered(&closest(), &format!("they do not state {what}"));
         }
         answered(&lines)
+    }
+}
+
+#[cfg(feature = "tuning")]
+impl ExtractiveComposer {
+    /// The question's answer type, its number of parts, and every window the composer weighs, best first.
+    pub(crate) fn windows(
+        &self,
+        question: &str,
+        evidence: &Evidence,
+    ) -> (&'static str, usize, Vec<crate::tuning::WindowRecord>) {
+        let candidates = sentences(evidence);
+        let windows = self
+            .score(question, &candidates)
+            .into_iter()
+            .map(|scored| crate::tuning::WindowRecord {
+                text: scored.text(),
+                page: scored.citation().page,
+                features: scored.features,
+            })
+            .collect();
+        (
+            intent::answer_type(question).name(),
+            question_parts(question).len(),
+            windows,
+        )
     }
 }
 

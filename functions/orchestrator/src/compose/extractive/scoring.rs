@@ -16,9 +16,32 @@ pub(super) struct Scored<'s> {
     pub(super) window: &'s [Sentence],
     /// The index of its first sentence among all candidates.
     pub(super) first: usize,
-    /// The share of the question's (weighted) content words it holds.
-    pub(super) coverage: f32,
+    pub(super) features: Features,
     pub(super) score: f32,
+}
+
+/// What a window's score is made of, each before its weight.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct Features {
+    /// The best sentence vector's cosine similarity to the question (the wording's coverage without vectors).
+    pub similarity: f32,
+    /// The first sentence's: a window that opens with its answer reads as one.
+    pub first_similarity: f32,
+    /// The share of the question's content words the window holds, each weighted by how rare it is.
+    pub coverage: f32,
+    /// The same share, of the words of the section the window's source sits in.
+    pub section_coverage: f32,
+    /// Whether it holds the kind of answer the question asks for (never for a question of no particular kind).
+    pub typed: bool,
+    /// 1 for the best-ranked source, falling with rank.
+    pub rank: f32,
+    /// Its source's retrieval score.
+    pub source_score: f32,
+    /// Sentences ending in a question mark (headings and restated questions).
+    pub questions: usize,
+    /// Sentences of over 300 characters (tables flattened into one line).
+    pub long_sentences: usize,
+    pub sentences: usize,
 }
 
 impl Scored<'_> {
@@ -62,6 +85,7 @@ impl ExtractiveComposer {
                 .iter()
                 .position(|s| s.source_rank != source)
                 .map_or(candidates.len(), |n| start + n);
+            let section_coverage = share_held(&weights, total, sentence_stems(&candidates[start].section).iter());
             for first in start..end {
                 let mut chars = 0;
                 for last in first..end.min(first + settings.window_sentences) {
@@ -71,34 +95,30 @@ impl ExtractiveComposer {
                     }
                     let window = &candidates[first..=last];
                     let words = &stems[first..=last];
-                    let covered: f32 = weights
-                        .iter()
-                        .filter(|(term, _)| words.iter().any(|ws| ws.iter().any(|w| w == *term)))
-                        .map(|(_, weight)| weight)
-                        .sum();
-                    let coverage = if total > 0.0 { covered / total } else { 0.0 };
+                    let coverage = share_held(&weights, total, words.iter().flatten());
                     // Without sentence vectors (a web result), the wording stands in for the meaning.
                     let similarity = window
                         .iter()
                         .filter_map(|s| s.similarity)
                         .fold(None, |best: Option<f32>, s| Some(best.map_or(s, |b| b.max(s))))
                         .unwrap_or(coverage);
-                    let typed = answer != AnswerType::Other && window.iter().any(|s| holds(&s.text, answer));
-                    let rank = 1.0 / (1.0 + 0.5 * source as f32);
-                    // A heading or a question in the document restates the question; it does not answer it. A
-                    // table flattened into one long line answers nothing readable.
-                    let penalty = 0.3 * window.iter().filter(|s| s.text.ends_with('?')).count() as f32
-                        + 0.2 * window.iter().filter(|s| s.text.len() > 300).count() as f32
-                        + settings.extra_sentence_cost * (window.len() - 1) as f32;
-                    let score = settings.similarity_weight * similarity
-                        + settings.coverage_weight * coverage
-                        + settings.answer_type_weight * f32::from(u8::from(typed))
-                        + settings.rank_weight * rank
-                        - penalty;
+                    let features = Features {
+                        similarity,
+                        first_similarity: window[0].similarity.unwrap_or(coverage),
+                        coverage,
+                        section_coverage,
+                        typed: answer != AnswerType::Other && window.iter().any(|s| holds(&s.text, answer)),
+                        rank: 1.0 / (1.0 + 0.5 * source as f32),
+                        source_score: window[0].source_score,
+                        questions: window.iter().filter(|s| s.text.ends_with('?')).count(),
+                        long_sentences: window.iter().filter(|s| s.text.len() > 300).count(),
+                        sentences: window.len(),
+                    };
+                    let score = settings.weigh(&features);
                     scored.push(Scored {
                         window,
                         first,
-                        coverage,
+                        features,
                         score,
                     });
                 }
@@ -108,6 +128,19 @@ impl ExtractiveComposer {
         scored.sort_by(|a, b| b.score.total_cmp(&a.score));
         scored
     }
+}
+
+/// The share of the question's weighted terms among `words`.
+fn share_held<'w>(weights: &HashMap<String, f32>, total: f32, words: impl Iterator<Item = &'w String> + Clone) -> f32 {
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let held: f32 = weights
+        .iter()
+        .filter(|(term, _)| words.clone().any(|w| w == *term))
+        .map(|(_, weight)| weight)
+        .sum();
+    held / total
 }
 
 /// A crude stem: lower case, a plural `s` dropped, at most six letters, so "copay" meets "copayment" and "visits"

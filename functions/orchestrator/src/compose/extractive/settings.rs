@@ -1,5 +1,7 @@
 //! The extractive composer's weights and limits.
 
+use super::scoring::Features;
+
 /// How a passage's score is made, and when the answer counts as found. Every value was chosen on the tuning half of
 /// the repository's question sets (`data/eval/answers-tuning.jsonl`; docs/ARCHITECTURE.md has the figures).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,6 +52,20 @@ impl Default for ExtractiveSettings {
 }
 
 impl ExtractiveSettings {
+    /// A window's score from what it is made of.
+    pub(super) fn weigh(&self, f: &Features) -> f32 {
+        // A heading or a question in the document restates the question; it does not answer it. A table flattened
+        // into one long line answers nothing readable.
+        let penalty = 0.3 * f.questions as f32
+            + 0.2 * f.long_sentences as f32
+            + self.extra_sentence_cost * f.sentences.saturating_sub(1) as f32;
+        self.similarity_weight * f.similarity
+            + self.coverage_weight * f.coverage
+            + self.answer_type_weight * f32::from(u8::from(f.typed))
+            + self.rank_weight * f.rank
+            - penalty
+    }
+
     /// Sets one field by name, for measuring alternatives (`navigator eval answers --set answer_threshold=0.9`).
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
         let float = || value.parse::<f32>().map_err(|e| format!("{name}={value}: {e}"));
