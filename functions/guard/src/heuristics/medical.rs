@@ -12,7 +12,9 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     rules(&[
         (
             "treatment_decision",
-            r"(?-u:\b)(should|can|could|may|do)\s+i\s+(stop|quit|start|skip|double|triple|halve|increase|decrease|reduce|cut|come off|go off|take more|take less|take extra|mix|combine)(?-u:\b)",
+            // Changing a dose is a decision whatever follows; stopping or starting is one only when what follows is a
+            // medicine or a treatment ("when do I start paying?", "how do I start?" are not).
+            r"(?-u:\b)(should|can|could|may|do)\s+i\s+(double|triple|halve|take more|take less|take extra|mix|combine)(?-u:\b)|(?-u:\b)(should|can|could|may|do)\s+i\s+(stop|quit|start|skip|increase|decrease|reduce|cut|come off|go off)\s+(taking|using|(\w+\s+){0,2}(med\w*|pills?|tablets?|doses?|dosage|insulin|chemo\w*|dialysis|antibiotics?|statins?|inhalers?|injections?|shots?|treatments?|drugs?|prescriptions?))(?-u:\b)",
             0.9,
         ),
         (
@@ -106,6 +108,25 @@ mod tests {
             "Can I start physical therapy without a referral, or is it not covered?",
         ] {
             assert!(!fires(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn starting_or_stopping_something_other_than_a_treatment_is_no_decision() {
+        for text in [
+            "If the review organization agrees with my discharge date and I stay anyway, when do I start paying?",
+            "My daughter says you can explain my benefits. How do I start?",
+            "Can I stop hospice later if I change my mind?",
+        ] {
+            assert!(!fires(text), "{text}");
+        }
+        for text in [
+            "Should I stop taking my lisinopril?",
+            "Can I skip my insulin tonight?",
+            "Should I quit the chemo pills?",
+            "Can I take more of my pain pills?",
+        ] {
+            assert!(fires(text), "{text}");
         }
     }
 }

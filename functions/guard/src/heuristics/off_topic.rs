@@ -26,7 +26,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         ),
         (
             "recipes",
-            r"(?-u:\b)recipe(?-u:\b)|(?-u:\b)receta(?-u:\b)|(?-u:\b)how (do i|to) (cook|bake)(?-u:\b)|(?-u:\b)tamales(?-u:\b)",
+            r"(?-u:\b)recipe(?-u:\b)|(?-u:\b)recetas? (de|para) (cocina|cocinar|postres?|pasteles?|tamales|pollo|carne|sopa|galletas)(?-u:\b)|(?-u:\b)how (do i|to) (cook|bake)(?-u:\b)|(?-u:\b)tamales(?-u:\b)",
             0.85,
         ),
         (
@@ -84,5 +84,12 @@ mod tests {
         assert!(fires("¿Va a llover mañana en San José?"));
         assert!(!fires("Does my plan cover a flu shot if the weather turns cold?"));
         assert!(!fires("Which pharmacy is closest to the game stadium?"));
+    }
+
+    #[test]
+    fn a_receta_is_a_prescription_unless_it_is_for_cooking() {
+        assert!(!fires("¿Qué hago si me niegan una receta?"));
+        assert!(!fires("¿Cuánto dinero trae la tarjeta para productos sin receta?"));
+        assert!(fires("Dame una receta de tamales de pollo"));
     }
 }
