@@ -1,6 +1,7 @@
-//! Dates of birth: a full date (US `04/17/1951`, ISO `1947-09-03`, `March 12, 1949`, `12 de marzo de 1949`) that
-//! its context marks as a birth date ("born", "DOB", "nací"...), or whose year is long past (before 1990: a member's
-//! birth, not a claim's service date).
+//! Dates of birth: a full date (US `04/17/1951`, day first `05.11.1950`, ISO `1947-09-03`, `March 12, 1949`,
+//! `marzo 21, 1946`, `12 de marzo de 1949`) that its context marks as a birth date ("born", "DOB", "nací"...), or
+//! whose four-digit year is long past (before 1990: a member's birth, not a claim's service date). A two-digit year
+//! (`5/2/47`) counts only after such a cue.
 
 use regex::Regex;
 use std::sync::LazyLock;
@@ -15,9 +16,12 @@ const MONTHS_ES: &str = "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septi
 
 static DATES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     let patterns = [
-        r"(?-u:\b)(?:0?[1-9]|1[0-2])[/-](?:0?[1-9]|[12]\d|3[01])[/-]((?:19|20)\d{2})(?-u:\b)".to_string(),
+        // Day and month either way round, `/`, `-` or `.` between them, a four- or two-digit year.
+        r"(?-u:\b)(?:0?[1-9]|[12]\d|3[01])[/.-](?:0?[1-9]|[12]\d|3[01])[/.-]((?:19|20)\d{2}|\d{2})(?-u:\b)".to_string(),
         r"(?-u:\b)((?:19|20)\d{2})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?-u:\b)".to_string(),
-        format!(r"(?i)(?-u:\b)(?:{MONTHS_EN})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})(?-u:\b)"),
+        format!(
+            r"(?i)(?-u:\b)(?:{MONTHS_EN}|{MONTHS_ES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})(?-u:\b)"
+        ),
         format!(r"(?i)(?-u:\b)\d{{1,2}}\s+(?:of\s+)?(?:{MONTHS_EN})\.?\s*,?\s+((?:19|20)\d{{2}})(?-u:\b)"),
         format!(r"(?i)(?-u:\b)\d{{1,2}}[-/ ](?:{MONTHS_EN}|{MONTHS_ES})\.?[-/ ]((?:19|20)\d{{2}})(?-u:\b)"),
         format!(r"(?i)(?-u:\b)\d{{1,2}}\s+de\s+(?:{MONTHS_ES})\.?\s+(?:de|del)\s+((?:19|20)\d{{2}})(?-u:\b)"),
@@ -51,11 +55,13 @@ pub fn find(text: &str) -> Vec<Detection> {
             let (Some(whole), Some(year)) = (caps.get(0), caps.get(1)) else {
                 continue;
             };
-            let year: u32 = year.as_str().parse().unwrap_or(0);
+            // A two-digit year says nothing of how long ago: only a cue makes such a date a birth date.
+            let long_past =
+                year.as_str().len() == 4 && year.as_str().parse::<u32>().unwrap_or(u32::MAX) < SURELY_BIRTH_BEFORE;
             let cued = cue_before(text, whole.start(), 40, CUES);
             let score = if cued {
                 0.95
-            } else if year < SURELY_BIRTH_BEFORE {
+            } else if long_past {
                 0.75
             } else {
                 continue;
@@ -88,6 +94,24 @@ mod tests {
         assert_eq!(found("DOB: Sept. 3, 1948 |"), vec!["Sept. 3, 1948"]);
         assert_eq!(found("DOB 03-Mar-1948,"), vec!["03-Mar-1948"]);
         assert_eq!(found("Fecha de nacimiento: 3 dic. 1948"), vec!["3 dic. 1948"]);
+    }
+
+    #[test]
+    fn day_first_dotted_two_digit_years_and_spanish_month_first() {
+        assert_eq!(found("Date of birth: 5/2/47\nAmount"), vec!["5/2/47"]);
+        assert_eq!(
+            found("Patient: F. Begum / DOB: 05.11.1950 (day first)"),
+            vec!["05.11.1950"]
+        );
+        assert_eq!(found("Fecha de nacimiento: dic. 12, 1944\n"), vec!["dic. 12, 1944"]);
+        assert_eq!(found("Fecha de nacimiento: marzo 21, 1946"), vec!["marzo 21, 1946"]);
+        assert_eq!(found("seen on 31.01.1948 at"), vec!["31.01.1948"]);
+    }
+
+    #[test]
+    fn a_two_digit_year_needs_a_cue() {
+        assert!(found("my refill on 3/4/25 was late").is_empty());
+        assert!(found("my refill on 3.4.47 was late").is_empty());
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::sync::LazyLock;
 use crate::{Detection, Kind};
 
 static MEMBER_ID: LazyLock<Regex> = LazyLock::new(|| {
-    let cue = r"(?i:member|subscriber|policy|plan|insurance|group|scan|medi-cal|medicaid)\s*(?i:id|identification|number|num|no\.?|#)|(?i:n[úu]mero\s+de\s+(?:afiliado|miembro|p[óo]liza|socio))";
+    // A cue names the id: "member ID", "policy number", "número de afiliado"; or the id follows a bare "ID" (a
+    // header's "ID: SCN…", "ID de miembro"), or "member" / "miembro" right before it ("member SCN21259600").
+    let cue = r"(?i:member|subscriber|policy|plan|insurance|group|scan|medi-cal|medicaid)\s*(?i:id|identification|number|num|no\.?|#)|(?i:n[úu]mero\s+de\s+(?:afiliado|miembro|p[óo]liza|socio))|(?-u:\b)(?:ID|Id)(?:\s+(?i:de\s+(?:miembro|afiliado)|number|no\.?|#))?|(?-u:\b)(?i:member|miembro|afiliado)";
     let pattern = format!(r"(?:{cue})\s*(?i:is|es|:|=)?\s*:?\s*([A-Za-z]{{0,4}}[-]?\d[A-Za-z0-9-]{{4,18}})(?-u:\b)");
     #[allow(clippy::expect_used)] // a constant pattern, checked by the tests
     Regex::new(&pattern).expect("valid member id pattern")
@@ -40,6 +42,30 @@ mod tests {
         assert_eq!(found("My member ID is SCN40918273 and"), vec!["SCN40918273"]);
         assert_eq!(found("policy number: A12-345678."), vec!["A12-345678"]);
         assert_eq!(found("mi número de afiliado es 88412390"), vec!["88412390"]);
+    }
+
+    #[test]
+    fn ids_after_a_bare_id_or_member() {
+        assert_eq!(found("Member Jae Kwak, ID SCN10143467, DOB"), vec!["SCN10143467"]);
+        assert_eq!(
+            found("born Sept. 5, 1951, member SCN21259600: does"),
+            vec!["SCN21259600"]
+        );
+        assert_eq!(
+            found("Birthdate: 06/18/1950\nID: SCN51546818\nCan I"),
+            vec!["SCN51546818"]
+        );
+        assert_eq!(
+            found("RE: Evangelina Soto, ID de miembro SCN57859883"),
+            vec!["SCN57859883"]
+        );
+    }
+
+    #[test]
+    fn a_member_word_before_other_words_is_no_id() {
+        assert!(found("I have been a member since 2019 and").is_empty());
+        assert!(found("Is the member handbook 2025 online?").is_empty());
+        assert!(found("my id card came with the wrong address").is_empty());
     }
 
     #[test]

@@ -105,6 +105,13 @@ const CUES: &[&str] = &[
     "sister",
     "grandson",
     "granddaughter",
+    "roommate",
+    "partner",
+    "aunt",
+    "uncle",
+    "cousin",
+    "niece",
+    "nephew",
     "caregiver",
     "neighbor",
     "neighbour",
@@ -369,10 +376,21 @@ pub fn find(text: &str) -> Vec<Detection> {
     let mut i = 0;
     while i < all.len() {
         if !known(&all[i]) {
-            // After a title, any capitalised name: "Dr. Okafor", "Sra. Nwachukwu".
+            // After a title, any capitalised name: "Dr. Okafor", "Sra. Nwachukwu". After a relation, a salutation or
+            // a label, any capitalised word that is no ordinary word: "my roommate Sergei", "Dear Zainab".
             let titled = i > 0 && TITLES.contains(&all[i - 1].word.to_lowercase().as_str());
             let plain_word = |token: &Token| token.capital && !gazetteer.never.contains(token.key.as_str());
-            if titled && plain_word(&all[i]) {
+            // Written like a name: capitalised, letters, some in lower case ("ID", "SCN" and "HMO" are no names).
+            let unusual = |token: &Token| {
+                plain_word(token)
+                    && token.word.chars().count() >= 3
+                    && token.word.chars().all(char::is_alphabetic)
+                    && token.word.chars().any(char::is_lowercase)
+                    && !gazetteer.cues.contains(token.key.as_str())
+                    && !gazetteer.common.contains(token.key.as_str())
+            };
+            let introduced = cued(&all, i) && unusual(&all[i]);
+            if (titled && plain_word(&all[i])) || introduced {
                 let mut j = i + 1;
                 while j < all.len() && j - i < 3 && plain_word(&all[j]) && adjacent(text, &all[j - 1], &all[j]) {
                     j += 1;
@@ -477,6 +495,15 @@ mod tests {
         assert_eq!(found("can Jennifer call for me?"), vec!["Jennifer"]);
         assert_eq!(found("Patient: Delgado"), vec!["Delgado"]);
         assert_eq!(found("Thanks,\nGloria"), vec!["Gloria"]);
+    }
+
+    #[test]
+    fn a_name_outside_the_gazetteer_after_a_relation_or_salutation() {
+        assert_eq!(found("My roommate Sergei is helping me type this."), vec!["Sergei"]);
+        assert_eq!(found("My daughter Zainab handles my mail now."), vec!["Zainab"]);
+        assert_eq!(found("Dear Oluwaseun,\nthank you"), vec!["Oluwaseun"]);
+        assert!(found("Dear Member Services, my card").is_empty());
+        assert!(found("Hi, Pharmacy said no").is_empty());
     }
 
     #[test]
