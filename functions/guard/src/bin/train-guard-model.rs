@@ -7,8 +7,13 @@
 //! Reads every `functions/guard/training/*.jsonl` (`text`, `label`, optional `kind` and `lang`) and the tuning halves
 //! of `data/eval/` as allowed texts, writes
 //! `functions/guard/model/{semantic,lexical}.json` and `functions/guard/training/REPORT.md`. Each model's block
-//! threshold is chosen on out-of-fold predictions: the lowest that blocks at most 1 % of the benign texts. The same
-//! data always gives the same weights and the same report.
+//! threshold is chosen on out-of-fold predictions: the lowest (in steps of 0.01) that blocks at most 1 % of the benign
+//! texts and at most 0.2 % of the ordinary member questions among them. The same data always gives the same weights
+//! and the same report.
+//!
+//! `GUARD_TRAIN_REPORT=FILE` writes the report there and leaves the shipped models alone (for comparing settings);
+//! `GUARD_TRAIN_DUMP=FILE` writes each text's label, fold and embedding as JSON lines and stops (for comparing other
+//! classifiers on the same folds).
 
 use guard::classifier::model::{self, CLASSES, Encoded, GuardModel, Reading, Training};
 use guard::heuristic_stage;
@@ -46,9 +51,23 @@ const SETTINGS: Training = Training {
 };
 /// The most benign texts a threshold may block, out of fold.
 const BENIGN_BLOCKED_AT_MOST: f64 = 0.01;
-const THRESHOLDS: [f32; 14] = [
-    0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95,
+/// The most ordinary member questions (the tuning halves, and the benign training texts of [`ORDINARY_KINDS`]) it
+/// may block: hard negatives (pasted letters, angry members, alarming words) may cost a false block now and then, a
+/// plain question about the plan, whatever condition or situation it mentions, must practically never.
+const ORDINARY_BLOCKED_AT_MOST: f64 = 0.002;
+/// The kinds of benign training text that are ordinary member questions.
+const ORDINARY_KINDS: [&str; 5] = [
+    "plan_question",
+    "condition_in_question",
+    "hospital_and_discharge",
+    "caregiver_situation",
+    "past_event_coverage",
 ];
+/// The thresholds tried, in hundredths from 0.30 to 0.99: the benign bound falls between 0.90 and 0.95 on these
+/// texts, where a step of 0.05 gave away a tenth of the recall.
+fn thresholds() -> impl Iterator<Item = f32> {
+    (30u8..=99).map(|hundredths| f32::from(hundredths) / 100.0)
+}
 
 #[derive(Deserialize)]
 struct Line {
@@ -74,6 +93,8 @@ const TUNING_HALVES: [&str; 2] = ["data/eval/answers-tuning.jsonl", "data/eval/p
 struct Example {
     /// Whether the guard's heuristic stage blocks the text on its own.
     heuristic_block: bool,
+    /// An ordinary member question: from the tuning halves, or a benign training text of one of [`ORDINARY_KINDS`].
+    ordinary: bool,
     view: String,
     label: usize,
     kind: String,
@@ -91,6 +112,7 @@ fn load(dir: &Path, repository: &Path) -> Result<Vec<Example>, String> {
     files.extend(TUNING_HALVES.iter().map(|half| repository.join(half)));
     let mut examples = Vec::new();
     for file in files {
+        let tuning_half = TUNING_HALVES.iter().any(|half| file.ends_with(half));
         let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let at = || format!("{}:{}", file.display(), number + 1);
@@ -104,8 +126,11 @@ fn load(dir: &Path, repository: &Path) -> Result<Vec<Example>, String> {
             let label = model::class_index(label).ok_or_else(|| format!("{}: label {:?}", at(), line.label))?;
             // The heuristic stage normalises the text as the model reads it: one pass gives both.
             let heuristic = heuristic_stage(&line.text);
+            let ordinary =
+                label == 0 && (tuning_half || line.kind.as_deref().is_some_and(|k| ORDINARY_KINDS.contains(&k)));
             examples.push(Example {
                 heuristic_block: heuristic.signals.first().is_some_and(|s| s.score >= BLOCK_SCORE),
+                ordinary,
                 view: heuristic.view,
                 label,
                 kind: line.kind.unwrap_or_else(|| "-".into()),
@@ -172,7 +197,16 @@ fn predicted(reading: &Reading, threshold: f32) -> usize {
 }
 
 fn benign_blocked(examples: &[Example], readings: &[Reading], threshold: f32) -> f64 {
-    let benign: Vec<usize> = (0..examples.len()).filter(|&i| examples[i].label == 0).collect();
+    blocked_share(examples, readings, threshold, |e| e.label == 0)
+}
+
+fn ordinary_blocked(examples: &[Example], readings: &[Reading], threshold: f32) -> f64 {
+    blocked_share(examples, readings, threshold, |e| e.ordinary)
+}
+
+/// The share of the texts `which` picks that the model blocks at `threshold`.
+fn blocked_share(examples: &[Example], readings: &[Reading], threshold: f32, which: impl Fn(&Example) -> bool) -> f64 {
+    let benign: Vec<usize> = (0..examples.len()).filter(|&i| which(&examples[i])).collect();
     let blocked = benign
         .iter()
         .filter(|&&i| predicted(&readings[i], threshold) != 0)
@@ -181,10 +215,11 @@ fn benign_blocked(examples: &[Example], readings: &[Reading], threshold: f32) ->
 }
 
 fn choose_threshold(examples: &[Example], readings: &[Reading]) -> f32 {
-    THRESHOLDS
-        .iter()
-        .copied()
-        .find(|&t| benign_blocked(examples, readings, t) <= BENIGN_BLOCKED_AT_MOST)
+    thresholds()
+        .find(|&t| {
+            benign_blocked(examples, readings, t) <= BENIGN_BLOCKED_AT_MOST
+                && ordinary_blocked(examples, readings, t) <= ORDINARY_BLOCKED_AT_MOST
+        })
         .unwrap_or(0.99)
 }
 
@@ -208,14 +243,19 @@ fn section(title: &str, examples: &[Example], readings: &[Reading], threshold: f
     let harmful_combined = harmful.iter().filter(|&&i| combined(i)).count();
     let benign: Vec<usize> = (0..examples.len()).filter(|&i| examples[i].label == 0).collect();
     let benign_combined = benign.iter().filter(|&&i| combined(i)).count();
+    let ordinary: Vec<usize> = (0..examples.len()).filter(|&i| examples[i].ordinary).collect();
+    let ordinary_combined = ordinary.iter().filter(|&&i| combined(i)).count();
     let _ = writeln!(
         out,
         "With the heuristic stage in front (the guard as it runs): harmful blocked **{:.3}** ({harmful_combined}/{}), \
-         benign blocked **{:.3}** ({benign_combined}/{}).\n",
+         benign blocked **{:.3}** ({benign_combined}/{}), ordinary member questions blocked **{:.3}** \
+         ({ordinary_combined}/{}).\n",
         harmful_combined as f64 / harmful.len().max(1) as f64,
         harmful.len(),
         benign_combined as f64 / benign.len().max(1) as f64,
-        benign.len()
+        benign.len(),
+        ordinary_combined as f64 / ordinary.len().max(1) as f64,
+        ordinary.len()
     );
     let _ = writeln!(out, "| class | n | precision | recall | blocked (any category) |");
     let _ = writeln!(out, "|---|---|---|---|---|");
@@ -298,6 +338,9 @@ fn run() -> Result<(), String> {
     eprintln!("embedding them with {}", model_dir.display());
     let embeddings = sentences.embed_blocking(&views).map_err(|e| e.to_string())?;
     let settings = settings();
+    if let Ok(path) = std::env::var("GUARD_TRAIN_DUMP") {
+        return dump(&path, &examples, &embeddings);
+    }
 
     let mut report = String::from(
         "# The guard's embedded models: training and cross-validation\n\n\
@@ -306,7 +349,9 @@ fn run() -> Result<(), String> {
          halves of `data/eval/answers-*.jsonl` and `data/eval/pii-*.jsonl` as allowed texts (their validation \
          halves are kept out, to report on). \
          Figures are out-of-fold: each text is read by a model trained on the other folds (5 folds, stratified by \
-         label). Each model's block threshold is the lowest that blocks at most 1 % of the benign texts out of fold. \
+         label). Each model's block threshold is the lowest (in steps of 0.01) that blocks at most 1 % of the benign \
+         texts and at most 0.2 % of the ordinary member questions among them (the tuning halves and the plan \
+         questions of the training texts, with or without a condition or situation in them) out of fold. \
          The figures are the ML stage alone; the guard also has its heuristic stage.\n\n",
     );
     let _ = writeln!(
@@ -364,4 +409,24 @@ fn run() -> Result<(), String> {
     std::fs::write(&path, report).map_err(|e| format!("{}: {e}", path.display()))?;
     eprintln!("wrote the models and {}", path.display());
     Ok(())
+}
+
+/// Writes every training text's label, fold and embedding as JSON lines, for comparing classifiers outside this
+/// program (`GUARD_TRAIN_DUMP=FILE`).
+fn dump(path: &str, examples: &[Example], embeddings: &[Vec<f32>]) -> Result<(), String> {
+    let mut out = String::new();
+    for (example, embedding) in examples.iter().zip(embeddings) {
+        let line = serde_json::json!({
+            "label": CLASSES[example.label],
+            "kind": example.kind,
+            "lang": example.lang,
+            "fold": example.fold,
+            "heuristic_block": example.heuristic_block,
+            "view": example.view,
+            "embedding": embedding,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    std::fs::write(path, out).map_err(|e| format!("{path}: {e}"))
 }
