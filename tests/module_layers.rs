@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["plan", "compose"],
     &["agent"],
     &["turn"],
-    &["api", "admission", "identity", "lambda", "setup"],
+    &["api", "admission", "identity", "lambda", "setup", "tuning"],
 ];
 
 fn source_root() -> PathBuf {

@@ -9,19 +9,11 @@ use navigator_resilience::Deadline;
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 
-use crate::compose::extractive::{ExtractiveComposer, ExtractiveSettings, Features};
+pub use crate::compose::extractive::WindowRecord;
+use crate::compose::extractive::{ExtractiveComposer, ExtractiveSettings};
 use crate::compose::{ComposeContext, Composer, Composition};
 use crate::tools::ToolInvoker;
 use crate::turn::Navigator;
-
-/// One passage the composer could have quoted.
-#[derive(Debug, Clone, Serialize)]
-pub struct WindowRecord {
-    pub text: String,
-    pub page: Option<u32>,
-    #[serde(flatten)]
-    pub features: Features,
-}
 
 /// One composition: the question as the composer saw it and every passage it weighed, in its order.
 #[derive(Debug, Clone, Serialize)]

@@ -152,19 +152,25 @@ impl ExtractiveComposer {
     }
 }
 
+/// One passage the composer could have quoted, with what its score is made of.
+#[cfg(feature = "tuning")]
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WindowRecord {
+    pub text: String,
+    pub page: Option<u32>,
+    #[serde(flatten)]
+    pub features: Features,
+}
+
 #[cfg(feature = "tuning")]
 impl ExtractiveComposer {
     /// The question's answer type, its number of parts, and every window the composer weighs, best first.
-    pub(crate) fn windows(
-        &self,
-        question: &str,
-        evidence: &Evidence,
-    ) -> (&'static str, usize, Vec<crate::tuning::WindowRecord>) {
+    pub(crate) fn windows(&self, question: &str, evidence: &Evidence) -> (&'static str, usize, Vec<WindowRecord>) {
         let candidates = sentences(evidence);
         let windows = self
             .score(question, &candidates)
             .into_iter()
-            .map(|scored| crate::tuning::WindowRecord {
+            .map(|scored| WindowRecord {
                 text: scored.text(),
                 page: scored.citation().page,
                 features: scored.features,
