@@ -384,13 +384,20 @@ pub fn find(text: &str) -> Vec<Detection> {
             let unusual = |token: &Token| {
                 plain_word(token)
                     && token.word.chars().count() >= 3
-                    && token.word.chars().all(char::is_alphabetic)
+                    && token
+                        .word
+                        .chars()
+                        .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
                     && token.word.chars().any(char::is_lowercase)
                     && !gazetteer.cues.contains(token.key.as_str())
                     && !gazetteer.common.contains(token.key.as_str())
             };
             let introduced = cued(&all, i) && unusual(&all[i]);
-            if (titled && plain_word(&all[i])) || introduced {
+            // Two such words in a row, neither a dictionary, plan or place word: a name the census lists lack
+            // ("Dmitri Volkov", "Kwame Asante-Boateng").
+            let paired =
+                i + 1 < all.len() && unusual(&all[i]) && unusual(&all[i + 1]) && adjacent(text, &all[i], &all[i + 1]);
+            if (titled && plain_word(&all[i])) || introduced || paired {
                 let mut j = i + 1;
                 while j < all.len() && j - i < 3 && plain_word(&all[j]) && adjacent(text, &all[j - 1], &all[j]) {
                     j += 1;
@@ -495,6 +502,21 @@ mod tests {
         assert_eq!(found("can Jennifer call for me?"), vec!["Jennifer"]);
         assert_eq!(found("Patient: Delgado"), vec!["Delgado"]);
         assert_eq!(found("Thanks,\nGloria"), vec!["Gloria"]);
+    }
+
+    #[test]
+    fn two_unusual_capitalised_words_are_a_name_outside_the_gazetteer() {
+        assert_eq!(
+            found("Yesterday Dmitri Volkov called from your office."),
+            vec!["Dmitri Volkov"]
+        );
+        assert_eq!(
+            found("Can Kwame Asante-Boateng switch plans?"),
+            vec!["Kwame Asante-Boateng"]
+        );
+        assert!(found("Is Union City in the service area?").is_empty());
+        assert!(found("Does Original Medicare pay for Part B Drugs?").is_empty());
+        assert!(found("I use Express Scripts Mail Order for refills").is_empty());
     }
 
     #[test]
