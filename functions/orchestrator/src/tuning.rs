@@ -9,8 +9,8 @@ use navigator_resilience::Deadline;
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 
-pub use crate::compose::extractive::WindowRecord;
 use crate::compose::extractive::{ExtractiveComposer, ExtractiveSettings};
+pub use crate::compose::extractive::{Features, WindowRecord};
 use crate::compose::{ComposeContext, Composer, Composition};
 use crate::tools::ToolInvoker;
 use crate::turn::Navigator;
