@@ -157,6 +157,81 @@ const CUES: &[&str] = &[
     "cardholder",
 ];
 
+/// Words right before a name outside the gazetteer: greetings, sign-offs and relations ("Dear Zainab", "my roommate
+/// Sergei"). Not "called" or "name of", which introduce drugs and places as often as people.
+const INTRODUCERS: &[&str] = &[
+    "dear",
+    "hi",
+    "hello",
+    "hey",
+    "hola",
+    "estimado",
+    "estimada",
+    "querido",
+    "querida",
+    "wife",
+    "husband",
+    "son",
+    "daughter",
+    "mother",
+    "father",
+    "mom",
+    "dad",
+    "brother",
+    "sister",
+    "grandson",
+    "granddaughter",
+    "roommate",
+    "partner",
+    "aunt",
+    "uncle",
+    "cousin",
+    "niece",
+    "nephew",
+    "caregiver",
+    "neighbor",
+    "neighbour",
+    "friend",
+    "esposa",
+    "esposo",
+    "hijo",
+    "hija",
+    "madre",
+    "padre",
+    "mamá",
+    "papá",
+    "hermano",
+    "hermana",
+    "nieto",
+    "nieta",
+    "vecino",
+    "vecina",
+    "amigo",
+    "amiga",
+    "sincerely",
+    "regards",
+    "thanks",
+    "atentamente",
+    "saludos",
+    "gracias",
+];
+/// Labels a name follows after a colon ("Patient: Oluwaseun Adeyemi").
+const LABELS: &[&str] = &[
+    "patient", "paciente", "name", "nombre", "member", "afiliado", "afiliada",
+];
+
+/// Whether token `at` is introduced as a name: right after a greeting, sign-off or relation, or after a label and a
+/// colon.
+fn introduced(text: &str, all: &[Token], at: usize) -> bool {
+    let Some(before) = at.checked_sub(1).map(|i| &all[i]) else {
+        return false;
+    };
+    let word = before.word.to_lowercase();
+    let between = text[before.end..all[at].start].trim();
+    (INTRODUCERS.contains(&word.as_str()) && matches!(between, "" | ","))
+        || (LABELS.contains(&word.as_str()) && between == ":")
+}
+
 /// Titles: the capitalised word after one is a name, in the gazetteer or not.
 const TITLES: &[&str] = &["dr", "dra", "mr", "mrs", "ms", "sr", "sra", "srta", "doctor", "doctora"];
 
@@ -392,7 +467,7 @@ pub fn find(text: &str) -> Vec<Detection> {
                     && !gazetteer.cues.contains(token.key.as_str())
                     && !gazetteer.common.contains(token.key.as_str())
             };
-            let introduced = cued(&all, i) && unusual(&all[i]);
+            let introduced = introduced(text, &all, i) && unusual(&all[i]);
             // Two such words in a row, neither a dictionary, plan or place word: a name the census lists lack
             // ("Dmitri Volkov", "Kwame Asante-Boateng").
             let paired =
@@ -524,7 +599,13 @@ mod tests {
         assert_eq!(found("My roommate Sergei is helping me type this."), vec!["Sergei"]);
         assert_eq!(found("My daughter Zainab handles my mail now."), vec!["Zainab"]);
         assert_eq!(found("Dear Oluwaseun,\nthank you"), vec!["Oluwaseun"]);
+        assert_eq!(
+            found("Patient: Oluwaseun Adeyemi-Bakare"),
+            vec!["Oluwaseun Adeyemi-Bakare"]
+        );
         assert!(found("Dear Member Services, my card").is_empty());
+        assert!(found("What is the generic name of Lipitor?").is_empty());
+        assert!(found("My doctor prescribed a drug called Ozempic.").is_empty());
         assert!(found("Hi, Pharmacy said no").is_empty());
     }
 
