@@ -31,10 +31,18 @@ enum Command {
         owner: OwnerArgs,
         file: PathBuf,
     },
-    /// Ask the navigator one question: a whole chat turn in this process, over the sample plan.
+    /// Ask the navigator one question: a whole chat turn in this process, over the sample plan; or, with
+    /// `--endpoint`, one turn against a deployed API or `navigator serve`, failing unless it is answered with
+    /// citations (the post-deploy smoke test).
     Ask {
         #[command(flatten)]
         member: MemberArgs,
+        /// The API's base URL (the stack's ChatApiUrl output, or http://127.0.0.1:8080 for `navigator serve`).
+        #[arg(long, env = "NAVIGATOR_ENDPOINT")]
+        endpoint: Option<String>,
+        /// A member's JWT for the API's authorizer (better from NAVIGATOR_TOKEN than on the command line).
+        #[arg(long, env = "NAVIGATOR_TOKEN", requires = "endpoint", hide_env_values = true)]
+        token: Option<String>,
         /// The member's language: "auto" to detect it, or an ISO 639-1 code.
         #[arg(long, default_value = "auto")]
         language: String,
@@ -192,10 +200,19 @@ async fn main() -> ExitCode {
             Err(error) => Err(error),
         },
         Command::Ask {
+            endpoint: Some(endpoint),
+            token,
+            language,
+            json,
+            question,
+            ..
+        } => commands::ask_endpoint::run(&endpoint, token.as_deref(), &language, json, &question).await,
+        Command::Ask {
             member,
             language,
             json,
             question,
+            ..
         } => match member.readers() {
             Ok(readers) => commands::ask::run(readers, &language, json, &question).await,
             Err(error) => Err(error),

@@ -1,6 +1,7 @@
 //! One module per subcommand, plus what they share.
 
 pub mod ask;
+pub mod ask_endpoint;
 pub mod config;
 pub mod eval_answers;
 pub mod eval_guard;
