@@ -103,7 +103,8 @@ where
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
-        line.insert("ts_ms".into(), unix_ms.into());
+        // Lambda's advanced logging filters JSON lines by `level` and needs an RFC 3339 `timestamp` beside it.
+        line.insert("timestamp".into(), rfc3339_utc(unix_ms).into());
         line.insert("level".into(), event.metadata().level().as_str().into());
         line.insert("target".into(), event.metadata().target().into());
         if let Some(scope) = ctx.event_scope() {
@@ -120,6 +121,29 @@ where
         event.record(&mut FieldsToJson(&mut line));
         writeln!(writer, "{}", Value::Object(line))
     }
+}
+
+/// `2026-12-02T04:05:06.789Z` from epoch milliseconds (civil date from days: H. Hinnant's algorithm, which holds
+/// for every date after 1970 without a calendar crate).
+fn rfc3339_utc(unix_ms: u64) -> String {
+    let days = unix_ms / 86_400_000;
+    let ms_of_day = unix_ms % 86_400_000;
+    let (hour, minute) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60);
+    let (second, millis) = (ms_of_day / 1000 % 60, ms_of_day % 1000);
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{millis:03}Z")
 }
 
 struct FieldsToJson<'a>(&'a mut Map<String, Value>);
@@ -203,5 +227,16 @@ mod tests {
         assert_eq!(line["rows"], 5);
         assert_eq!(line["message"], "searched");
         assert_eq!(line["level"], "INFO");
+        let timestamp = line["timestamp"].as_str().unwrap();
+        assert!(timestamp.len() == 24 && timestamp.ends_with('Z'), "{timestamp}");
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_in_utc() {
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_utc(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339_utc(1_709_251_199_999), "2024-02-29T23:59:59.999Z");
+        assert_eq!(rfc3339_utc(1_796_184_306_789), "2026-12-02T04:05:06.789Z");
+        assert_eq!(rfc3339_utc(4_102_444_800_000), "2100-01-01T00:00:00.000Z");
     }
 }
