@@ -17,7 +17,15 @@ const LAYERS: &[&[&str]] = &[
     &["plan", "compose"],
     &["agent"],
     &["turn"],
-    &["api", "admission", "identity", "lambda", "setup", "tuning"],
+    &[
+        "api",
+        "admission",
+        "http_metrics",
+        "identity",
+        "lambda",
+        "setup",
+        "tuning",
+    ],
 ];
 
 fn source_root() -> PathBuf {

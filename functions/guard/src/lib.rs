@@ -194,7 +194,7 @@ impl Guard {
         let kinds: Vec<&str> = heuristic.detections.iter().map(|d| d.kind.as_str()).collect();
         let rule = heuristic.signals.first().map(|s| s.rule).unwrap_or_default();
         tracing::info!(?verdict, ?category, rule, pii = ?kinds, heuristic_ms, ml_ms, degraded, "guard verdict");
-        metrics::counter!("guard_verdicts_total", "verdict" => verdict_label(verdict)).increment(1);
+        metrics::counter!(navigator_metrics::GUARD_VERDICTS.name, "verdict" => verdict_label(verdict)).increment(1);
 
         let mut stages_ms = serde_json::Map::new();
         stages_ms.insert("heuristic".into(), heuristic_ms.into());

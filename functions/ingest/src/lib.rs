@@ -90,7 +90,7 @@ impl<E: Embedder, S: ChunkStore + DocumentRegistry> Ingest<E, S> {
                 Err(_) => return Err(NavigatorError::timeout("ingest")),
             };
             tracing::info!(key, status = outcome.status, document_id = ?outcome.document_id, "upload taken in");
-            metrics::counter!("ingest_uploads_total", "status" => outcome.status.clone()).increment(1);
+            metrics::counter!(navigator_metrics::INGEST_UPLOADS.name, "status" => outcome.status.clone()).increment(1);
             outcomes.push(outcome);
         }
         Ok(outcomes)

@@ -39,6 +39,10 @@ impl Admission {
     /// `max_queue_wait` is the admission threshold on the predicted wait; `max_hold` (at least `max_queue_wait`)
     /// bounds the actual wait of an admitted turn: the turn budget.
     pub fn new(in_flight: usize, queue_bound: usize, max_queue_wait: Duration, max_hold: Duration) -> Self {
+        // Every refusal reason is a series from the start: a dashboard shows 0 refusals, not no data.
+        for reason in REFUSAL_REASONS {
+            metrics::counter!(navigator_metrics::ADMISSION_REJECTED.name, "reason" => reason).increment(0);
+        }
         Self {
             bulkhead: Bulkhead::new("chat", in_flight, queue_bound),
             max_queue_wait,
@@ -84,8 +88,12 @@ impl Admission {
     }
 }
 
+/// Why admission refuses before the bulkhead: the CPU pools' queues, or the turns ahead.
+const REFUSAL_REASONS: [&str; 2] = ["cpu", "queue"];
+
 fn refused(reason: &'static str, message: String) -> NavigatorError {
-    metrics::counter!("admission_rejected_total", "reason" => reason).increment(1);
+    debug_assert!(REFUSAL_REASONS.contains(&reason), "{reason}");
+    metrics::counter!(navigator_metrics::ADMISSION_REJECTED.name, "reason" => reason).increment(1);
     NavigatorError::rejected(message, Some(RETRY_AFTER))
 }
 

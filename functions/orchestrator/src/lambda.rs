@@ -13,13 +13,14 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 use crate::api::{AppState, RequestDeadline, router};
+use crate::http_metrics::http_metrics;
 use crate::identity::{Identity, plan_claim};
 
 /// The router as served on Lambda. The chat router sits behind a fallback so that the edge runs before routing
 /// (a layer on the router itself would run after the route was chosen).
 pub fn service(state: Arc<AppState>) -> Router {
     Router::new()
-        .fallback_service(router(state))
+        .fallback_service(router(state).layer(from_fn(http_metrics)))
         .layer(from_fn(lambda_edge))
 }
 

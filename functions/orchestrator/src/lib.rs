@@ -11,7 +11,8 @@
 //! - `plan` (which tools, in which wave), `compose` (the answer from what they found), `agent` (a chat model as
 //!   planner and composer);
 //! - `turn`: one chat turn, stage by stage, under one deadline;
-//! - the edges: `api` (the router), `admission` (the local server's bulkhead), `identity`, `lambda`, `setup`.
+//! - the edges: `api` (the router), `http_metrics`, `admission` (the local server's bulkhead), `identity`, `lambda`,
+//!   `setup`.
 //!
 //! What callers use is re-exported here.
 
@@ -24,6 +25,7 @@ mod documents;
 mod evidence;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
+mod http_metrics;
 mod identity;
 mod lambda;
 mod llm;
@@ -43,6 +45,7 @@ pub use chat::{
 };
 pub use compose::extractive::ExtractiveSettings;
 pub use documents::{DOCUMENTS_FUNCTION, Documents, LambdaDocuments, NoDocuments};
+pub use http_metrics::http_metrics;
 pub use identity::Identity;
 pub use lambda::service as lambda_service;
 pub use question::needs_outside_facts;

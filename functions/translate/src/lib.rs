@@ -170,7 +170,7 @@ impl Translate {
                 fresh
             }
         };
-        metrics::counter!("translations_total", "provider" => provider).increment(1);
+        metrics::counter!(navigator_metrics::TRANSLATIONS.name, "provider" => provider).increment(1);
         Ok(TranslateOutput {
             text,
             source_lang: source.clone(),

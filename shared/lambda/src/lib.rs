@@ -13,6 +13,7 @@ use navigator_platform::telemetry::{LogFormat, init_logging, install_metrics, in
 use navigator_resilience::{CpuPool, Deadline};
 use serde::{Serialize, de::DeserializeOwned};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -70,11 +71,36 @@ pub fn init(function: &'static str) -> Result<Settings, NavigatorError> {
     Ok(settings)
 }
 
-/// Prints what one invocation recorded as CloudWatch EMF lines: CloudWatch Logs turns them into metrics.
+/// Prints what one invocation recorded as CloudWatch EMF lines: CloudWatch Logs turns them into metrics. The first
+/// flush of an execution environment follows its cold start and reports it as `ColdStart` = 1.
 pub fn flush_metrics(function: &'static str) {
+    static FLUSHED_BEFORE: AtomicBool = AtomicBool::new(false);
+    if !FLUSHED_BEFORE.swap(true, Ordering::Relaxed) {
+        println!("{}", cold_start_emf(function, unix_ms_now()));
+    }
     for line in install_metrics().flush_emf(METRICS_NAMESPACE, &[("function", function)]) {
         println!("{line}");
     }
+}
+
+/// The EMF document of a cold start: `ColdStart` = 1 by function, the metric Lambda tooling conventionally charts.
+fn cold_start_emf(function: &str, unix_ms: u64) -> String {
+    serde_json::json!({
+        "function": function,
+        "ColdStart": 1,
+        "_aws": {"Timestamp": unix_ms, "CloudWatchMetrics": [{
+            "Namespace": METRICS_NAMESPACE,
+            "Dimensions": [["function"]],
+            "Metrics": [{"Name": "ColdStart", "Unit": "Count"}]}]},
+    })
+    .to_string()
+}
+
+fn unix_ms_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Serves `tool` on the Lambda runtime until the environment shuts down.
@@ -117,8 +143,10 @@ pub async fn handle<T: Tool>(
             Ok(_) => "ok",
             Err(error) => error.error_type(),
         };
-        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        metrics::histogram!("tool_latency_ms", "tool" => T::NAME.as_str(), "outcome" => outcome).record(elapsed_ms);
+        let elapsed = started.elapsed();
+        let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+        metrics::histogram!(navigator_metrics::TOOL_INVOCATION_DURATION.name, "tool" => T::NAME.as_str(), "outcome" => outcome)
+            .record(elapsed.as_secs_f64());
         match result {
             Ok(output) => {
                 tracing::info!(outcome, elapsed_ms, "invocation done");
@@ -191,6 +219,18 @@ mod tests {
         context.request_id = "aws-1".into();
         context.deadline = now_ms() + 10_000;
         LambdaEvent::new(payload, context)
+    }
+
+    #[test]
+    fn a_cold_start_is_one_emf_count_by_function() {
+        let document: serde_json::Value = serde_json::from_str(&cold_start_emf("retrieve", 1_700_000_000_000)).unwrap();
+        assert_eq!(document["ColdStart"], 1);
+        assert_eq!(document["function"], "retrieve");
+        let emf = &document["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(emf["Namespace"], METRICS_NAMESPACE);
+        assert_eq!(emf["Dimensions"], json!([["function"]]));
+        assert_eq!(emf["Metrics"][0], json!({"Name": "ColdStart", "Unit": "Count"}));
+        assert_eq!(document["_aws"]["Timestamp"], 1_700_000_000_000_u64);
     }
 
     #[tokio::test]

@@ -160,7 +160,7 @@ impl CircuitBreaker {
             half_open_probes: config.half_open_probes.max(1),
             ..config
         };
-        metrics::gauge!("breaker_state", "breaker" => name).set(0.0);
+        metrics::gauge!(navigator_metrics::BREAKER_STATE.name, "breaker" => name).set(0.0);
         Self {
             name,
             config,
@@ -261,7 +261,7 @@ impl CircuitBreaker {
     }
 
     fn rejected(&self, state: BreakerState, retry_after: Duration) -> BreakerOpen {
-        metrics::counter!("breaker_rejected_total", "breaker" => self.name).increment(1);
+        metrics::counter!(navigator_metrics::BREAKER_REJECTED.name, "breaker" => self.name).increment(1);
         BreakerOpen {
             breaker: self.name,
             state,
@@ -328,13 +328,14 @@ impl CircuitBreaker {
             to = to.as_str(),
             "circuit breaker state change"
         );
-        metrics::counter!("breaker_transitions_total", "breaker" => self.name, "to" => to.as_str()).increment(1);
+        metrics::counter!(navigator_metrics::BREAKER_TRANSITIONS.name, "breaker" => self.name, "to" => to.as_str())
+            .increment(1);
         let level = match to {
             BreakerState::Closed => 0.0,
             BreakerState::HalfOpen => 1.0,
             BreakerState::Open => 2.0,
         };
-        metrics::gauge!("breaker_state", "breaker" => self.name).set(level);
+        metrics::gauge!(navigator_metrics::BREAKER_STATE.name, "breaker" => self.name).set(level);
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

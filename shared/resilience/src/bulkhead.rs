@@ -54,16 +54,26 @@ pub struct BulkheadPermit {
 
 impl Drop for BulkheadPermit {
     fn drop(&mut self) {
-        metrics::gauge!("bulkhead_in_flight", "bulkhead" => self.shared.name).decrement(1.0);
+        metrics::gauge!(navigator_metrics::BULKHEAD_IN_FLIGHT.name, "bulkhead" => self.shared.name).decrement(1.0);
     }
 }
 
 /// Decrements the wait count however the wait ends: admitted, timed out, or cancelled.
-struct WaitSlot<'a>(&'a AtomicUsize);
+struct WaitSlot<'a>(&'a Shared);
+
+impl<'a> WaitSlot<'a> {
+    /// Counts a caller already counted in `waiting` as queued.
+    fn enter(shared: &'a Shared) -> Self {
+        shared.queued.fetch_add(1, Ordering::Relaxed);
+        metrics::gauge!(navigator_metrics::BULKHEAD_QUEUED.name, "bulkhead" => shared.name).increment(1.0);
+        Self(shared)
+    }
+}
 
 impl Drop for WaitSlot<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.waiting.fetch_sub(1, Ordering::AcqRel);
+        metrics::gauge!(navigator_metrics::BULKHEAD_QUEUED.name, "bulkhead" => self.0.name).decrement(1.0);
     }
 }
 
@@ -73,6 +83,11 @@ impl Bulkhead {
     /// `max_in_flight` must be at least 1; `queue_bound` may be 0 for fail-fast.
     pub fn new(name: &'static str, max_in_flight: usize, queue_bound: usize) -> Self {
         let max_in_flight = max_in_flight.max(1);
+        // Present from the start, so a dashboard shows an idle bulkhead as 0 rather than no data.
+        metrics::gauge!(navigator_metrics::BULKHEAD_IN_FLIGHT.name, "bulkhead" => name).increment(0.0);
+        metrics::gauge!(navigator_metrics::BULKHEAD_QUEUED.name, "bulkhead" => name).increment(0.0);
+        metrics::counter!(navigator_metrics::BULKHEAD_ADMITTED.name, "bulkhead" => name).increment(0);
+        metrics::counter!(navigator_metrics::BULKHEAD_REJECTED.name, "bulkhead" => name).increment(0);
         Self {
             shared: Arc::new(Shared {
                 name,
@@ -102,8 +117,7 @@ impl Bulkhead {
             shared.waiting.fetch_sub(1, Ordering::AcqRel);
             return Err(self.reject("queue full"));
         }
-        let _slot = WaitSlot(&shared.waiting);
-        shared.queued.fetch_add(1, Ordering::Relaxed);
+        let _slot = WaitSlot::enter(shared);
         match deadline.run(Arc::clone(&shared.permits).acquire_owned()).await {
             Ok(Ok(permit)) => Ok(self.admit(permit)),
             // The semaphore is never closed; treat it like a deadline miss all the same.
@@ -137,8 +151,8 @@ impl Bulkhead {
 
     fn admit(&self, permit: OwnedSemaphorePermit) -> BulkheadPermit {
         self.shared.admitted.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("bulkhead_admitted_total", "bulkhead" => self.shared.name).increment(1);
-        metrics::gauge!("bulkhead_in_flight", "bulkhead" => self.shared.name).increment(1.0);
+        metrics::counter!(navigator_metrics::BULKHEAD_ADMITTED.name, "bulkhead" => self.shared.name).increment(1);
+        metrics::gauge!(navigator_metrics::BULKHEAD_IN_FLIGHT.name, "bulkhead" => self.shared.name).increment(1.0);
         BulkheadPermit {
             _permit: permit,
             shared: Arc::clone(&self.shared),
@@ -147,7 +161,7 @@ impl Bulkhead {
 
     fn reject(&self, reason: &'static str) -> Overloaded {
         self.shared.rejected.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("bulkhead_rejected_total", "bulkhead" => self.shared.name).increment(1);
+        metrics::counter!(navigator_metrics::BULKHEAD_REJECTED.name, "bulkhead" => self.shared.name).increment(1);
         Overloaded {
             bulkhead: self.shared.name,
             reason,

@@ -47,6 +47,22 @@ pub fn pg_pool(options: PgConnectOptions, settings: &PoolSettings) -> PgPool {
         .connect_lazy_with(options.application_name(&settings.application_name))
 }
 
+/// Reports a pool's connections (in use, idle, the most it may open) with every metrics render or flush. For pools
+/// that live as long as the process: the collector keeps its pool open.
+pub fn watch_pool<DB: sqlx::Database>(pool: &sqlx::Pool<DB>, database: &'static str) {
+    let pool = pool.clone();
+    navigator_platform::telemetry::install_metrics().collect_with(Box::new(move || {
+        let open = pool.size() as f64;
+        let idle = pool.num_idle() as f64;
+        metrics::gauge!(navigator_metrics::DB_POOL_CONNECTIONS.name, "database" => database, "state" => "in_use")
+            .set((open - idle).max(0.0));
+        metrics::gauge!(navigator_metrics::DB_POOL_CONNECTIONS.name, "database" => database, "state" => "idle")
+            .set(idle);
+        metrics::gauge!(navigator_metrics::DB_POOL_MAX_CONNECTIONS.name, "database" => database)
+            .set(f64::from(pool.options().get_max_connections()));
+    }));
+}
+
 /// Parses a `postgres://` URL.
 pub fn connect_options_from_url(url: &str) -> Result<PgConnectOptions, NavigatorError> {
     PgConnectOptions::from_str(url)

@@ -122,13 +122,13 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             .map(|(_, chunks)| chunks);
         timings.cache = ms(started);
         if let Some(chunks) = cached {
-            metrics::counter!("retrieve_cache_total", "outcome" => "hit").increment(1);
+            metrics::counter!(navigator_metrics::RETRIEVE_CACHE_LOOKUPS.name, "outcome" => "hit").increment(1);
             return Ok(RetrieveOutput {
                 chunks: chunks.as_ref().clone(),
                 timings_ms: timings,
             });
         }
-        metrics::counter!("retrieve_cache_total", "outcome" => "miss").increment(1);
+        metrics::counter!(navigator_metrics::RETRIEVE_CACHE_LOOKUPS.name, "outcome" => "miss").increment(1);
 
         let started = Instant::now();
         let vector = match self.embeddings.get(&key) {
@@ -190,7 +190,8 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             ("knn", timings.knn),
             ("rerank", timings.rerank),
         ] {
-            metrics::histogram!("retrieve_stage_ms", "stage" => stage).record(value);
+            metrics::histogram!(navigator_metrics::RETRIEVE_STAGE_DURATION.name, "stage" => stage)
+                .record(value / 1000.0);
         }
         if let Some(version) = version {
             self.results.put(result_key, (version, Arc::new(chunks.clone())));

@@ -9,7 +9,7 @@ use navigator_resilience::CpuPool;
 use std::path::Path;
 use uuid::Uuid;
 
-use crate::db::{PoolSettings, connect_options, pg_pool};
+use crate::db::{PoolSettings, connect_options, pg_pool, watch_pool};
 use crate::document;
 use crate::embed::{BedrockEmbedder, Embedders, MiniLm, OpenAiEmbedder, model_dir};
 use crate::ingest::{IngestReport, document_id, ingest};
@@ -53,9 +53,15 @@ pub async fn from_config(settings: &Settings, secrets: &SecretStore) -> Result<C
                 budgets.retrieve.db_acquire,
                 "navigator-retrieve",
             );
-            Stores::Postgres(PgStore::new(pg_pool(options, &settings)))
+            let pool = pg_pool(options, &settings);
+            watch_pool(&pool, "postgres");
+            Stores::Postgres(PgStore::new(pool))
         }
-        None => Stores::Sqlite(SqliteStore::open(&data_dir()).await?),
+        None => {
+            let store = SqliteStore::open(&data_dir()).await?;
+            watch_pool(store.pool(), "sqlite");
+            Stores::Sqlite(store)
+        }
     };
     let embedder = embedder(settings.providers.embeddings, budgets, secrets).await?;
     Ok(Retriever::new(embedder, store, budgets.retrieve.clone()))

@@ -90,8 +90,8 @@ impl Target {
             at_s: since.elapsed().as_secs_f64(),
             rss_mb: rss_mb(self.pid).unwrap_or(f64::NAN),
             open_fds: open_fds(self.pid).unwrap_or(0),
-            breaker: metric(&metrics, "breaker_state", r#"breaker="tavily""#).unwrap_or(f64::NAN),
-            chat_in_flight: metric(&metrics, "bulkhead_in_flight", r#"bulkhead="chat""#).unwrap_or(f64::NAN),
+            breaker: metric(&metrics, "navigator_breaker_state", r#"breaker="tavily""#).unwrap_or(f64::NAN),
+            chat_in_flight: metric(&metrics, "navigator_bulkhead_in_flight", r#"bulkhead="chat""#).unwrap_or(f64::NAN),
             db_connections: db_connections(&self.psql).await.unwrap_or(f64::NAN),
         }
     }

@@ -5,7 +5,7 @@
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::middleware::{Next, from_fn_with_state};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::get;
 use navigator_platform::config::Budgets;
@@ -13,7 +13,7 @@ use navigator_platform::owner::Readers;
 use navigator_platform::telemetry::install_metrics;
 use navigator_resilience::CpuLoad;
 use navigator_retrieval::document::isolated::ReaderProgram;
-use orchestrator::{Admission, AppState, Identity, Navigator, admit, router};
+use orchestrator::{Admission, AppState, Identity, Navigator, admit, http_metrics, router};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -93,6 +93,7 @@ pub fn local_app(
             },
             local_identity,
         ))
+        .layer(from_fn(http_metrics))
 }
 
 async fn local_identity(State(identity): State<Identity>, mut request: Request, next: Next) -> Response {
@@ -185,8 +186,30 @@ mod tests {
                 .to_vec(),
         )
         .unwrap();
-        assert!(text.contains("bulkhead_admitted_total"), "{text}");
-        assert!(text.contains("chat_turns_total"), "{text}");
+        for metric in [
+            "navigator_bulkhead_admitted_total",
+            "navigator_chat_turns_total",
+            "navigator_chat_stage_duration_seconds_bucket",
+            "navigator_tool_calls_total",
+            "navigator_http_requests_total",
+            "process_resident_memory_bytes",
+        ] {
+            assert!(text.contains(metric), "{metric} missing: {text}");
+        }
+        assert!(
+            text.contains(r#"navigator_http_requests_total{route="/v1/chat",method="POST",status="200"} 1"#),
+            "{text}"
+        );
+        // Prometheus conventions: a HELP line before every TYPE line.
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if let Some(name) = line.strip_prefix("# TYPE ").and_then(|rest| rest.split(' ').next()) {
+                assert!(
+                    i > 0 && lines[i - 1].starts_with(&format!("# HELP {name} ")),
+                    "{name} has no help text"
+                );
+            }
+        }
     }
 
     #[tokio::test(start_paused = true)]

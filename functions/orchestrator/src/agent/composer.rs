@@ -41,7 +41,7 @@ impl LlmComposer {
             asked = reply.tool_calls.len(),
             "the model asked for a third wave; capped"
         );
-        metrics::counter!("planner_capped_total", "cap" => "waves").increment(1);
+        metrics::counter!(navigator_metrics::PLANNER_CAPPED.name, "cap" => "waves").increment(1);
         messages.push(Message::Text {
             speaker: Speaker::User,
             text: ANSWER_NOW.into(),

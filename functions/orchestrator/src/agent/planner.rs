@@ -83,7 +83,7 @@ impl Planner for LlmPlanner {
                     asked = calls.len(),
                     "the model asked for another wave past the last; capped"
                 );
-                metrics::counter!("planner_capped_total", "cap" => "waves").increment(1);
+                metrics::counter!(navigator_metrics::PLANNER_CAPPED.name, "cap" => "waves").increment(1);
                 return Ok(Step::Done { draft: None });
             }
             Ok(Step::Call(calls))

@@ -53,7 +53,7 @@ impl Navigator {
                 dropped,
                 "dropped sentences stating figures no source holds"
             );
-            metrics::counter!("answer_ungrounded_sentences_total").increment(dropped as u64);
+            metrics::counter!(navigator_metrics::ANSWER_UNGROUNDED_SENTENCES.name).increment(dropped as u64);
             if grounded.is_empty() {
                 ledger.degrade(Degraded::Composer);
                 return fallback();
@@ -78,7 +78,7 @@ pub(super) fn output_check(mut composition: Composition, message: &str, sources:
             leaked_sentences = checked.leaked_sentences_removed,
             "output check removed text from the answer"
         );
-        metrics::counter!("output_check_removed_total")
+        metrics::counter!(navigator_metrics::OUTPUT_CHECK_REMOVED.name)
             .increment((checked.personal_values_removed + checked.leaked_sentences_removed) as u64);
         composition.answer = checked.text;
     }

@@ -41,11 +41,17 @@ impl Ledger {
     ) -> ChatResponse {
         self.time(Stage::Total, self.started);
         let status = composition.status.as_str();
-        metrics::counter!("chat_turns_total", "status" => status).increment(1);
-        let total = self.timings.get(Stage::Total).unwrap_or_default();
-        metrics::histogram!("chat_turn_ms", "status" => status).record(total);
+        metrics::counter!(navigator_metrics::CHAT_TURNS.name, "status" => status).increment(1);
+        for (stage, ms) in self.timings.iter() {
+            if stage == Stage::Total {
+                metrics::histogram!(navigator_metrics::CHAT_TURN_DURATION.name, "status" => status).record(ms / 1000.0);
+            } else {
+                metrics::histogram!(navigator_metrics::CHAT_STAGE_DURATION.name, "stage" => stage.to_string())
+                    .record(ms / 1000.0);
+            }
+        }
         for degraded in &self.degraded {
-            metrics::counter!("chat_degraded_total", "what" => degraded.as_str()).increment(1);
+            metrics::counter!(navigator_metrics::CHAT_DEGRADED.name, "what" => degraded.as_str()).increment(1);
         }
         ChatResponse {
             status: composition.status,

@@ -90,7 +90,7 @@ impl Navigator {
                 max_waves = self.budgets.max_waves,
                 "no wave left for planned calls; capped"
             );
-            metrics::counter!("planner_capped_total", "cap" => "waves").increment(1);
+            metrics::counter!(navigator_metrics::PLANNER_CAPPED.name, "cap" => "waves").increment(1);
         }
         // A tool that failed in one wave but answered in the next is not degraded.
         for report in &gathered.reports {
@@ -146,10 +146,10 @@ impl Navigator {
                 limit,
                 "more tool calls than a wave runs; the rest wait"
             );
-            metrics::counter!("planner_capped_total", "cap" => "tools").increment(1);
+            metrics::counter!(navigator_metrics::PLANNER_CAPPED.name, "cap" => "tools").increment(1);
             *carried = calls.split_off(limit);
         }
-        metrics::histogram!("wave_size").record(calls.len() as f64);
+        metrics::histogram!(navigator_metrics::WAVE_TOOL_CALLS.name).record(calls.len() as f64);
         calls
     }
 
@@ -208,8 +208,15 @@ impl Navigator {
                 };
                 let outcome = result.outcome();
                 let tool = call.call.tool().as_str();
-                metrics::histogram!("tool_call_ms", "tool" => tool, "outcome" => outcome.as_str())
-                    .record(ms(report.elapsed));
+                metrics::histogram!(navigator_metrics::TOOL_CALL_DURATION.name, "tool" => tool, "outcome" => outcome.as_str())
+                    .record(report.elapsed.as_secs_f64());
+                metrics::counter!(
+                    navigator_metrics::TOOL_CALLS.name,
+                    "tool" => tool,
+                    "outcome" => outcome.as_str(),
+                    "wave" => wave.to_string()
+                )
+                .increment(1);
                 if let CallResult::Failed { error: Some(error), .. } = &result {
                     tracing::warn!(tool, wave, error = %error, "tool call failed");
                 }

@@ -1,10 +1,14 @@
 //! A `metrics` recorder that keeps counters, gauges and histograms in memory and renders them two ways:
 //! Prometheus text for `navigator serve`'s `/metrics`, and CloudWatch Embedded Metric Format lines flushed after
-//! each Lambda invocation.
+//! each Lambda invocation. Each metric's buckets, unit and help text come from its entry in `navigator_metrics`.
+//!
+//! One recorder renders both sides, so a counter counts once; `metrics-exporter-prometheus` would have needed a
+//! second recorder and a fan-out beside the EMF side for what is a few dozen lines of text rendering here.
 
 use metrics::{
     Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder, SharedString, Unit,
 };
+use navigator_metrics::{Kind, Metric};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,12 +16,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Histogram bucket bounds. By convention histograms record milliseconds and their names end in `_ms`.
-const BUCKETS: [f64; 14] = [
-    1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 300.0, 500.0, 800.0, 1000.0, 2000.0, 5000.0,
-];
 /// CloudWatch takes at most 100 values per metric in one EMF document.
 const EMF_MAX_VALUES: usize = 100;
+
+/// What a metric outside the catalog is rendered as (a test keeps the code's metrics in the catalog).
+fn entry(name: &str) -> Metric {
+    navigator_metrics::find(name).copied().unwrap_or(Metric {
+        name: "",
+        kind: Kind::Gauge,
+        unit: navigator_metrics::Unit::Count,
+        help: "",
+    })
+}
+
+/// Reads a value only known when asked for (the pool's connections, the process's memory) into gauges, just before
+/// each render or flush.
+pub type Collector = Box<dyn Fn() + Send + Sync>;
 
 #[derive(Default)]
 struct CounterCell {
@@ -60,22 +74,35 @@ impl GaugeCell {
     }
 }
 
-#[derive(Default)]
 struct HistogramState {
-    buckets: [u64; BUCKETS.len()],
+    /// Upper bounds, from the metric's unit.
+    bounds: &'static [f64],
+    /// Observations per bucket (not cumulative), one per bound.
+    buckets: Vec<u64>,
     count: u64,
     sum: f64,
     /// Samples not yet flushed as EMF, capped so a burst cannot grow memory.
     pending: Vec<f64>,
 }
 
-#[derive(Default)]
 struct HistogramCell(Mutex<HistogramState>);
+
+impl HistogramCell {
+    fn new(bounds: &'static [f64]) -> Self {
+        Self(Mutex::new(HistogramState {
+            bounds,
+            buckets: vec![0; bounds.len()],
+            count: 0,
+            sum: 0.0,
+            pending: Vec::new(),
+        }))
+    }
+}
 
 impl HistogramFn for HistogramCell {
     fn record(&self, value: f64) {
         let mut state = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(slot) = BUCKETS.iter().position(|bound| value <= *bound) {
+        if let Some(slot) = state.bounds.iter().position(|bound| value <= *bound) {
             state.buckets[slot] += 1;
         }
         state.count += 1;
@@ -99,6 +126,7 @@ type Labels = Vec<(String, String)>;
 #[derive(Default)]
 pub struct MetricsRegistry {
     cells: Mutex<BTreeMap<(String, Labels), Cell>>,
+    collectors: Mutex<Vec<Collector>>,
 }
 
 fn labels_of(key: &Key) -> Labels {
@@ -116,8 +144,23 @@ impl MetricsRegistry {
             .clone()
     }
 
-    /// Prometheus text exposition format, version 0.0.4.
+    /// Adds a collector, run before every render and flush for as long as the process lives.
+    pub fn collect_with(&self, collector: Collector) {
+        self.collectors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(collector);
+    }
+
+    fn run_collectors(&self) {
+        for collector in self.collectors.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+            collector();
+        }
+    }
+
+    /// Prometheus text exposition format, version 0.0.4, with a HELP and a TYPE line for each metric.
     pub fn render_prometheus(&self) -> String {
+        self.run_collectors();
         let cells = self.cells.lock().unwrap_or_else(PoisonError::into_inner);
         let mut out = String::new();
         let mut typed = String::new();
@@ -128,6 +171,10 @@ impl MetricsRegistry {
                 Cell::Histogram(_) => "histogram",
             };
             if typed != *name {
+                let help = entry(name).help;
+                if !help.is_empty() {
+                    let _ = writeln!(out, "# HELP {name} {}", help.replace('\\', "\\\\").replace('\n', "\\n"));
+                }
                 let _ = writeln!(out, "# TYPE {name} {kind}");
                 typed.clone_from(name);
             }
@@ -146,7 +193,7 @@ impl MetricsRegistry {
                 Cell::Histogram(h) => {
                     let state = h.0.lock().unwrap_or_else(PoisonError::into_inner);
                     let mut cumulative = 0;
-                    for (bound, count) in BUCKETS.iter().zip(state.buckets) {
+                    for (bound, count) in state.bounds.iter().zip(&state.buckets) {
                         cumulative += count;
                         let _ = writeln!(
                             out,
@@ -171,6 +218,7 @@ impl MetricsRegistry {
     /// CloudWatch EMF documents (one JSON line per label set) for what changed since the last flush.
     /// `dimensions` are added to every document, e.g. `[("function", "retrieve")]`.
     pub fn flush_emf(&self, namespace: &str, dimensions: &[(&str, &str)]) -> Vec<String> {
+        self.run_collectors();
         let cells = self.cells.lock().unwrap_or_else(PoisonError::into_inner);
         let mut by_labels: BTreeMap<&Labels, Vec<(&str, Value, &str)>> = BTreeMap::new();
         for ((name, labels), cell) in cells.iter() {
@@ -180,11 +228,11 @@ impl MetricsRegistry {
                     let delta = total - c.flushed.swap(total, Ordering::Relaxed).min(total);
                     (delta > 0).then(|| (name.as_str(), json!(delta), "Count"))
                 }
-                Cell::Gauge(g) => Some((name.as_str(), json!(g.get()), "None")),
+                Cell::Gauge(g) => Some((name.as_str(), json!(g.get()), entry(name).unit.cloudwatch())),
                 Cell::Histogram(h) => {
                     let mut state = h.0.lock().unwrap_or_else(PoisonError::into_inner);
                     let values = std::mem::take(&mut state.pending);
-                    (!values.is_empty()).then(|| (name.as_str(), json!(values), "Milliseconds"))
+                    (!values.is_empty()).then(|| (name.as_str(), json!(values), entry(name).unit.cloudwatch()))
                 }
             };
             if let Some(entry) = entry {
@@ -265,7 +313,8 @@ impl Recorder for MetricsRegistry {
     }
 
     fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
-        match self.cell(key, || Cell::Histogram(Arc::default())) {
+        let bounds = entry(key.name()).unit.buckets();
+        match self.cell(key, || Cell::Histogram(Arc::new(HistogramCell::new(bounds)))) {
             Cell::Histogram(cell) => Histogram::from_arc(cell),
             _ => Histogram::noop(),
         }
@@ -297,7 +346,8 @@ impl Recorder for GlobalRecorder {
 
 static REGISTRY: OnceLock<MetricsRegistry> = OnceLock::new();
 
-/// Installs the process-wide registry as the `metrics` recorder (once) and returns it.
+/// Installs the process-wide registry as the `metrics` recorder (once) and returns it. The process's resident
+/// memory is collected from the start.
 pub fn install_metrics() -> &'static MetricsRegistry {
     let mut first = false;
     let registry = REGISTRY.get_or_init(|| {
@@ -306,69 +356,114 @@ pub fn install_metrics() -> &'static MetricsRegistry {
     });
     if first {
         let _ = metrics::set_global_recorder(GlobalRecorder(registry));
+        registry.collect_with(Box::new(|| {
+            if let Some(bytes) = resident_memory_bytes() {
+                metrics::gauge!(navigator_metrics::PROCESS_RESIDENT_MEMORY.name).set(bytes as f64);
+            }
+        }));
     }
     registry
+}
+
+/// The process's resident set size, from `/proc/self/status` (Linux, which Lambda and this project's hosts run).
+fn resident_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use navigator_metrics::{BULKHEAD_IN_FLIGHT, CHAT_STAGE_DURATION, TOOL_CALLS};
 
     fn record(registry: &MetricsRegistry) {
         metrics::with_local_recorder(registry, || {
-            metrics::counter!("tool_calls_total", "tool" => "retrieve", "outcome" => "ok").increment(2);
-            metrics::counter!("tool_calls_total", "tool" => "web_search", "outcome" => "timeout").increment(1);
-            metrics::gauge!("bulkhead_in_flight", "bulkhead" => "chat").set(3.0);
-            metrics::histogram!("stage_latency_ms", "stage" => "guard").record(4.0);
-            metrics::histogram!("stage_latency_ms", "stage" => "guard").record(250.0);
+            metrics::counter!(TOOL_CALLS.name, "tool" => "retrieve", "outcome" => "ok").increment(2);
+            metrics::counter!(TOOL_CALLS.name, "tool" => "web_search", "outcome" => "timeout").increment(1);
+            metrics::gauge!(BULKHEAD_IN_FLIGHT.name, "bulkhead" => "chat").set(3.0);
+            metrics::histogram!(CHAT_STAGE_DURATION.name, "stage" => "guard").record(0.004);
+            metrics::histogram!(CHAT_STAGE_DURATION.name, "stage" => "guard").record(0.25);
         });
     }
 
     #[test]
-    fn renders_prometheus_text() {
+    fn renders_prometheus_text_with_help_type_and_the_catalogs_buckets() {
         let registry = MetricsRegistry::default();
         record(&registry);
         let text = registry.render_prometheus();
-        assert!(text.contains("# TYPE tool_calls_total counter"), "{text}");
         assert!(
-            text.contains(r#"tool_calls_total{outcome="ok",tool="retrieve"} 2"#)
-                || text.contains(r#"tool_calls_total{tool="retrieve",outcome="ok"} 2"#),
+            text.contains(&format!("# HELP navigator_tool_calls_total {}\n", TOOL_CALLS.help)),
             "{text}"
         );
-        assert!(text.contains(r#"bulkhead_in_flight{bulkhead="chat"} 3"#), "{text}");
+        assert!(text.contains("# TYPE navigator_tool_calls_total counter"), "{text}");
         assert!(
-            text.contains(r#"stage_latency_ms_bucket{stage="guard",le="5"} 1"#),
+            text.contains(r#"navigator_tool_calls_total{outcome="ok",tool="retrieve"} 2"#)
+                || text.contains(r#"navigator_tool_calls_total{tool="retrieve",outcome="ok"} 2"#),
             "{text}"
         );
         assert!(
-            text.contains(r#"stage_latency_ms_bucket{stage="guard",le="300"} 2"#),
+            text.contains(r#"navigator_bulkhead_in_flight{bulkhead="chat"} 3"#),
             "{text}"
         );
-        assert!(text.contains(r#"stage_latency_ms_count{stage="guard"} 2"#), "{text}");
-        assert_eq!(text.matches("# TYPE tool_calls_total").count(), 1);
+        let stage = "navigator_chat_stage_duration_seconds";
+        assert!(
+            text.contains(&format!(r#"{stage}_bucket{{stage="guard",le="0.005"}} 1"#)),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(r#"{stage}_bucket{{stage="guard",le="0.3"}} 2"#)),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(r#"{stage}_bucket{{stage="guard",le="+Inf"}} 2"#)),
+            "{text}"
+        );
+        assert!(text.contains(&format!(r#"{stage}_count{{stage="guard"}} 2"#)), "{text}");
+        assert_eq!(text.matches("# TYPE navigator_tool_calls_total").count(), 1);
+        assert_eq!(text.matches("# HELP navigator_tool_calls_total").count(), 1);
     }
 
     #[test]
-    fn emf_flushes_deltas_with_dimensions() {
+    fn collectors_run_before_each_render() {
+        let registry = MetricsRegistry::default();
+        let reads = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&reads);
+        registry.collect_with(Box::new(move || {
+            counted.fetch_add(1, Ordering::Relaxed);
+        }));
+        registry.render_prometheus();
+        registry.flush_emf("PatientNavigator", &[]);
+        assert_eq!(reads.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn resident_memory_is_read_from_proc() {
+        let bytes = resident_memory_bytes().expect("Linux has /proc/self/status");
+        assert!(bytes > 1_000_000, "{bytes}");
+    }
+
+    #[test]
+    fn emf_flushes_deltas_with_dimensions_and_the_catalogs_units() {
         let registry = MetricsRegistry::default();
         record(&registry);
         let documents = registry.flush_emf("PatientNavigator", &[("function", "orchestrator")]);
         let parsed: Vec<Value> = documents.iter().map(|d| serde_json::from_str(d).unwrap()).collect();
         let guard = parsed.iter().find(|d| d["stage"] == "guard").unwrap();
-        assert_eq!(guard["stage_latency_ms"], json!([4.0, 250.0]));
+        assert_eq!(guard["navigator_chat_stage_duration_seconds"], json!([0.004, 0.25]));
         assert_eq!(guard["function"], "orchestrator");
-        assert_eq!(guard["_aws"]["CloudWatchMetrics"][0]["Namespace"], "PatientNavigator");
-        assert_eq!(
-            guard["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
-            json!([["function", "stage"]])
-        );
+        let emf = &guard["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(emf["Namespace"], "PatientNavigator");
+        assert_eq!(emf["Dimensions"], json!([["function", "stage"]]));
+        assert_eq!(emf["Metrics"][0]["Unit"], "Seconds");
 
         // A second flush with nothing new sends no counters or histograms again.
         let again = registry.flush_emf("PatientNavigator", &[("function", "orchestrator")]);
         assert!(
             again
                 .iter()
-                .all(|d| !d.contains("tool_calls_total") && !d.contains("stage_latency_ms")),
+                .all(|d| !d.contains("navigator_tool_calls_total") && !d.contains("stage_duration")),
             "{again:?}"
         );
     }

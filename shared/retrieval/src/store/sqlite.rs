@@ -77,6 +77,10 @@ fn db_error(error: sqlx::Error) -> NavigatorError {
 }
 
 impl SqliteStore {
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// Opens (creating if needed) `navigator.sqlite` under `data_dir`.
     pub async fn open(data_dir: &Path) -> Result<Self, NavigatorError> {
         std::fs::create_dir_all(data_dir)
