@@ -4,6 +4,7 @@
 
 pub mod arrival;
 pub mod cold_start;
+pub mod dashboard;
 pub mod fakes;
 pub mod harness;
 pub mod monitor;

@@ -94,6 +94,16 @@ enum Command {
         #[arg(long, default_value = "")]
         setup: String,
     },
+    /// Run every panel query of a Grafana dashboard through Prometheus over the last `--lookback-seconds`; fail when
+    /// any returns no series.
+    Dashboard {
+        #[arg(long)]
+        prometheus: String,
+        #[arg(long, default_value = "ops/grafana/navigator.json")]
+        dashboard: PathBuf,
+        #[arg(long, default_value_t = 900)]
+        lookback_seconds: u64,
+    },
     /// Start each function binary against a local Runtime API and time its init (P50 and max over `--runs`).
     ColdStart {
         /// Where the release binaries are (`target/release`, or `target/<triple>/release` after `cargo lambda build`).
@@ -183,6 +193,36 @@ async fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("cannot write {}: {e}", out.display());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Dashboard {
+            prometheus,
+            dashboard,
+            lookback_seconds,
+        } => {
+            let parsed = std::fs::read_to_string(&dashboard)
+                .map_err(|e| e.to_string())
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).map_err(|e| e.to_string()));
+            let dashboard_json = match parsed {
+                Ok(json) => json,
+                Err(e) => {
+                    eprintln!("{}: {e}", dashboard.display());
+                    return ExitCode::from(2);
+                }
+            };
+            let client = reqwest::Client::new();
+            let lookback = Duration::from_secs(lookback_seconds);
+            match navigator_load::dashboard::check(&client, &prometheus, &dashboard_json, lookback).await {
+                Ok(lines) => {
+                    lines.iter().for_each(|line| println!("{line}"));
+                    println!("every panel of {} shows data", dashboard.display());
+                    ExitCode::SUCCESS
+                }
+                Err(lines) => {
+                    lines.iter().for_each(|line| println!("{line}"));
+                    eprintln!("a panel of {} shows no data", dashboard.display());
                     ExitCode::FAILURE
                 }
             }
