@@ -23,6 +23,7 @@ const LAYERS: &[&[&str]] = &[
         "http_metrics",
         "identity",
         "lambda",
+        "openapi",
         "setup",
         "tuning",
     ],

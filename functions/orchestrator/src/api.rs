@@ -9,13 +9,16 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use navigator_platform::NavigatorError;
 use navigator_platform::config::Budgets;
-use navigator_platform::documents::{CreateUpload, DocumentList};
+use navigator_platform::documents::{CreateUpload, DocumentList, UploadTicket};
+use navigator_platform::error::ErrorBody;
 use navigator_resilience::Deadline;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use utoipa::OpenApi;
 
 use crate::chat::ChatRequest;
 use crate::documents::{Documents, NoDocuments};
 use crate::identity::Identity;
+use crate::openapi::{MemberJwt, SharedErrors};
 use crate::turn::{Navigator, TurnRequest};
 
 /// The largest request body accepted (docs/DESIGN.md §3).
@@ -77,13 +80,28 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/chat", post(chat))
         .route("/v1/health", get(health))
+        .route("/v1/openapi.json", get(openapi_document))
         .route("/v1/documents", post(create_upload).get(list_documents))
         .route("/v1/documents/{document_id}", delete(delete_document))
         .fallback(not_found)
         .with_state(state)
 }
 
-async fn chat(
+/// One chat turn: the member's question answered from their plan documents, with citations.
+#[utoipa::path(
+    post,
+    path = "/v1/chat",
+    tag = "chat",
+    request_body = ChatRequest,
+    responses(
+        (status = 200, description = "The turn's answer (answered, unanswered or refused), with its citations.",
+            body = crate::chat::ChatResponse, headers(("x-request-id" = String, description = "The request's id"))),
+        (status = 400, description = "The body is not a valid chat request; the message says what is wrong.",
+            body = ErrorBody),
+        (status = 413, description = "The body is over 64 KiB.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn chat(
     State(state): State<Arc<AppState>>,
     identity: Option<Extension<Identity>>,
     platform_deadline: Option<Extension<RequestDeadline>>,
@@ -140,7 +158,20 @@ impl Caller {
     }
 }
 
-async fn create_upload(
+/// A ticket to upload one of the member's own documents: where to `PUT` its bytes, and its id.
+#[utoipa::path(
+    post,
+    path = "/v1/documents",
+    tag = "documents",
+    request_body = CreateUpload,
+    responses(
+        (status = 201, description = "The document is pending; send its bytes as `upload` says.", body = UploadTicket),
+        (status = 400, description = "The file's name, type or size is refused; the message says why.",
+            body = ErrorBody),
+        (status = 413, description = "The body is over 64 KiB.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn create_upload(
     State(state): State<Arc<AppState>>,
     identity: Option<Extension<Identity>>,
     request: Request,
@@ -156,7 +187,14 @@ async fn create_upload(
     Ok((StatusCode::CREATED, Json(ticket)).into_response())
 }
 
-async fn list_documents(
+/// The documents the member reads: their plan's and their own, with each one's status.
+#[utoipa::path(
+    get,
+    path = "/v1/documents",
+    tag = "documents",
+    responses((status = 200, description = "The member's and their plan's documents.", body = DocumentList))
+)]
+pub(crate) async fn list_documents(
     State(state): State<Arc<AppState>>,
     identity: Option<Extension<Identity>>,
 ) -> Result<Response, ApiError> {
@@ -169,7 +207,20 @@ async fn list_documents(
     Ok(Json(DocumentList { documents }).into_response())
 }
 
-async fn delete_document(
+/// Deletes one of the member's own documents, its text and its file.
+#[utoipa::path(
+    delete,
+    path = "/v1/documents/{document_id}",
+    tag = "documents",
+    params(("document_id" = uuid::Uuid, Path, description = "The document's id, from its upload ticket or the listing.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "The id is not a UUID.", body = ErrorBody),
+        (status = 403, description = "The document is the plan's; only the plan can remove it.", body = ErrorBody),
+        (status = 404, description = "No such document among the member's own.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn delete_document(
     State(state): State<Arc<AppState>>,
     identity: Option<Extension<Identity>>,
     Path(document_id): Path<String>,
@@ -193,8 +244,45 @@ async fn read_body(body: Body) -> Result<Bytes, NavigatorError> {
         })
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+/// `200` to `GET /v1/health`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    /// Always "ok": the function answers.
+    status: &'static str,
+    /// The navigator's version.
+    version: &'static str,
+}
+
+/// Liveness for uptime probes: no token needed, no dependency called.
+#[utoipa::path(
+    get,
+    path = "/v1/health",
+    tag = "operations",
+    security(()),
+    responses((status = 200, description = "The API is up.", body = Health))
+)]
+pub(crate) async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// This API's OpenAPI 3.1 document, generated from the types the router serves.
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "operations",
+    security(()),
+    responses((status = 200, description = "The OpenAPI document.", content_type = "application/json",
+        body = Object))
+)]
+pub(crate) async fn openapi_document() -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        document(),
+    )
+        .into_response()
 }
 
 async fn not_found(method: Method) -> Response {
@@ -205,7 +293,7 @@ async fn not_found(method: Method) -> Response {
         _ => (
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
-            "use POST /v1/chat, GET /v1/health, or POST, GET /v1/documents and DELETE /v1/documents/{id}",
+            "use POST /v1/chat, GET /v1/health, GET /v1/openapi.json, or POST, GET /v1/documents and DELETE /v1/documents/{id}",
         ),
     };
     (
@@ -213,6 +301,45 @@ async fn not_found(method: Method) -> Response {
         Json(serde_json::json!({"error": {"code": code, "message": message}})),
     )
         .into_response()
+}
+
+/// The chat API's OpenAPI 3.1 document, generated from the handlers' annotations above and the types they read and
+/// write, so it cannot drift from the code. Served at `GET /v1/openapi.json`; `navigator openapi` prints it.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "patient-navigator",
+        description = "A health-plan member's questions answered from their own plan documents, with citations. \
+            Every error is `{error: {code, message}, request_id}`; a 429 or 503 carries `Retry-After`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    paths(
+        chat,
+        create_upload,
+        list_documents,
+        delete_document,
+        health,
+        openapi_document
+    ),
+    components(schemas(navigator_platform::error::ErrorBody)),
+    modifiers(&MemberJwt, &SharedErrors),
+    security(("member_jwt" = [])),
+    tags(
+        (name = "chat", description = "Questions and answers"),
+        (name = "documents", description = "The member's own plan documents"),
+        (name = "operations", description = "Health and this document")
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as JSON, built once.
+pub fn document() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        ApiDoc::openapi()
+            .to_pretty_json()
+            .unwrap_or_else(|e| format!(r#"{{"error": "the OpenAPI document did not serialise: {e}"}}"#))
+    })
 }
 
 #[cfg(test)]

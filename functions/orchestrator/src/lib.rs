@@ -11,8 +11,8 @@
 //! - `plan` (which tools, in which wave), `compose` (the answer from what they found), `agent` (a chat model as
 //!   planner and composer);
 //! - `turn`: one chat turn, stage by stage, under one deadline;
-//! - the edges: `api` (the router), `http_metrics`, `admission` (the local server's bulkhead), `identity`, `lambda`,
-//!   `setup`.
+//! - the edges: `api` (the router and its OpenAPI document), `openapi` (what the document's operations share),
+//!   `http_metrics`, `admission` (the local server's bulkhead), `identity`, `lambda`, `setup`.
 //!
 //! What callers use is re-exported here.
 
@@ -29,6 +29,7 @@ mod http_metrics;
 mod identity;
 mod lambda;
 mod llm;
+mod openapi;
 mod plan;
 mod question;
 mod setup;
@@ -38,7 +39,7 @@ pub mod tuning;
 mod turn;
 
 pub use admission::{Admission, admit};
-pub use api::{AppState, MAX_BODY_BYTES, router};
+pub use api::{ApiDoc, AppState, MAX_BODY_BYTES, document as openapi_document, router};
 pub use chat::{
     ChatRequest, ChatResponse, Citation, CitationKind, Degraded, MAX_HISTORY_TURNS, Outcome, Role, Stage, Status,
     Timings, ToolReport, Turn,

@@ -16,7 +16,7 @@ pub const MAX_MESSAGE_CHARS: usize = 4000;
 
 /// The four tools: the one list every function and the orchestrator share. Every `match` on it is exhaustive, so a
 /// new tool makes the compiler name each place that must learn about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ToolName {
     Translate,

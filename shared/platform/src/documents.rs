@@ -15,7 +15,7 @@ pub const MAX_FILE_NAME_BYTES: usize = 200;
 pub const UPLOAD_EXPIRES_SECS: u64 = 900;
 
 /// Where a document stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentStatus {
     /// Upload issued; its bytes have not been read yet.
@@ -50,10 +50,12 @@ impl DocumentStatus {
 }
 
 /// One document as its reader sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DocumentInfo {
     pub document_id: Uuid,
+    /// Whose it is: `plan` (the member's plan's) or `member` (their own).
     #[serde(serialize_with = "owner_kind", deserialize_with = "owner_from_kind")]
+    #[schema(value_type = OwnerKind)]
     pub owner: Owner,
     pub title: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,6 +68,15 @@ pub struct DocumentInfo {
     pub pages: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chunks: Option<u32>,
+}
+
+/// How a listing names a document's owner (the schema of `DocumentInfo.owner`).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // describes the wire format; `owner_kind` writes it
+enum OwnerKind {
+    Plan,
+    Member,
 }
 
 /// A listing says whose a document is (`plan` or `member`), never another member's id.
@@ -114,7 +125,8 @@ pub fn content_type_for(file_name: &str) -> Option<&'static str> {
 }
 
 /// `POST /v1/documents`: the file a member is about to upload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"file_name": "dental rider.pdf", "content_type": "application/pdf", "size_bytes": 48213}))]
 #[serde(deny_unknown_fields)]
 pub struct CreateUpload {
     pub file_name: String,
@@ -152,7 +164,7 @@ impl CreateUpload {
 }
 
 /// Where and how to send the file's bytes: one request, exactly as described.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UploadRequest {
     pub method: String,
     pub url: String,
@@ -162,7 +174,7 @@ pub struct UploadRequest {
 }
 
 /// `201` to `POST /v1/documents`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UploadTicket {
     pub document_id: Uuid,
     pub status: DocumentStatus,
@@ -208,7 +220,7 @@ pub fn may_delete(readers: &Readers, document: Option<&DocumentInfo>, document_i
 }
 
 /// `200` to `GET /v1/documents`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DocumentList {
     pub documents: Vec<DocumentInfo>,
 }

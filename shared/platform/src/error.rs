@@ -47,16 +47,21 @@ pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
 }
 
 /// The JSON error body of the HTTP API: `{error: {code, message}, request_id}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"error": {"code": "invalid_input", "message": "message must be 1 to 4000 characters"},
+    "request_id": "7f1c1b8e-2f5a-4a4e-9a53-6f0f2b1d9c11"}))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
+    /// Stable and machine-readable: invalid_input, unauthorized, forbidden, not_found, method_not_allowed,
+    /// payload_too_large, rejected, internal, dependency_unavailable, timeout.
     pub code: String,
+    /// What went wrong: specific for the caller's own mistakes, generic for the server's.
     pub message: String,
 }
 

@@ -9,14 +9,14 @@ pub const MAX_HISTORY_TURNS: usize = 10;
 const MAX_CONVERSATION_ID_LEN: usize = 128;
 
 /// One earlier turn of the conversation, sent by the client (the server keeps no state).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Turn {
     pub role: Role,
     pub content: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     User,
@@ -24,15 +24,23 @@ pub enum Role {
 }
 
 /// The body of `POST /v1/chat`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"message": "What does a specialist visit cost me?", "language": "auto"}))]
 pub struct ChatRequest {
+    /// The member's question, 1 to 4000 characters.
+    #[schema(min_length = 1, max_length = 4000)]
     pub message: String,
+    /// The client's name for the conversation (1 to 128 characters); the server keeps no state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
     pub conversation_id: Option<String>,
+    /// "auto" (the default: detected) or an ISO 639-1 code such as "es".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// Up to 10 earlier turns, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 10)]
     pub history: Vec<Turn>,
 }
 

@@ -6,7 +6,17 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "status": "answered",
+    "answer": "Here is what your plan documents say:\n• Specialist visit: $0 copay. [p. 93]",
+    "language": "en",
+    "citations": [{"kind": "document", "title": "2025 SCAN Classic (HMO) Evidence of Coverage", "page": 93}],
+    "tools": [{"name": "retrieve", "wave": 1, "outcome": "ok", "ms": 41.2}],
+    "degraded": [],
+    "timings_ms": {"guard": 3.1, "translate_in": 0.2, "plan_1": 0.1, "wave_1": 42.0, "compose": 1.9, "total": 48.3},
+    "request_id": "7f1c1b8e-2f5a-4a4e-9a53-6f0f2b1d9c11"
+}))]
 pub struct ChatResponse {
     pub status: Status,
     pub answer: String,
@@ -16,12 +26,15 @@ pub struct ChatResponse {
     pub tools: Vec<ToolReport>,
     /// What went wrong but did not stop the answer.
     pub degraded: Vec<Degraded>,
+    /// Milliseconds per stage, in the order the stages ran (guard, translate_in, plan_N, wave_N, compose,
+    /// output_check, translate_out, total).
+    #[schema(value_type = std::collections::BTreeMap<String, f64>)]
     pub timings_ms: Timings,
     pub request_id: String,
 }
 
 /// Whether the turn answered the member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// The sources hold the answer.
@@ -42,7 +55,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CitationKind {
     Document,
@@ -50,7 +63,7 @@ pub enum CitationKind {
 }
 
 /// Where a claim comes from: a page of a plan document, or a web page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Citation {
     pub kind: CitationKind,
     pub title: String,
@@ -103,7 +116,7 @@ impl Citation {
 }
 
 /// One tool call of a wave.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ToolReport {
     pub name: ToolName,
     pub wave: usize,
@@ -112,7 +125,7 @@ pub struct ToolReport {
 }
 
 /// How one tool call ended (docs/DESIGN.md §1 step 6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Ok,
@@ -138,7 +151,7 @@ impl Outcome {
 }
 
 /// Something that went wrong without stopping the answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Degraded {
     /// The question or the answer could not be translated.
