@@ -51,6 +51,8 @@ enum Command {
         json: bool,
         question: String,
     },
+    /// Print the chat API's OpenAPI 3.1 document (what `GET /v1/openapi.json` serves).
+    Openapi,
     /// The guard's verdict on a text: verdict, redacted text, findings and stage timings.
     Guard {
         /// Print exactly the guard function's output.
@@ -217,6 +219,10 @@ async fn main() -> ExitCode {
             Ok(readers) => commands::ask::run(readers, &language, json, &question).await,
             Err(error) => Err(error),
         },
+        Command::Openapi => {
+            println!("{}", orchestrator::openapi_document());
+            Ok(())
+        }
         Command::Guard { json, text } => commands::guard::run(json, &text).await,
         Command::Translate { from, to, json, text } => commands::translate::run(&from, &to, json, &text).await,
         Command::Websearch {
