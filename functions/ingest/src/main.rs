@@ -25,9 +25,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         ReaderProgram::this_binary()?,
         UploadLimits::default(),
     );
-    let ingest = &ingest;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
-        ingest::lambda::handle(ingest, event).await
+    // One upload at a time on classic Lambda; AWS_LAMBDA_MAX_CONCURRENCY at once on Lambda Managed Instances, each
+    // read in a child process of its own under the upload limits.
+    let ingest = std::sync::Arc::new(ingest);
+    lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let ingest = std::sync::Arc::clone(&ingest);
+        async move { ingest::lambda::handle(&ingest, event).await }
     }))
     .await
 }

@@ -48,7 +48,7 @@ pub use compose::extractive::ExtractiveSettings;
 pub use documents::{DOCUMENTS_FUNCTION, Documents, LambdaDocuments, NoDocuments};
 pub use http_metrics::http_metrics;
 pub use identity::Identity;
-pub use lambda::service as lambda_service;
+pub use lambda::{concurrent_service as lambda_concurrent_service, service as lambda_service};
 pub use question::needs_outside_facts;
 pub use setup::{lambda_navigator, navigator};
 pub use tools::{InProcess, LambdaInvoke, ToolInvoker, WireRequest};

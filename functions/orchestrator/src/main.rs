@@ -18,5 +18,6 @@ async fn main() -> Result<(), lambda_http::Error> {
         navigator,
         documents,
     });
-    lambda_http::run(orchestrator::lambda_service(state)).await
+    // One invocation at a time on classic Lambda; AWS_LAMBDA_MAX_CONCURRENCY at once on Lambda Managed Instances.
+    lambda_http::run_concurrent(orchestrator::lambda_concurrent_service(state)).await
 }

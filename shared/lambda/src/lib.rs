@@ -13,6 +13,7 @@ use navigator_platform::telemetry::{LogFormat, init_logging, install_metrics, in
 use navigator_resilience::{CpuPool, Deadline};
 use serde::{Serialize, de::DeserializeOwned};
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use tracing::Instrument;
@@ -103,13 +104,31 @@ fn unix_ms_now() -> u64 {
         .unwrap_or(0)
 }
 
-/// Serves `tool` on the Lambda runtime until the environment shuts down.
+/// Invocations one execution environment serves at once: `AWS_LAMBDA_MAX_CONCURRENCY` on Lambda Managed Instances,
+/// 1 on classic Lambda (and when the value is not a positive number).
+pub fn max_concurrency() -> usize {
+    concurrency_from(std::env::var("AWS_LAMBDA_MAX_CONCURRENCY").ok().as_deref())
+}
+
+fn concurrency_from(raw: Option<&str>) -> usize {
+    raw.and_then(|value| value.trim().parse::<usize>().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or(1)
+}
+
+/// Serves `tool` on the Lambda runtime until the environment shuts down: `max_concurrency()` invocations at once on
+/// Lambda Managed Instances, one at a time on classic Lambda; the same binary either way. The tool's own bounds
+/// (its bulkheads, CPU pools and database pool) are what limit its work when invocations overlap.
 pub async fn run_tool<T: Tool>(tool: T) -> Result<(), lambda_runtime::Error> {
-    let tool = &tool;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
-        let result = handle(tool, event).await;
-        flush_metrics(T::NAME.function_name());
-        result
+    let tool = Arc::new(tool);
+    tracing::info!(concurrency = max_concurrency(), "serving invocations");
+    lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let tool = Arc::clone(&tool);
+        async move {
+            let result = handle(tool.as_ref(), event).await;
+            flush_metrics(T::NAME.function_name());
+            result
+        }
     }))
     .await
 }
@@ -219,6 +238,15 @@ mod tests {
         context.request_id = "aws-1".into();
         context.deadline = now_ms() + 10_000;
         LambdaEvent::new(payload, context)
+    }
+
+    #[test]
+    fn concurrency_is_the_platforms_number_or_one() {
+        assert_eq!(concurrency_from(None), 1);
+        assert_eq!(concurrency_from(Some("16")), 16);
+        assert_eq!(concurrency_from(Some(" 4 ")), 4);
+        assert_eq!(concurrency_from(Some("0")), 1);
+        assert_eq!(concurrency_from(Some("many")), 1);
     }
 
     #[test]
