@@ -12,6 +12,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use navigator_platform::NavigatorError;
+use navigator_platform::config::OrchestratorBudgets;
 use navigator_resilience::{Bulkhead, CpuLoad, Deadline, MeanTime};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -51,6 +52,12 @@ impl Admission {
             cpu: CpuLoad::default(),
             max_cpu_wait: Duration::MAX,
         }
+    }
+
+    /// The chat path's admission from its budgets: IN_FLIGHT turns, QUEUE_BOUND waiting, a predicted wait past one
+    /// wave budget refused, an admitted turn held at most the turn budget.
+    pub fn for_budgets(budgets: &OrchestratorBudgets) -> Self {
+        Self::new(budgets.in_flight, budgets.queue_bound, budgets.wave, budgets.total)
     }
 
     /// Also refuses while new work would wait longer than `max_wait` for any of `cpu`'s pools.

@@ -57,9 +57,7 @@ pub fn concurrent_service(
 /// chat router sits behind a fallback so that the edge runs before routing (a layer on the router itself would run
 /// after the route was chosen); request metrics are outermost, so a 429 is counted.
 pub fn service_for(state: Arc<AppState>, concurrency: usize) -> Router {
-    let budgets = &state.budgets.orchestrator;
-    let admission =
-        (concurrency > 1).then(|| Admission::new(budgets.in_flight, budgets.queue_bound, budgets.wave, budgets.total));
+    let admission = (concurrency > 1).then(|| Admission::for_budgets(&state.budgets.orchestrator));
     let mut chat = router(state);
     if let Some(admission) = admission {
         chat = chat.layer(from_fn_with_state(admission, admit));

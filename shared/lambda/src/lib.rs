@@ -9,7 +9,9 @@ use navigator_platform::NavigatorError;
 use navigator_platform::config::Settings;
 use navigator_platform::contracts::ToolName;
 use navigator_platform::envelope::{Invocation, ToolResponse, ValidInput, parse_invocation};
-use navigator_platform::telemetry::{LogFormat, init_logging, install_metrics, invocation_span};
+use navigator_platform::telemetry::{
+    LogFormat, emf_document, init_logging, install_metrics, invocation_span, unix_ms_now,
+};
 use navigator_resilience::{CpuPool, Deadline};
 use serde::{Serialize, de::DeserializeOwned};
 use std::future::Future;
@@ -86,22 +88,12 @@ pub fn flush_metrics(function: &'static str) {
 
 /// The EMF document of a cold start: `ColdStart` = 1 by function, the metric Lambda tooling conventionally charts.
 fn cold_start_emf(function: &str, unix_ms: u64) -> String {
-    serde_json::json!({
-        "function": function,
-        "ColdStart": 1,
-        "_aws": {"Timestamp": unix_ms, "CloudWatchMetrics": [{
-            "Namespace": METRICS_NAMESPACE,
-            "Dimensions": [["function"]],
-            "Metrics": [{"Name": "ColdStart", "Unit": "Count"}]}]},
-    })
-    .to_string()
-}
-
-fn unix_ms_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    emf_document(
+        METRICS_NAMESPACE,
+        &[("function", function)],
+        vec![("ColdStart", serde_json::json!(1), "Count")],
+        unix_ms,
+    )
 }
 
 /// Invocations one execution environment serves at once: `AWS_LAMBDA_MAX_CONCURRENCY` on Lambda Managed Instances,

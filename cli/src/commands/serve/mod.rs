@@ -65,13 +65,7 @@ pub fn local_app(
     documents: Option<Arc<LocalDocuments>>,
 ) -> Router {
     install_metrics();
-    let admission = Admission::new(
-        budgets.orchestrator.in_flight,
-        budgets.orchestrator.queue_bound,
-        budgets.orchestrator.wave,
-        budgets.orchestrator.total,
-    )
-    .with_cpu(cpu, budgets.orchestrator.cpu_queue);
+    let admission = Admission::for_budgets(&budgets.orchestrator).with_cpu(cpu, budgets.orchestrator.cpu_queue);
     let state = match &documents {
         Some(documents) => AppState {
             budgets,

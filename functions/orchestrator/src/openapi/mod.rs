@@ -3,7 +3,7 @@
 //! itself is `api::ApiDoc`, generated from the handlers' annotations and the very types they read and write.
 
 use utoipa::Modify;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ObjectBuilder, RefOr, ResponseBuilder, Type};
 
 /// The security scheme every operation but health and this document needs.
@@ -83,8 +83,9 @@ impl Modify for SharedErrors {
     }
 }
 
-fn is_empty_requirement(requirement: &utoipa::openapi::security::SecurityRequirement) -> bool {
-    serde_json::to_value(requirement).is_ok_and(|value| value.as_object().is_some_and(|map| map.is_empty()))
+/// `security(())` on an operation: no scheme needed.
+fn is_empty_requirement(requirement: &SecurityRequirement) -> bool {
+    *requirement == SecurityRequirement::default()
 }
 
 fn error_response(description: &str, retry_after: bool) -> utoipa::openapi::Response {

@@ -4,7 +4,6 @@
 use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
@@ -99,10 +98,7 @@ where
 {
     fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
         let mut line = Map::new();
-        let unix_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let unix_ms = super::unix_ms_now();
         // Lambda's advanced logging filters JSON lines by `level` and needs an RFC 3339 `timestamp` beside it.
         line.insert("timestamp".into(), rfc3339_utc(unix_ms).into());
         line.insert("level".into(), event.metadata().level().as_str().into());

@@ -239,38 +239,52 @@ impl MetricsRegistry {
                 by_labels.entry(labels).or_default().push(entry);
             }
         }
-        let timestamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let timestamp = unix_ms_now();
         by_labels
             .into_iter()
             .map(|(labels, metrics)| {
-                let mut document = Map::new();
-                let mut dimension_names: Vec<&str> = dimensions.iter().map(|(k, _)| *k).collect();
-                for (k, v) in dimensions {
-                    document.insert((*k).into(), (*v).into());
-                }
-                for (k, v) in labels {
-                    document.insert(k.clone(), v.clone().into());
-                    dimension_names.push(k);
-                }
-                let definitions: Vec<Value> = metrics
-                    .iter()
-                    .map(|(name, _, unit)| json!({"Name": name, "Unit": unit}))
-                    .collect();
-                for (name, value, _) in metrics {
-                    document.insert(name.into(), value);
-                }
-                document.insert(
-                    "_aws".into(),
-                    json!({"Timestamp": timestamp, "CloudWatchMetrics": [{
-                        "Namespace": namespace, "Dimensions": [dimension_names], "Metrics": definitions}]}),
-                );
-                Value::Object(document).to_string()
+                let mut all: Vec<(&str, &str)> = dimensions.to_vec();
+                all.extend(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                emf_document(namespace, &all, metrics, timestamp)
             })
             .collect()
     }
+}
+
+/// Milliseconds since the Unix epoch, now (0 for a clock set before 1970).
+pub fn unix_ms_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// One CloudWatch EMF document: the dimensions' values, each metric's value, and the `_aws` block naming the
+/// namespace, the dimension set and each metric's unit. `metrics` are (name, value, CloudWatch unit).
+pub fn emf_document(
+    namespace: &str,
+    dimensions: &[(&str, &str)],
+    metrics: Vec<(&str, Value, &str)>,
+    timestamp_ms: u64,
+) -> String {
+    let mut document = Map::new();
+    for (k, v) in dimensions {
+        document.insert((*k).into(), (*v).into());
+    }
+    let dimension_names: Vec<&str> = dimensions.iter().map(|(k, _)| *k).collect();
+    let definitions: Vec<Value> = metrics
+        .iter()
+        .map(|(name, _, unit)| json!({"Name": name, "Unit": unit}))
+        .collect();
+    for (name, value, _) in metrics {
+        document.insert(name.into(), value);
+    }
+    document.insert(
+        "_aws".into(),
+        json!({"Timestamp": timestamp_ms, "CloudWatchMetrics": [{
+            "Namespace": namespace, "Dimensions": [dimension_names], "Metrics": definitions}]}),
+    );
+    Value::Object(document).to_string()
 }
 
 fn prometheus_labels(labels: &Labels, le: Option<&str>) -> String {
