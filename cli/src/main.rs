@@ -189,10 +189,20 @@ enum EvalTarget {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    // A child started to read one uploaded file does that and exits (navigator_retrieval::document::isolated).
+fn main() -> ExitCode {
+    // A child started to read one uploaded file does that and exits (navigator_retrieval::document::isolated),
+    // before a runtime starts threads: under the reader's memory limit their stacks would count against the file.
     navigator_retrieval::document::isolated::serve_if_asked();
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     navigator_platform::telemetry::init_logging(navigator_platform::telemetry::LogFormat::from_env(), "warn");
     let result = match Cli::parse().command {
         Command::Config => commands::config::run(),

@@ -12,10 +12,14 @@ use navigator_retrieval::document::upload::UploadLimits;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    // A child started to read one uploaded file does that and exits.
+fn main() -> Result<(), lambda_runtime::Error> {
+    // A child started to read one uploaded file does that and exits, before a runtime starts threads: under the
+    // reader's memory limit each worker thread's stack would count against what the file may use.
     isolated::serve_if_asked();
+    tokio::runtime::Runtime::new()?.block_on(run())
+}
+
+async fn run() -> Result<(), lambda_runtime::Error> {
     let settings = navigator_lambda::init(FUNCTION)?;
     let retriever = navigator_retrieval::setup::from_config(&settings, &SecretStore::from_env()).await?;
     let bucket = ingest::bucket::UploadsBucket::from_env().await?;

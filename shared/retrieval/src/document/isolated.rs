@@ -107,6 +107,14 @@ pub async fn read(
 ) -> Result<Result<SourceDocument, Rejection>, NavigatorError> {
     let mut child = tokio::process::Command::new(&reader.program)
         .args(&reader.args)
+        // Nothing of this process's environment: a file that took over its reader finds no credentials or database
+        // address there, and no setting (a minimum thread stack size, say) changes what its limits allow.
+        .env_clear()
+        // mimalloc (the functions' allocator) commits a whole 1 GiB arena at once where the OS overcommits; all of
+        // it would count against the reader's memory limit, so some reads failed at their first allocation. On
+        // demand, in 64 MiB reservations, only what the file really takes counts.
+        .env("MIMALLOC_ARENA_EAGER_COMMIT", "0")
+        .env("MIMALLOC_ARENA_RESERVE", "65536")
         .env(READER_VARIABLE, "1")
         .env("NAVIGATOR_UPLOAD_NAME", name)
         .env("NAVIGATOR_UPLOAD_MAX_BYTES", limits.max_bytes.to_string())
