@@ -72,6 +72,26 @@ impl Identity {
             // Other front doors (ALB, WebSocket) carry no authorizer claims: no member.
             _ => return None,
         };
+        Self::from_claims(&subject, plan, plan_claim)
+    }
+
+    /// The claims of a bearer token whose signature is NOT checked: what API Gateway's JWT authorizer would pass on,
+    /// for `sam local start-api`, which does not emulate authorizers. Only `lambda_edge` calls this, and only under
+    /// SAM (`AWS_SAM_LOCAL`, which Lambda itself never sets); deployed, the authorizer has checked the token.
+    pub fn from_unverified_bearer(authorization: &str, plan_claim: &str) -> Option<Self> {
+        use base64::Engine;
+        let token = authorization.strip_prefix("Bearer ").unwrap_or(authorization).trim();
+        let payload = token.split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()?;
+        let claims: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes).ok()?;
+        let subject = claims.get("sub")?.as_str()?;
+        let plan = claims.get(plan_claim).and_then(|p| p.as_str()).map(str::to_string);
+        Self::from_claims(subject, plan, plan_claim)
+    }
+
+    fn from_claims(subject: &str, plan: Option<String>, plan_claim: &str) -> Option<Self> {
         let plan = plan.and_then(|raw| match PlanId::parse(raw.trim()) {
             Ok(plan) => Some(plan),
             Err(error) => {
@@ -79,7 +99,7 @@ impl Identity {
                 None
             }
         });
-        Some(Self::from_subject(&subject)?.with_plan(plan))
+        Some(Self::from_subject(subject)?.with_plan(plan))
     }
 }
 
@@ -111,6 +131,47 @@ mod tests {
         });
         let request = lambda_http::request::from_str(&event.to_string()).unwrap();
         lambda_http::RequestExt::request_context(&request)
+    }
+
+    fn bearer(claims: serde_json::Value) -> String {
+        use base64::Engine;
+        let part = |value: &serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string().as_bytes())
+        };
+        format!(
+            "Bearer {}.{}.signature",
+            part(&serde_json::json!({"alg": "RS256"})),
+            part(&claims)
+        )
+    }
+
+    #[test]
+    fn an_unverified_bearer_gives_the_claims_an_authorizer_would() {
+        let sub = "3f6c1a52-8d1e-4b7a-9c2f-0d5e6a7b8c9d";
+        let token = bearer(serde_json::json!({"sub": sub, "custom:plan_id": "plan-a"}));
+        let identity = Identity::from_unverified_bearer(&token, DEFAULT_PLAN_CLAIM).unwrap();
+        assert_eq!(identity.user_id.to_string(), sub);
+        assert_eq!(identity.plan_id.unwrap().as_str(), "plan-a");
+        let hostile = bearer(serde_json::json!({"sub": sub, "custom:plan_id": "../plan-b"}));
+        assert_eq!(
+            Identity::from_unverified_bearer(&hostile, DEFAULT_PLAN_CLAIM)
+                .unwrap()
+                .plan_id,
+            None
+        );
+        for garbage in [
+            "",
+            "Bearer",
+            "Bearer abc",
+            "Bearer a.!!!.c",
+            &bearer(serde_json::json!({"plan": "x"})),
+        ] {
+            assert_eq!(
+                Identity::from_unverified_bearer(garbage, DEFAULT_PLAN_CLAIM),
+                None,
+                "{garbage}"
+            );
+        }
     }
 
     #[test]
