@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: a panic is a failed test
 
+pub mod events;
 pub mod pdf;
 
 /// The upload reader as a test binary runs it: this very binary, started on its `upload_reader_entry` test (which
