@@ -129,6 +129,8 @@ pub struct Results {
     pub judge_soak_slope: bool,
     /// The embedded default driven to saturation (`navigator-load saturate`), when that run was made.
     pub saturation: Option<crate::saturation::Saturation>,
+    /// One orchestrator environment, classic against Lambda Managed Instances (`navigator-load managed-instances`).
+    pub environments: Option<String>,
 }
 
 const RATES: [f64; 4] = [5.0, 10.0, 20.0, 60.0];
@@ -195,6 +197,7 @@ impl Harness {
             soak_slope_mb_per_10_min: slope,
             judge_soak_slope: self.durations.judge_soak_slope,
             saturation: None,
+            environments: None,
         }
     }
 

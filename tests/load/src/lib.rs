@@ -11,5 +11,6 @@ pub mod monitor;
 pub mod plot;
 pub mod questions;
 pub mod report;
+pub mod runtime_api;
 pub mod saturation;
 pub mod stats;

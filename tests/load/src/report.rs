@@ -361,6 +361,16 @@ pub fn write(results: &Results, info: &RunInfo, report: &FilePath, judge_capacit
     if let Some(saturation) = &results.saturation {
         write_saturation(&mut md, saturation, &dir)?;
     }
+    if let Some(environments) = &results.environments {
+        let _ = writeln!(
+            md,
+            "\n## One Lambda environment: classic and Managed Instances\n\nThe orchestrator's release binary as one \
+             execution environment, driven through a local Runtime API whose Lambda `Invoke` answers with fake tools \
+             (`navigator-load managed-instances`): classic Lambda sends it one invocation at a time, Lambda Managed \
+             Instances up to `AWS_LAMBDA_MAX_CONCURRENCY` at once, bounded inside by the audit's admission.\n\n{}",
+            environments.trim_end()
+        );
+    }
 
     let _ = writeln!(md, "\n## Plots\n");
     let _ = writeln!(md, "Scenario order: {}.\n", boundaries.join(", "));

@@ -9,6 +9,7 @@ use navigator_load::harness::{Database, Durations, Harness};
 use navigator_load::monitor::Target;
 use navigator_load::questions;
 use navigator_load::report::{self, RunInfo};
+use navigator_load::runtime_api;
 use navigator_load::saturation;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -73,6 +74,9 @@ enum Command {
         /// A `navigator-load saturate` result to add to the report and its verdicts.
         #[arg(long)]
         saturation: Option<PathBuf>,
+        /// A `navigator-load managed-instances` table to add to the report.
+        #[arg(long)]
+        environments: Option<PathBuf>,
         /// `judge`: a missed capacity target fails the run, as it should on the machine the targets were set for;
         /// `report`: capacity targets are reported only (a CI runner of unknown speed). Invariants always judge.
         #[arg(long, value_enum, default_value_t = CapacityTargets::Judge)]
@@ -114,6 +118,20 @@ enum Command {
         /// The local embedding model, for the retrieve case that loads it (`NAVIGATOR_MODEL_DIR` if not given).
         #[arg(long, env = "NAVIGATOR_MODEL_DIR")]
         model_dir: Option<PathBuf>,
+    },
+    /// Turns per second of one orchestrator environment, classic Lambda (one invocation at a time) against Lambda
+    /// Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY`), through a local Runtime API, with the same fake tools.
+    ManagedInstances {
+        #[arg(long, default_value = "target/release")]
+        bin_dir: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Invocations outstanding at once (closed loop).
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// The retrieve tool's latency, in milliseconds.
+        #[arg(long, default_value_t = 40)]
+        retrieve_ms: u64,
     },
 }
 
@@ -227,6 +245,28 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::ManagedInstances {
+            bin_dir,
+            seconds,
+            clients,
+            retrieve_ms,
+        } => match runtime_api::compare(
+            &bin_dir,
+            clients,
+            Duration::from_secs(seconds),
+            Duration::from_millis(retrieve_ms),
+        )
+        .await
+        {
+            Ok(table) => {
+                println!("{table}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("managed-instances: {error}");
+                ExitCode::FAILURE
+            }
+        },
         Command::ColdStart {
             bin_dir,
             runs,
@@ -275,6 +315,7 @@ async fn main() -> ExitCode {
             commit,
             setup,
             saturation,
+            environments,
             capacity_targets,
         } => {
             let judge_capacity = capacity_targets == CapacityTargets::Judge;
@@ -331,6 +372,7 @@ async fn main() -> ExitCode {
             let started = std::time::Instant::now();
             let mut results = harness.run_all().await;
             results.saturation = saturation;
+            results.environments = environments.and_then(|file| std::fs::read_to_string(file).ok());
             for verdict in &results.verdicts {
                 eprintln!("chaos: {} — {}", verdict.name, verdict.details.join("; "));
             }
