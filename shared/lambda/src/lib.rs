@@ -10,13 +10,13 @@ use navigator_platform::config::Settings;
 use navigator_platform::contracts::ToolName;
 use navigator_platform::envelope::{Invocation, ToolResponse, ValidInput, parse_invocation};
 use navigator_platform::telemetry::{
-    LogFormat, emf_document, init_logging, install_metrics, invocation_span, unix_ms_now,
+    FirstTime, LogFormat, emf_document, init_logging, install_metrics, invocation_span, unix_ms_now,
 };
 use navigator_resilience::{CpuPool, Deadline};
 use serde::{Serialize, de::DeserializeOwned};
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -77,8 +77,9 @@ pub fn init(function: &'static str) -> Result<Settings, NavigatorError> {
 /// Prints what one invocation recorded as CloudWatch EMF lines: CloudWatch Logs turns them into metrics. The first
 /// flush of an execution environment follows its cold start and reports it as `ColdStart` = 1.
 pub fn flush_metrics(function: &'static str) {
-    static FLUSHED_BEFORE: AtomicBool = AtomicBool::new(false);
-    if !FLUSHED_BEFORE.swap(true, Ordering::Relaxed) {
+    // Once per execution environment, however many of its invocations flush at once.
+    static FIRST_FLUSH: FirstTime = FirstTime::new();
+    if FIRST_FLUSH.take() {
         println!("{}", cold_start_emf(function, unix_ms_now()));
     }
     for line in install_metrics().flush_emf(METRICS_NAMESPACE, &[("function", function)]) {

@@ -72,6 +72,9 @@ pub struct SecretStore {
     client: OnceCell<Client>,
     ttl: Duration,
     cache: Mutex<HashMap<String, (SecretString, Instant)>>,
+    /// One fetch at a time: invocations that miss the cache together (many start at once on Lambda Managed
+    /// Instances) wait for the first one's answer instead of each asking Secrets Manager.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 impl fmt::Debug for SecretStore {
@@ -110,6 +113,7 @@ impl SecretStore {
             client: cell,
             ttl,
             cache: Mutex::new(HashMap::new()),
+            fetching: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -130,6 +134,11 @@ impl SecretStore {
     }
 
     async fn fetch(&self, secret_id: &str, refresh: bool) -> Result<SecretString, NavigatorError> {
+        if !refresh && let Some(hit) = self.cached(secret_id) {
+            return Ok(hit);
+        }
+        let _one_fetch_at_a_time = self.fetching.lock().await;
+        // Whoever held the lock may have fetched this secret meanwhile.
         if !refresh && let Some(hit) = self.cached(secret_id) {
             return Ok(hit);
         }
@@ -237,6 +246,26 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         store.refresh(&TAVILY_API_KEY).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2, "refresh skips the cache");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sixteen_invocations_missing_the_cache_together_fetch_once() {
+        let (url, calls) = fake_secrets_manager(&[("prod/tavily", "tvly-secret")]).await;
+        let store = Arc::new(SecretStore::new(
+            settings(&[("TAVILY_SECRET_ARN", "prod/tavily")]),
+            Some(client(&url)),
+            DEFAULT_TTL,
+        ));
+        let reads: Vec<_> = (0..16)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move { store.get(&TAVILY_API_KEY).await })
+            })
+            .collect();
+        for read in reads {
+            assert_eq!(read.await.unwrap().unwrap().unwrap().expose(), "tvly-secret");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "one fetch for all sixteen");
     }
 
     #[tokio::test]

@@ -65,11 +65,32 @@ pub fn init_logging(format: LogFormat, default_level: &str) {
     let _ = result;
 }
 
-static COLD_START: AtomicBool = AtomicBool::new(true);
+/// True for exactly one caller, however many ask at once: on Lambda Managed Instances many invocations of one
+/// execution environment start together, and only one of them is its cold start.
+pub struct FirstTime(AtomicBool);
+
+impl FirstTime {
+    pub const fn new() -> Self {
+        Self(AtomicBool::new(true))
+    }
+
+    /// True the first time, false after.
+    pub fn take(&self) -> bool {
+        self.0.swap(false, Ordering::AcqRel)
+    }
+}
+
+impl Default for FirstTime {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+static COLD_START: FirstTime = FirstTime::new();
 
 /// True for the first invocation of this execution environment, false after.
 pub fn take_cold_start() -> bool {
-    COLD_START.swap(false, Ordering::Relaxed)
+    COLD_START.take()
 }
 
 /// The span one invocation runs in. Every log line inside it carries these fields.
@@ -168,6 +189,20 @@ impl Visit for FieldsToJson<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn of_sixteen_invocations_starting_together_exactly_one_is_the_cold_start() {
+        let first = FirstTime::new();
+        let cold: usize = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..16).map(|_| scope.spawn(|| first.take())).collect();
+            handles
+                .into_iter()
+                .map(|h| usize::from(h.join().unwrap_or(false)))
+                .sum()
+        });
+        assert_eq!(cold, 1);
+        assert!(!first.take(), "and never again");
+    }
     use std::io::Write;
     use std::sync::{Arc, Mutex};
     use tracing_subscriber::fmt::MakeWriter;

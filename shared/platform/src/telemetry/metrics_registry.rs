@@ -459,6 +459,40 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_invocations_and_flushes_count_every_call_exactly_once() {
+        // Lambda Managed Instances: invocations of one environment record and flush their metrics at once.
+        let registry = MetricsRegistry::default();
+        let sent = |documents: Vec<String>| -> u64 {
+            documents
+                .iter()
+                .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+                .filter_map(|d| d[TOOL_CALLS.name].as_u64())
+                .sum()
+        };
+        let flushed = AtomicU64::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| {
+                    for _ in 0..1000 {
+                        metrics::with_local_recorder(&registry, || {
+                            metrics::counter!(TOOL_CALLS.name, "tool" => "retrieve", "outcome" => "ok").increment(1)
+                        });
+                    }
+                });
+            }
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for _ in 0..200 {
+                        flushed.fetch_add(sent(registry.flush_emf("N", &[])), Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        let total = flushed.load(Ordering::Relaxed) + sent(registry.flush_emf("N", &[]));
+        assert_eq!(total, 8000, "no count lost, none sent twice");
+    }
+
+    #[test]
     fn emf_flushes_deltas_with_dimensions_and_the_catalogs_units() {
         let registry = MetricsRegistry::default();
         record(&registry);

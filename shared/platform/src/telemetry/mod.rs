@@ -4,5 +4,5 @@
 mod logs;
 mod metrics_registry;
 
-pub use logs::{LogFormat, init_logging, invocation_span, take_cold_start};
+pub use logs::{FirstTime, LogFormat, init_logging, invocation_span, take_cold_start};
 pub use metrics_registry::{Collector, MetricsRegistry, emf_document, install_metrics, unix_ms_now};
