@@ -83,6 +83,25 @@ mod tests {
     }
 
     #[test]
+    fn invocations_sharing_one_environment_read_only_their_own_entries() {
+        // Lambda Managed Instances: one cache, many members' invocations at once, keyed by member.
+        let cache = TtlLru::new(64, Duration::from_secs(300));
+        std::thread::scope(|scope| {
+            for member in 0..16u32 {
+                let cache = &cache;
+                scope.spawn(move || {
+                    for round in 0..500u32 {
+                        cache.put((member, round % 8), member);
+                        if let Some(found) = cache.get(&(member, (round + 3) % 8)) {
+                            assert_eq!(found, member, "member {member} read another member's entry");
+                        }
+                    }
+                });
+            }
+        });
+    }
+
+    #[test]
     fn capacity_zero_caches_nothing_and_retain_drops_matches() {
         let off = TtlLru::new(0, Duration::from_secs(10));
         off.put(1, 1);
