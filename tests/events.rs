@@ -10,7 +10,7 @@ use navigator_platform::contracts::ToolName;
 use navigator_retrieval::ingest::ingest;
 use navigator_retrieval::retriever::Retriever;
 use navigator_retrieval::store::SqliteStore;
-use navigator_tests::events::{EXPECTATIONS, Expect, all_event_files, events_dir};
+use navigator_tests::events::{EVENTS_BUCKET, EXPECTATIONS, Expect, all_event_files, events_dir, put_event_objects};
 use navigator_tests::{HashingEmbedder, sample_plan};
 use orchestrator::{AppState, InProcess, Navigator};
 use std::sync::Arc;
@@ -97,27 +97,8 @@ async fn retrieve_over_sample() -> retrieve::Retrieve<HashingEmbedder, SqliteSto
 /// events name holding a small file at each key they name.
 async fn replay_ingest(text: &str) -> Result<serde_json::Value, String> {
     let s3 = navigator_tests::local_s3();
-    let bucket = "navigator-uploads";
-    let _ = s3.create_bucket().bucket(bucket).send().await;
-    let files: [(&str, Vec<u8>); 2] = [
-        (
-            "plans/scan-classic-hmo-2025/scan_classic_hmo.pdf",
-            navigator_tests::pdf::with_pages(&["Ambulance one-way trip $250 copayment"]),
-        ),
-        (
-            "members/3f6c1a52-8d1e-4b7a-9c2f-0d5e6a7b8c9d/7d1f0c3e-5b2a-4c8e-9f10-2a3b4c5d6e7f/dental rider.md",
-            b"# Dental rider\n\nA porcelain crown has a $125 copayment.\n".to_vec(),
-        ),
-    ];
-    for (key, body) in files {
-        s3.put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(body.into())
-            .send()
-            .await
-            .unwrap();
-    }
+    let bucket = EVENTS_BUCKET;
+    put_event_objects(&s3).await;
     let dir = std::env::temp_dir().join(format!("navigator-events-{}", uuid::Uuid::new_v4()));
     let store = SqliteStore::open(&dir).await.unwrap();
     let retriever = Retriever::new(HashingEmbedder, store, Budgets::from_lookup(|_| None).unwrap().retrieve);

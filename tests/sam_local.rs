@@ -19,7 +19,7 @@ use navigator_resilience::CpuPool;
 use navigator_retrieval::embed::{Embedders, MiniLm};
 use navigator_retrieval::ingest::ingest;
 use navigator_retrieval::store::{PgStore, Stores};
-use navigator_tests::events::{EXPECTATIONS, Expect, events_dir};
+use navigator_tests::events::{EVENTS_BUCKET, EXPECTATIONS, Expect, events_dir, put_event_objects};
 use navigator_tests::{TestDatabase, sample_plan};
 use serde_json::{Value, json};
 use std::net::{IpAddr, SocketAddr};
@@ -33,8 +33,6 @@ use tokio::process::{Child, Command};
 /// The plan and member the sample events name.
 const EVENTS_PLAN: &str = "scan-classic-hmo-2025";
 const EVENTS_MEMBER: &str = "3f6c1a52-8d1e-4b7a-9c2f-0d5e6a7b8c9d";
-/// The uploads bucket the S3 events name.
-const EVENTS_BUCKET: &str = "navigator-uploads";
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -233,31 +231,6 @@ async fn response_recorder(address: IpAddr) -> (SocketAddr, Arc<Mutex<Vec<Value>
     (bound, answers)
 }
 
-/// The objects the S3 events name, in the local S3 API.
-async fn upload_event_objects() {
-    let s3 = navigator_tests::local_s3();
-    let _ = s3.create_bucket().bucket(EVENTS_BUCKET).send().await;
-    let files: [(&str, Vec<u8>); 2] = [
-        (
-            "plans/scan-classic-hmo-2025/scan_classic_hmo.pdf",
-            navigator_tests::pdf::with_pages(&["Ambulance one-way trip $250 copayment"]),
-        ),
-        (
-            "members/3f6c1a52-8d1e-4b7a-9c2f-0d5e6a7b8c9d/7d1f0c3e-5b2a-4c8e-9f10-2a3b4c5d6e7f/dental rider.md",
-            b"# Dental rider\n\nA porcelain crown has a $125 copayment.\n".to_vec(),
-        ),
-    ];
-    for (key, body) in files {
-        s3.put_object()
-            .bucket(EVENTS_BUCKET)
-            .key(key)
-            .body(body.into())
-            .send()
-            .await
-            .unwrap();
-    }
-}
-
 /// The events' plan document, embedded with the same model the containers run, in the database they read.
 async fn seed_plan(database: &TestDatabase) {
     let pool = database.pool(2).await;
@@ -323,7 +296,7 @@ async fn every_event_passes_under_sam_local_invoke_and_chat_answers_under_start_
     database_url.set_path(&database.name);
     let s3_endpoint = reqwest::Url::parse(&std::env::var("NAVIGATOR_TEST_S3_ENDPOINT").unwrap()).unwrap();
     let s3 = forward(bridge, socket_of(&s3_endpoint)).await;
-    upload_event_objects().await;
+    put_event_objects(&navigator_tests::local_s3()).await;
     let (recorder, recorded) = response_recorder(bridge).await;
     let start_lambda_port = TcpListener::bind((bridge, 0))
         .await

@@ -63,3 +63,31 @@ pub fn all_event_files() -> Vec<String> {
     files.sort();
     files
 }
+
+/// The uploads bucket the S3 events name.
+pub const EVENTS_BUCKET: &str = "navigator-uploads";
+
+/// The bucket the S3 events name, holding a small file at each key they name (a one-page PDF for the plan, a
+/// Markdown rider for the member).
+pub async fn put_event_objects(s3: &aws_sdk_s3::Client) {
+    let _ = s3.create_bucket().bucket(EVENTS_BUCKET).send().await;
+    let files: [(&str, Vec<u8>); 2] = [
+        (
+            "plans/scan-classic-hmo-2025/scan_classic_hmo.pdf",
+            crate::pdf::with_pages(&["Ambulance one-way trip $250 copayment"]),
+        ),
+        (
+            "members/3f6c1a52-8d1e-4b7a-9c2f-0d5e6a7b8c9d/7d1f0c3e-5b2a-4c8e-9f10-2a3b4c5d6e7f/dental rider.md",
+            b"# Dental rider\n\nA porcelain crown has a $125 copayment.\n".to_vec(),
+        ),
+    ];
+    for (key, body) in files {
+        s3.put_object()
+            .bucket(EVENTS_BUCKET)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .expect("the local S3 takes the object");
+    }
+}
