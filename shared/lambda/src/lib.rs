@@ -16,7 +16,6 @@ use navigator_resilience::{CpuPool, Deadline};
 use serde::{Serialize, de::DeserializeOwned};
 use std::future::Future;
 use std::sync::Arc;
-
 use std::time::Instant;
 use tracing::Instrument;
 

@@ -7,12 +7,12 @@
 //! build --release` made. The retrieve function is measured twice: with remote embeddings (nothing to load) and with
 //! the local model (`NAVIGATOR_MODEL_DIR`, as `scripts/fetch-model` leaves it).
 
+use crate::runtime_api::lambda_command;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
-use tokio::process::Command;
 
 /// The goal for a function without a local model (issue 8).
 const GOAL_MS: f64 = 30.0;
@@ -25,18 +25,9 @@ struct Case {
 }
 
 fn cases(model_dir: Option<PathBuf>) -> Vec<Case> {
-    let dummy_aws = || {
-        vec![
-            ("AWS_ACCESS_KEY_ID", "cold-start".to_string()),
-            ("AWS_SECRET_ACCESS_KEY", "cold-start".to_string()),
-            ("AWS_REGION", "us-east-1".to_string()),
-            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
-        ]
-    };
-    let with = |extra: &[(&'static str, &str)]| {
-        let mut env = dummy_aws();
-        env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
-        env
+    // Dummy AWS credentials come with every Lambda command (`runtime_api::lambda_command`).
+    let with = |extra: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+        extra.iter().map(|(k, v)| (*k, v.to_string())).collect()
     };
     let mut cases = vec![
         Case {
@@ -114,23 +105,12 @@ async fn init_duration(binary: &Path, case: &Case) -> Result<Duration, String> {
         .local_addr()
         .map_err(|e| format!("local Runtime API: {e}"))?
         .to_string();
-    let mut command = Command::new(binary);
+    let mut command = lambda_command(binary, &runtime_api, case.binary);
     command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", &runtime_api)
-        .env("AWS_LAMBDA_FUNCTION_NAME", case.binary)
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", case.binary))
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "cold-start")
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
         .env("RUST_LOG", "warn")
         .envs(case.env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = command.spawn().map_err(|e| format!("{}: {e}", binary.display()))?;
     let first_next = async {

@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use navigator_platform::contracts::ToolName;
+use navigator_platform::telemetry::unix_ms_now;
 use orchestrator::fakes::FakeTools;
 use orchestrator::{ToolInvoker, WireRequest};
 use serde_json::{Value, json};
@@ -22,7 +23,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot};
 
@@ -128,13 +129,6 @@ impl RuntimeApi {
     }
 }
 
-fn unix_ms_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default()
-}
-
 async fn next(State(shared): State<Arc<Shared>>) -> Response {
     let pending = shared.queue.lock().await.recv().await;
     let Some(pending) = pending else {
@@ -213,6 +207,30 @@ fn navigator_tool(function: &str) -> Option<ToolName> {
     ToolName::ALL.into_iter().find(|tool| tool.function_name() == function)
 }
 
+/// `binary` as Lambda starts a function named `function` against the Runtime API at `runtime_api`: nothing of this
+/// process's environment but PATH, Lambda's own variables, JSON logs, and dummy AWS credentials (so the SDK's
+/// credential chain never probes the instance-metadata address). Callers add the function's own settings.
+pub fn lambda_command(binary: &Path, runtime_api: &str, function: &str) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", function)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{function}"))
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
 /// The orchestrator binary as one execution environment against `api`: classic (one invocation at a time) when
 /// `concurrency` is `None`, Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY`) otherwise. Its log lines go to
 /// `log`.
@@ -222,21 +240,9 @@ pub fn start_environment(
     concurrency: Option<usize>,
     log: &Path,
 ) -> std::io::Result<Child> {
-    let mut command = Command::new(binary);
+    let mut command = lambda_command(binary, &api.to_string(), "orchestrator");
     command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "orchestrator")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "4096")
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/orchestrator")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_ENDPOINT_URL_LAMBDA", format!("http://{api}"))
         .env("TOOL_INVOKER", "lambda")
         .env("GUARD_FUNCTION", "guard")
@@ -246,10 +252,8 @@ pub fn start_environment(
         // Two vCPUs per environment: the audit's in-flight bound is then 4 turns, with 8 waiting.
         .env("NAVIGATOR_VCPUS", "2")
         .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
         .stdout(std::fs::File::create(log)?)
-        .stderr(std::fs::File::create(log.with_extension("stderr"))?)
-        .kill_on_drop(true);
+        .stderr(std::fs::File::create(log.with_extension("stderr"))?);
     if let Some(concurrency) = concurrency {
         command.env("AWS_LAMBDA_MAX_CONCURRENCY", concurrency.to_string());
     }
