@@ -250,3 +250,28 @@ pub fn sample_web_results() -> Vec<WebResult> {
         score: 0.9,
     }]
 }
+
+/// One reply to a request sent together with others: its status, whether it says when to retry, and how long after
+/// they were all sent it came (on tokio's clock, so paused-clock tests read exact times).
+pub type AtOnceReply = (axum::http::StatusCode, bool, Duration);
+
+/// Sends every request to `app` at the same moment: how admission tests load a router.
+pub async fn send_at_once(
+    app: &axum::Router,
+    requests: impl IntoIterator<Item = axum::extract::Request>,
+) -> Vec<AtOnceReply> {
+    use lambda_http::tower::ServiceExt;
+    let started = tokio::time::Instant::now();
+    futures_util::future::join_all(requests.into_iter().map(|request| {
+        let app = app.clone();
+        async move {
+            let response = match app.oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            let retry_after = response.headers().contains_key("retry-after");
+            (response.status(), retry_after, started.elapsed())
+        }
+    }))
+    .await
+}

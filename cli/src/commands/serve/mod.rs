@@ -107,7 +107,6 @@ mod tests {
     use navigator_platform::contracts::ToolName;
     use orchestrator::fakes::FakeTools;
     use std::time::Duration;
-    use tokio::time::Instant;
     use tower::ServiceExt;
     use uuid::Uuid;
 
@@ -210,16 +209,7 @@ mod tests {
     async fn a_hundred_at_once_on_slow_tools_get_429_fast_and_none_hangs() {
         // 1 vCPU: IN_FLIGHT 2, QUEUE_BOUND 4. Tools take 500 ms.
         let app = app(FakeTools::answering(Duration::from_millis(500)), "1");
-        let started = Instant::now();
-        let replies = futures_util::future::join_all((0..100).map(|_| {
-            let app = app.clone();
-            async move {
-                let response = app.oneshot(chat()).await.unwrap();
-                let retry_after = response.headers().get("retry-after").is_some();
-                (response.status(), retry_after, started.elapsed())
-            }
-        }))
-        .await;
+        let replies = orchestrator::fakes::send_at_once(&app, (0..100).map(|_| chat())).await;
         let ok = replies.iter().filter(|(s, _, _)| *s == StatusCode::OK).count();
         let rejected: Vec<_> = replies
             .iter()
