@@ -1,7 +1,7 @@
 //! `navigator`: the developer CLI. Each subcommand runs real pieces of the system locally.
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
 
 mod commands;
 
@@ -190,6 +190,7 @@ enum EvalTarget {
 }
 
 fn main() -> ExitCode {
+    navigator_platform::telemetry::count_heap_with(|| ALLOCATOR.allocated());
     // A child started to read one uploaded file does that and exits (navigator_retrieval::document::isolated),
     // before a runtime starts threads: under the reader's memory limit their stacks would count against the file.
     navigator_retrieval::document::isolated::serve_if_asked();

@@ -10,9 +10,10 @@ use navigator_retrieval::document::isolated::{self, ReaderProgram};
 use navigator_retrieval::document::upload::UploadLimits;
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
 
 fn main() -> Result<(), lambda_runtime::Error> {
+    navigator_platform::telemetry::count_heap_with(|| ALLOCATOR.allocated());
     // A child started to read one uploaded file does that and exits, before a runtime starts threads: under the
     // reader's memory limit each worker thread's stack would count against what the file may use.
     isolated::serve_if_asked();

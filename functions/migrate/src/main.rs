@@ -9,10 +9,11 @@ use navigator_resilience::Deadline;
 use std::time::Duration;
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    navigator_platform::telemetry::count_heap_with(|| ALLOCATOR.allocated());
     navigator_lambda::init(migrate::FUNCTION)?;
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
+    navigator_platform::telemetry::count_heap_with(|| ALLOCATOR.allocated());
     let settings = navigator_lambda::init(orchestrator::FUNCTION)?;
     let navigator = orchestrator::lambda_navigator(&settings).await?;
     let documents: Arc<dyn orchestrator::Documents> = match orchestrator::LambdaDocuments::from_env().await {

@@ -7,10 +7,11 @@ use navigator_lambda::Tool;
 use retrieve::Retrieve;
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    navigator_platform::telemetry::count_heap_with(|| ALLOCATOR.allocated());
     let settings = navigator_lambda::init(<Retrieve as Tool>::NAME.function_name())?;
     let tool = Retrieve::from_config(&settings).await?;
     navigator_lambda::run_tool(tool).await

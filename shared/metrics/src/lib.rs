@@ -228,6 +228,12 @@ pub const PROCESS_RESIDENT_MEMORY: Metric = gauge(
     "Resident memory size of the process.",
 );
 
+pub const HEAP_ALLOCATED: Metric = gauge(
+    "navigator_heap_allocated_bytes",
+    Unit::Bytes,
+    "Bytes the program has allocated and not freed, counted at its global allocator (resident memory less what the allocator keeps for reuse).",
+);
+
 /// Every metric, for the registry's lookups and the help lines.
 pub const ALL: &[Metric] = &[
     HTTP_REQUESTS,
@@ -260,6 +266,7 @@ pub const ALL: &[Metric] = &[
     DB_POOL_CONNECTIONS,
     DB_POOL_MAX_CONNECTIONS,
     PROCESS_RESIDENT_MEMORY,
+    HEAP_ALLOCATED,
 ];
 
 /// The catalog entry of a metric name.

@@ -125,7 +125,9 @@ pub struct Results {
     pub breaker_timeline: Vec<(f64, f64, f64)>,
     pub soak: Vec<Reading>,
     pub soak_summary: Option<Summary>,
+    /// Slopes after warm-up, in MB per 10 minutes: resident memory, and the heap the program holds.
     pub soak_slope_mb_per_10_min: f64,
+    pub soak_heap_slope_mb_per_10_min: f64,
     pub judge_soak_slope: bool,
     /// The embedded default driven to saturation (`navigator-load saturate`), when that run was made.
     pub saturation: Option<crate::saturation::Saturation>,
@@ -187,7 +189,7 @@ impl Harness {
         verdicts.push(outage);
         verdicts.push(self.database_chaos().await);
         verdicts.push(self.client_disconnect().await);
-        let (soak, soak_summary, slope) = self.soak().await;
+        let (soak, soak_summary, (slope, heap_slope)) = self.soak().await;
         Results {
             scenarios,
             verdicts,
@@ -195,6 +197,7 @@ impl Harness {
             soak,
             soak_summary: Some(soak_summary),
             soak_slope_mb_per_10_min: slope,
+            soak_heap_slope_mb_per_10_min: heap_slope,
             judge_soak_slope: self.durations.judge_soak_slope,
             saturation: None,
             environments: None,
@@ -498,8 +501,8 @@ impl Harness {
         verdict
     }
 
-    /// 10 req/s for the soak's length, sampling RSS, descriptors and pool size.
-    async fn soak(&self) -> (Vec<Reading>, Summary, f64) {
+    /// 10 req/s for the soak's length, sampling RSS, heap, descriptors and pool size; the RSS and heap slopes.
+    async fn soak(&self) -> (Vec<Reading>, Summary, (f64, f64)) {
         eprintln!("soak: 10 req/s for {:?}", self.durations.soak);
         let started = Instant::now();
         let load = self.spawn_load(10.0, self.durations.soak);
@@ -512,13 +515,16 @@ impl Harness {
         let summary = Summary::of(&samples, 10.0, self.durations.soak);
         // After warm-up (the first fifth): MB per 10 minutes.
         let warm = self.durations.soak.as_secs_f64() / 5.0;
-        let points: Vec<(f64, f64)> = readings
-            .iter()
-            .filter(|r| r.at_s >= warm && r.rss_mb.is_finite())
-            .map(|r| (r.at_s, r.rss_mb))
-            .collect();
-        let slope = monitor::slope(&points) * 600.0;
-        (readings, summary, slope)
+        let slope_of = |value: fn(&Reading) -> f64| {
+            let points: Vec<(f64, f64)> = readings
+                .iter()
+                .filter(|r| r.at_s >= warm && value(r).is_finite())
+                .map(|r| (r.at_s, value(r)))
+                .collect();
+            monitor::slope(&points) * 600.0
+        };
+        let slopes = (slope_of(|r| r.rss_mb), slope_of(|r| r.heap_mb));
+        (readings, summary, slopes)
     }
 }
 

@@ -1,5 +1,5 @@
-//! What the harness watches on the server under load: its RSS and open file descriptors (from `/proc`), the web
-//! breaker's state and the chat bulkhead from `/metrics`, and the retrieval pool's connections as PostgreSQL sees
+//! What the harness watches on the server under load: its RSS and open file descriptors (from `/proc`), its live
+//! heap bytes, the web breaker's state and the chat bulkhead from `/metrics`, and the retrieval pool's connections as PostgreSQL sees
 //! them (`pg_stat_activity`).
 
 use std::time::Duration;
@@ -10,6 +10,8 @@ use tokio::time::Instant;
 pub struct Reading {
     pub at_s: f64,
     pub rss_mb: f64,
+    /// Bytes the program holds on the heap (`navigator_heap_allocated_bytes`), in MB; `NaN` when not reported.
+    pub heap_mb: f64,
     pub open_fds: u64,
     /// 0 closed, 1 half-open, 2 open; `NaN` before the breaker's first transition.
     pub breaker: f64,
@@ -46,6 +48,13 @@ pub fn metric(text: &str, name: &str, labels: &str) -> Option<f64> {
         .find(|line| line.starts_with(name) && line[name.len()..].starts_with('{') && line.contains(labels))
         .and_then(|line| line.rsplit(' ').next())
         .and_then(|value| value.parse().ok())
+}
+
+/// The value of the sample of `name` that has no labels, in Prometheus text.
+pub fn unlabeled_metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
 }
 
 /// Runs one statement with `psql` (arguments reaching the server) and returns its unaligned output.
@@ -89,6 +98,7 @@ impl Target {
         Reading {
             at_s: since.elapsed().as_secs_f64(),
             rss_mb: rss_mb(self.pid).unwrap_or(f64::NAN),
+            heap_mb: unlabeled_metric(&metrics, "navigator_heap_allocated_bytes").map_or(f64::NAN, |b| b / 1e6),
             open_fds: open_fds(self.pid).unwrap_or(0),
             breaker: metric(&metrics, "navigator_breaker_state", r#"breaker="tavily""#).unwrap_or(f64::NAN),
             chat_in_flight: metric(&metrics, "navigator_bulkhead_in_flight", r#"bulkhead="chat""#).unwrap_or(f64::NAN),
@@ -124,6 +134,16 @@ mod tests {
         assert_eq!(metric(text, "breaker_state", r#"breaker="tavily""#), Some(2.0));
         assert_eq!(metric(text, "bulkhead_in_flight", r#"bulkhead="chat""#), Some(3.0));
         assert_eq!(metric(text, "bulkhead_in_flight", r#"bulkhead="web""#), None);
+    }
+
+    #[test]
+    fn an_unlabeled_metric_is_found_by_its_whole_name() {
+        let text = "# HELP navigator_heap_allocated_bytes Bytes held.\nnavigator_heap_allocated_bytes_total 5\nnavigator_heap_allocated_bytes 143500000\n";
+        assert_eq!(
+            unlabeled_metric(text, "navigator_heap_allocated_bytes"),
+            Some(143_500_000.0)
+        );
+        assert_eq!(unlabeled_metric(text, "process_resident_memory_bytes"), None);
     }
 
     #[test]

@@ -138,24 +138,28 @@ pub fn target_verdicts(results: &Results) -> Vec<Verdict> {
             format!("worst median {p50_429:.1} ms, worst P99 {p99_429:.1} ms, slowest {slowest_429:.1} ms"),
         );
     }
+    // The issue's bound on both: resident memory, and the heap the program holds (which tells a leak from pages
+    // the allocator keeps for reuse).
+    let (rss, heap) = (results.soak_slope_mb_per_10_min, results.soak_heap_slope_mb_per_10_min);
+    let figures = format!("RSS {rss:+.2} MB per 10 min, heap {heap:+.3} MB per 10 min");
     if results.judge_soak_slope {
         check(
-            "soak RSS slope flat (< 1 MB per 10 min after warm-up)",
-            results.soak_slope_mb_per_10_min.abs() < 1.0,
-            format!("{:+.2} MB per 10 min", results.soak_slope_mb_per_10_min),
+            "soak memory flat (RSS and heap slopes ≤ 0.1 MB per 10 min after warm-up)",
+            rss.abs() <= SOAK_SLOPE_MB_PER_10_MIN && (heap.is_nan() || heap.abs() <= SOAK_SLOPE_MB_PER_10_MIN),
+            figures,
         );
     } else {
         check(
-            "soak RSS slope (not judged: a short soak ends inside warm-up)",
+            "soak memory slopes (not judged: a short soak ends inside warm-up)",
             true,
-            format!(
-                "{:+.2} MB per 10 min, indicative only",
-                results.soak_slope_mb_per_10_min
-            ),
+            format!("{figures}, indicative only"),
         );
     }
     verdicts.into_inner()
 }
+
+/// The most memory may grow over a soak after warm-up, in MB per 10 minutes.
+const SOAK_SLOPE_MB_PER_10_MIN: f64 = 0.1;
 
 fn verdict_cell(verdict: &Verdict, judge_capacity: bool) -> &'static str {
     match (verdict.invariants_held, verdict.capacity_met) {
@@ -314,13 +318,23 @@ pub fn write(results: &Results, info: &RunInfo, report: &FilePath, judge_capacit
     std::fs::write(dir.join("goodput.svg"), goodput_chart.svg())?;
 
     let rss_chart = Chart {
-        title: "Soak at 10 req/s: server RSS and open descriptors".into(),
+        title: "Soak at 10 req/s: server RSS, heap and open descriptors".into(),
         x_label: "seconds".into(),
         y_label: "MB / count".into(),
         series: vec![
             Series {
                 name: "RSS MB".into(),
                 points: results.soak.iter().map(|r| (r.at_s, r.rss_mb)).collect(),
+                mark: Mark::Line,
+            },
+            Series {
+                name: "heap MB".into(),
+                points: results
+                    .soak
+                    .iter()
+                    .filter(|r| r.heap_mb.is_finite())
+                    .map(|r| (r.at_s, r.heap_mb))
+                    .collect(),
                 mark: Mark::Line,
             },
             Series {
@@ -388,13 +402,16 @@ pub fn write(results: &Results, info: &RunInfo, report: &FilePath, judge_capacit
     if let (Some(first), Some(last)) = (first, last) {
         let _ = writeln!(
             md,
-            "{} readings over {:.0} s: RSS {:.1} → {:.1} MB (slope after warm-up {:+.2} MB per 10 min), open fds {} → {}, \
-             DB connections {} → {}.\n",
+            "{} readings over {:.0} s: RSS {:.1} → {:.1} MB (slope after warm-up {:+.2} MB per 10 min), heap {:.1} → \
+             {:.1} MB (slope {:+.3} MB per 10 min), open fds {} → {}, DB connections {} → {}.\n",
             results.soak.len(),
             last.at_s,
             first.rss_mb,
             last.rss_mb,
             results.soak_slope_mb_per_10_min,
+            first.heap_mb,
+            last.heap_mb,
+            results.soak_heap_slope_mb_per_10_min,
             first.open_fds,
             last.open_fds,
             first.db_connections,

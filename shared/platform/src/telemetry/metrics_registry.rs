@@ -361,7 +361,7 @@ impl Recorder for GlobalRecorder {
 static REGISTRY: OnceLock<MetricsRegistry> = OnceLock::new();
 
 /// Installs the process-wide registry as the `metrics` recorder (once) and returns it. The process's resident
-/// memory is collected from the start.
+/// memory, and its live heap bytes where the allocator counts them, are collected from the start.
 pub fn install_metrics() -> &'static MetricsRegistry {
     let mut first = false;
     let registry = REGISTRY.get_or_init(|| {
@@ -373,6 +373,9 @@ pub fn install_metrics() -> &'static MetricsRegistry {
         registry.collect_with(Box::new(|| {
             if let Some(bytes) = resident_memory_bytes() {
                 metrics::gauge!(navigator_metrics::PROCESS_RESIDENT_MEMORY.name).set(bytes as f64);
+            }
+            if let Some(bytes) = super::heap::allocated_bytes() {
+                metrics::gauge!(navigator_metrics::HEAP_ALLOCATED.name).set(bytes as f64);
             }
         }));
     }
