@@ -8,6 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use navigator_platform::secrets::SecretStore;
 use navigator_retrieval::document::isolated::{self, ReaderProgram};
 use navigator_retrieval::document::upload::UploadLimits;
+use std::sync::Arc;
 
 #[global_allocator]
 static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
@@ -24,17 +25,12 @@ async fn run() -> Result<(), lambda_runtime::Error> {
     let settings = navigator_lambda::init(FUNCTION)?;
     let retriever = navigator_retrieval::setup::from_config(&settings, &SecretStore::from_env()).await?;
     let bucket = ingest::bucket::UploadsBucket::from_env().await?;
-    let ingest = Ingest::new(
-        retriever,
-        bucket,
-        ReaderProgram::this_binary()?,
-        UploadLimits::default(),
-    );
+    let reader = ReaderProgram::this_binary()?;
     // One upload at a time on classic Lambda; AWS_LAMBDA_MAX_CONCURRENCY at once on Lambda Managed Instances, each
     // read in a child process of its own under the upload limits.
-    let ingest = std::sync::Arc::new(ingest);
+    let ingest = Arc::new(Ingest::new(retriever, bucket, reader, UploadLimits::default()));
     lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<serde_json::Value>| {
-        let ingest = std::sync::Arc::clone(&ingest);
+        let ingest = Arc::clone(&ingest);
         async move { ingest::lambda::handle(&ingest, event).await }
     }))
     .await
