@@ -417,16 +417,28 @@ async fn every_event_passes_under_sam_local_invoke_and_chat_answers_under_start_
         .await;
     let chat = format!("http://127.0.0.1:{api_port}/v1/chat");
     let question = json!({"message": "How much is a visit to a specialist?"});
-    let response = http
-        .post(&chat)
-        .bearer_auth(local_token())
-        .json(&question)
-        .timeout(Duration::from_secs(120))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
+    // The first turn starts the orchestrator's container and runs its first touch of code and data pages inside the
+    // turn's 3 s deadline; on a loaded runner that can run out (504, the navigator's own answer to a deadline gone).
+    // A 504 is asked again, as a client would; any other status fails at once.
+    let mut status = reqwest::StatusCode::GATEWAY_TIMEOUT;
+    let mut body = Value::Null;
+    for _ in 0..3 {
+        let response = http
+            .post(&chat)
+            .bearer_auth(local_token())
+            .json(&question)
+            .timeout(Duration::from_secs(120))
+            .send()
+            .await
+            .unwrap();
+        status = response.status();
+        body = response.json().await.unwrap_or(Value::Null);
+        if status != reqwest::StatusCode::GATEWAY_TIMEOUT {
+            break;
+        }
+        println!("start-api: 504 on a turn, asked again: {body}");
+    }
+    assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "answered", "{body}");
     assert!(body["citations"][0]["page"].as_u64().is_some(), "{body}");
     let anonymous = http.post(&chat).json(&question).send().await.unwrap();
