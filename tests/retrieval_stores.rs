@@ -501,6 +501,10 @@ impl Embedder for CountingEmbedder {
         self.seen.lock().unwrap().extend(texts.iter().cloned());
         HashingEmbedder.embed(texts, deadline).await
     }
+
+    fn calls_in_flight(&self) -> usize {
+        HashingEmbedder.calls_in_flight()
+    }
 }
 
 async fn a_sentence_repeated_in_a_document_is_embedded_once_and_scored_everywhere<S: ChunkStore + 'static>(store: S) {
@@ -618,6 +622,78 @@ async fn postgres_every_sentence_of_a_found_chunk_is_scored_in_order() {
 async fn sqlite_every_sentence_of_a_found_chunk_is_scored_in_order() {
     let (store, _dir) = sqlite_store().await;
     every_sentence_of_a_found_chunk_is_scored_in_order(store).await;
+}
+
+/// Counts the calls in flight at once, each held over a few polls so that calls started together overlap.
+struct OverlapEmbedder {
+    calls_in_flight: usize,
+    in_flight: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+}
+
+impl Embedder for OverlapEmbedder {
+    fn model(&self) -> &str {
+        HashingEmbedder.model()
+    }
+
+    fn dimensions(&self) -> usize {
+        HashingEmbedder.dimensions()
+    }
+
+    async fn embed(&self, texts: Vec<String>, deadline: Deadline) -> Result<Vec<Vec<f32>>, NavigatorError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+        self.most.fetch_max(now, SeqCst);
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+        }
+        self.in_flight.fetch_sub(1, SeqCst);
+        HashingEmbedder.embed(texts, deadline).await
+    }
+
+    fn calls_in_flight(&self) -> usize {
+        self.calls_in_flight
+    }
+}
+
+#[tokio::test]
+async fn an_ingest_keeps_as_many_embedding_calls_in_flight_as_the_embedder_takes() {
+    // Enough pages for more batches of chunks than calls in flight.
+    let pages: Vec<String> = (0..64)
+        .map(|page| {
+            (0..30)
+                .map(|n| format!("Benefit {page} rule {n} covers service number {page}{n} in full."))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let source = navigator_retrieval::document::from_bytes(
+        "long",
+        navigator_retrieval::document::DocumentKind::Text,
+        pages.join("\u{c}").as_bytes(),
+    )
+    .unwrap();
+    for calls in [1, 3] {
+        let (store, _dir) = sqlite_store().await;
+        let embedder = OverlapEmbedder {
+            calls_in_flight: calls,
+            in_flight: Default::default(),
+            most: Default::default(),
+        };
+        let report = ingest(&embedder, &store, &own(Uuid::new_v4()), &source, |_, _| {})
+            .await
+            .unwrap();
+        assert!(
+            report.chunks > 3 * navigator_retrieval::ingest::EMBED_BATCH,
+            "{} chunks",
+            report.chunks
+        );
+        assert_eq!(
+            embedder.most.into_inner(),
+            calls,
+            "calls in flight at most, and at least"
+        );
+    }
 }
 
 #[tokio::test]

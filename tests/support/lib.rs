@@ -142,6 +142,10 @@ impl navigator_retrieval::embed::Embedder for HashingEmbedder {
     ) -> Result<Vec<Vec<f32>>, navigator_platform::NavigatorError> {
         Ok(texts.iter().map(|text| hashed(text)).collect())
     }
+
+    fn calls_in_flight(&self) -> usize {
+        2
+    }
 }
 
 fn hashed(text: &str) -> Vec<f32> {

@@ -10,7 +10,7 @@ use navigator_platform::NavigatorError;
 use navigator_resilience::Deadline;
 use serde::{Deserialize, Serialize};
 
-use super::{Embedder, normalize};
+use super::{DEFAULT_REMOTE_CALLS_IN_FLIGHT, Embedder, normalize};
 
 /// Calls in flight at once for one batch: enough to hide latency, few enough to stay under Bedrock's quotas.
 const CONCURRENT_CALLS: usize = 4;
@@ -20,6 +20,7 @@ pub struct BedrockEmbedder {
     client: Client,
     model: String,
     dimensions: usize,
+    calls_in_flight: usize,
 }
 
 #[derive(Serialize)]
@@ -42,7 +43,14 @@ impl BedrockEmbedder {
             client,
             model: model.to_string(),
             dimensions,
+            calls_in_flight: DEFAULT_REMOTE_CALLS_IN_FLIGHT,
         }
+    }
+
+    /// Batches an ingest keeps in flight (at least 1), each fanned out to `CONCURRENT_CALLS` model calls.
+    pub fn with_calls_in_flight(mut self, calls: usize) -> Self {
+        self.calls_in_flight = calls.max(1);
+        self
     }
 
     async fn embed_one(&self, text: &str) -> Result<Vec<f32>, NavigatorError> {
@@ -83,6 +91,10 @@ impl Embedder for BedrockEmbedder {
 
     fn dimensions(&self) -> usize {
         self.dimensions
+    }
+
+    fn calls_in_flight(&self) -> usize {
+        self.calls_in_flight
     }
 
     async fn embed(&self, texts: Vec<String>, deadline: Deadline) -> Result<Vec<Vec<f32>>, NavigatorError> {

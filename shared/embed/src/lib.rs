@@ -44,7 +44,15 @@ pub trait Embedder: Send + Sync {
     fn cpu_pool(&self) -> Option<CpuPool> {
         None
     }
+
+    /// How many calls a bulk job (an ingest) keeps in flight: a local model, one per thread of its CPU pool; a
+    /// remote endpoint, as configured, so that round trips overlap.
+    fn calls_in_flight(&self) -> usize;
 }
+
+/// A remote embedder's calls in flight during an ingest unless `EMBEDDINGS_CALLS_IN_FLIGHT` says otherwise
+/// (`cargo bench -p navigator-tests --bench ingest` measures what more buys).
+pub const DEFAULT_REMOTE_CALLS_IN_FLIGHT: usize = 2;
 
 /// The configured embedder.
 pub enum Embedders {
@@ -95,6 +103,14 @@ impl Embedder for Embedders {
         match self {
             Self::Local(e) => e.cpu_pool(),
             Self::OpenAi(_) | Self::Bedrock(_) => None,
+        }
+    }
+
+    fn calls_in_flight(&self) -> usize {
+        match self {
+            Self::Local(e) => e.calls_in_flight(),
+            Self::OpenAi(e) => e.calls_in_flight(),
+            Self::Bedrock(e) => e.calls_in_flight(),
         }
     }
 }

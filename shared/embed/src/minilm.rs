@@ -165,4 +165,8 @@ impl Embedder for MiniLm {
     fn cpu_pool(&self) -> Option<CpuPool> {
         Some(self.pool.clone())
     }
+
+    fn calls_in_flight(&self) -> usize {
+        self.pool.threads()
+    }
 }

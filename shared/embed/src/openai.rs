@@ -5,7 +5,7 @@ use navigator_platform::secrets::SecretString;
 use navigator_resilience::Deadline;
 use serde::{Deserialize, Serialize};
 
-use super::{Embedder, normalize};
+use super::{DEFAULT_REMOTE_CALLS_IN_FLIGHT, Embedder, normalize};
 
 /// Calls an OpenAI-compatible embeddings API. The HTTP client is shared and built once per environment.
 pub struct OpenAiEmbedder {
@@ -14,6 +14,7 @@ pub struct OpenAiEmbedder {
     api_key: Option<SecretString>,
     model: String,
     dimensions: usize,
+    calls_in_flight: usize,
 }
 
 #[derive(Serialize)]
@@ -51,7 +52,14 @@ impl OpenAiEmbedder {
             api_key,
             model: model.to_string(),
             dimensions,
+            calls_in_flight: DEFAULT_REMOTE_CALLS_IN_FLIGHT,
         }
+    }
+
+    /// Calls an ingest keeps in flight (at least 1).
+    pub fn with_calls_in_flight(mut self, calls: usize) -> Self {
+        self.calls_in_flight = calls.max(1);
+        self
     }
 }
 
@@ -62,6 +70,10 @@ impl Embedder for OpenAiEmbedder {
 
     fn dimensions(&self) -> usize {
         self.dimensions
+    }
+
+    fn calls_in_flight(&self) -> usize {
+        self.calls_in_flight
     }
 
     async fn embed(&self, texts: Vec<String>, deadline: Deadline) -> Result<Vec<Vec<f32>>, NavigatorError> {

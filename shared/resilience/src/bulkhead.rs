@@ -106,6 +106,11 @@ impl Bulkhead {
         self.shared.name
     }
 
+    /// How many holders may run at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight
+    }
+
     /// Admits at once if a permit is free; otherwise waits in the queue until a permit frees or `deadline` passes;
     /// rejects at once if the queue is full.
     pub async fn acquire(&self, deadline: Deadline) -> Result<BulkheadPermit, Overloaded> {

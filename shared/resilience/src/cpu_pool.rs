@@ -40,6 +40,11 @@ impl CpuPool {
         self.slots.name()
     }
 
+    /// How many jobs run at once.
+    pub fn threads(&self) -> usize {
+        self.slots.max_in_flight()
+    }
+
     /// Runs `job` on a blocking thread once a slot is free, and waits for it no later than `deadline`: the queue and
     /// the run share one deadline. Stages with a budget of their own use [`CpuPool::run_for`].
     pub async fn run<T, F>(&self, deadline: Deadline, job: F) -> Result<T, CpuPoolError>

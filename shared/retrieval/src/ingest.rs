@@ -17,9 +17,6 @@ use crate::store::{ChunkStore, DocumentSize, DocumentState, NewDocument, Origin,
 
 /// Chunks embedded per call.
 pub const EMBED_BATCH: usize = 32;
-/// Embedding calls in flight at once. The local model's passes already use every core, so this buys it little; it
-/// overlaps a remote embedder's round trips, and the store's writes, with the next batch's embedding.
-const BATCHES_IN_FLIGHT: usize = 2;
 /// The longest one embedding call may take.
 const EMBED_CALL: Duration = Duration::from_secs(300);
 /// Namespace of derived document and chunk ids.
@@ -173,7 +170,9 @@ async fn write<E: Embedder, S: ChunkStore>(
             .into_iter()
             .map(|texts| async move { embedder.embed(texts, Deadline::after(EMBED_CALL)).await }),
     )
-    .buffered(BATCHES_IN_FLIGHT)
+    // As many calls as the embedder takes at once (a local model: one per core; a remote one: as configured), which
+    // also overlaps the store's writes with the next batch's embedding.
+    .buffered(embedder.calls_in_flight().max(1))
     .enumerate();
     let mut sentence_vectors: HashMap<&str, Vec<f32>> = HashMap::new();
     while let Some((batch_index, vectors)) = embedded.next().await {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::db::{PoolSettings, connect_options, pg_pool, watch_pool};
 use crate::document;
-use crate::embed::{BedrockEmbedder, Embedders, MiniLm, OpenAiEmbedder, model_dir};
+use crate::embed::{BedrockEmbedder, DEFAULT_REMOTE_CALLS_IN_FLIGHT, Embedders, MiniLm, OpenAiEmbedder, model_dir};
 use crate::ingest::{IngestReport, document_id, ingest};
 use crate::retriever::Retriever;
 use crate::store::{ChunkStore, PgStore, SqliteStore, Stores};
@@ -67,6 +67,24 @@ pub async fn from_config(settings: &Settings, secrets: &SecretStore) -> Result<C
     Ok(Retriever::new(embedder, store, budgets.retrieve.clone()))
 }
 
+/// `EMBEDDINGS_CALLS_IN_FLIGHT`: a remote embedder's calls in flight during an ingest.
+fn calls_in_flight() -> Result<usize, NavigatorError> {
+    parse_calls_in_flight(std::env::var("EMBEDDINGS_CALLS_IN_FLIGHT").ok().as_deref())
+}
+
+/// Unset: the default; otherwise a whole number from 1 to 64.
+fn parse_calls_in_flight(raw: Option<&str>) -> Result<usize, NavigatorError> {
+    let Some(raw) = raw else {
+        return Ok(DEFAULT_REMOTE_CALLS_IN_FLIGHT);
+    };
+    match raw.trim().parse::<usize>() {
+        Ok(calls) if (1..=64).contains(&calls) => Ok(calls),
+        _ => Err(NavigatorError::internal(format!(
+            "EMBEDDINGS_CALLS_IN_FLIGHT={raw:?}: must be a whole number from 1 to 64"
+        ))),
+    }
+}
+
 /// `EMBEDDINGS_DIMENSIONS`, else the provider's default; it must be a dimension the schema indexes.
 fn dimensions(default: usize) -> Result<usize, NavigatorError> {
     let dimensions = match std::env::var("EMBEDDINGS_DIMENSIONS") {
@@ -105,23 +123,18 @@ async fn embedder(
                 .build()
                 .map_err(|e| NavigatorError::internal(format!("HTTP client: {e}")))?;
             let key = secrets.get(&OPENAI_API_KEY).await?;
-            Ok(Embedders::OpenAi(OpenAiEmbedder::new(
-                client,
-                &base,
-                key,
-                &model,
-                dimensions(384)?,
-            )))
+            Ok(Embedders::OpenAi(
+                OpenAiEmbedder::new(client, &base, key, &model, dimensions(384)?)
+                    .with_calls_in_flight(calls_in_flight()?),
+            ))
         }
         EmbeddingsProvider::Bedrock => {
             let model = std::env::var("EMBEDDINGS_MODEL").unwrap_or_else(|_| "amazon.titan-embed-text-v2:0".into());
             let config = navigator_platform::aws::load().await;
             let client = aws_sdk_bedrockruntime::Client::new(&config);
-            Ok(Embedders::Bedrock(BedrockEmbedder::new(
-                client,
-                &model,
-                dimensions(1024)?,
-            )))
+            Ok(Embedders::Bedrock(
+                BedrockEmbedder::new(client, &model, dimensions(1024)?).with_calls_in_flight(calls_in_flight()?),
+            ))
         }
     }
 }
@@ -147,4 +160,19 @@ pub async fn ensure_ingested(
     let report = ingest(retriever.embedder(), retriever.store(), owner, &source, progress).await?;
     retriever.invalidate_owner(owner);
     Ok(Some(report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_in_flight_default_when_unset_and_name_the_variable_when_wrong() {
+        assert_eq!(parse_calls_in_flight(None).unwrap(), DEFAULT_REMOTE_CALLS_IN_FLIGHT);
+        assert_eq!(parse_calls_in_flight(Some(" 8 ")).unwrap(), 8);
+        for wrong in ["0", "65", "four", "-1", ""] {
+            let error = parse_calls_in_flight(Some(wrong)).unwrap_err().to_string();
+            assert!(error.contains("EMBEDDINGS_CALLS_IN_FLIGHT"), "{wrong}: {error}");
+        }
+    }
 }
