@@ -207,10 +207,9 @@ fn main() -> ExitCode {
 /// Each forward pass of the sentence model runs on one core; the CPU pools that call the model run as many passes at
 /// once as there are cores. Left to itself, candle splits every pass across a process-wide thread pool (and, for
 /// element-wise work, a spinning barrier pool) sized to the cores: with a pass in flight on every core, those threads
-/// contend for the same cores and spend them handing work over. Measured on 2 cores: the sample plan's ingest 161 s
-/// → 118 s; `navigator serve` at saturation 23.3 → 29-32 answered turns/s. candle reads the thread count only from
-/// `RAYON_NUM_THREADS`, so it is set here, unless the operator set it. The Lambda functions get it from
-/// template.yaml.
+/// contend for the same cores and spend them handing work over (docs/PERFORMANCE.md, "One core per model pass", has
+/// the figures). candle reads the thread count only from `RAYON_NUM_THREADS`, so it is set here, unless the operator
+/// set it. The Lambda functions get it from template.yaml.
 #[allow(unsafe_code)]
 fn one_core_per_model_pass() {
     if std::env::var_os(MODEL_PASS_THREADS).is_none() {

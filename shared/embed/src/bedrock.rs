@@ -47,9 +47,9 @@ impl BedrockEmbedder {
         }
     }
 
-    /// Batches an ingest keeps in flight (at least 1), each fanned out to `CONCURRENT_CALLS` model calls.
+    /// Batches an ingest keeps in flight, each fanned out to `CONCURRENT_CALLS` model calls.
     pub fn with_calls_in_flight(mut self, calls: usize) -> Self {
-        self.calls_in_flight = calls.max(1);
+        self.calls_in_flight = calls;
         self
     }
 

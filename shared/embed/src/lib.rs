@@ -46,7 +46,7 @@ pub trait Embedder: Send + Sync {
     }
 
     /// How many calls a bulk job (an ingest) keeps in flight: a local model, one per thread of its CPU pool; a
-    /// remote endpoint, as configured, so that round trips overlap.
+    /// remote endpoint, as configured, so that round trips overlap. The ingest runs at least one, whatever this says.
     fn calls_in_flight(&self) -> usize;
 }
 

@@ -56,9 +56,9 @@ impl OpenAiEmbedder {
         }
     }
 
-    /// Calls an ingest keeps in flight (at least 1).
+    /// Calls an ingest keeps in flight.
     pub fn with_calls_in_flight(mut self, calls: usize) -> Self {
-        self.calls_in_flight = calls.max(1);
+        self.calls_in_flight = calls;
         self
     }
 }
