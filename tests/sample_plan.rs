@@ -98,6 +98,28 @@ async fn the_local_model_embeds_unit_vectors_that_rank_by_meaning() {
     assert!(dot(&alone[0], &vectors[1]) > 0.9999);
 }
 
+#[tokio::test]
+async fn a_question_the_guard_read_is_searched_without_a_second_forward_pass() {
+    let model = MiniLm::load(&model_dir(), CpuPool::new("test-embed", 1, 8)).unwrap();
+    let far = || Deadline::after(Duration::from_secs(30));
+    let question = "What does a specialist visit cost me?".to_string();
+    // The guard reads its lower-cased view; the model lower-cases too, so both read the same word pieces.
+    let read = model.embed_blocking_for_search(&[question.to_lowercase()]).unwrap();
+    let passes = model.forward_passes();
+    let searched = model.embed(vec![question.clone()], far()).await.unwrap();
+    assert_eq!(model.forward_passes(), passes, "the search used the guard's vector");
+    assert_eq!(searched, read);
+    // Handed over once: asking again, or asking something else, runs the model.
+    let again = model.embed(vec![question], far()).await.unwrap();
+    assert_eq!(model.forward_passes(), passes + 1);
+    assert!(dot(&again[0], &read[0]) > 0.9999, "the same vector, computed again");
+    model
+        .embed(vec!["How do I file an appeal?".into()], far())
+        .await
+        .unwrap();
+    assert_eq!(model.forward_passes(), passes + 2);
+}
+
 #[test]
 fn a_missing_model_is_a_clear_dependency_error() {
     let error = MiniLm::load(Path::new("/nonexistent/model"), CpuPool::new("test-embed", 1, 1))

@@ -4,8 +4,10 @@
 
 mod batch;
 mod bedrock;
+mod handoff;
 mod minilm;
 mod openai;
+mod weights;
 
 use navigator_platform::NavigatorError;
 use navigator_resilience::{CpuPool, Deadline};

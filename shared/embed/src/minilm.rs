@@ -8,11 +8,14 @@ use navigator_platform::NavigatorError;
 use navigator_resilience::{CpuPool, Deadline};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use super::Embedder;
 use crate::batch::Batcher;
+use crate::handoff::Handoff;
+use crate::weights::MatmulLayout;
 
 /// The name stored with every vector this model makes.
 pub const MINILM_MODEL: &str = "sentence-transformers/all-MiniLM-L6-v2";
@@ -32,6 +35,8 @@ pub fn model_dir(data_dir: &Path) -> PathBuf {
 struct Model {
     bert: BertModel,
     tokenizer: Tokenizer,
+    /// Forward passes run, for tests of the work saved.
+    passes: AtomicU64,
 }
 
 /// The local sentence model. Inference runs on a bounded CPU pool, never on the async workers; one-text calls
@@ -41,6 +46,8 @@ pub struct MiniLm {
     model: Arc<Model>,
     pool: CpuPool,
     queries: Batcher,
+    /// Vectors the guard made, for the search of the same words (see [`Handoff`]).
+    handoff: Arc<Handoff<Vec<u32>>>,
 }
 
 impl MiniLm {
@@ -71,19 +78,46 @@ impl MiniLm {
             }))
             .map_err(|e| NavigatorError::internal(format!("tokenizer truncation: {e}")))?;
         let weights = read("model.safetensors")?;
-        let vars = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu)
-            .map_err(|e| NavigatorError::internal(format!("model.safetensors: {e}")))?;
+        let weights =
+            MatmulLayout::new(weights).map_err(|e| NavigatorError::internal(format!("model.safetensors: {e}")))?;
+        let vars = VarBuilder::from_backend(Box::new(weights), DType::F32, Device::Cpu);
         let bert =
             BertModel::load(vars, &config).map_err(|e| NavigatorError::internal(format!("loading BERT: {e}")))?;
-        let model = Arc::new(Model { bert, tokenizer });
+        let model = Arc::new(Model {
+            bert,
+            tokenizer,
+            passes: AtomicU64::new(0),
+        });
         let for_queries = Arc::clone(&model);
         let queries = Batcher::new(Arc::new(move |texts: &[String]| for_queries.embed(texts)), BATCH);
-        Ok(Self { model, pool, queries })
+        Ok(Self {
+            model,
+            pool,
+            queries,
+            handoff: Arc::default(),
+        })
     }
 
     /// Embeds on the calling thread. For benchmarks and the CPU pool; async callers use [`Embedder::embed`].
     pub fn embed_blocking(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, NavigatorError> {
         self.model.embed(texts)
+    }
+
+    /// As [`MiniLm::embed_blocking`], and a one-text call leaves its vector for the next search of the same words:
+    /// the guard reads a question just before retrieval embeds it to search with (see [`Handoff`]).
+    pub fn embed_blocking_for_search(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, NavigatorError> {
+        let vectors = self.model.embed(texts)?;
+        if let ([text], [vector]) = (texts, vectors.as_slice())
+            && let Some(ids) = self.model.token_ids(text)
+        {
+            self.handoff.offer(ids, vector.clone());
+        }
+        Ok(vectors)
+    }
+
+    /// Forward passes this model has run.
+    pub fn forward_passes(&self) -> u64 {
+        self.model.passes.load(Ordering::Relaxed)
     }
 
     async fn embed_on_pool(
@@ -95,6 +129,9 @@ impl MiniLm {
         if texts.len() == 1
             && let Some(text) = texts.pop()
         {
+            if let Some(vector) = self.model.token_ids(&text).and_then(|ids| self.handoff.take(&ids)) {
+                return Ok(vec![vector]);
+            }
             return Ok(vec![self.queries.embed(&self.pool, text, deadline, budget).await?]);
         }
         let model = Arc::clone(&self.model);
@@ -120,7 +157,13 @@ impl Model {
         Ok(vectors)
     }
 
+    /// The word pieces the model reads for `text`: equal ids, equal vector.
+    fn token_ids(&self, text: &str) -> Option<Vec<u32>> {
+        self.tokenizer.encode(text, true).ok().map(|e| e.get_ids().to_vec())
+    }
+
     fn forward(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, Box<dyn std::error::Error + Send + Sync>> {
+        self.passes.fetch_add(1, Ordering::Relaxed);
         let encodings = self.tokenizer.encode_batch(texts.to_vec(), true)?;
         let rows = encodings.len();
         let width = encodings.first().map_or(0, |e| e.get_ids().len());

@@ -60,7 +60,7 @@ impl LocalClassifier {
     pub fn read(&self, view: &str) -> Result<Reading, NavigatorError> {
         let windows = windows::windows(view);
         let embeddings = match &self.sentences {
-            Some(sentences) => Some(sentences.embed_blocking(&windows)?),
+            Some(sentences) => Some(sentences.embed_blocking_for_search(&windows)?),
             None => None,
         };
         let readings: Vec<Reading> = windows
