@@ -6,6 +6,7 @@ use crate::arrival::{self, Sample};
 use crate::fakes::faults::{Fault, StatsSnapshot};
 use crate::monitor::{self, Reading};
 use crate::questions::{Path, Question};
+use crate::soak;
 use crate::stats::{Latency, Summary, percentile, status_counts};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -504,26 +505,18 @@ impl Harness {
     /// 10 req/s for the soak's length, sampling RSS, heap, descriptors and pool size; the RSS and heap slopes.
     async fn soak(&self) -> (Vec<Reading>, Summary, (f64, f64)) {
         eprintln!("soak: 10 req/s for {:?}", self.durations.soak);
-        let started = Instant::now();
-        let load = self.spawn_load(10.0, self.durations.soak);
-        let mut readings = vec![self.target.read(&self.client, started).await];
-        while started.elapsed() < self.durations.soak {
-            tokio::time::sleep(self.durations.soak_every).await;
-            readings.push(self.target.read(&self.client, started).await);
-        }
-        let samples = load.await.unwrap_or_default();
+        let (readings, samples) = soak::drive(
+            &self.client,
+            &self.chat_url,
+            &self.questions,
+            &self.target,
+            10.0,
+            self.durations.soak,
+            self.durations.soak_every,
+        )
+        .await;
         let summary = Summary::of(&samples, 10.0, self.durations.soak);
-        // After warm-up (the first fifth): MB per 10 minutes.
-        let warm = self.durations.soak.as_secs_f64() / 5.0;
-        let slope_of = |value: fn(&Reading) -> f64| {
-            let points: Vec<(f64, f64)> = readings
-                .iter()
-                .filter(|r| r.at_s >= warm && value(r).is_finite())
-                .map(|r| (r.at_s, value(r)))
-                .collect();
-            monitor::slope(&points) * 600.0
-        };
-        let slopes = (slope_of(|r| r.rss_mb), slope_of(|r| r.heap_mb));
+        let slopes = soak::slopes(&readings, self.durations.soak);
         (readings, summary, slopes)
     }
 }

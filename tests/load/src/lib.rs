@@ -13,4 +13,5 @@ pub mod questions;
 pub mod report;
 pub mod runtime_api;
 pub mod saturation;
+pub mod soak;
 pub mod stats;

@@ -5,8 +5,8 @@
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// One reading.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One reading (written as JSON with `NaN` as `null`).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Reading {
     pub at_s: f64,
     pub rss_mb: f64,
@@ -25,7 +25,7 @@ pub struct Reading {
 pub struct Target {
     pub pid: u32,
     pub metrics_url: String,
-    /// `psql` arguments reaching the server as an administrator.
+    /// `psql` arguments reaching the server as an administrator; empty when the server has no PostgreSQL (SQLite).
     pub psql: Vec<String>,
 }
 
@@ -72,8 +72,11 @@ pub async fn psql(args: &[String], sql: &str) -> Result<String, String> {
     }
 }
 
-/// Connections the navigator's retrieval pool holds, as PostgreSQL counts them.
+/// Connections the navigator's retrieval pool holds, as PostgreSQL counts them; `None` with no PostgreSQL to ask.
 pub async fn db_connections(args: &[String]) -> Option<f64> {
+    if args.is_empty() {
+        return None;
+    }
     psql(
         args,
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'navigator-retrieve'",

@@ -1,6 +1,7 @@
 //! `navigator-load fakes` serves the fake dependencies; `navigator-load run` drives the load, chaos and soak runs
 //! against a running `navigator serve` and writes the report. `scripts/load` starts everything in order.
-//! `navigator-load cold-start` measures each function binary's init against a local Runtime API.
+//! `navigator-load soak` soaks one server on its own. `navigator-load cold-start` measures each function binary's
+//! init against a local Runtime API.
 
 use clap::{Parser, Subcommand};
 use navigator_load::cold_start;
@@ -11,6 +12,7 @@ use navigator_load::questions;
 use navigator_load::report::{self, RunInfo};
 use navigator_load::runtime_api;
 use navigator_load::saturation;
+use navigator_load::soak;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -93,6 +95,30 @@ enum Command {
         in_flight: usize,
         #[arg(long)]
         questions: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "")]
+        setup: String,
+    },
+    /// Soak a running server on its own: `--rate` questions a second for `--minutes`, reading its RSS, heap and
+    /// descriptors (and PostgreSQL's count of its connections, given `--psql`) every `--every-seconds`. Writes the
+    /// record as JSON, its plot as SVG beside it, and prints a paragraph for docs/PERFORMANCE.md.
+    Soak {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        server_pid: u32,
+        #[arg(long)]
+        questions: PathBuf,
+        #[arg(long, default_value_t = 120)]
+        minutes: u64,
+        #[arg(long, default_value_t = 10.0)]
+        rate: f64,
+        #[arg(long, default_value_t = 10)]
+        every_seconds: u64,
+        /// `psql` arguments reaching the server's PostgreSQL as an administrator, space-separated; none for SQLite.
+        #[arg(long, default_value = "")]
+        psql: String,
         #[arg(long)]
         out: PathBuf,
         #[arg(long, default_value = "")]
@@ -207,6 +233,57 @@ async fn main() -> ExitCode {
             let written = serde_json::to_string_pretty(&figures)
                 .map_err(|e| e.to_string())
                 .and_then(|json| std::fs::write(&out, json).map_err(|e| e.to_string()));
+            match written {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("cannot write {}: {e}", out.display());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Soak {
+            server,
+            server_pid,
+            questions,
+            minutes,
+            rate,
+            every_seconds,
+            psql,
+            out,
+            setup,
+        } => {
+            if !(rate > 0.0 && rate.is_finite()) || minutes == 0 || every_seconds == 0 {
+                eprintln!("--rate, --minutes and --every-seconds must be positive");
+                return ExitCode::from(2);
+            }
+            let (client, questions) = match client_and_questions(&questions) {
+                Ok(pair) => pair,
+                Err(code) => return code,
+            };
+            let target = Target {
+                pid: server_pid,
+                metrics_url: format!("{server}/metrics"),
+                psql: psql.split_whitespace().map(String::from).collect(),
+            };
+            let length = Duration::from_secs(60 * minutes);
+            eprintln!("soak: {rate} req/s for {minutes} min against {server}");
+            let (readings, samples) = soak::drive(
+                &client,
+                &format!("{server}/v1/chat"),
+                &questions,
+                &target,
+                rate,
+                length,
+                Duration::from_secs(every_seconds),
+            )
+            .await;
+            let record = soak::Record::of(setup, readings, &samples, rate, length);
+            println!("{}", record.paragraph());
+            let chart = record.chart(format!("Soak at {rate} req/s: server RSS, heap and open descriptors"));
+            let written = serde_json::to_string_pretty(&record)
+                .map_err(|e| e.to_string())
+                .and_then(|json| std::fs::write(&out, json).map_err(|e| e.to_string()))
+                .and_then(|()| std::fs::write(out.with_extension("svg"), chart.svg()).map_err(|e| e.to_string()));
             match written {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
