@@ -50,6 +50,12 @@ impl<K: PartialEq> Handoff<K> {
         offered.push_back(Offered { key, vector, at: now });
     }
 
+    /// Whether nothing is on offer: a reader can skip working out its key (in a process where the guard does not
+    /// run, always).
+    pub fn is_empty(&self) -> bool {
+        self.offered.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
+    }
+
     /// The vector left for `key`, if one is there and fresh; it is no longer on offer.
     pub fn take(&self, key: &K) -> Option<Vec<f32>> {
         let now = Instant::now();
@@ -68,6 +74,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_vector_is_taken_once_by_the_same_key_only() {
         let handoff = Handoff::default();
+        assert!(handoff.is_empty());
         handoff.offer(vec![101, 2054, 102], vec![0.5, 0.5]);
         assert_eq!(handoff.take(&vec![101, 2055, 102]), None, "other words");
         assert_eq!(handoff.take(&vec![101, 2054, 102]), Some(vec![0.5, 0.5]));
@@ -76,6 +83,7 @@ mod tests {
             None,
             "a second reader embeds again"
         );
+        assert!(handoff.is_empty());
     }
 
     #[tokio::test(start_paused = true)]

@@ -129,7 +129,12 @@ impl MiniLm {
         if texts.len() == 1
             && let Some(text) = texts.pop()
         {
-            if let Some(vector) = self.model.token_ids(&text).and_then(|ids| self.handoff.take(&ids)) {
+            // Tokenising costs little, but nothing at all where no guard offers (the retrieve function).
+            let handed = (!self.handoff.is_empty())
+                .then(|| self.model.token_ids(&text))
+                .flatten()
+                .and_then(|ids| self.handoff.take(&ids));
+            if let Some(vector) = handed {
                 return Ok(vec![vector]);
             }
             return Ok(vec![self.queries.embed(&self.pool, text, deadline, budget).await?]);

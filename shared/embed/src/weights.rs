@@ -5,8 +5,8 @@
 //! for one feed-forward matrix, 42 MB of copying per forward pass whatever the number of tokens. For a search query
 //! of a dozen tokens that copy cost about as much as the arithmetic; a profile of the embedded default under load put
 //! 28 % of all CPU time in it. Stored as `Wᵀ` row by row (the same `[out, in]` tensor, as a transposed view), the
-//! matrix is already in the order the kernel reads, and nothing is copied. The products are the same numbers,
-//! summed in the same order.
+//! matrix is already in the order the kernel reads, and nothing is copied. The products are the same (a test below
+//! compares them).
 
 use candle_core::safetensors::BufferedSafetensors;
 use candle_core::{DType, Device, Result, Shape, Tensor};
@@ -35,23 +35,25 @@ fn column_major(tensor: Tensor) -> Result<Tensor> {
     tensor.t()?.contiguous()?.t()
 }
 
+/// `tensor` as the model should hold it: column by column if it is a linear layer's matrix.
+fn laid_out(name: &str, tensor: Tensor) -> Result<Tensor> {
+    if is_linear_matrix(name, &tensor) {
+        column_major(tensor)
+    } else {
+        Ok(tensor)
+    }
+}
+
 impl SimpleBackend for MatmulLayout {
     fn get(&self, shape: Shape, name: &str, init: candle_nn::Init, dtype: DType, device: &Device) -> Result<Tensor> {
-        let tensor = SimpleBackend::get(&self.tensors, shape, name, init, dtype, device)?;
-        if is_linear_matrix(name, &tensor) {
-            column_major(tensor)
-        } else {
-            Ok(tensor)
-        }
+        laid_out(
+            name,
+            SimpleBackend::get(&self.tensors, shape, name, init, dtype, device)?,
+        )
     }
 
     fn get_unchecked(&self, name: &str, dtype: DType, device: &Device) -> Result<Tensor> {
-        let tensor = self.tensors.get_unchecked(name, dtype, device)?;
-        if is_linear_matrix(name, &tensor) {
-            column_major(tensor)
-        } else {
-            Ok(tensor)
-        }
+        laid_out(name, self.tensors.get_unchecked(name, dtype, device)?)
     }
 
     fn contains_tensor(&self, name: &str) -> bool {

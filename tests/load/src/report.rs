@@ -317,39 +317,10 @@ pub fn write(results: &Results, info: &RunInfo, report: &FilePath, judge_capacit
     };
     std::fs::write(dir.join("goodput.svg"), goodput_chart.svg())?;
 
-    let rss_chart = Chart {
-        title: "Soak at 10 req/s: server RSS, heap and open descriptors".into(),
-        x_label: "seconds".into(),
-        y_label: "MB / count".into(),
-        series: vec![
-            Series {
-                name: "RSS MB".into(),
-                points: results.soak.iter().map(|r| (r.at_s, r.rss_mb)).collect(),
-                mark: Mark::Line,
-            },
-            Series {
-                name: "heap MB".into(),
-                points: results
-                    .soak
-                    .iter()
-                    .filter(|r| r.heap_mb.is_finite())
-                    .map(|r| (r.at_s, r.heap_mb))
-                    .collect(),
-                mark: Mark::Line,
-            },
-            Series {
-                name: "open fds".into(),
-                points: results.soak.iter().map(|r| (r.at_s, r.open_fds as f64)).collect(),
-                mark: Mark::Line,
-            },
-            Series {
-                name: "DB connections".into(),
-                points: results.soak.iter().map(|r| (r.at_s, r.db_connections)).collect(),
-                mark: Mark::Line,
-            },
-        ],
-        rules: Vec::new(),
-    };
+    let rss_chart = crate::soak::chart(
+        &results.soak,
+        "Soak at 10 req/s: server RSS, heap and open descriptors".into(),
+    );
     std::fs::write(dir.join("soak-rss.svg"), rss_chart.svg())?;
 
     let breaker_chart = Chart {

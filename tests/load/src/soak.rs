@@ -118,30 +118,33 @@ impl Record {
             span(|r| r.db_connections),
         )
     }
+}
 
-    /// RSS, heap and descriptors over the soak.
-    pub fn chart(&self, title: String) -> Chart {
-        let series = |name: &str, value: fn(&Reading) -> f64| Series {
-            name: name.into(),
-            points: self
-                .readings
-                .iter()
-                .filter(|r| value(r).is_finite())
-                .map(|r| (r.at_s, value(r)))
-                .collect(),
-            mark: Mark::Line,
-        };
-        Chart {
-            title,
-            x_label: "seconds".into(),
-            y_label: "MB / count".into(),
-            series: vec![
-                series("RSS MB", |r| r.rss_mb),
-                series("heap MB", |r| r.heap_mb),
-                series("open fds", |r| r.open_fds as f64),
-            ],
-            rules: Vec::new(),
-        }
+/// RSS, heap, descriptors and DB connections over a soak; a quantity the server did not report is left out.
+pub fn chart(readings: &[Reading], title: String) -> Chart {
+    let series = |name: &str, value: fn(&Reading) -> f64| Series {
+        name: name.into(),
+        points: readings
+            .iter()
+            .filter(|r| value(r).is_finite())
+            .map(|r| (r.at_s, value(r)))
+            .collect(),
+        mark: Mark::Line,
+    };
+    Chart {
+        title,
+        x_label: "seconds".into(),
+        y_label: "MB / count".into(),
+        series: [
+            series("RSS MB", |r| r.rss_mb),
+            series("heap MB", |r| r.heap_mb),
+            series("open fds", |r| r.open_fds as f64),
+            series("DB connections", |r| r.db_connections),
+        ]
+        .into_iter()
+        .filter(|s| !s.points.is_empty())
+        .collect(),
+        rules: Vec::new(),
     }
 }
 

@@ -279,7 +279,10 @@ async fn main() -> ExitCode {
             .await;
             let record = soak::Record::of(setup, readings, &samples, rate, length);
             println!("{}", record.paragraph());
-            let chart = record.chart(format!("Soak at {rate} req/s: server RSS, heap and open descriptors"));
+            let chart = soak::chart(
+                &record.readings,
+                format!("Soak at {rate} req/s: server RSS, heap and descriptors"),
+            );
             let written = serde_json::to_string_pretty(&record)
                 .map_err(|e| e.to_string())
                 .and_then(|json| std::fs::write(&out, json).map_err(|e| e.to_string()))
