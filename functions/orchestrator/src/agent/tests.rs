@@ -22,6 +22,7 @@ use uuid::Uuid;
 struct ScriptedModel {
     replies: Mutex<Vec<Result<ModelReply, NavigatorError>>>,
     seen: Mutex<Vec<Vec<Message>>>,
+    instructions: Mutex<Vec<String>>,
 }
 
 impl ScriptedModel {
@@ -29,6 +30,7 @@ impl ScriptedModel {
         Arc::new(Self {
             replies: Mutex::new(replies.into_iter().rev().collect()),
             seen: Mutex::default(),
+            instructions: Mutex::default(),
         })
     }
 
@@ -44,12 +46,13 @@ impl ChatModel for ScriptedModel {
 
     fn complete<'a>(
         &'a self,
-        _system: &'a str,
+        system: &'a str,
         messages: &'a [Message],
         _tools: &'a [ToolSpec],
         _deadline: Deadline,
     ) -> BoxFuture<'a, Result<ModelReply, NavigatorError>> {
         self.seen.lock().unwrap().push(messages.to_vec());
+        self.instructions.lock().unwrap().push(system.to_string());
         let reply = self
             .replies
             .lock()
@@ -148,6 +151,29 @@ async fn the_models_tool_calls_become_a_wave_and_its_answer_keeps_its_citations(
         query, "specialist visit copay",
         "the model's own query reaches the tool"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_model_composing_is_asked_for_the_extractive_composers_shape() {
+    let tools = FakeTools::answering(Duration::from_millis(50));
+    let model = ScriptedModel::new(vec![
+        calls(&[("retrieve", "specialist visit copay")]),
+        text("A specialist visit costs a $20 copayment [p. 92]."),
+    ]);
+    navigator(&tools, model.clone()).answer(request(QUESTION)).await.unwrap();
+    let instructions = model.instructions.lock().unwrap().clone();
+    let composing = instructions.last().expect("the model composed the answer");
+    // The contract the offline composer keeps: the answer first, at most two supports, every part answered or said
+    // to be open, every sentence cited, NOT_FOUND when nothing answers.
+    for asked in [
+        "open with the one sentence that answers",
+        "at most two sentences that support it",
+        "for each part",
+        "Cite every sentence",
+        "NOT_FOUND:",
+    ] {
+        assert!(composing.contains(asked), "the composing request asks {asked:?}: {composing}");
+    }
 }
 
 #[tokio::test(start_paused = true)]
