@@ -98,6 +98,73 @@ async fn the_local_model_embeds_unit_vectors_that_rank_by_meaning() {
     assert!(dot(&alone[0], &vectors[1]) > 0.9999);
 }
 
+/// candle-transformers' BERT over the same files, mean-pooled and normalised as the navigator pools: the reference the
+/// navigator's own encoder (with its vectorised GELU and softmax) must match.
+fn reference_vectors(dir: &Path, texts: &[&str]) -> Vec<Vec<f32>> {
+    use candle_core::{DType, Device, Tensor};
+    use candle_transformers::models::bert::{BertModel, Config};
+    let config: Config = serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
+    let vars = weights_in_memory(dir);
+    let bert = BertModel::load(vars, &config).unwrap();
+    let mut tokenizer = tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).unwrap();
+    tokenizer.with_padding(Some(tokenizers::PaddingParams::default()));
+    let encodings = tokenizer.encode_batch(texts.to_vec(), true).unwrap();
+    let (rows, width) = (encodings.len(), encodings[0].get_ids().len());
+    let ids: Vec<u32> = encodings.iter().flat_map(|e| e.get_ids().to_vec()).collect();
+    let mask: Vec<u32> = encodings.iter().flat_map(|e| e.get_attention_mask().to_vec()).collect();
+    let ids = Tensor::from_vec(ids, (rows, width), &Device::Cpu).unwrap();
+    let mask = Tensor::from_vec(mask, (rows, width), &Device::Cpu).unwrap();
+    let hidden = bert.forward(&ids, &ids.zeros_like().unwrap(), Some(&mask)).unwrap();
+    let mask = mask.to_dtype(DType::F32).unwrap().unsqueeze(2).unwrap();
+    let mean = (hidden.broadcast_mul(&mask).unwrap().sum(1).unwrap())
+        .broadcast_div(&mask.sum(1).unwrap())
+        .unwrap();
+    mean.to_vec2::<f32>()
+        .unwrap()
+        .into_iter()
+        .map(|mut v| {
+            navigator_retrieval::embed::normalize(&mut v);
+            v
+        })
+        .collect()
+}
+
+/// The weights read into memory, not mapped (mapping a file is `unsafe` in candle, and this workspace denies it).
+fn weights_in_memory(dir: &Path) -> candle_nn::VarBuilder<'static> {
+    let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();
+    candle_nn::VarBuilder::from_buffered_safetensors(bytes, candle_core::DType::F32, &candle_core::Device::Cpu).unwrap()
+}
+
+#[test]
+fn the_navigators_encoder_gives_candle_transformers_bert_vectors() {
+    let dir = model_dir();
+    let texts = [
+        "What does a specialist visit cost me?",
+        "¿Cuánto pago por una visita al especialista?",
+        "Ambulance services: $275 copayment for each one-way trip. Prior authorization is required for \
+         non-emergency transport, and your doctor must certify that other transport would endanger your health.",
+        "x",
+    ];
+    let reference = reference_vectors(&dir, &texts);
+    let model = MiniLm::load(&dir, CpuPool::new("test-embed", 1, 8)).unwrap();
+    let ours = model
+        .embed_blocking(&texts.iter().map(|t| t.to_string()).collect::<Vec<_>>())
+        .unwrap();
+    for ((text, ours), reference) in texts.iter().zip(&ours).zip(&reference) {
+        let largest_gap = ours
+            .iter()
+            .zip(reference)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            dot(ours, reference) > 0.999_99,
+            "{text:?}: cosine {}",
+            dot(ours, reference)
+        );
+        assert!(largest_gap < 1e-4, "{text:?}: a component differs by {largest_gap}");
+    }
+}
+
 #[tokio::test]
 async fn a_question_the_guard_read_is_searched_without_a_second_forward_pass() {
     let model = MiniLm::load(&model_dir(), CpuPool::new("test-embed", 1, 8)).unwrap();

@@ -4,7 +4,9 @@
 
 mod batch;
 mod bedrock;
+mod encoder;
 mod handoff;
+mod kernels;
 mod minilm;
 mod openai;
 mod weights;

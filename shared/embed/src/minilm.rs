@@ -3,7 +3,6 @@
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use navigator_platform::NavigatorError;
 use navigator_resilience::{CpuPool, Deadline};
 use std::path::{Path, PathBuf};
@@ -14,6 +13,7 @@ use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use super::Embedder;
 use crate::batch::Batcher;
+use crate::encoder::{Config, Encoder};
 use crate::handoff::Handoff;
 use crate::weights::MatmulLayout;
 
@@ -33,7 +33,7 @@ pub fn model_dir(data_dir: &Path) -> PathBuf {
 }
 
 struct Model {
-    bert: BertModel,
+    encoder: Encoder,
     tokenizer: Tokenizer,
     /// Forward passes run, for tests of the work saved.
     passes: AtomicU64,
@@ -81,10 +81,10 @@ impl MiniLm {
         let weights =
             MatmulLayout::new(weights).map_err(|e| NavigatorError::internal(format!("model.safetensors: {e}")))?;
         let vars = VarBuilder::from_backend(Box::new(weights), DType::F32, Device::Cpu);
-        let bert =
-            BertModel::load(vars, &config).map_err(|e| NavigatorError::internal(format!("loading BERT: {e}")))?;
+        let encoder =
+            Encoder::load(vars, &config).map_err(|e| NavigatorError::internal(format!("loading BERT: {e}")))?;
         let model = Arc::new(Model {
-            bert,
+            encoder,
             tokenizer,
             passes: AtomicU64::new(0),
         });
@@ -176,8 +176,7 @@ impl Model {
         let mask: Vec<u32> = encodings.iter().flat_map(|e| e.get_attention_mask().to_vec()).collect();
         let ids = Tensor::from_vec(ids, (rows, width), &Device::Cpu)?;
         let mask = Tensor::from_vec(mask, (rows, width), &Device::Cpu)?;
-        let token_types = ids.zeros_like()?;
-        let hidden = self.bert.forward(&ids, &token_types, Some(&mask))?;
+        let hidden = self.encoder.forward(&ids, &mask)?;
         // Mean over real tokens only, then unit length.
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&mask)?.sum(1)?;

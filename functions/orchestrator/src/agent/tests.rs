@@ -160,7 +160,10 @@ async fn the_model_composing_is_asked_for_the_extractive_composers_shape() {
         calls(&[("retrieve", "specialist visit copay")]),
         text("A specialist visit costs a $20 copayment [p. 92]."),
     ]);
-    navigator(&tools, model.clone()).answer(request(QUESTION)).await.unwrap();
+    navigator(&tools, model.clone())
+        .answer(request(QUESTION))
+        .await
+        .unwrap();
     let instructions = model.instructions.lock().unwrap().clone();
     let composing = instructions.last().expect("the model composed the answer");
     // The contract the offline composer keeps: the answer first, at most two supports, every part answered or said
@@ -172,7 +175,10 @@ async fn the_model_composing_is_asked_for_the_extractive_composers_shape() {
         "Cite every sentence",
         "NOT_FOUND:",
     ] {
-        assert!(composing.contains(asked), "the composing request asks {asked:?}: {composing}");
+        assert!(
+            composing.contains(asked),
+            "the composing request asks {asked:?}: {composing}"
+        );
     }
 }
 
