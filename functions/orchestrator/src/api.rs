@@ -4,6 +4,7 @@
 use axum::body::{Body, Bytes};
 use axum::extract::{Extension, Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -15,6 +16,7 @@ use navigator_resilience::Deadline;
 use std::sync::{Arc, OnceLock};
 use utoipa::OpenApi;
 
+use crate::admission::{Admission, admit};
 use crate::chat::ChatRequest;
 use crate::documents::{Documents, NoDocuments};
 use crate::identity::Identity;
@@ -77,8 +79,19 @@ impl IntoResponse for ApiError {
 
 /// The chat API's routes.
 pub fn router(state: Arc<AppState>) -> Router {
+    admitted_router(state, None)
+}
+
+/// The chat API's routes, with `admission` in front of chat turns only: a turn is what queues for the CPU, and a
+/// member reading their documents' status, or a health check, should not be refused because turns or an ingest are
+/// holding it.
+pub fn admitted_router(state: Arc<AppState>, admission: Option<Admission>) -> Router {
+    let chat_route = match admission {
+        Some(admission) => post(chat).layer(from_fn_with_state(admission, admit)),
+        None => post(chat),
+    };
     Router::new()
-        .route("/v1/chat", post(chat))
+        .route("/v1/chat", chat_route)
         .route("/v1/health", get(health))
         .route("/v1/openapi.json", get(openapi_document))
         .route("/v1/documents", post(create_upload).get(list_documents))

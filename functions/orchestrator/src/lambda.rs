@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::Uri;
 use axum::http::uri::PathAndQuery;
-use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::middleware::{Next, from_fn};
 use axum::response::Response;
 use lambda_http::RequestExt;
 use lambda_http::tower::ServiceExt;
@@ -14,8 +14,8 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use tracing::Instrument;
 
-use crate::admission::{Admission, admit};
-use crate::api::{AppState, RequestDeadline, router};
+use crate::admission::Admission;
+use crate::api::{AppState, RequestDeadline, admitted_router};
 use crate::http_metrics::http_metrics;
 use crate::identity::{Identity, plan_claim};
 
@@ -58,10 +58,7 @@ pub fn concurrent_service(
 /// after the route was chosen); request metrics are outermost, so a 429 is counted.
 pub fn service_for(state: Arc<AppState>, concurrency: usize) -> Router {
     let admission = (concurrency > 1).then(|| Admission::for_budgets(&state.budgets.orchestrator));
-    let mut chat = router(state);
-    if let Some(admission) = admission {
-        chat = chat.layer(from_fn_with_state(admission, admit));
-    }
+    let chat = admitted_router(state, admission);
     Router::new()
         .fallback_service(chat.layer(from_fn(http_metrics)))
         .layer(from_fn(lambda_edge))

@@ -15,3 +15,4 @@ pub mod runtime_api;
 pub mod saturation;
 pub mod soak;
 pub mod stats;
+pub mod upload;

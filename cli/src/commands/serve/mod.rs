@@ -13,7 +13,7 @@ use navigator_platform::owner::Readers;
 use navigator_platform::telemetry::install_metrics;
 use navigator_resilience::CpuLoad;
 use navigator_retrieval::document::isolated::ReaderProgram;
-use orchestrator::{Admission, AppState, Identity, Navigator, admit, http_metrics, router};
+use orchestrator::{Admission, AppState, Identity, Navigator, admitted_router, http_metrics};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -74,7 +74,7 @@ pub fn local_app(
         },
         None => AppState::chat_only(budgets, navigator),
     };
-    let chat = router(Arc::new(state)).layer(from_fn_with_state(admission, admit));
+    let chat = admitted_router(Arc::new(state), Some(admission));
     let uploads = documents.map(LocalDocuments::upload_route).unwrap_or_default();
     Router::new()
         .route("/metrics", get(|| async { install_metrics().render_prometheus() }))
@@ -227,6 +227,24 @@ mod tests {
         assert!(
             slowest <= Duration::from_secs(3),
             "none waits past the turn budget: {slowest:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_health_check_is_answered_while_turns_fill_admission() {
+        // 1 vCPU: IN_FLIGHT 2, QUEUE_BOUND 4; 20 turns on 500 ms tools fill both, then come 5 health checks.
+        let app = app(FakeTools::answering(Duration::from_millis(500)), "1");
+        let health = || Request::get("/v1/health").body(Body::empty()).unwrap();
+        let requests = (0..20).map(|_| chat()).chain((0..5).map(|_| health()));
+        let replies = orchestrator::fakes::send_at_once(&app, requests).await;
+        let (turns, checks) = replies.split_at(20);
+        assert!(
+            turns.iter().any(|(s, _, _)| *s == StatusCode::TOO_MANY_REQUESTS),
+            "admission was full: {turns:?}"
+        );
+        assert!(
+            checks.iter().all(|(s, _, at)| *s == StatusCode::OK && at.is_zero()),
+            "health is answered at once, not refused or queued: {checks:?}"
         );
     }
 }

@@ -1,6 +1,6 @@
 //! `navigator-load fakes` serves the fake dependencies; `navigator-load run` drives the load, chaos and soak runs
 //! against a running `navigator serve` and writes the report. `scripts/load` starts everything in order.
-//! `navigator-load soak` soaks one server on its own. `navigator-load cold-start` measures each function binary's
+//! `navigator-load soak` soaks one server on its own; `navigator-load upload` times a member's upload to `ready`. `navigator-load cold-start` measures each function binary's
 //! init against a local Runtime API.
 
 use clap::{Parser, Subcommand};
@@ -13,6 +13,7 @@ use navigator_load::report::{self, RunInfo};
 use navigator_load::runtime_api;
 use navigator_load::saturation;
 use navigator_load::soak;
+use navigator_load::upload;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -123,6 +124,19 @@ enum Command {
         out: PathBuf,
         #[arg(long, default_value = "")]
         setup: String,
+    },
+    /// Time a member's upload of `--file` (a PDF) to `ready` on a running `navigator serve`, `--runs` times (each a
+    /// new file: a comment appended after its end), and print P50, P95 and the slowest; each document is deleted after.
+    Upload {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Give up on one upload after this many seconds.
+        #[arg(long, default_value_t = 600)]
+        limit_seconds: u64,
     },
     /// Run every panel query of a Grafana dashboard through Prometheus over the last `--lookback-seconds`; fail when
     /// any returns no series.
@@ -291,6 +305,31 @@ async fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("cannot write {}: {e}", out.display());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Upload {
+            server,
+            file,
+            runs,
+            limit_seconds,
+        } => {
+            let bytes = match std::fs::read(&file) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    eprintln!("cannot read {}: {e}", file.display());
+                    return ExitCode::from(2);
+                }
+            };
+            let client = reqwest::Client::new();
+            match upload::time_uploads(&client, &server, &bytes, runs, Duration::from_secs(limit_seconds)).await {
+                Ok(uploads) => {
+                    println!("{}", upload::summary(&uploads));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("upload: {e}");
                     ExitCode::FAILURE
                 }
             }

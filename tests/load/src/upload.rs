@@ -1,0 +1,158 @@
+//! Upload to `ready`, as a member sees it: `POST /v1/documents`, the `PUT` of the file to the upload URL it returns,
+//! then `GET /v1/documents` until the document is `ready` (or `failed`), timed from the first request. Each run
+//! appends a comment line after the PDF's end (readers ignore what follows `%%EOF`), so every upload is new bytes and
+//! a full ingest, not a duplicate; the document is deleted after it is timed.
+
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+use crate::stats::percentile;
+
+/// One timed upload.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Upload {
+    pub document_id: String,
+    pub status: String,
+    pub seconds: f64,
+    pub pages: Option<u64>,
+    pub chunks: Option<u64>,
+}
+
+/// How often the list is read while waiting.
+const POLL: Duration = Duration::from_millis(250);
+
+/// Uploads `file` (a PDF) `runs` times to `server` and times each to `ready`, giving up on one after `limit`.
+pub async fn time_uploads(
+    client: &reqwest::Client,
+    server: &str,
+    file: &[u8],
+    runs: usize,
+    limit: Duration,
+) -> Result<Vec<Upload>, String> {
+    let mut uploads = Vec::with_capacity(runs);
+    for run in 0..runs {
+        let mut bytes = file.to_vec();
+        bytes.extend_from_slice(format!("\n% upload-to-ready run {run} {}\n", std::process::id()).as_bytes());
+        let upload = time_one(client, server, &bytes, limit).await?;
+        eprintln!(
+            "upload {}/{runs}: {} in {:.1} s",
+            run + 1,
+            upload.status,
+            upload.seconds
+        );
+        delete(client, server, &upload.document_id).await?;
+        uploads.push(upload);
+    }
+    Ok(uploads)
+}
+
+async fn time_one(client: &reqwest::Client, server: &str, bytes: &[u8], limit: Duration) -> Result<Upload, String> {
+    let started = Instant::now();
+    let created: Value = answer(
+        client
+            .post(format!("{server}/v1/documents"))
+            .json(&json!({"file_name": "plan.pdf", "content_type": "application/pdf", "size_bytes": bytes.len()})),
+    )
+    .await?;
+    let document_id = created["document_id"]
+        .as_str()
+        .ok_or_else(|| format!("POST /v1/documents gave no document_id: {created}"))?
+        .to_string();
+    let url = created["upload"]["url"]
+        .as_str()
+        .ok_or_else(|| format!("POST /v1/documents gave no upload URL: {created}"))?;
+    let mut put = client.put(url).body(bytes.to_vec());
+    if let Some(headers) = created["upload"]["headers"].as_object() {
+        for (name, value) in headers {
+            put = put.header(name, value.as_str().unwrap_or_default());
+        }
+    }
+    let response = put.send().await.map_err(|e| format!("PUT {url}: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!("PUT {url}: {}", response.status()));
+    }
+    loop {
+        let listed: Value = answer(client.get(format!("{server}/v1/documents"))).await?;
+        let document = listed["documents"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["document_id"] == document_id.as_str());
+        let status = document.and_then(|d| d["status"].as_str()).unwrap_or("missing");
+        if matches!(status, "ready" | "failed") || started.elapsed() > limit {
+            return Ok(Upload {
+                status: if started.elapsed() > limit && !matches!(status, "ready" | "failed") {
+                    format!("still {status} at the limit")
+                } else {
+                    status.to_string()
+                },
+                seconds: started.elapsed().as_secs_f64(),
+                pages: document.and_then(|d| d["pages"].as_u64()),
+                chunks: document.and_then(|d| d["chunks"].as_u64()),
+                document_id,
+            });
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn delete(client: &reqwest::Client, server: &str, document_id: &str) -> Result<(), String> {
+    let url = format!("{server}/v1/documents/{document_id}");
+    let response = client
+        .delete(&url)
+        .send()
+        .await
+        .map_err(|e| format!("DELETE {url}: {e}"))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("DELETE {url}: {}", response.status()))
+    }
+}
+
+/// The JSON body of a successful answer. A 429 is waited out for its `Retry-After` (the server sheds reads while an
+/// ingest holds the CPU) and asked again, up to a minute in all.
+async fn answer(request: reqwest::RequestBuilder) -> Result<Value, String> {
+    let patience = Instant::now();
+    loop {
+        let attempt = request
+            .try_clone()
+            .ok_or("a request with a streamed body cannot be retried")?;
+        let response = attempt.send().await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS && patience.elapsed() < Duration::from_secs(60) {
+            let wait = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(1);
+            tokio::time::sleep(Duration::from_secs(wait.clamp(1, 10))).await;
+            continue;
+        }
+        let body: Value = response.json().await.map_err(|e| format!("{status}: {e}"))?;
+        return if status.is_success() {
+            Ok(body)
+        } else {
+            Err(format!("{status}: {body}"))
+        };
+    }
+}
+
+/// P50, P95 and the slowest, in seconds, of the uploads that became ready.
+pub fn summary(uploads: &[Upload]) -> String {
+    let ready: Vec<f64> = uploads
+        .iter()
+        .filter(|u| u.status == "ready")
+        .map(|u| u.seconds)
+        .collect();
+    let slowest = ready.iter().copied().fold(0.0, f64::max);
+    format!(
+        "{} of {} uploads ready: upload to ready P50 {:.1} s, P95 {:.1} s, slowest {:.1} s",
+        ready.len(),
+        uploads.len(),
+        percentile(&ready, 0.5),
+        percentile(&ready, 0.95),
+        slowest
+    )
+}
