@@ -156,3 +156,32 @@ pub fn summary(uploads: &[Upload]) -> String {
         slowest
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upload(status: &str, seconds: f64) -> Upload {
+        Upload {
+            document_id: String::new(),
+            status: status.into(),
+            seconds,
+            pages: None,
+            chunks: None,
+        }
+    }
+
+    #[test]
+    fn only_uploads_that_became_ready_are_timed() {
+        let uploads = [
+            upload("ready", 70.0),
+            upload("ready", 74.0),
+            upload("failed", 1.0),
+            upload("still ingesting at the limit", 600.0),
+        ];
+        assert_eq!(
+            summary(&uploads),
+            "2 of 4 uploads ready: upload to ready P50 70.0 s, P95 74.0 s, slowest 74.0 s"
+        );
+    }
+}
