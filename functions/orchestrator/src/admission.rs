@@ -8,16 +8,29 @@
 //! turns holding them are bounded by that same budget, so this means they are stuck) ends the wait with a 429. On
 //! Lambda, reserved concurrency is the bound and this layer is not used.
 
+use axum::Router;
 use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
+use axum::routing::post;
 use navigator_platform::NavigatorError;
 use navigator_platform::config::OrchestratorBudgets;
 use navigator_resilience::{Bulkhead, CpuLoad, Deadline, MeanTime};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-use crate::api::ApiError;
+use crate::api::{ApiError, AppState, chat, routes};
+
+/// The chat API's routes, with `admission` in front of chat turns only: a turn is what queues for the CPU, and a
+/// member reading their documents' status, or a health check, should not be refused because turns or an ingest are
+/// holding it.
+pub fn admitted_router(state: Arc<AppState>, admission: Option<Admission>) -> Router {
+    match admission {
+        Some(admission) => routes(state, post(chat).layer(from_fn_with_state(admission, admit))),
+        None => routes(state, post(chat)),
+    }
+}
 
 /// What the admission layer needs: the bulkhead, how long a request may wait in its queue, how long turns take,
 /// and the CPU pools whose queues it must not overfill.

@@ -4,9 +4,8 @@
 use axum::body::{Body, Bytes};
 use axum::extract::{Extension, Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
 use navigator_platform::NavigatorError;
 use navigator_platform::config::Budgets;
@@ -16,7 +15,6 @@ use navigator_resilience::Deadline;
 use std::sync::{Arc, OnceLock};
 use utoipa::OpenApi;
 
-use crate::admission::{Admission, admit};
 use crate::chat::ChatRequest;
 use crate::documents::{Documents, NoDocuments};
 use crate::identity::Identity;
@@ -79,17 +77,11 @@ impl IntoResponse for ApiError {
 
 /// The chat API's routes.
 pub fn router(state: Arc<AppState>) -> Router {
-    admitted_router(state, None)
+    routes(state, post(chat))
 }
 
-/// The chat API's routes, with `admission` in front of chat turns only: a turn is what queues for the CPU, and a
-/// member reading their documents' status, or a health check, should not be refused because turns or an ingest are
-/// holding it.
-pub fn admitted_router(state: Arc<AppState>, admission: Option<Admission>) -> Router {
-    let chat_route = match admission {
-        Some(admission) => post(chat).layer(from_fn_with_state(admission, admit)),
-        None => post(chat),
-    };
+/// The chat API's routes, with `chat_route` serving `POST /v1/chat` (admission wraps it: `admission::admitted_router`).
+pub(crate) fn routes(state: Arc<AppState>, chat_route: MethodRouter<Arc<AppState>>) -> Router {
     Router::new()
         .route("/v1/chat", chat_route)
         .route("/v1/health", get(health))

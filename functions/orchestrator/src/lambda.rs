@@ -14,8 +14,8 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use tracing::Instrument;
 
-use crate::admission::Admission;
-use crate::api::{AppState, RequestDeadline, admitted_router};
+use crate::admission::{Admission, admitted_router};
+use crate::api::{AppState, RequestDeadline};
 use crate::http_metrics::http_metrics;
 use crate::identity::{Identity, plan_claim};
 

@@ -38,8 +38,8 @@ mod tools;
 pub mod tuning;
 mod turn;
 
-pub use admission::{Admission, admit};
-pub use api::{ApiDoc, AppState, MAX_BODY_BYTES, admitted_router, document as openapi_document, router};
+pub use admission::{Admission, admit, admitted_router};
+pub use api::{ApiDoc, AppState, MAX_BODY_BYTES, document as openapi_document, router};
 pub use chat::{
     ChatRequest, ChatResponse, Citation, CitationKind, Degraded, MAX_HISTORY_TURNS, Outcome, Role, Stage, Status,
     Timings, ToolReport, Turn,
