@@ -9,7 +9,7 @@
 use candle_core::{DType, Module, Result, Tensor, bail};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder, embedding, layer_norm, linear};
 
-use crate::kernels::{gelu, softmax_last_dim};
+use crate::kernels::{attention_weights, gelu};
 
 /// The fields of a BERT `config.json` the encoder reads.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -110,13 +110,12 @@ impl Encoder {
             .broadcast_add(&self.positions.forward(&positions)?)?
             .broadcast_add(&self.token_type)?;
         let mut states = self.norm.forward(&embedded)?;
-        // Padding gets no attention: the lowest float is added to its score (rows × 1 × 1 × tokens, for every head
-        // and every query token), as BERT does.
+        // Padding gets no attention: the lowest float is added to its score (rows × tokens, for every head and every
+        // query token), as BERT does.
         let padding = mask
             .to_dtype(DType::F32)?
             .affine(-f64::from(f32::MIN), f64::from(f32::MIN))?
-            .unsqueeze(1)?
-            .unsqueeze(1)?;
+            .contiguous()?;
         for layer in &self.layers {
             states = layer.forward(&states, &padding, self.heads)?;
         }
@@ -133,8 +132,8 @@ impl Layer {
         let query = by_head(self.query.forward(states)?)?;
         let key = by_head(self.key.forward(states)?)?;
         let value = by_head(self.value.forward(states)?)?;
-        let scores = (query.matmul(&key.t()?)? / (width as f64).sqrt())?.broadcast_add(padding)?;
-        let weights = softmax_last_dim(&scores)?;
+        let scores = query.matmul(&key.t()?)?;
+        let weights = attention_weights(&scores, padding, 1.0 / (width as f32).sqrt())?;
         let context = weights
             .matmul(&value)?
             .transpose(1, 2)?
