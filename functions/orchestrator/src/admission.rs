@@ -6,7 +6,8 @@
 //! permit comes, even if the prediction was wrong and that takes longer than the queue budget, so every 429 is
 //! answered at the door within microseconds. Only a permit that does not come within the turn's whole budget (the
 //! turns holding them are bounded by that same budget, so this means they are stuck) ends the wait with a 429. On
-//! Lambda, reserved concurrency is the bound and this layer is not used.
+//! classic Lambda, reserved concurrency is the bound and this layer is not used; on Lambda Managed Instances, where one
+//! environment serves many invocations, it is (`lambda::service_for`).
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -27,7 +28,8 @@ use crate::api::{ApiError, AppState, chat, routes};
 /// holding it.
 pub fn admitted_router(state: Arc<AppState>, admission: Option<Admission>) -> Router {
     match admission {
-        Some(admission) => routes(state, post(chat).layer(from_fn_with_state(admission, admit))),
+        // `route_layer`: only a matched `POST` is admitted; a wrong method is answered 405 at once, taking no permit.
+        Some(admission) => routes(state, post(chat).route_layer(from_fn_with_state(admission, admit))),
         None => routes(state, post(chat)),
     }
 }

@@ -110,8 +110,8 @@ async fn delete(client: &reqwest::Client, server: &str, document_id: &str) -> Re
     }
 }
 
-/// The JSON body of a successful answer. A 429 is waited out for its `Retry-After` (the server sheds reads while an
-/// ingest holds the CPU) and asked again, up to a minute in all.
+/// The JSON body of a successful answer. A 429 is waited out for its `Retry-After` and asked again, up to a minute in
+/// all (a server whose admission also guarded its document routes refused reads while an ingest held the CPU).
 async fn answer(request: reqwest::RequestBuilder) -> Result<Value, String> {
     let patience = Instant::now();
     loop {
