@@ -104,7 +104,9 @@ fn reference_vectors(dir: &Path, texts: &[&str]) -> Vec<Vec<f32>> {
     use candle_core::{DType, Device, Tensor};
     use candle_transformers::models::bert::{BertModel, Config};
     let config: Config = serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
-    let vars = weights_in_memory(dir);
+    // Read into memory, not mapped: mapping a file is `unsafe` in candle, and this workspace denies it.
+    let weights = std::fs::read(dir.join("model.safetensors")).unwrap();
+    let vars = candle_nn::VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu).unwrap();
     let bert = BertModel::load(vars, &config).unwrap();
     let mut tokenizer = tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).unwrap();
     tokenizer.with_padding(Some(tokenizers::PaddingParams::default()));
@@ -127,12 +129,6 @@ fn reference_vectors(dir: &Path, texts: &[&str]) -> Vec<Vec<f32>> {
             v
         })
         .collect()
-}
-
-/// The weights read into memory, not mapped (mapping a file is `unsafe` in candle, and this workspace denies it).
-fn weights_in_memory(dir: &Path) -> candle_nn::VarBuilder<'static> {
-    let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();
-    candle_nn::VarBuilder::from_buffered_safetensors(bytes, candle_core::DType::F32, &candle_core::Device::Cpu).unwrap()
 }
 
 #[test]

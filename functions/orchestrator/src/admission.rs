@@ -27,11 +27,12 @@ use crate::api::{ApiError, AppState, chat, routes};
 /// member reading their documents' status, or a health check, should not be refused because turns or an ingest are
 /// holding it.
 pub fn admitted_router(state: Arc<AppState>, admission: Option<Admission>) -> Router {
-    match admission {
+    let chat_route = match admission {
         // `route_layer`: only a matched `POST` is admitted; a wrong method is answered 405 at once, taking no permit.
-        Some(admission) => routes(state, post(chat).route_layer(from_fn_with_state(admission, admit))),
-        None => routes(state, post(chat)),
-    }
+        Some(admission) => post(chat).route_layer(from_fn_with_state(admission, admit)),
+        None => post(chat),
+    };
+    routes(state, chat_route)
 }
 
 /// What the admission layer needs: the bulkhead, how long a request may wait in its queue, how long turns take,

@@ -67,10 +67,7 @@ async fn time_one(client: &reqwest::Client, server: &str, bytes: &[u8], limit: D
             put = put.header(name, value.as_str().unwrap_or_default());
         }
     }
-    let response = put.send().await.map_err(|e| format!("PUT {url}: {e}"))?;
-    if !response.status().is_success() {
-        return Err(format!("PUT {url}: {}", response.status()));
-    }
+    succeeded(put, &format!("PUT {url}")).await?;
     loop {
         let listed: Value = answer(client.get(format!("{server}/v1/documents"))).await?;
         let document = listed["documents"]
@@ -79,12 +76,13 @@ async fn time_one(client: &reqwest::Client, server: &str, bytes: &[u8], limit: D
             .flatten()
             .find(|d| d["document_id"] == document_id.as_str());
         let status = document.and_then(|d| d["status"].as_str()).unwrap_or("missing");
-        if matches!(status, "ready" | "failed") || started.elapsed() > limit {
+        let settled = matches!(status, "ready" | "failed");
+        if settled || started.elapsed() > limit {
             return Ok(Upload {
-                status: if started.elapsed() > limit && !matches!(status, "ready" | "failed") {
-                    format!("still {status} at the limit")
-                } else {
+                status: if settled {
                     status.to_string()
+                } else {
+                    format!("still {status} at the limit")
                 },
                 seconds: started.elapsed().as_secs_f64(),
                 pages: document.and_then(|d| d["pages"].as_u64()),
@@ -98,44 +96,26 @@ async fn time_one(client: &reqwest::Client, server: &str, bytes: &[u8], limit: D
 
 async fn delete(client: &reqwest::Client, server: &str, document_id: &str) -> Result<(), String> {
     let url = format!("{server}/v1/documents/{document_id}");
-    let response = client
-        .delete(&url)
-        .send()
-        .await
-        .map_err(|e| format!("DELETE {url}: {e}"))?;
-    if response.status().is_success() {
-        Ok(())
-    } else {
-        Err(format!("DELETE {url}: {}", response.status()))
-    }
+    succeeded(client.delete(&url), &format!("DELETE {url}")).await.map(drop)
 }
 
-/// The JSON body of a successful answer. A 429 is waited out for its `Retry-After` and asked again, up to a minute in
-/// all (a server whose admission also guarded its document routes refused reads while an ingest held the CPU).
+/// The JSON body of a successful answer.
 async fn answer(request: reqwest::RequestBuilder) -> Result<Value, String> {
-    let patience = Instant::now();
-    loop {
-        let attempt = request
-            .try_clone()
-            .ok_or("a request with a streamed body cannot be retried")?;
-        let response = attempt.send().await.map_err(|e| e.to_string())?;
-        let status = response.status();
-        if status == reqwest::StatusCode::TOO_MANY_REQUESTS && patience.elapsed() < Duration::from_secs(60) {
-            let wait = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(1);
-            tokio::time::sleep(Duration::from_secs(wait.clamp(1, 10))).await;
-            continue;
-        }
-        let body: Value = response.json().await.map_err(|e| format!("{status}: {e}"))?;
-        return if status.is_success() {
-            Ok(body)
-        } else {
-            Err(format!("{status}: {body}"))
-        };
+    let response = succeeded(request, "request").await?;
+    response.json().await.map_err(|e| e.to_string())
+}
+
+/// The response, if its status is a success; otherwise what went wrong, named `what`.
+async fn succeeded(request: reqwest::RequestBuilder, what: &str) -> Result<reqwest::Response, String> {
+    let response = request.send().await.map_err(|e| format!("{what}: {e}"))?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(response)
+    } else {
+        Err(format!(
+            "{what}: {status}: {}",
+            response.text().await.unwrap_or_default()
+        ))
     }
 }
 
