@@ -9,7 +9,7 @@
 use candle_core::{DType, Module, Result, Tensor, bail};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder, embedding, layer_norm, linear};
 
-use crate::kernels::{attention_weights, gelu};
+use crate::kernels::{attention_weights_in_place, gelu_in_place};
 
 /// The fields of a BERT `config.json` the encoder reads.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -133,7 +133,7 @@ impl Layer {
         let key = by_head(self.key.forward(states)?)?;
         let value = by_head(self.value.forward(states)?)?;
         let scores = query.matmul(&key.t()?)?;
-        let weights = attention_weights(&scores, padding, 1.0 / (width as f32).sqrt())?;
+        let weights = attention_weights_in_place(scores, padding, 1.0 / (width as f32).sqrt())?;
         let context = weights
             .matmul(&value)?
             .transpose(1, 2)?
@@ -142,7 +142,7 @@ impl Layer {
         let attended = self
             .attention_norm
             .forward(&(self.attention_out.forward(&context)? + states)?)?;
-        let inner = gelu(&self.intermediate.forward(&attended)?)?;
+        let inner = gelu_in_place(self.intermediate.forward(&attended)?)?;
         self.output_norm.forward(&(self.output.forward(&inner)? + &attended)?)
     }
 }
