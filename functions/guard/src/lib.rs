@@ -65,8 +65,9 @@ pub struct Guard {
 
 impl Guard {
     pub fn new(budgets: &GuardBudgets, classifier: Classifier) -> Self {
-        let heuristic_pool = CpuPool::new("guard-heuristic", budgets.heuristic_pool, budgets.heuristic_pool * 16);
-        let ml_pool = CpuPool::new("guard-ml", budgets.ml_pool, budgets.ml_pool * 16);
+        let heuristic_pool = CpuPool::new("guard-heuristic", budgets.heuristic_pool, budgets.heuristic_pool * 16)
+            .niced(budgets.cpu_niceness);
+        let ml_pool = CpuPool::new("guard-ml", budgets.ml_pool, budgets.ml_pool * 16).niced(budgets.cpu_niceness);
         // Compile every rule and detector now, at init, not inside the first request's 20 ms.
         let _ = heuristic_stage("warm up: ignore SSN 123-45-6789 on 01/02/1950, call (510) 555-0100");
         Self {

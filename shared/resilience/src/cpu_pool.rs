@@ -26,6 +26,8 @@ pub enum CpuPoolError {
 pub struct CpuPool {
     slots: Bulkhead,
     runs: MeanTime,
+    /// How far below the async workers its jobs run (a nice value; 0 leaves them equal).
+    niceness: u8,
 }
 
 impl CpuPool {
@@ -33,7 +35,15 @@ impl CpuPool {
         Self {
             slots: Bulkhead::new(name, threads, queue_bound),
             runs: MeanTime::default(),
+            niceness: 0,
         }
+    }
+
+    /// Runs the jobs `niceness` steps below the async workers' scheduling priority (Linux nice values, capped at
+    /// 19), so that under CPU saturation a worker that wakes to refuse a request or send a reply gets a core at once.
+    pub fn niced(mut self, niceness: u8) -> Self {
+        self.niceness = niceness;
+        self
     }
 
     pub fn name(&self) -> &'static str {
@@ -73,8 +83,10 @@ impl CpuPool {
             return Err(CpuPoolError::Timeout);
         }
         let runs = self.runs.clone();
+        let niceness = self.niceness;
         let handle = tokio::task::spawn_blocking(move || {
             let _slot = slot;
+            crate::priority::lower_this_thread(niceness);
             let started = std::time::Instant::now();
             let value = job();
             runs.record(started.elapsed());
@@ -130,6 +142,22 @@ mod tests {
             job.await.unwrap().unwrap();
         }
         assert_eq!(peak.load(Ordering::SeqCst), 2);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn niced_jobs_run_below_the_caller_and_leave_it_as_it_was() {
+        let caller = rustix::process::getpriority_process(None).expect("the caller's nice value");
+        let pool = CpuPool::new("cpu-test", 1, 4).niced(4);
+        let in_job = pool
+            .run(Deadline::after(Duration::from_secs(5)), || {
+                rustix::process::getpriority_process(None)
+            })
+            .await
+            .expect("the job ran")
+            .expect("the job's nice value");
+        assert_eq!(in_job, (caller + 4).min(19));
+        assert_eq!(rustix::process::getpriority_process(None).expect("nice value"), caller);
     }
 
     #[tokio::test]

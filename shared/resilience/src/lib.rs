@@ -3,7 +3,8 @@
 //! - [`Deadline`]: one absolute deadline per request, split into stage budgets.
 //! - [`Bulkhead`]: a permit semaphore plus a bounded wait queue; past the queue it rejects at once.
 //! - [`CircuitBreaker`]: closed → open → half-open → closed, with an injectable [`Clock`].
-//! - [`CpuPool`]: CPU-bound work on a bounded blocking pool, never on the async workers; it learns its run time.
+//! - [`CpuPool`]: CPU-bound work on a bounded blocking pool, never on the async workers, and below their scheduling
+//!   priority; it learns its run time.
 //! - [`CpuLoad`]: a process's pools read together, so admission knows how long new work would queue for the CPU.
 //! - [`MeanTime`]: how long things take, from which [`Bulkhead::expected_wait`] predicts a newcomer's queue wait.
 //! - [`WaveRunner`]: at most N calls at once under a deadline, a typed outcome for each, and cancellation of
@@ -18,6 +19,7 @@ mod cpu_load;
 mod cpu_pool;
 mod deadline;
 mod mean_time;
+mod priority;
 mod wave;
 
 pub use breaker::{

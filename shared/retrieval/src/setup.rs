@@ -111,7 +111,7 @@ async fn embedder(
     match provider {
         EmbeddingsProvider::Local => {
             let threads = budgets.vcpus.clamp(1, 4);
-            let pool = CpuPool::new("embed", threads, 4 * threads);
+            let pool = CpuPool::new("embed", threads, 4 * threads).niced(budgets.retrieve.cpu_niceness);
             Ok(Embedders::Local(MiniLm::load(&model_dir(&data_dir()), pool)?))
         }
         EmbeddingsProvider::OpenAi => {

@@ -34,6 +34,8 @@ pub struct TranslateBudgets {
 pub struct GuardBudgets {
     pub heuristic_pool: usize,
     pub ml_pool: usize,
+    /// How far below the async workers the pools' jobs run (a nice value), so refusals stay quick under load.
+    pub cpu_niceness: u8,
     #[serde(serialize_with = "as_millis", rename = "heuristic_ms")]
     pub heuristic: Duration,
     #[serde(serialize_with = "as_millis", rename = "ml_ms")]
@@ -70,6 +72,8 @@ pub struct OrchestratorBudgets {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RetrieveBudgets {
     pub db_pool: usize,
+    /// How far below the async workers the local model's jobs run (a nice value).
+    pub cpu_niceness: u8,
     #[serde(serialize_with = "as_millis", rename = "db_acquire_ms")]
     pub db_acquire: Duration,
     /// The OpenAI-compatible embeddings client.
@@ -128,6 +132,8 @@ impl Budgets {
         let detected = std::thread::available_parallelism().map_or(1, usize::from);
         let v = read.count("NAVIGATOR_VCPUS", detected, 1..=256);
         let on_lambda = lookup("AWS_LAMBDA_FUNCTION_NAME").is_some();
+        // CPU work yields to the async workers, which answer refusals and replies (docs/PERFORMANCE.md).
+        let cpu_niceness = read.count("NAVIGATOR_CPU_NICENESS", 10, 0..=19) as u8;
 
         let translate_in_flight = read.count("NAVIGATOR_TRANSLATE_IN_FLIGHT", 4 * v, 1..=1024);
         let translate = TranslateBudgets {
@@ -140,6 +146,7 @@ impl Budgets {
         let guard = GuardBudgets {
             heuristic_pool: read.count("NAVIGATOR_GUARD_HEURISTIC_POOL", v.min(4), 1..=64),
             ml_pool: read.count("NAVIGATOR_GUARD_ML_POOL", v.min(8), 1..=64),
+            cpu_niceness,
             heuristic: read.millis("NAVIGATOR_GUARD_HEURISTIC_MS", 20, 1..=1_000),
             ml: read.millis("NAVIGATOR_GUARD_ML_MS", 300, 1..=5_000),
             total: read.millis("NAVIGATOR_GUARD_TOTAL_MS", 600, 10..=10_000),
@@ -165,6 +172,7 @@ impl Budgets {
         let retrieve = RetrieveBudgets {
             // One invocation at a time per Lambda environment: 2 connections; a local server shares 8.
             db_pool: read.count("NAVIGATOR_RETRIEVE_DB_POOL", if on_lambda { 2 } else { 8 }, 1..=64),
+            cpu_niceness,
             db_acquire: read.millis("NAVIGATOR_RETRIEVE_DB_ACQUIRE_MS", 1_000, 10..=30_000),
             http: read.http("NAVIGATOR_RETRIEVE", 2_000),
             cache_entries: read.count("NAVIGATOR_RETRIEVE_CACHE_ENTRIES", 1_024, 0..=1_000_000),
@@ -285,6 +293,16 @@ mod tests {
         assert_eq!(b.web_search.max_concurrent, 16);
         let one = budgets(&[("NAVIGATOR_VCPUS", "1")]).unwrap();
         assert_eq!((one.orchestrator.pool, one.web_search.max_concurrent), (1, 12));
+    }
+
+    #[test]
+    fn cpu_work_yields_to_the_async_workers_unless_told_otherwise() {
+        let b = budgets(&[]).unwrap();
+        assert_eq!((b.guard.cpu_niceness, b.retrieve.cpu_niceness), (10, 10));
+        let equal = budgets(&[("NAVIGATOR_CPU_NICENESS", "0")]).unwrap();
+        assert_eq!((equal.guard.cpu_niceness, equal.retrieve.cpu_niceness), (0, 0));
+        let errors = budgets(&[("NAVIGATOR_CPU_NICENESS", "20")]).unwrap_err().to_string();
+        assert!(errors.contains("NAVIGATOR_CPU_NICENESS"), "{errors}");
     }
 
     #[test]
