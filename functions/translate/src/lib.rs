@@ -59,7 +59,8 @@ impl Translate {
         Self {
             inner: Arc::new(Inner {
                 router: Router::new(providers, BreakerConfig::default(), clock),
-                detect_pool: CpuPool::new("translate-detect", budgets.cpu_pool, budgets.queue_bound),
+                detect_pool: CpuPool::new("translate-detect", budgets.cpu_pool, budgets.queue_bound)
+                    .niced(budgets.cpu_niceness),
                 bulkhead: Bulkhead::new("translate", budgets.in_flight, budgets.queue_bound),
                 cache: Mutex::new(LruCache::new(capacity)),
                 budgets: budgets.clone(),

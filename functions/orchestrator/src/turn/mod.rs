@@ -22,7 +22,7 @@ mod waves;
 use navigator_platform::NavigatorError;
 use navigator_platform::config::Budgets;
 use navigator_platform::owner::Readers;
-use navigator_resilience::{Deadline, WaveRunner};
+use navigator_resilience::{CpuPool, Deadline, WaveRunner};
 use std::sync::Arc;
 
 pub use budget::{OFFLINE_STAGE, TurnBudgets};
@@ -73,7 +73,14 @@ impl Navigator {
 
     /// The offline navigator with the extractive composer set otherwise: for measuring alternatives.
     pub fn offline_with(invoker: Arc<dyn ToolInvoker>, budgets: &Budgets, settings: ExtractiveSettings) -> Self {
-        Self::offline_composing(invoker, budgets, Arc::new(ExtractiveComposer { settings }))
+        let orchestrator = &budgets.orchestrator;
+        // Every admitted turn may compose at once; more never wait here, since admission holds them.
+        let pool = CpuPool::new("compose", orchestrator.pool, orchestrator.in_flight).niced(orchestrator.cpu_niceness);
+        Self::offline_composing(
+            invoker,
+            budgets,
+            Arc::new(ExtractiveComposer { settings }.on_pool(pool)),
+        )
     }
 
     /// The offline navigator's planner and budgets with another composer.

@@ -23,6 +23,8 @@ pub struct HttpBudgets {
 pub struct TranslateBudgets {
     pub in_flight: usize,
     pub cpu_pool: usize,
+    /// How far below the async workers language detection runs (a nice value).
+    pub cpu_niceness: u8,
     pub queue_bound: usize,
     #[serde(serialize_with = "as_millis", rename = "timeout_ms")]
     pub timeout: Duration,
@@ -52,7 +54,10 @@ pub struct OrchestratorBudgets {
     /// tools it hosts: admission, not the stage budgets, pays for CPU queueing.
     #[serde(serialize_with = "as_millis", rename = "cpu_queue_ms")]
     pub cpu_queue: Duration,
+    /// Threads of the pool the extractive composer runs on, off the async workers.
     pub pool: usize,
+    /// How far below the async workers the composer's jobs run (a nice value).
+    pub cpu_niceness: u8,
     pub max_parallel_tools: usize,
     pub max_waves: usize,
     #[serde(serialize_with = "as_millis", rename = "wave_ms")]
@@ -139,6 +144,7 @@ impl Budgets {
         let translate = TranslateBudgets {
             in_flight: translate_in_flight,
             cpu_pool: read.count("NAVIGATOR_TRANSLATE_CPU_POOL", v.min(4), 1..=64),
+            cpu_niceness,
             queue_bound: read.count("NAVIGATOR_TRANSLATE_QUEUE_BOUND", 2 * translate_in_flight, 0..=4096),
             timeout: read.millis("NAVIGATOR_TRANSLATE_TIMEOUT_MS", 800, 50..=10_000),
             http: read.http("NAVIGATOR_TRANSLATE", 800),
@@ -161,6 +167,7 @@ impl Budgets {
             ),
             cpu_queue: read.millis("NAVIGATOR_ORCHESTRATOR_CPU_QUEUE_MS", 50, 1..=10_000),
             pool: read.count("NAVIGATOR_ORCHESTRATOR_POOL", (v / 2).clamp(1, 8), 1..=64),
+            cpu_niceness,
             max_parallel_tools: read.count("NAVIGATOR_ORCHESTRATOR_MAX_PARALLEL_TOOLS", 3, 1..=8),
             max_waves: read.count("NAVIGATOR_ORCHESTRATOR_MAX_WAVES", 2, 1..=4),
             wave: read.millis("NAVIGATOR_ORCHESTRATOR_WAVE_MS", 800, 50..=10_000),
@@ -298,9 +305,17 @@ mod tests {
     #[test]
     fn cpu_work_yields_to_the_async_workers_unless_told_otherwise() {
         let b = budgets(&[]).unwrap();
-        assert_eq!((b.guard.cpu_niceness, b.retrieve.cpu_niceness), (10, 10));
+        let niceness = |b: &Budgets| {
+            [
+                b.translate.cpu_niceness,
+                b.guard.cpu_niceness,
+                b.orchestrator.cpu_niceness,
+                b.retrieve.cpu_niceness,
+            ]
+        };
+        assert_eq!(niceness(&b), [10; 4]);
         let equal = budgets(&[("NAVIGATOR_CPU_NICENESS", "0")]).unwrap();
-        assert_eq!((equal.guard.cpu_niceness, equal.retrieve.cpu_niceness), (0, 0));
+        assert_eq!(niceness(&equal), [0; 4]);
         let errors = budgets(&[("NAVIGATOR_CPU_NICENESS", "20")]).unwrap_err().to_string();
         assert!(errors.contains("NAVIGATOR_CPU_NICENESS"), "{errors}");
     }

@@ -343,3 +343,22 @@ fn web_results_are_cited_by_url() {
         Some("https://www.medicare.gov/basics/costs")
     );
 }
+
+#[tokio::test]
+async fn on_a_pool_it_composes_the_same_answer_there() {
+    let evidence = evidence(chart(), vec![]);
+    let question = "What do I pay for a specialist visit?";
+    let pool = CpuPool::new("compose-test", 1, 4);
+    let pooled = ExtractiveComposer::default().on_pool(pool.clone());
+    let cx = ComposeContext {
+        question,
+        evidence: &evidence,
+        draft: None,
+    };
+    let composed = pooled
+        .compose(cx, Deadline::after(std::time::Duration::from_secs(5)))
+        .await
+        .expect("composed on the pool");
+    assert_eq!(composed, compose(question, &evidence));
+    assert!(pool.mean_run() > std::time::Duration::ZERO, "the pool ran the work");
+}
