@@ -41,6 +41,8 @@ impl CpuPool {
 
     /// Runs the jobs `niceness` steps below the async workers' scheduling priority (Linux nice values, capped at
     /// 19), so that under CPU saturation a worker that wakes to refuse a request or send a reply gets a core at once.
+    /// Every pool runs on tokio's one set of blocking threads, and a thread once lowered stays so (raising it back
+    /// takes privilege): give every pool of a process the same value.
     pub fn niced(mut self, niceness: u8) -> Self {
         self.niceness = niceness;
         self
