@@ -7,9 +7,9 @@
 //! `BertModel`'s).
 
 use candle_core::{DType, Module, Result, Tensor, bail};
-use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder, embedding, layer_norm, linear};
+use candle_nn::{Embedding, Linear, VarBuilder, embedding, linear};
 
-use crate::kernels::{attention_weights_in_place, gelu_in_place};
+use crate::kernels::{LayerNorm, attention_weights_in_place, gelu_in_place};
 
 /// The fields of a BERT `config.json` the encoder reads.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -78,10 +78,10 @@ impl Encoder {
                     key: linear(hidden, hidden, attention.pp("self.key"))?,
                     value: linear(hidden, hidden, attention.pp("self.value"))?,
                     attention_out: linear(hidden, hidden, attention.pp("output.dense"))?,
-                    attention_norm: layer_norm(hidden, eps, attention.pp("output.LayerNorm"))?,
+                    attention_norm: LayerNorm::load(hidden, eps, attention.pp("output.LayerNorm"))?,
                     intermediate: linear(hidden, config.intermediate_size, layer.pp("intermediate.dense"))?,
                     output: linear(config.intermediate_size, hidden, layer.pp("output.dense"))?,
-                    output_norm: layer_norm(hidden, eps, layer.pp("output.LayerNorm"))?,
+                    output_norm: LayerNorm::load(hidden, eps, layer.pp("output.LayerNorm"))?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -93,7 +93,7 @@ impl Encoder {
                 embeddings.pp("position_embeddings"),
             )?,
             token_type: token_types.embeddings().get(0)?,
-            norm: layer_norm(hidden, eps, embeddings.pp("LayerNorm"))?,
+            norm: LayerNorm::load(hidden, eps, embeddings.pp("LayerNorm"))?,
             layers,
             heads: config.num_attention_heads,
         })
@@ -109,7 +109,7 @@ impl Encoder {
             .forward(ids)?
             .broadcast_add(&self.positions.forward(&positions)?)?
             .broadcast_add(&self.token_type)?;
-        let mut states = self.norm.forward(&embedded)?;
+        let mut states = self.norm.normalise(embedded)?;
         // Padding gets no attention: the lowest float is added to its score (rows × tokens, for every head and every
         // query token), as BERT does.
         let padding = mask
@@ -141,8 +141,9 @@ impl Layer {
             .reshape((rows, tokens, hidden))?;
         let attended = self
             .attention_norm
-            .forward(&(self.attention_out.forward(&context)? + states)?)?;
+            .add_and_normalise(self.attention_out.forward(&context)?, states)?;
         let inner = gelu_in_place(self.intermediate.forward(&attended)?)?;
-        self.output_norm.forward(&(self.output.forward(&inner)? + &attended)?)
+        self.output_norm
+            .add_and_normalise(self.output.forward(&inner)?, &attended)
     }
 }

@@ -14,8 +14,14 @@
 //! Both write over their input, which in the encoder is a fresh product no other tensor reads: a 256-token batch's
 //! attention scores are 50 MB a layer, and a new buffer for them costs the kernel's time again in page faults and
 //! zeroing.
+//!
+//! A third, [`LayerNorm::add_and_normalise`], is each layer's residual sum and layer norm in one pass over the rows,
+//! also in place. candle's layer norm splits its rows over rayon's pool, whose one worker thread (one thread a pass,
+//! docs/PERFORMANCE.md) the concurrent passes would queue for, at the async workers' priority; here a pass's norms
+//! run on the thread that runs the pass, niced with it.
 
 use candle_core::{CpuStorage, InplaceOp1, InplaceOp2, Layout, Result, Tensor, bail};
+use candle_nn::VarBuilder;
 use pulp::{Simd, WithSimd};
 
 /// GELU of every element of `x` (an f32 tensor), written over `x`'s storage. Every tensor that shares that storage
@@ -31,6 +37,126 @@ pub(crate) fn gelu_in_place(x: Tensor) -> Result<Tensor> {
 pub(crate) fn attention_weights_in_place(scores: Tensor, padding: &Tensor, scale: f32) -> Result<Tensor> {
     scores.inplace_op2(padding, &Softmax { scale })?;
     Ok(scores)
+}
+
+/// A layer norm's learned scale and shift over the hidden size.
+pub(crate) struct LayerNorm {
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    eps: f32,
+}
+
+impl LayerNorm {
+    /// `weight` and `bias` of `size` values under `vb`.
+    pub(crate) fn load(size: usize, eps: f64, vb: VarBuilder) -> Result<Self> {
+        Ok(Self {
+            weight: vb.get(size, "weight")?.to_vec1()?,
+            bias: vb.get(size, "bias")?.to_vec1()?,
+            eps: eps as f32,
+        })
+    }
+
+    /// The norm of every row (last dimension) of `x`, written over `x`'s storage (fresh, as for [`gelu_in_place`]).
+    pub(crate) fn normalise(&self, x: Tensor) -> Result<Tensor> {
+        x.inplace_op1(&AddNorm { norm: self })?;
+        Ok(x)
+    }
+
+    /// The norm of every row of `x + residual`, written over `x`'s storage (fresh, as for [`gelu_in_place`]).
+    pub(crate) fn add_and_normalise(&self, x: Tensor, residual: &Tensor) -> Result<Tensor> {
+        x.inplace_op2(residual, &AddNorm { norm: self })?;
+        Ok(x)
+    }
+}
+
+struct AddNorm<'a> {
+    norm: &'a LayerNorm,
+}
+
+impl AddNorm<'_> {
+    fn run(&self, values: &mut [f32], residual: Option<&[f32]>) -> Result<()> {
+        let hidden = self.norm.weight.len();
+        if hidden == 0 || !values.len().is_multiple_of(hidden) || residual.is_some_and(|r| r.len() != values.len()) {
+            bail!(
+                "layer norm: {} values (residual {:?}) in rows of {hidden}",
+                values.len(),
+                residual.map(<[f32]>::len)
+            );
+        }
+        pulp::Arch::new().dispatch(NormRows {
+            values,
+            residual,
+            norm: self.norm,
+        });
+        Ok(())
+    }
+}
+
+impl InplaceOp1 for AddNorm<'_> {
+    fn name(&self) -> &'static str {
+        "layer-norm-vectorised"
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> Result<()> {
+        self.run(contiguous_f32_mut(storage, layout, "layer norm")?, None)
+    }
+}
+
+impl InplaceOp2 for AddNorm<'_> {
+    fn name(&self) -> &'static str {
+        "residual-layer-norm-vectorised"
+    }
+
+    fn cpu_fwd(
+        &self,
+        x: &mut CpuStorage,
+        x_layout: &Layout,
+        residual: &CpuStorage,
+        residual_layout: &Layout,
+    ) -> Result<()> {
+        let residual = contiguous_f32(residual, residual_layout, "layer norm residual")?;
+        self.run(contiguous_f32_mut(x, x_layout, "layer norm")?, Some(residual))
+    }
+}
+
+/// The layer-norm loop, as a [`WithSimd`] (see [`GeluLoop`]).
+struct NormRows<'a> {
+    values: &'a mut [f32],
+    residual: Option<&'a [f32]>,
+    norm: &'a LayerNorm,
+}
+
+impl WithSimd for NormRows<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) {
+        let Self { values, residual, norm } = self;
+        let hidden = norm.weight.len();
+        if let Some(residual) = residual {
+            for (x, &r) in values.iter_mut().zip(residual) {
+                *x += r;
+            }
+        }
+        let scale = 1.0 / hidden as f32;
+        for row in values.chunks_exact_mut(hidden) {
+            let mean = sum(row) * scale;
+            // The variance from the deviations (two passes), which loses nothing to cancellation.
+            let mut lanes = [0.0f32; LANES];
+            let mut steps = row.chunks_exact(LANES);
+            for step in &mut steps {
+                for (lane, &x) in lanes.iter_mut().zip(step) {
+                    *lane += (x - mean) * (x - mean);
+                }
+            }
+            let rest: f32 = steps.remainder().iter().map(|&x| (x - mean) * (x - mean)).sum();
+            let variance = (lanes.iter().sum::<f32>() + rest) * scale;
+            let inverse = 1.0 / (variance + norm.eps).sqrt();
+            for ((x, &w), &b) in row.iter_mut().zip(&norm.weight).zip(&norm.bias) {
+                *x = (*x - mean) * inverse * w + b;
+            }
+        }
+    }
 }
 
 /// The values of a contiguous f32 tensor.
@@ -327,6 +453,47 @@ mod tests {
             assert!((f64::from(*w) - 1.0 / 3.0).abs() < 1e-6, "{:?}", weights[1]);
         }
         assert!(weights[1][3] < 1e-30);
+        Ok(())
+    }
+
+    #[test]
+    fn the_layer_norm_adds_the_residual_and_matches_the_textbook_formula() -> Result<()> {
+        let hidden = 11;
+        let norm = LayerNorm {
+            weight: (0..hidden).map(|i| 0.5 + i as f32 * 0.1).collect(),
+            bias: (0..hidden).map(|i| i as f32 * 0.01 - 0.05).collect(),
+            eps: 1e-12,
+        };
+        let x: Vec<f32> = (0..3 * hidden).map(|i| ((i * 7) % 13) as f32 * 0.7 - 3.0).collect();
+        let residual: Vec<f32> = (0..3 * hidden).map(|i| ((i * 5) % 9) as f32 * 0.2).collect();
+        let normed = norm
+            .add_and_normalise(
+                Tensor::from_vec(x.clone(), (3, hidden), &Device::Cpu)?,
+                &Tensor::from_vec(residual.clone(), (3, hidden), &Device::Cpu)?,
+            )?
+            .to_vec2::<f32>()?;
+        for (row, got) in normed.iter().enumerate() {
+            let summed: Vec<f64> = (0..hidden)
+                .map(|i| f64::from(x[row * hidden + i]) + f64::from(residual[row * hidden + i]))
+                .collect();
+            let mean = summed.iter().sum::<f64>() / hidden as f64;
+            let variance = summed.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / hidden as f64;
+            for i in 0..hidden {
+                let expected = (summed[i] - mean) / (variance + 1e-12).sqrt() * f64::from(norm.weight[i])
+                    + f64::from(norm.bias[i]);
+                assert!(
+                    (f64::from(got[i]) - expected).abs() < 1e-5,
+                    "row {row}, {i}: {} vs {expected}",
+                    got[i]
+                );
+            }
+        }
+        let plain = norm.normalise(Tensor::from_vec(x.clone(), (3, hidden), &Device::Cpu)?)?;
+        let with_zero = norm.add_and_normalise(
+            Tensor::from_vec(x, (3, hidden), &Device::Cpu)?,
+            &Tensor::zeros((3, hidden), candle_core::DType::F32, &Device::Cpu)?,
+        )?;
+        assert_eq!(plain.to_vec2::<f32>()?, with_zero.to_vec2::<f32>()?);
         Ok(())
     }
 
