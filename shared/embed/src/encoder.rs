@@ -1,9 +1,10 @@
 //! The BERT encoder that all-MiniLM-L6-v2 is, written out over candle's tensors: embeddings, then six layers of
 //! self-attention and a feed-forward block, each closed by a residual sum and a layer norm.
 //!
-//! It is candle-transformers' `BertModel` with two kernels swapped, for CPU (docs/PERFORMANCE.md): the activation
+//! It is candle-transformers' `BertModel` with three kernels swapped, for CPU (docs/PERFORMANCE.md): the activation
 //! and the attention softmax are each one vectorised loop ([`crate::kernels`]) instead of a scalar `erf` or `exp`
-//! call per element. The vectors are the same to float rounding (`tests/sample_plan.rs` compares them with
+//! call per element, and each residual sum and layer norm is one pass on the calling thread instead of a hand-off
+//! to rayon's pool. The vectors are the same to float rounding (`tests/sample_plan.rs` compares them with
 //! `BertModel`'s).
 
 use candle_core::{DType, Module, Result, Tensor, bail};
