@@ -142,15 +142,7 @@ impl WithSimd for NormRows<'_> {
         for row in values.chunks_exact_mut(hidden) {
             let mean = sum(row) * scale;
             // The variance from the deviations (two passes), which loses nothing to cancellation.
-            let mut lanes = [0.0f32; LANES];
-            let mut steps = row.chunks_exact(LANES);
-            for step in &mut steps {
-                for (lane, &x) in lanes.iter_mut().zip(step) {
-                    *lane += (x - mean) * (x - mean);
-                }
-            }
-            let rest: f32 = steps.remainder().iter().map(|&x| (x - mean) * (x - mean)).sum();
-            let variance = (lanes.iter().sum::<f32>() + rest) * scale;
+            let variance = sum_of(row, |x| (x - mean) * (x - mean)) * scale;
             let inverse = 1.0 / (variance + norm.eps).sqrt();
             for ((x, &w), &b) in row.iter_mut().zip(&norm.weight).zip(&norm.bias) {
                 *x = (*x - mean) * inverse * w + b;
@@ -159,15 +151,20 @@ impl WithSimd for NormRows<'_> {
     }
 }
 
+/// Where a contiguous tensor's values sit in its storage.
+fn contiguous_range(layout: &Layout, op: &str) -> Result<std::ops::Range<usize>> {
+    match layout.contiguous_offsets() {
+        Some((start, end)) => Ok(start..end),
+        None => bail!("{op}: only contiguous tensors"),
+    }
+}
+
 /// The values of a contiguous f32 tensor.
 fn contiguous_f32<'s>(storage: &'s CpuStorage, layout: &Layout, op: &str) -> Result<&'s [f32]> {
     let CpuStorage::F32(values) = storage else {
         bail!("{op}: only f32 tensors")
     };
-    let Some((start, end)) = layout.contiguous_offsets() else {
-        bail!("{op}: only contiguous tensors")
-    };
-    Ok(&values[start..end])
+    Ok(&values[contiguous_range(layout, op)?])
 }
 
 /// As [`contiguous_f32`], to write.
@@ -175,10 +172,7 @@ fn contiguous_f32_mut<'s>(storage: &'s mut CpuStorage, layout: &Layout, op: &str
     let CpuStorage::F32(values) = storage else {
         bail!("{op}: only f32 tensors")
     };
-    let Some((start, end)) = layout.contiguous_offsets() else {
-        bail!("{op}: only contiguous tensors")
-    };
-    Ok(&mut values[start..end])
+    Ok(&mut values[contiguous_range(layout, op)?])
 }
 
 struct Gelu;
@@ -299,14 +293,20 @@ const LANES: usize = 8;
 /// The sum of `values`, in [`LANES`] partial sums.
 #[inline(always)]
 fn sum(values: &[f32]) -> f32 {
+    sum_of(values, |x| x)
+}
+
+/// The sum of `term` over `values`, in [`LANES`] partial sums.
+#[inline(always)]
+fn sum_of(values: &[f32], term: impl Fn(f32) -> f32) -> f32 {
     let mut lanes = [0.0f32; LANES];
     let mut steps = values.chunks_exact(LANES);
     for step in &mut steps {
         for (lane, &x) in lanes.iter_mut().zip(step) {
-            *lane += x;
+            *lane += term(x);
         }
     }
-    lanes.iter().sum::<f32>() + steps.remainder().iter().sum::<f32>()
+    lanes.iter().sum::<f32>() + steps.remainder().iter().map(|&x| term(x)).sum::<f32>()
 }
 
 /// The largest of `values` (−∞ for none), in [`LANES`] partial maxima.

@@ -61,11 +61,10 @@ impl Composer for PooledExtractiveComposer {
     ) -> BoxFuture<'a, Result<Composition, NavigatorError>> {
         let (composer, question, evidence) = (self.inner, cx.question.to_owned(), cx.evidence.clone());
         Box::pin(async move {
-            let composition = self
+            Ok(self
                 .pool
                 .run(deadline, move || composer.compose_now(&question, &evidence))
-                .await?;
-            Ok(composition)
+                .await?)
         })
     }
 }
