@@ -65,8 +65,10 @@ pub struct Guard {
 
 impl Guard {
     pub fn new(budgets: &GuardBudgets, classifier: Classifier) -> Self {
-        let heuristic_pool = CpuPool::new("guard-heuristic", budgets.heuristic_pool, budgets.heuristic_pool * 16)
-            .niced(budgets.cpu_niceness);
+        // The heuristic stage stays at the async workers' priority: it needs well under a millisecond of CPU, but a
+        // lowered thread waits tens of milliseconds for a core whenever anything at normal priority keeps them busy,
+        // and its budget is 20 ms (docs/PERFORMANCE.md, "The heuristic stage at the workers' priority").
+        let heuristic_pool = CpuPool::new("guard-heuristic", budgets.heuristic_pool, budgets.heuristic_pool * 16);
         let ml_pool = CpuPool::new("guard-ml", budgets.ml_pool, budgets.ml_pool * 16).niced(budgets.cpu_niceness);
         // Compile every rule and detector now, at init, not inside the first request's 20 ms.
         let _ = heuristic_stage("warm up: ignore SSN 123-45-6789 on 01/02/1950, call (510) 555-0100");

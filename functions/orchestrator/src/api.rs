@@ -361,8 +361,10 @@ mod tests {
         app_with(FakeTools::answering(Duration::from_millis(20)))
     }
 
+    /// The chat API over `tools`, its CPU pools not lowered: a lowered pool runs on threads of its own, which tokio's
+    /// paused clock cannot see, so it would skip ahead while they work.
     fn app_with(tools: FakeTools) -> Router {
-        let budgets = Budgets::from_lookup(|_| None).unwrap();
+        let budgets = Budgets::from_lookup(|name| (name == "NAVIGATOR_CPU_NICENESS").then(|| "0".to_string())).unwrap();
         let navigator = Navigator::offline(Arc::new(tools), &budgets);
         router(Arc::new(AppState::chat_only(budgets, navigator)))
     }

@@ -149,9 +149,16 @@ mod tests {
     use std::time::Duration;
     use uuid::Uuid;
 
-    /// One environment on 1 vCPU (IN_FLIGHT 2, QUEUE_BOUND 4) over `tools`, serving `concurrency` invocations.
+    /// One environment on 1 vCPU (IN_FLIGHT 2, QUEUE_BOUND 4) over `tools`, serving `concurrency` invocations. Its
+    /// CPU pools are not lowered: a lowered pool runs on threads of its own, which tokio's paused clock cannot see,
+    /// so it would skip ahead while the composer works.
     fn environment(tools: Arc<FakeTools>, concurrency: usize) -> Router {
-        let budgets = Budgets::from_lookup(|name| (name == "NAVIGATOR_VCPUS").then(|| "1".to_string())).unwrap();
+        let budgets = Budgets::from_lookup(|name| match name {
+            "NAVIGATOR_VCPUS" => Some("1".to_string()),
+            "NAVIGATOR_CPU_NICENESS" => Some("0".to_string()),
+            _ => None,
+        })
+        .unwrap();
         let navigator = Navigator::offline(tools, &budgets);
         service_for(Arc::new(AppState::chat_only(budgets, navigator)), concurrency)
     }

@@ -1,6 +1,8 @@
-//! CPU-bound work (ML stage, embeddings, rerank) on a bounded blocking pool, never on the async workers.
+//! CPU-bound work (ML stage, embeddings, rerank) on a bounded pool of threads, never on the async workers.
 
+use crate::own_threads::OwnThreads;
 use crate::{Bulkhead, Deadline, MeanTime, Overloaded};
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 /// Why CPU work did not produce a result.
@@ -14,7 +16,8 @@ pub enum CpuPoolError {
     Panicked,
 }
 
-/// At most `threads` jobs run at once on tokio's blocking threads, and at most `queue_bound` wait for a slot.
+/// At most `threads` jobs run at once, on tokio's blocking threads or, for a pool lowered with [`CpuPool::niced`], on
+/// threads of its own; at most `queue_bound` wait for a slot.
 ///
 /// A job that outlives its caller's deadline keeps its slot until it returns, because a blocking thread cannot be
 /// interrupted. The bound therefore holds even when callers give up, which is what keeps a slow model from
@@ -26,8 +29,8 @@ pub enum CpuPoolError {
 pub struct CpuPool {
     slots: Bulkhead,
     runs: MeanTime,
-    /// How far below the async workers its jobs run (a nice value; 0 leaves them equal).
-    niceness: u8,
+    /// Where jobs run: `None` on tokio's blocking threads, at the caller's priority.
+    own_threads: Option<OwnThreads>,
 }
 
 impl CpuPool {
@@ -35,16 +38,25 @@ impl CpuPool {
         Self {
             slots: Bulkhead::new(name, threads, queue_bound),
             runs: MeanTime::default(),
-            niceness: 0,
+            own_threads: None,
         }
     }
 
     /// Runs the jobs `niceness` steps below the async workers' scheduling priority (Linux nice values, capped at
     /// 19), so that under CPU saturation a worker that wakes to refuse a request or send a reply gets a core at once.
-    /// Every pool runs on tokio's one set of blocking threads, and a thread once lowered stays so (raising it back
-    /// takes privilege): give every pool of a process the same value.
+    /// The jobs run on `threads` threads of the pool's own, lowered once as they start: tokio's blocking threads,
+    /// which other pools share, keep their priority. 0 leaves the pool on tokio's blocking threads. Where the system
+    /// refuses a thread, the pool stays there too, at the workers' priority, and says so in the log.
     pub fn niced(mut self, niceness: u8) -> Self {
-        self.niceness = niceness;
+        if niceness == 0 {
+            return self;
+        }
+        match OwnThreads::start(self.name(), self.threads(), niceness) {
+            Ok(threads) => self.own_threads = Some(threads),
+            Err(error) => {
+                tracing::warn!(pool = self.name(), %error, "no threads of its own: the pool runs at the workers' priority")
+            }
+        }
         self
     }
 
@@ -57,7 +69,7 @@ impl CpuPool {
         self.slots.max_in_flight()
     }
 
-    /// Runs `job` on a blocking thread once a slot is free, and waits for it no later than `deadline`: the queue and
+    /// Runs `job` on one of the pool's threads once a slot is free, and waits for it no later than `deadline`: the queue and
     /// the run share one deadline. Stages with a budget of their own use [`CpuPool::run_for`].
     pub async fn run<T, F>(&self, deadline: Deadline, job: F) -> Result<T, CpuPoolError>
     where
@@ -85,16 +97,24 @@ impl CpuPool {
             return Err(CpuPoolError::Timeout);
         }
         let runs = self.runs.clone();
-        let niceness = self.niceness;
-        let handle = tokio::task::spawn_blocking(move || {
-            let _slot = slot;
-            crate::priority::lower_this_thread(niceness);
+        let (result, outcome) = tokio::sync::oneshot::channel();
+        let work = move || {
             let started = std::time::Instant::now();
-            let value = job();
+            let value = std::panic::catch_unwind(AssertUnwindSafe(job));
             runs.record(started.elapsed());
-            value
-        });
-        match run_deadline.run(handle).await {
+            // The slot comes back before the caller hears, so that it never sees its own finished job still running.
+            // The caller may have given up: then only the slot mattered. A panic drops the sender unsent.
+            drop(slot);
+            if let Ok(value) = value {
+                let _ = result.send(value);
+            }
+        };
+        match &self.own_threads {
+            Some(threads) => threads.run(work),
+            None => drop(tokio::task::spawn_blocking(work)),
+        }
+        // A job that panicked, or that no thread could take, drops its result sender unsent.
+        match run_deadline.run(outcome).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(_)) => Err(CpuPoolError::Panicked),
             Err(_) => Err(CpuPoolError::Timeout),
@@ -126,7 +146,15 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn runs_at_most_the_configured_number_of_jobs_at_once() {
-        let pool = CpuPool::new("cpu-test", 2, 64);
+        for pool in [
+            CpuPool::new("cpu-test", 2, 64),
+            CpuPool::new("cpu-test", 2, 64).niced(1),
+        ] {
+            assert_eq!(peak_concurrency(pool).await, 2);
+        }
+    }
+
+    async fn peak_concurrency(pool: CpuPool) -> usize {
         let (running, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let jobs = (0..12).map(|_| {
             let (pool, running, peak) = (pool.clone(), Arc::clone(&running), Arc::clone(&peak));
@@ -143,23 +171,38 @@ mod tests {
         for job in jobs.collect::<Vec<_>>() {
             job.await.unwrap().unwrap();
         }
-        assert_eq!(peak.load(Ordering::SeqCst), 2);
+        peak.load(Ordering::SeqCst)
     }
 
     #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn niced_jobs_run_below_the_caller_and_leave_every_other_thread_as_it_was() {
+        let nice = || rustix::process::getpriority_process(None).expect("a nice value");
+        let caller = nice();
+        let deadline = || Deadline::after(Duration::from_secs(5));
+        let niced = CpuPool::new("cpu-test", 1, 4).niced(4);
+        let plain = CpuPool::new("cpu-test", 1, 4);
+        for _ in 0..3 {
+            assert_eq!(niced.run(deadline(), nice).await, Ok((caller + 4).min(19)));
+            // tokio's blocking threads, which the unlowered pool and everyone else share, were not lowered.
+            assert_eq!(plain.run(deadline(), nice).await, Ok(caller));
+            assert_eq!(tokio::task::spawn_blocking(nice).await.expect("a blocking job"), caller);
+        }
+        assert_eq!(nice(), caller);
+    }
+
     #[tokio::test]
-    async fn niced_jobs_run_below_the_caller_and_leave_it_as_it_was() {
-        let caller = rustix::process::getpriority_process(None).expect("the caller's nice value");
-        let pool = CpuPool::new("cpu-test", 1, 4).niced(4);
-        let in_job = pool
-            .run(Deadline::after(Duration::from_secs(5)), || {
-                rustix::process::getpriority_process(None)
-            })
-            .await
-            .expect("the job ran")
-            .expect("the job's nice value");
-        assert_eq!(in_job, (caller + 4).min(19));
-        assert_eq!(rustix::process::getpriority_process(None).expect("nice value"), caller);
+    async fn a_niced_pool_survives_a_panicking_job_and_keeps_its_bound() {
+        let pool = CpuPool::new("cpu-test", 1, 1).niced(2);
+        let deadline = || Deadline::after(Duration::from_secs(5));
+        let result: Result<(), _> = pool.run(deadline(), || panic!("model bug")).await;
+        assert_eq!(result, Err(CpuPoolError::Panicked));
+        assert_eq!(pool.stats().in_flight, 0, "the slot comes back after a panic");
+        assert_eq!(
+            pool.run(deadline(), || 7).await,
+            Ok(7),
+            "the pool's thread takes the next job"
+        );
     }
 
     #[tokio::test]

@@ -19,6 +19,7 @@ mod cpu_load;
 mod cpu_pool;
 mod deadline;
 mod mean_time;
+mod own_threads;
 mod priority;
 mod wave;
 

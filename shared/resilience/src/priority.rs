@@ -5,21 +5,14 @@
 //! milliseconds. A higher nice value on the threads that run CPU jobs lets the scheduler hand the core to a worker as
 //! soon as it wakes, and costs the CPU work nothing when the workers are idle (docs/PERFORMANCE.md).
 
-use std::cell::Cell;
-
 /// The highest nice value (the lowest priority) Linux knows.
 const LOWEST: i32 = 19;
 
-thread_local! {
-    /// Whether this thread has been lowered already: tokio reuses its blocking threads, and the nice value stays with
-    /// the thread, so it is set once.
-    static LOWERED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Raises the calling thread's nice value by `niceness` (capped at 19), once per thread. Best effort: where the
-/// system refuses, the work runs at the priority it has.
+/// Raises the calling thread's nice value by `niceness` (capped at 19). Best effort: where the system refuses, the
+/// work runs at the priority it has. A thread cannot be raised back without privilege, so only threads that will
+/// run nothing but lowered work call this (`OwnThreads`).
 pub(crate) fn lower_this_thread(niceness: u8) {
-    if niceness == 0 || LOWERED.with(|lowered| lowered.replace(true)) {
+    if niceness == 0 {
         return;
     }
     if let Err(error) = lower(i32::from(niceness)) {
@@ -46,19 +39,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_thread_is_lowered_once_and_other_threads_keep_their_priority() {
+    fn lowering_a_thread_leaves_the_others_as_they_were() {
         let before = rustix::process::getpriority_process(None).expect("the test thread's nice value");
-        let (first, second) = std::thread::spawn(|| {
+        let lowered = std::thread::spawn(|| {
             lower_this_thread(3);
-            let first = rustix::process::getpriority_process(None).expect("nice value");
-            lower_this_thread(3);
-            let second = rustix::process::getpriority_process(None).expect("nice value");
-            (first, second)
+            rustix::process::getpriority_process(None).expect("nice value")
         })
         .join()
         .expect("the lowered thread");
-        assert_eq!(first, (before + 3).min(LOWEST));
-        assert_eq!(second, first, "a reused thread is not lowered again");
+        assert_eq!(lowered, (before + 3).min(LOWEST));
         assert_eq!(rustix::process::getpriority_process(None).expect("nice value"), before);
     }
 }

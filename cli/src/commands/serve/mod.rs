@@ -110,9 +110,16 @@ mod tests {
     use tower::ServiceExt;
     use uuid::Uuid;
 
+    /// The local server over `tools`. Its CPU pools are not lowered: a lowered pool runs on threads of its own, which
+    /// tokio's paused clock cannot see, so it would skip ahead while they work.
     fn app(tools: FakeTools, vcpus: &str) -> Router {
         let vcpus = vcpus.to_string();
-        let budgets = Budgets::from_lookup(|name| (name == "NAVIGATOR_VCPUS").then(|| vcpus.clone())).unwrap();
+        let budgets = Budgets::from_lookup(|name| match name {
+            "NAVIGATOR_VCPUS" => Some(vcpus.clone()),
+            "NAVIGATOR_CPU_NICENESS" => Some("0".to_string()),
+            _ => None,
+        })
+        .unwrap();
         let navigator = Navigator::offline(Arc::new(tools), &budgets);
         let plan = navigator_platform::owner::PlanId::parse("plan-7").ok();
         local_app(

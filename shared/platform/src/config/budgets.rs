@@ -36,7 +36,8 @@ pub struct TranslateBudgets {
 pub struct GuardBudgets {
     pub heuristic_pool: usize,
     pub ml_pool: usize,
-    /// How far below the async workers the pools' jobs run (a nice value), so refusals stay quick under load.
+    /// How far below the async workers the ML stage runs (a nice value), so refusals stay quick under load. The
+    /// heuristic stage, under a millisecond of CPU against a 20 ms budget, runs at the workers' priority.
     pub cpu_niceness: u8,
     #[serde(serialize_with = "as_millis", rename = "heuristic_ms")]
     pub heuristic: Duration,
