@@ -105,7 +105,7 @@ pub const HTTP_SERVER_ERRORS: Metric = counter(
 pub const HTTP_REQUEST_DURATION: Metric = histogram(
     "navigator_http_request_duration_seconds",
     Unit::Seconds,
-    "Time from a request's arrival to its response, by route.",
+    "Time from a request's arrival to its response, by route and status.",
 );
 pub const ADMISSION_REJECTED: Metric = counter(
     "navigator_admission_rejected_total",

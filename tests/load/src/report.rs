@@ -137,6 +137,22 @@ pub fn target_verdicts(results: &Results) -> Vec<Verdict> {
             p50_429 < 5.0 && slowest_429 < 50.0,
             format!("worst median {p50_429:.1} ms, worst P99 {p99_429:.1} ms, slowest {slowest_429:.1} ms"),
         );
+        // The client's figures above carry both processes' wake-ups on the shared cores; the server's histogram
+        // times each refusal from its outermost middleware to the response, which is what the refusal costs the
+        // server once a worker has the request. Every one must be under the 5 ms there.
+        let server: Vec<_> = saturation.levels.iter().filter_map(|level| level.server_429).collect();
+        let (within, refused) = server
+            .iter()
+            .fold((0, 0), |(within, all), s| (within + s.within_5_ms, all + s.total));
+        target(
+            "saturation: the server handles every 429 within 5 ms (its own timing, middleware to response)",
+            server.len() == saturation.levels.len() && within == refused,
+            if server.len() == saturation.levels.len() {
+                format!("{within} of {refused} within 5 ms")
+            } else {
+                "the server's /metrics was not read at every level".to_string()
+            },
+        );
     }
     // The bound on both: resident memory, and the heap the program holds (which tells a leak from pages
     // the allocator keeps for reuse).
@@ -423,13 +439,13 @@ fn write_saturation(md: &mut String, saturation: &Saturation, dir: &FilePath) ->
     let _ = writeln!(md, "| total | {total:.1} | |\n");
     let _ = writeln!(
         md,
-        "| level | requests | goodput /s | answered P50 / P95 / P99 ms | 5xx | 429 | 429 P50 / P99 / slowest ms | statuses |\n|---|---|---|---|---|---|---|---|"
+        "| level | requests | goodput /s | answered P50 / P95 / P99 ms | 5xx | 429 | 429 P50 / P99 / slowest ms | the server's 429s within 1 / 5 ms | statuses |\n|---|---|---|---|---|---|---|---|---|"
     );
     for level in &saturation.levels {
         let statuses: Vec<String> = level.statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect();
         let _ = writeln!(
             md,
-            "| {} | {} | {:.1} | {:.0} / {:.0} / {:.0} | {:.2} % | {:.1} % | {:.1} / {:.1} / {:.1} | {} |",
+            "| {} | {} | {:.1} | {:.0} / {:.0} / {:.0} | {:.2} % | {:.1} % | {:.1} / {:.1} / {:.1} | {} | {} |",
             level.label,
             level.requests,
             level.goodput_rps,
@@ -441,6 +457,10 @@ fn write_saturation(md: &mut String, saturation: &Saturation, dir: &FilePath) ->
             level.p50_429_ms,
             level.p99_429_ms,
             level.max_429_ms,
+            level.server_429.map_or("not read".to_string(), |server| format!(
+                "{} / {} of {}",
+                server.within_1_ms, server.within_5_ms, server.total
+            )),
             statuses.join(", ")
         );
     }

@@ -47,6 +47,68 @@ pub struct Level {
     pub p50_429_ms: f64,
     pub p99_429_ms: f64,
     pub max_429_ms: f64,
+    /// The same 429s as the server timed them, from its outermost middleware to the response: without either
+    /// process's wake-ups or the kernel's part. Absent when its `/metrics` could not be read.
+    #[serde(default)]
+    pub server_429: Option<ServerRefusals>,
+}
+
+/// How many 429s the server handled within 1, 2 and 5 ms, of how many: read off its HTTP duration
+/// histogram (`navigator_http_request_duration_seconds`, route `/v1/chat`, status 429), whose bounds include those.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRefusals {
+    pub total: u64,
+    pub within_1_ms: u64,
+    pub within_2_ms: u64,
+    pub within_5_ms: u64,
+}
+
+impl ServerRefusals {
+    /// The counts since the server started, from its Prometheus text.
+    pub fn read(metrics: &str) -> Self {
+        let mut counts = Self::default();
+        for line in metrics.lines() {
+            let Some(labels) = line.strip_prefix("navigator_http_request_duration_seconds_bucket{") else {
+                continue;
+            };
+            if !(labels.contains(r#"route="/v1/chat""#) && labels.contains(r#"status="429""#)) {
+                continue;
+            }
+            let Some((labels, value)) = labels.rsplit_once("} ") else {
+                continue;
+            };
+            let Ok(value) = value.trim().parse::<u64>() else {
+                continue;
+            };
+            let Some(bound) = labels.split(',').find_map(|label| label.strip_prefix("le=")) else {
+                continue;
+            };
+            match bound.trim_matches('"') {
+                "0.001" => counts.within_1_ms = value,
+                "0.002" => counts.within_2_ms = value,
+                "0.005" => counts.within_5_ms = value,
+                "+Inf" => counts.total = value,
+                _ => {}
+            }
+        }
+        counts
+    }
+
+    /// The counts between two readings.
+    pub fn since(self, before: Self) -> Self {
+        Self {
+            total: self.total.saturating_sub(before.total),
+            within_1_ms: self.within_1_ms.saturating_sub(before.within_1_ms),
+            within_2_ms: self.within_2_ms.saturating_sub(before.within_2_ms),
+            within_5_ms: self.within_5_ms.saturating_sub(before.within_5_ms),
+        }
+    }
+}
+
+/// The server's 429 counts now, or `None` when its `/metrics` does not answer.
+async fn read_refusals(client: &reqwest::Client, metrics_url: &str) -> Option<ServerRefusals> {
+    let response = client.get(metrics_url).send().await.ok()?.error_for_status().ok()?;
+    Some(ServerRefusals::read(&response.text().await.ok()?))
 }
 
 impl Level {
@@ -87,6 +149,7 @@ impl Level {
                 percentile(&refused, 0.99)
             },
             max_429_ms: refused.iter().copied().fold(0.0, f64::max),
+            server_429: None,
         }
     }
 
@@ -141,10 +204,12 @@ impl Saturation {
     }
 }
 
-/// Runs every level against `chat_url`, `duration` each.
+/// Runs every level against `chat_url`, `duration` each, reading the server's own timing of its 429s from
+/// `metrics_url` around each level.
 pub async fn run(
     client: &reqwest::Client,
     chat_url: &str,
+    metrics_url: &str,
     questions: &[Question],
     in_flight: usize,
     duration: Duration,
@@ -156,14 +221,16 @@ pub async fn run(
     for multiple in MULTIPLES {
         let clients = multiple * in_flight;
         eprintln!("saturation: {clients} closed-loop clients ({multiple}× the in-flight bound) for {duration:?}");
+        let before = read_refusals(client, metrics_url).await;
         let responses = closed_loop(client, chat_url, questions, clients, duration).await;
-        let level = Level::of(
+        let mut level = Level::of(
             format!("{clients} clients ({multiple}×)"),
             clients,
             0.0,
             &responses,
             duration,
         );
+        level.server_429 = refusals_since(client, metrics_url, before).await;
         eprintln!("saturation:   {}", one_line(&level));
         levels.push(level);
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -177,6 +244,7 @@ pub async fn run(
     };
     let rate = (2.0 * saturation.peak_rps()).max(1.0);
     eprintln!("saturation: open loop at {rate:.1} req/s (2× the peak) for {duration:?}");
+    let before = read_refusals(client, metrics_url).await;
     let samples = arrival::run(client, chat_url, questions, rate, duration).await;
     let responses: Vec<Response> = samples
         .iter()
@@ -185,19 +253,34 @@ pub async fn run(
             latency_ms: s.latency_ms,
         })
         .collect();
-    let level = Level::of(
+    let mut level = Level::of(
         format!("open loop {rate:.0} req/s (2× peak)"),
         0,
         rate,
         &responses,
         duration,
     );
+    level.server_429 = refusals_since(client, metrics_url, before).await;
     eprintln!("saturation:   {}", one_line(&level));
     saturation.levels.push(level);
     saturation
 }
 
+async fn refusals_since(
+    client: &reqwest::Client,
+    metrics_url: &str,
+    before: Option<ServerRefusals>,
+) -> Option<ServerRefusals> {
+    Some(read_refusals(client, metrics_url).await?.since(before?))
+}
+
 pub fn one_line(level: &Level) -> String {
+    let server = level.server_429.map_or(String::new(), |server| {
+        format!(
+            "; the server handled {} of {} 429s within 5 ms ({} within 1 ms)",
+            server.within_5_ms, server.total, server.within_1_ms
+        )
+    });
     format!(
         "{} requests, goodput {:.1}/s, P50/P95/P99 {:.0}/{:.0}/{:.0} ms, 5xx {:.2} %, 429 {:.1} % (P50 {:.1} ms, P99 {:.1} ms, slowest {:.1} ms), statuses {:?}",
         level.requests,
@@ -211,7 +294,7 @@ pub fn one_line(level: &Level) -> String {
         level.p99_429_ms,
         level.max_429_ms,
         level.statuses
-    )
+    ) + &server
 }
 
 /// Every question once, one at a time: the mean of each stage's `timings_ms` over the answered turns.
@@ -347,6 +430,35 @@ mod tests {
             ],
         };
         assert_eq!(saturation.peak_rps(), 9.0);
+    }
+
+    #[test]
+    fn the_servers_429s_are_read_off_its_histogram_for_the_chat_route_only() {
+        let metrics = |within_1: u64, within_5: u64, all: u64| {
+            format!(
+                r#"# TYPE navigator_http_request_duration_seconds histogram
+navigator_http_request_duration_seconds_bucket{{route="/v1/chat",status="200",le="0.005"}} 7
+navigator_http_request_duration_seconds_bucket{{route="/v1/chat",status="429",le="0.001"}} {within_1}
+navigator_http_request_duration_seconds_bucket{{route="/v1/chat",status="429",le="0.002"}} {within_1}
+navigator_http_request_duration_seconds_bucket{{route="/v1/chat",status="429",le="0.005"}} {within_5}
+navigator_http_request_duration_seconds_bucket{{route="/v1/chat",status="429",le="+Inf"}} {all}
+navigator_http_request_duration_seconds_bucket{{route="/v1/documents",status="429",le="+Inf"}} 50
+navigator_http_request_duration_seconds_count{{route="/v1/chat",status="429"}} {all}
+"#
+            )
+        };
+        let before = ServerRefusals::read(&metrics(3, 4, 4));
+        let after = ServerRefusals::read(&metrics(10, 12, 13));
+        assert_eq!(
+            after.since(before),
+            ServerRefusals {
+                total: 9,
+                within_1_ms: 7,
+                within_2_ms: 7,
+                within_5_ms: 8,
+            }
+        );
+        assert_eq!(ServerRefusals::read("no metrics here"), ServerRefusals::default());
     }
 
     fn level_with(clients: usize, goodput_rps: f64) -> Level {

@@ -243,7 +243,9 @@ async fn main() -> ExitCode {
                 Err(code) => return code,
             };
             let chat_url = format!("{server}/v1/chat");
-            let figures = saturation::run(&client, &chat_url, &questions, in_flight, duration, setup).await;
+            let metrics_url = format!("{server}/metrics");
+            let figures =
+                saturation::run(&client, &chat_url, &metrics_url, &questions, in_flight, duration, setup).await;
             let written = serde_json::to_string_pretty(&figures)
                 .map_err(|e| e.to_string())
                 .and_then(|json| std::fs::write(&out, json).map_err(|e| e.to_string()));
