@@ -46,7 +46,9 @@ impl CpuPool {
     /// 19), so that under CPU saturation a worker that wakes to refuse a request or send a reply gets a core at once.
     /// The jobs run on `threads` threads of the pool's own, lowered once as they start: tokio's blocking threads,
     /// which other pools share, keep their priority. 0 leaves the pool on tokio's blocking threads. Where the system
-    /// refuses a thread, the pool stays there too, at the workers' priority, and says so in the log.
+    /// refuses a thread, the pool stays there too, at the workers' priority, and says so in the log. Jobs on the
+    /// pool's own threads run outside the tokio runtime: no `Handle::current()`, no `tokio::spawn`, and
+    /// `tokio::time::Instant` reads the real clock there, not a test's paused one.
     pub fn niced(mut self, niceness: u8) -> Self {
         if niceness == 0 {
             return self;

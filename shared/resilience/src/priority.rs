@@ -1,9 +1,10 @@
-//! CPU work runs at a lower scheduling priority than the async workers.
+//! The CPU work of lowered pools ([`crate::CpuPool::niced`]) runs at a lower scheduling priority than the async
+//! workers.
 //!
 //! Under CPU saturation the async workers are what answer admission's 429s, health checks and the replies of
 //! finished turns; at equal priority a woken worker waits its turn behind model passes that run for tens of
-//! milliseconds. A higher nice value on the threads that run CPU jobs lets the scheduler hand the core to a worker as
-//! soon as it wakes, and costs the CPU work nothing when the workers are idle (docs/PERFORMANCE.md).
+//! milliseconds. A higher nice value on the threads that run those passes lets the scheduler hand the core to a
+//! worker as soon as it wakes, and costs the CPU work nothing when the workers are idle (docs/PERFORMANCE.md).
 
 /// The highest nice value (the lowest priority) Linux knows.
 const LOWEST: i32 = 19;
