@@ -71,6 +71,40 @@ fn main() {
     }
     print_percentiles("heuristic stage, 64 KiB adversarial", heuristic);
 
+    // A pool's new thread, or several at once, meet rules and detectors warmed on another thread only: the regex
+    // engines' lazy caches are per caller, so a new caller's first search builds its own.
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    for round in 0..16 {
+        let barrier = std::sync::Barrier::new(4);
+        let timed: Vec<_> = std::thread::scope(|scope| {
+            let callers: Vec<_> = (0..4)
+                .map(|caller| {
+                    let barrier = &barrier;
+                    scope.spawn(move || {
+                        let input = INPUTS[(round * 4 + caller) % INPUTS.len()];
+                        barrier.wait();
+                        let started = Instant::now();
+                        std::hint::black_box(heuristic_stage(input));
+                        let cold = started.elapsed();
+                        let started = Instant::now();
+                        std::hint::black_box(heuristic_stage(input));
+                        (cold, started.elapsed())
+                    })
+                })
+                .collect();
+            callers.into_iter().map(|caller| caller.join().unwrap()).collect()
+        });
+        for (cold, warm) in timed {
+            first.push(cold);
+            second.push(warm);
+        }
+    }
+    print_percentiles(
+        "heuristic stage, first call on each of 4 new threads at once (64 threads)",
+        first,
+    );
+    print_percentiles("heuristic stage, the same threads' second call", second);
+
     let four_kib = flood[..flood.floor_char_boundary(4 * 1024)].to_string();
     let busy: Vec<std::time::Duration> = std::thread::scope(|scope| {
         let callers: Vec<_> = (0..4)
