@@ -103,7 +103,10 @@ impl CpuPool {
         let work = move || {
             let started = std::time::Instant::now();
             let value = std::panic::catch_unwind(AssertUnwindSafe(job));
-            runs.record(started.elapsed());
+            // Only finished jobs teach the pool how long its work takes, as before the jobs moved threads.
+            if value.is_ok() {
+                runs.record(started.elapsed());
+            }
             // The slot comes back before the caller hears, so that it never sees its own finished job still running.
             // The caller may have given up: then only the slot mattered. A panic drops the sender unsent.
             drop(slot);
