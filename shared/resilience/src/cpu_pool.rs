@@ -1,6 +1,6 @@
 //! CPU-bound work (ML stage, embeddings, rerank) on a bounded pool of threads, never on the async workers.
 
-use crate::own_threads::OwnThreads;
+use crate::own_threads::{OwnThreads, WarmUp};
 use crate::{Bulkhead, Deadline, MeanTime, Overloaded};
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
@@ -16,8 +16,8 @@ pub enum CpuPoolError {
     Panicked,
 }
 
-/// At most `threads` jobs run at once, on tokio's blocking threads or, for a pool lowered with [`CpuPool::niced`], on
-/// threads of its own; at most `queue_bound` wait for a slot.
+/// At most `threads` jobs run at once, on tokio's blocking threads or, for a pool lowered with [`CpuPool::niced`] or
+/// kept warm with [`CpuPool::on_own_threads`], on threads of its own; at most `queue_bound` wait for a slot.
 ///
 /// A job that outlives its caller's deadline keeps its slot until it returns, because a blocking thread cannot be
 /// interrupted. The bound therefore holds even when callers give up, which is what keeps a slow model from
@@ -44,16 +44,28 @@ impl CpuPool {
 
     /// Runs the jobs `niceness` steps below the async workers' scheduling priority (Linux nice values, capped at
     /// 19), so that under CPU saturation a worker that wakes to refuse a request or send a reply gets a core at once.
-    /// The jobs run on `threads` threads of the pool's own, lowered once as they start: tokio's blocking threads,
-    /// which other pools share, keep their priority. 0 leaves the pool on tokio's blocking threads. Where the system
-    /// refuses a thread, the pool stays there too, at the workers' priority, and says so in the log. Jobs on the
-    /// pool's own threads run outside the tokio runtime: no `Handle::current()`, no `tokio::spawn`, and
-    /// `tokio::time::Instant` reads the real clock there, not a test's paused one.
-    pub fn niced(mut self, niceness: u8) -> Self {
+    /// The jobs run on threads of the pool's own ([`CpuPool::on_own_threads`]): tokio's blocking threads, which other
+    /// pools share, keep their priority. 0 leaves the pool on tokio's blocking threads.
+    pub fn niced(self, niceness: u8) -> Self {
         if niceness == 0 {
             return self;
         }
-        match OwnThreads::start(self.name(), self.threads(), niceness) {
+        self.on_own_threads(niceness, || ())
+    }
+
+    /// Runs the jobs on `threads` threads of the pool's own, lowered `niceness` steps as they start and then
+    /// prepared by `warm_up`, which should touch what a job's first run would otherwise build per thread (the
+    /// regex engines' caches, the allocator's thread heap). Returns once every thread has warmed up. The threads live
+    /// as long as the pool, so unlike tokio's blocking threads (an idle one ends after 10 s) they stay warm.
+    ///
+    /// Where the system refuses a thread, the pool stays on tokio's blocking threads, at the workers' priority, and
+    /// says so in the log. Jobs on the pool's own threads run outside the tokio runtime: no `Handle::current()`, no
+    /// `tokio::spawn`, and `tokio::time::Instant` reads the real clock there, not a test's paused one; a paused test
+    /// clock also cannot see them running, and advances past a job's budget while it runs, so tests on a paused
+    /// clock build pools without them.
+    pub fn on_own_threads(mut self, niceness: u8, warm_up: impl Fn() + Send + Sync + 'static) -> Self {
+        let warm_up: WarmUp = std::sync::Arc::new(warm_up);
+        match OwnThreads::start(self.name(), self.threads(), niceness, warm_up) {
             Ok(threads) => self.own_threads = Some(threads),
             Err(error) => {
                 tracing::warn!(pool = self.name(), %error, "no threads of its own: the pool runs at the workers' priority")

@@ -138,7 +138,8 @@ impl Budgets {
         let detected = std::thread::available_parallelism().map_or(1, usize::from);
         let v = read.count("NAVIGATOR_VCPUS", detected, 1..=256);
         let on_lambda = lookup("AWS_LAMBDA_FUNCTION_NAME").is_some();
-        // CPU work yields to the async workers, which answer refusals and replies (docs/PERFORMANCE.md).
+        // CPU work yields to the async workers, which answer refusals and replies (docs/PERFORMANCE.md). 0 also keeps
+        // every CPU pool on tokio's blocking threads rather than threads of its own, as tests on a paused clock need.
         let cpu_niceness = read.count("NAVIGATOR_CPU_NICENESS", 10, 0..=19) as u8;
 
         let translate_in_flight = read.count("NAVIGATOR_TRANSLATE_IN_FLIGHT", 4 * v, 1..=1024);
