@@ -5,8 +5,8 @@
 //! through the heuristic stage and the embedded ML stage (the lexical model, and the semantic model when
 //! `NAVIGATOR_MODEL_DIR` holds MiniLM), then 64 KiB adversarial inputs through both, then the heuristic stage's
 //! first and second call on new threads, four at a time, and the first on threads warmed as the guard's pool warms
-//! its own, then 4 KiB inputs through the heuristic stage from 4 threads
-//! at once (on a 2-core machine: a busy function).
+//! its own, then 4 KiB inputs through the heuristic stage from 4 threads at once (on a 2-core machine: a busy
+//! function).
 //!
 //! Targets: heuristic stage P99 ≤ 5 ms one at a time and ≤ 20 ms busy, ML stage P99 ≤ 50 ms.
 
@@ -17,7 +17,7 @@ use guard::heuristic_stage;
 use navigator_embed::MiniLm;
 use navigator_resilience::CpuPool;
 use navigator_tests::print_percentiles;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 const INPUTS: &[&str] = &[
     "What does a specialist visit cost me?",
@@ -45,6 +45,39 @@ fn classifiers() -> Vec<LocalClassifier> {
         classifiers.push(LocalClassifier::semantic(sentences).unwrap());
     }
     classifiers
+}
+
+/// The heuristic stage's first and second call on each of 4 new threads at once, 16 rounds: each thread runs `prepare`
+/// as it starts, then waits for the others.
+fn first_calls_on_new_threads(prepare: fn()) -> (Vec<Duration>, Vec<Duration>) {
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    for round in 0..16 {
+        let barrier = std::sync::Barrier::new(4);
+        std::thread::scope(|scope| {
+            let callers: Vec<_> = (0..4)
+                .map(|caller| {
+                    let barrier = &barrier;
+                    scope.spawn(move || {
+                        prepare();
+                        let input = INPUTS[(round * 4 + caller) % INPUTS.len()];
+                        barrier.wait();
+                        let started = Instant::now();
+                        std::hint::black_box(heuristic_stage(input));
+                        let cold = started.elapsed();
+                        let started = Instant::now();
+                        std::hint::black_box(heuristic_stage(input));
+                        (cold, started.elapsed())
+                    })
+                })
+                .collect();
+            for caller in callers {
+                let (cold, warm) = caller.join().unwrap();
+                first.push(cold);
+                second.push(warm);
+            }
+        });
+    }
+    (first, second)
 }
 
 fn main() {
@@ -75,32 +108,7 @@ fn main() {
 
     // A pool's new thread, or several at once, meet rules and detectors warmed on another thread only: the regex
     // engines' lazy caches are per caller, so a new caller's first search builds its own.
-    let (mut first, mut second, mut warmed) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..16 {
-        let barrier = std::sync::Barrier::new(4);
-        let timed: Vec<_> = std::thread::scope(|scope| {
-            let callers: Vec<_> = (0..4)
-                .map(|caller| {
-                    let barrier = &barrier;
-                    scope.spawn(move || {
-                        let input = INPUTS[(round * 4 + caller) % INPUTS.len()];
-                        barrier.wait();
-                        let started = Instant::now();
-                        std::hint::black_box(heuristic_stage(input));
-                        let cold = started.elapsed();
-                        let started = Instant::now();
-                        std::hint::black_box(heuristic_stage(input));
-                        (cold, started.elapsed())
-                    })
-                })
-                .collect();
-            callers.into_iter().map(|caller| caller.join().unwrap()).collect()
-        });
-        for (cold, warm) in timed {
-            first.push(cold);
-            second.push(warm);
-        }
-    }
+    let (first, second) = first_calls_on_new_threads(|| ());
     print_percentiles(
         "heuristic stage, first call on each of 4 new threads at once (64 threads)",
         first,
@@ -108,32 +116,14 @@ fn main() {
     print_percentiles("heuristic stage, the same threads' second call", second);
     // The guard's heuristic pool runs on threads of its own, each warmed as it starts (`warm_up_heuristics`, other
     // texts than these): their first call on an input.
-    for round in 0..16 {
-        let barrier = std::sync::Barrier::new(4);
-        std::thread::scope(|scope| {
-            let callers: Vec<_> = (0..4)
-                .map(|caller| {
-                    let barrier = &barrier;
-                    scope.spawn(move || {
-                        guard::warm_up_heuristics();
-                        let input = INPUTS[(round * 4 + caller) % INPUTS.len()];
-                        barrier.wait();
-                        let started = Instant::now();
-                        std::hint::black_box(heuristic_stage(input));
-                        started.elapsed()
-                    })
-                })
-                .collect();
-            warmed.extend(callers.into_iter().map(|caller| caller.join().unwrap()));
-        });
-    }
+    let (warmed, _) = first_calls_on_new_threads(guard::warm_up_heuristics);
     print_percentiles(
         "heuristic stage, first call on each of 4 threads warmed as they start (64 threads)",
         warmed,
     );
 
     let four_kib = flood[..flood.floor_char_boundary(4 * 1024)].to_string();
-    let busy: Vec<std::time::Duration> = std::thread::scope(|scope| {
+    let busy: Vec<Duration> = std::thread::scope(|scope| {
         let callers: Vec<_> = (0..4)
             .map(|_| {
                 scope.spawn(|| {
