@@ -6,10 +6,11 @@
 //! 7.1.26 (absolute error ≤ 1.5e-7) and `exp` a rounding trick and a polynomial, with no branch and no call: the
 //! same functions, to float rounding, at a fraction of the cost.
 //!
-//! Each loop runs under [`pulp::Arch::dispatch`], which compiles it once more for the widest vector unit the CPU has
-//! (AVX2 on x86-64) and picks that at run time, as `gemm` does for the matrix products. The release build targets
-//! the x86-64 baseline, whose SSE2 takes four floats a step; AVX2 takes eight. Sums and maxima run in eight lanes, so
-//! that they vectorise too (a float sum in one accumulator cannot be reordered).
+//! Each loop runs under [`pulp::Arch::dispatch`], which compiles it once more for each wider vector unit (AVX2, and
+//! AVX-512 with the workspace's `x86-v4` feature) and picks the widest the CPU has at run time, as `gemm` does for
+//! the matrix products. The release build targets the x86-64 baseline, whose SSE2 takes four floats a step; AVX2
+//! takes eight, AVX-512 sixteen. Sums and maxima run in eight lanes, so that they vectorise too (a float sum in one
+//! accumulator cannot be reordered).
 //!
 //! Both write over their input, which in the encoder is a fresh product no other tensor reads: a 256-token batch's
 //! attention scores are 50 MB a layer, and a new buffer for them costs the kernel's time again in page faults and
@@ -189,7 +190,7 @@ impl InplaceOp1 for Gelu {
     }
 }
 
-/// The GELU loop, as a [`WithSimd`] so that `dispatch` inlines it into its AVX2 copy (a closure this size is not).
+/// The GELU loop, as a [`WithSimd`] so that `dispatch` inlines it into its wide copies (a closure this size is not).
 struct GeluLoop<'a> {
     values: &'a mut [f32],
 }
@@ -287,7 +288,7 @@ impl WithSimd for SoftmaxLoop<'_> {
     }
 }
 
-/// Lanes a sum or a maximum is split into: one AVX2 register of floats.
+/// Lanes a sum or a maximum is split into: one AVX2 register of floats (half an AVX-512 one).
 const LANES: usize = 8;
 
 /// The sum of `values`, in [`LANES`] partial sums.
