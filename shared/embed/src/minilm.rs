@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Encoding, PaddingParams, Tokenizer, TruncationParams};
 
 use super::Embedder;
 use crate::batch::Batcher;
@@ -22,8 +22,13 @@ pub const MINILM_MODEL: &str = "sentence-transformers/all-MiniLM-L6-v2";
 const DIMENSIONS: usize = 384;
 /// The model was trained on at most 256 word pieces.
 const MAX_TOKENS: usize = 256;
-/// Texts per forward pass: big enough to amortise, small enough to bound memory.
-const BATCH: usize = 16;
+/// At most this many texts share a forward pass: enough to amortise the per-pass work.
+const TEXTS_PER_PASS: usize = 16;
+/// At most this many word pieces (texts × the pass's longest text) share a forward pass, so its activations stay in
+/// cache: a pass of 16 full-length chunks holds ~50 MB of attention scores alone. A full-length chunk runs alone and
+/// short sentences still share a pass. Chosen by timing the sample plan's ingest at 128 to 2,048 (docs/PERFORMANCE.md,
+/// "Passes sized to the cache").
+const TOKENS_PER_PASS: usize = 256;
 
 /// Where the model files live: `NAVIGATOR_MODEL_DIR`, else `<data dir>/models/all-MiniLM-L6-v2`.
 pub fn model_dir(data_dir: &Path) -> PathBuf {
@@ -67,10 +72,8 @@ impl MiniLm {
             .map_err(|e| NavigatorError::internal(format!("model config.json: {e}")))?;
         let mut tokenizer = Tokenizer::from_bytes(read("tokenizer.json")?)
             .map_err(|e| NavigatorError::internal(format!("tokenizer.json: {e}")))?;
-        tokenizer.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            ..Default::default()
-        }));
+        // The shipped tokenizer.json pads every text to 128 pieces; each pass pads to its own longest text instead.
+        tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams {
                 max_length: MAX_TOKENS,
@@ -89,7 +92,10 @@ impl MiniLm {
             passes: AtomicU64::new(0),
         });
         let for_queries = Arc::clone(&model);
-        let queries = Batcher::new(Arc::new(move |texts: &[String]| for_queries.embed(texts)), BATCH);
+        let queries = Batcher::new(
+            Arc::new(move |texts: &[String]| for_queries.embed(texts)),
+            TEXTS_PER_PASS,
+        );
         Ok(Self {
             model,
             pool,
@@ -146,16 +152,17 @@ impl MiniLm {
 
 impl Model {
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, NavigatorError> {
-        // Similar lengths share a batch, so little compute goes to padding.
+        let fail = |e: Box<dyn std::error::Error + Send + Sync>| NavigatorError::internal(format!("embedding: {e}"));
+        let mut encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(fail)?;
+        // Similar lengths share a pass, so little compute goes to padding.
         let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| texts[i].len());
+        order.sort_by_key(|&i| encodings[i].len());
         let mut vectors = vec![Vec::new(); texts.len()];
-        for batch in order.chunks(BATCH) {
-            let inputs: Vec<&str> = batch.iter().map(|&i| texts[i].as_str()).collect();
-            let embedded = self
-                .forward(&inputs)
-                .map_err(|e| NavigatorError::internal(format!("embedding: {e}")))?;
-            for (&i, vector) in batch.iter().zip(embedded) {
+        for pass in passes(&order, |i| encodings[i].len()) {
+            let mut batch: Vec<Encoding> = pass.iter().map(|&i| std::mem::take(&mut encodings[i])).collect();
+            tokenizers::pad_encodings(&mut batch, &PaddingParams::default()).map_err(fail)?;
+            let embedded = self.forward(&batch).map_err(fail)?;
+            for (&i, vector) in pass.iter().zip(embedded) {
                 vectors[i] = vector;
             }
         }
@@ -167,9 +174,9 @@ impl Model {
         self.tokenizer.encode(text, true).ok().map(|e| e.get_ids().to_vec())
     }
 
-    fn forward(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, Box<dyn std::error::Error + Send + Sync>> {
+    /// One forward pass over encodings padded to one width.
+    fn forward(&self, encodings: &[Encoding]) -> Result<Vec<Vec<f32>>, Box<dyn std::error::Error + Send + Sync>> {
         self.passes.fetch_add(1, Ordering::Relaxed);
-        let encodings = self.tokenizer.encode_batch(texts.to_vec(), true)?;
         let rows = encodings.len();
         let width = encodings.first().map_or(0, |e| e.get_ids().len());
         let ids: Vec<u32> = encodings.iter().flat_map(|e| e.get_ids().to_vec()).collect();
@@ -185,6 +192,26 @@ impl Model {
         let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
         Ok(mean.broadcast_div(&norms)?.to_vec2::<f32>()?)
     }
+}
+
+/// Splits `order` (indices sorted by length, shortest first) into forward passes of at most [`TEXTS_PER_PASS`] texts
+/// and at most [`TOKENS_PER_PASS`] word pieces once padded to the pass's longest text. A text longer than the piece
+/// bound gets a pass of its own.
+fn passes(order: &[usize], length: impl Fn(usize) -> usize) -> Vec<&[usize]> {
+    let mut passes = Vec::new();
+    let mut start = 0;
+    for (end, &next) in order.iter().enumerate() {
+        let texts = end - start;
+        // Sorted ascending, so the next text is the widest the pass would hold.
+        if texts == TEXTS_PER_PASS || (texts > 0 && (texts + 1) * length(next) > TOKENS_PER_PASS) {
+            passes.push(&order[start..end]);
+            start = end;
+        }
+    }
+    if start < order.len() {
+        passes.push(&order[start..]);
+    }
+    passes
 }
 
 impl Embedder for MiniLm {
@@ -215,5 +242,67 @@ impl Embedder for MiniLm {
 
     fn calls_in_flight(&self) -> usize {
         self.pool.threads()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pass_sizes(lengths: &[usize]) -> Vec<Vec<usize>> {
+        let order: Vec<usize> = (0..lengths.len()).collect();
+        passes(&order, |i| lengths[i])
+            .into_iter()
+            .map(<[usize]>::to_vec)
+            .collect()
+    }
+
+    fn fits(passes: &[Vec<usize>], lengths: &[usize]) -> bool {
+        passes.iter().all(|pass| {
+            let widest = pass.iter().map(|&i| lengths[i]).max().unwrap_or(0);
+            pass.len() <= TEXTS_PER_PASS && (pass.len() == 1 || pass.len() * widest <= TOKENS_PER_PASS)
+        })
+    }
+
+    #[test]
+    fn short_texts_fill_a_pass_up_to_the_text_bound() {
+        let lengths = vec![TOKENS_PER_PASS / TEXTS_PER_PASS; 2 * TEXTS_PER_PASS + 3];
+        let passes = pass_sizes(&lengths);
+        assert_eq!(
+            passes.iter().map(Vec::len).collect::<Vec<_>>(),
+            [TEXTS_PER_PASS, TEXTS_PER_PASS, 3]
+        );
+        assert_eq!(
+            passes.concat(),
+            (0..lengths.len()).collect::<Vec<_>>(),
+            "every text once, in order"
+        );
+    }
+
+    #[test]
+    fn longer_texts_share_a_pass_only_up_to_the_piece_bound() {
+        // Four texts fill the piece bound exactly; a fifth would pad five.
+        let lengths = vec![TOKENS_PER_PASS / 4; 9];
+        let passes = pass_sizes(&lengths);
+        assert_eq!(passes.iter().map(Vec::len).collect::<Vec<_>>(), [4, 4, 1]);
+        assert!(fits(&passes, &lengths));
+    }
+
+    #[test]
+    fn the_pass_is_measured_at_its_widest_text() {
+        // Sorted ascending: six short texts fit; the first long one would pad all seven to its width.
+        let short = TOKENS_PER_PASS / 8;
+        let long = TOKENS_PER_PASS / 2;
+        let lengths = [short - 4, short - 4, short - 2, short - 2, short, short, long, long];
+        let passes = pass_sizes(&lengths);
+        assert_eq!(passes, [vec![0, 1, 2, 3, 4, 5], vec![6, 7]]);
+        assert!(fits(&passes, &lengths));
+    }
+
+    #[test]
+    fn a_text_past_the_piece_bound_runs_alone_and_nothing_is_empty() {
+        let lengths = [TOKENS_PER_PASS + 1, 2 * TOKENS_PER_PASS];
+        assert_eq!(pass_sizes(&lengths), [vec![0], vec![1]]);
+        assert!(pass_sizes(&[]).is_empty());
     }
 }
