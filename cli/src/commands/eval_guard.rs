@@ -110,7 +110,7 @@ pub async fn run(file: &Path) -> Result<(), String> {
             _ => "benign".to_string(),
         };
         // Per value: whether it is gone from the guard's text.
-        let removed: Vec<bool> = item.pii.iter().map(|v| !output.text.contains(&v.value)).collect();
+        let removed: Vec<bool> = item.pii.iter().map(|v| gone(v, &output.text)).collect();
         let missed: Vec<&PiiValue> = item
             .pii
             .iter()
@@ -195,10 +195,69 @@ pub async fn run(file: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `value` no longer shows in `text`. A name is gone only when none of its words is left: "[NAME] J.
+/// Kowalski" still names him. Initials are no leak, and neither are the lower-case particles of a capitalised name
+/// ("de la Rosa"), which the rest of a Spanish text uses anyway.
+fn gone(value: &PiiValue, text: &str) -> bool {
+    if value.kind != "name" {
+        return !text.contains(&value.value);
+    }
+    let capitalised = value.value.chars().any(char::is_uppercase);
+    let words_left: Vec<&str> = text.split(|c: char| !is_name_char(c)).collect();
+    value
+        .value
+        .split(|c: char| !is_name_char(c))
+        .filter(|word| word.chars().count() >= 2)
+        .filter(|word| !capitalised || word.chars().any(char::is_uppercase))
+        .all(|word| !words_left.iter().any(|left| left.to_lowercase() == word.to_lowercase()))
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_alphabetic() || matches!(c, '-' | '\'' | '’')
+}
+
 fn share(part: usize, whole: usize) -> String {
     if whole == 0 {
         "-".into()
     } else {
         format!("{:.3}", part as f64 / whole as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(value: &str) -> PiiValue {
+        PiiValue {
+            kind: "name".into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn a_name_is_gone_only_when_none_of_its_words_is_left() {
+        assert!(gone(&name("Walter J. Kowalski"), "Is [NAME] still my doctor?"));
+        assert!(gone(
+            &name("Walter J. Kowalski"),
+            "Is [NAME] J. [NAME] still my doctor?"
+        ));
+        assert!(!gone(
+            &name("Walter J. Kowalski"),
+            "Is [NAME] J. Kowalski still my doctor?"
+        ));
+        assert!(!gone(&name("de la Rosa, Ernesto"), "Patient: de la Rosa, [NAME]"));
+        assert!(gone(&name("de la Rosa, Ernesto"), "Patient: de la [NAME], la cuenta"));
+        assert!(!gone(&name("rita okonkwo-bell"), "is [NAME] okonkwo-bell on file?"));
+    }
+
+    #[test]
+    fn other_values_are_gone_when_their_text_is() {
+        let phone = PiiValue {
+            kind: "phone".into(),
+            value: "510-555-0129".into(),
+        };
+        assert!(gone(&phone, "call me at [PHONE]"));
+        assert!(!gone(&phone, "call me at 510-555-0129"));
     }
 }

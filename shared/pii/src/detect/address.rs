@@ -1,5 +1,6 @@
 //! Street addresses: a house number, a street name and a street type (`2218 Linden Street`, `77 Bayview Terrace`,
-//! `1450 Calle Ocho`), with the city, state and ZIP that follow, if any.
+//! `1450 Calle Ocho`), or a post office box (`PO Box 4410`, `Apartado Postal 12`), with the city, state and ZIP that
+//! follow, if any.
 
 use regex::Regex;
 use std::sync::LazyLock;
@@ -16,8 +17,10 @@ static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     let spanish = format!(
         r"(?-u:\b)(?:Calle|Avenida|Av\.|Camino|Paseo)\s+(?:[A-ZÁÉÍÓÚÑ][\wáéíóúñ]+\s+){{0,3}}\d{{1,6}}(?-u:\b){city_state_zip}"
     );
+    let post_box =
+        format!(r"(?-u:\b)(?i:P\.?\s?O\.?\s+Box|Apartado(?:\s+Postal)?)\s+\d{{1,6}}(?-u:\b){city_state_zip}");
     let pattern = format!(
-        "{english}|{spanish}|(?-u:\\b)\\d{{1,6}}\\s+(?:Calle|Avenida)\\s+[A-ZÁÉÍÓÚÑ][\\wáéíóúñ]+{city_state_zip}"
+        "{english}|{spanish}|{post_box}|(?-u:\\b)\\d{{1,6}}\\s+(?:Calle|Avenida)\\s+[A-ZÁÉÍÓÚÑ][\\wáéíóúñ]+{city_state_zip}"
     );
     #[allow(clippy::expect_used)] // a constant pattern, checked by the tests
     Regex::new(&pattern).expect("valid address pattern")
@@ -57,6 +60,16 @@ mod tests {
             vec!["77 Bayview Terrace, San Mateo, CA 94401"]
         );
         assert_eq!(found("vivo en Calle Ocho 1450, Miami"), vec!["Calle Ocho 1450, Miami"]);
+    }
+
+    #[test]
+    fn post_office_boxes() {
+        assert_eq!(
+            found("Mail it to PO Box 4410, Hayward, CA 94540."),
+            vec!["PO Box 4410, Hayward, CA 94540"]
+        );
+        assert_eq!(found("send to P.O. Box 17 please"), vec!["P.O. Box 17"]);
+        assert!(found("check the box 3 on the form").is_empty());
     }
 
     #[test]

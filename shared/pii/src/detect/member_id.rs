@@ -1,5 +1,5 @@
 //! Member and policy ids, in context: "member ID is SCN40918273", "policy number: A12-345678", "número de afiliado
-//! 12345678". Only the value is redacted, and only a value holding a digit.
+//! 12345678", "Member ID: SCN 4091 8273". Only the value is redacted, and only a value holding a digit.
 
 use regex::Regex;
 use std::sync::LazyLock;
@@ -10,7 +10,9 @@ static MEMBER_ID: LazyLock<Regex> = LazyLock::new(|| {
     // A cue names the id: "member ID", "policy number", "número de afiliado"; or the id follows a bare "ID" (a
     // header's "ID: SCN…", "ID de miembro"), or "member" / "miembro" right before it ("member SCN21259600").
     let cue = r"(?i:member|subscriber|policy|plan|insurance|group|scan|medi-cal|medicaid)\s*(?i:id|identification|number|num|no\.?|#)|(?i:n[úu]mero\s+de\s+(?:afiliado|miembro|p[óo]liza|socio))|(?-u:\b)(?:ID|Id)(?:\s+(?i:de\s+(?:miembro|afiliado)|number|no\.?|#))?|(?-u:\b)(?i:member|miembro|afiliado)";
-    let pattern = format!(r"(?:{cue})\s*(?i:is|es|:|=)?\s*:?\s*([A-Za-z]{{0,4}}[-]?\d[A-Za-z0-9-]{{4,18}})(?-u:\b)");
+    let pattern = format!(
+        r"(?:{cue})\s*(?i:is|es|:|=)?\s*:?\s*([A-Za-z]{{0,4}}-?\d[A-Za-z0-9-]{{4,18}}|[A-Za-z]{{0,4}}[- ]?\d{{3,8}}(?: \d{{3,8}}){{1,3}})(?-u:\b)"
+    );
     #[allow(clippy::expect_used)] // a constant pattern, checked by the tests
     Regex::new(&pattern).expect("valid member id pattern")
 });
@@ -59,6 +61,13 @@ mod tests {
             found("RE: Evangelina Soto, ID de miembro SCN57859883"),
             vec!["SCN57859883"]
         );
+    }
+
+    #[test]
+    fn ids_written_in_groups() {
+        assert_eq!(found("Member ID: SCN 4091 8273"), vec!["SCN 4091 8273"]);
+        assert_eq!(found("member number 4091 8273 015, and"), vec!["4091 8273 015"]);
+        assert!(found("I have been a member 2019 to 2024").is_empty());
     }
 
     #[test]

@@ -7,7 +7,14 @@
 //!   Tomás", "Patient: Delgado"), or a first name inside a sentence ("can Maria pick it up?") that is not also an
 //!   ordinary word.
 //! - Never: words the plan's own vocabulary uses ("Medicare Advantage", "SCAN Classic"), places ("San Diego", "Long
-//!   Beach", "Alameda County").
+//!   Beach", "Half Moon Bay"), calendar words unless a name follows ("in June", but "June Kowalczyk"), and a single
+//!   name after an article or possessive ("la Luz", "the Chase account").
+//! - Also: names typed in lower case ([`lowercase`]), a name signing off after a dash ([`sign_off`]), and each name
+//!   grown over its middle initials, surname particles and a given name after a comma ([`complete`]).
+
+mod complete;
+mod lowercase;
+mod sign_off;
 
 use foldhash::fast::FixedState;
 use std::collections::HashSet;
@@ -177,7 +184,9 @@ fn introduced(text: &str, all: &[Token], at: usize) -> bool {
 }
 
 /// Titles: the capitalised word after one is a name, in the gazetteer or not.
-const TITLES: &[&str] = &["dr", "dra", "mr", "mrs", "ms", "sr", "sra", "srta", "doctor", "doctora"];
+const TITLES: &[&str] = &[
+    "dr", "dra", "mr", "mrs", "ms", "sr", "sra", "srta", "doctor", "doctora", "don", "doña",
+];
 
 /// Capitalised words that are never part of a person's name here: the plan's vocabulary, places, calendar words.
 const NEVER: &[&str] = &[
@@ -210,6 +219,17 @@ const NEVER: &[&str] = &[
     "drive",
     "boulevard",
     "blvd",
+    "way",
+    "bay",
+    "springs",
+    "heights",
+    "lake",
+    "island",
+    "river",
+    "harbor",
+    "airport",
+    "station",
+    "plaza",
     "hospital",
     "clinic",
     "center",
@@ -258,6 +278,13 @@ const NEVER: &[&str] = &[
     "friday",
     "saturday",
     "sunday",
+    "lunes",
+    "martes",
+    "miercoles",
+    "jueves",
+    "viernes",
+    "sabado",
+    "domingo",
     "enero",
     "febrero",
     "marzo",
@@ -282,6 +309,30 @@ const NEVER: &[&str] = &[
     "i",
     "yo",
     "a",
+    "an",
+    "un",
+    "una",
+    "my",
+    "mi",
+    "your",
+    "tu",
+    "su",
+    "our",
+    "this",
+    "that",
+];
+
+/// Words before a single capitalised word that make it a thing, not a person: "the Chase account", "la Luz".
+const DETERMINERS: &[&str] = &[
+    "the", "a", "an", "this", "that", "my", "your", "our", "el", "la", "los", "las", "un", "una", "mi", "tu", "su",
+];
+
+/// Calendar words that are first names too: a name when a known name follows ("Julio César Ybarra", "June Park").
+const CALENDAR_NAMES: &[&str] = &["april", "may", "june", "julio", "august", "domingo"];
+
+/// Lowercase particles inside a surname: "de la Rosa", "van der Berg".
+const PARTICLES: &[&str] = &[
+    "de", "la", "del", "las", "los", "van", "von", "der", "den", "da", "di", "du", "le", "al",
 ];
 
 #[derive(Debug, Clone)]
@@ -374,11 +425,15 @@ fn sentence_start(text: &str, token: &Token) -> bool {
         .is_none_or(|c| matches!(c, '.' | '!' | '?' | '\n' | ':' | ';'))
 }
 
-/// Whether a cue word comes right before token `at` (the two words before it, punctuation between allowed).
+/// Whether a cue word comes right before token `at`, or one lowercase word before that ("thank you Maria"); not
+/// across another capitalised word ("Nurse Advice Line").
 fn cued(all: &[Token], at: usize) -> bool {
-    all[at.saturating_sub(2)..at]
-        .iter()
-        .any(|token| GAZETTEER.cues.contains(token.word.to_lowercase().as_str()))
+    let cue = |token: &Token| GAZETTEER.cues.contains(token.word.to_lowercase().as_str());
+    match at {
+        0 => false,
+        1 => cue(&all[0]),
+        _ => cue(&all[at - 1]) || (!all[at - 1].capital && cue(&all[at - 2])),
+    }
 }
 
 pub fn find(text: &str) -> Vec<Detection> {
@@ -394,7 +449,13 @@ pub fn find(text: &str) -> Vec<Detection> {
     let mut found = Vec::new();
     let mut i = 0;
     while i < all.len() {
-        if !known(&all[i]) {
+        // A month or weekday that is a first name too starts a name when a known name follows it.
+        let calendar_name = all[i].capital
+            && CALENDAR_NAMES.contains(&all[i].key.as_str())
+            && all
+                .get(i + 1)
+                .is_some_and(|next| known(next) && adjacent(text, &all[i], next));
+        if !known(&all[i]) && !calendar_name {
             // After a title, any capitalised name: "Dr. Okafor", "Sra. Nwachukwu". After a relation, a salutation or
             // a label, any capitalised word that is no ordinary word: "my roommate Sergei", "Dear Zainab".
             let titled = i > 0 && TITLES.contains(&all[i - 1].word.to_lowercase().as_str());
@@ -414,8 +475,17 @@ pub fn find(text: &str) -> Vec<Detection> {
             let introduced = introduced(text, &all, i) && unusual(&all[i]);
             // Two such words in a row, neither a dictionary, plan or place word: a name the census lists lack
             // ("Dmitri Volkov", "Kwame Asante-Boateng").
-            let paired =
-                i + 1 < all.len() && unusual(&all[i]) && unusual(&all[i + 1]) && adjacent(text, &all[i], &all[i + 1]);
+            // Not beside a place word: "Half Moon Bay".
+            let place_after = |at: usize| {
+                all.get(at + 1).is_some_and(|next| {
+                    next.capital && adjacent(text, &all[at], next) && gazetteer.never.contains(next.key.as_str())
+                })
+            };
+            let paired = i + 1 < all.len()
+                && unusual(&all[i])
+                && unusual(&all[i + 1])
+                && adjacent(text, &all[i], &all[i + 1])
+                && !place_after(i + 1);
             if (titled && plain_word(&all[i])) || introduced || paired {
                 let mut j = i + 1;
                 while j < all.len() && j - i < 3 && plain_word(&all[j]) && adjacent(text, &all[j - 1], &all[j]) {
@@ -451,7 +521,7 @@ pub fn find(text: &str) -> Vec<Detection> {
             start -= 1;
             extended = true;
         }
-        if j < all.len() && j - start < 3 && stranger(&all[j]) && adjacent(text, &all[j - 1], &all[j]) {
+        while j < all.len() && j - start < 4 && stranger(&all[j]) && adjacent(text, &all[j - 1], &all[j]) {
             j += 1;
             extended = true;
         }
@@ -475,10 +545,18 @@ pub fn find(text: &str) -> Vec<Detection> {
         } else if extended {
             run.iter().filter(|t| known(t)).all(plain)
         } else if run.len() >= 2 {
-            run.iter().any(plain) && (first_name(&run[0]) || surname(&run[run.len() - 1]))
+            // Given name first, or surname first as Vietnamese, Chinese and Korean names and headers write them.
+            run.iter().any(plain)
+                && (first_name(&run[0])
+                    || surname(&run[run.len() - 1])
+                    || (surname(&run[0]) && first_name(&run[run.len() - 1])))
         } else {
             let token = &run[0];
-            plain(token) && first_name(token) && !sentence_start(text, token)
+            let determined = start > 0 && DETERMINERS.contains(&all[start - 1].word.to_lowercase().as_str());
+            // "Patient: de la Rosa": surname particles opening a header line make it a name, "la" or not.
+            let particled = complete::particles_before(text, token.start) != token.start;
+            (plain(token) && first_name(token) && !sentence_start(text, token) && !determined)
+                || (particled && (first_name(token) || surname(token)))
         };
         if is_name {
             found.push(Detection {
@@ -490,7 +568,9 @@ pub fn find(text: &str) -> Vec<Detection> {
         }
         i = j;
     }
-    found
+    found.extend(lowercase::find(text, &all));
+    found.extend(sign_off::find(text, &all));
+    complete::complete(text, found)
 }
 
 #[cfg(test)]
@@ -561,5 +641,96 @@ mod tests {
         assert!(found("Mark the calendar for me").is_empty());
         assert!(found("Is Alameda County covered?").is_empty());
         assert!(found("Does Rosales Pharmacy take my plan?").is_empty());
+    }
+
+    #[test]
+    fn a_name_grows_over_initials_particles_and_a_given_name_after_a_comma() {
+        assert_eq!(
+            found("Is Harold P. Whitcomb my doctor now?"),
+            vec!["Harold P. Whitcomb"]
+        );
+        assert_eq!(found("Name: Okafor, Chidi\nDOB on file"), vec!["Okafor, Chidi"]);
+        assert_eq!(
+            found("Paciente: de la Garza, Ramón\n¿Cubre la cirugía?"),
+            vec!["de la Garza, Ramón"]
+        );
+        assert!(found("Do I pay la Garza Pharmacy or the plan?").is_empty());
+    }
+
+    #[test]
+    fn a_month_that_is_a_first_name_starts_a_name_only_before_one() {
+        assert_eq!(found("Can June Kowalczyk pick up my refill?"), vec!["June Kowalczyk"]);
+        assert!(found("Will my plan cover it in June?").is_empty());
+        assert!(found("Does June Medicare enrollment count?").is_empty());
+    }
+
+    #[test]
+    fn names_in_lower_case_need_a_surname_or_a_greeting() {
+        assert_eq!(
+            found("my nephew marcus whitfield drives me to dialysis"),
+            vec!["marcus whitfield"]
+        );
+        assert_eq!(found("hi brenda, is the nurse line open today?"), vec!["brenda"]);
+        assert!(found("can i get a ride to the clinic on monday").is_empty());
+        assert!(found("will the plan pay for my hearing aids").is_empty());
+    }
+
+    #[test]
+    fn a_sign_off_after_a_dash_ends_the_message() {
+        assert_eq!(found("Is the pharmacy open late? -Bernadette"), vec!["Bernadette"]);
+        assert_eq!(found("thanks!! -- bernadette k."), vec!["bernadette k"]);
+        assert!(found("What is the copay - is it $0?").is_empty());
+        assert!(found("Tier 1 - preferred generic").is_empty());
+    }
+
+    #[test]
+    fn things_named_like_people_stay() {
+        assert!(found("Is the Nurse Advice Line free?").is_empty());
+        assert!(found("¿Abren el Sábado Santo?").is_empty());
+        assert!(found("Pagué la Luz y el teléfono este mes").is_empty());
+        assert!(found("I split my time between Half Moon Bay and Reno").is_empty());
+        assert_eq!(found("El farmacéutico, don Eusebio, dice que sí"), vec!["Eusebio"]);
+    }
+
+    #[test]
+    fn no_input_makes_it_panic() {
+        // Multi-byte characters next to every construct that slices the text.
+        let pieces = [
+            "¿",
+            "—",
+            "-",
+            " ",
+            "\n",
+            ":",
+            ",",
+            ".",
+            "de ",
+            "la ",
+            "Rosa",
+            "Ñ",
+            "é",
+            "J.",
+            "María",
+            "Paciente: ",
+            "hi ",
+            "ann ",
+            "moore",
+            "June ",
+            "Dr. ",
+        ];
+        let mut seed = 7u64;
+        for _ in 0..5_000 {
+            let mut text = String::new();
+            for _ in 0..8 {
+                seed = seed
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            for detection in find(&text) {
+                assert!(text.is_char_boundary(detection.start) && text.is_char_boundary(detection.end));
+                assert!(detection.start < detection.end, "{text:?}");
+            }
+        }
     }
 }

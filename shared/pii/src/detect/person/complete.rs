@@ -1,0 +1,160 @@
+//! What belongs to a name found: middle initials, surname particles, a given name after a comma.
+
+use super::{GAZETTEER, PARTICLES, capitalised, folded};
+use crate::Detection;
+
+/// Grows each name over what belongs to it, then drops names inside others:
+/// - middle initials and what follows: "Walter J. Kowalski", a closing initial: "dottie r.";
+/// - surname particles before it at the start of a line or after a label: "Patient: de la Rosa";
+/// - a given name after a comma in a header: "Chen, Wei-Ming", "Van Dyke, Harriet --", or the surname before one:
+///   "Fernández de la Torre, Ignacio";
+/// - a given name joined to it by "and": "Faith and Hope Okoro".
+pub(super) fn complete(text: &str, mut found: Vec<Detection>) -> Vec<Detection> {
+    for name in &mut found {
+        while let Some(end) = initial_and_name(text, name.end) {
+            name.end = end;
+        }
+        name.start = particles_before(text, name.start);
+        if line_lead(text, name.start)
+            && let Some(end) = given_name_after_comma(text, name.end)
+        {
+            name.end = end;
+        }
+        if let Some(start) = surname_before_comma(text, name.start, name.end) {
+            name.start = start;
+        }
+        if let Some(start) = given_name_before_and(text, name.start) {
+            name.start = start;
+        }
+    }
+    found.sort_by_key(|d| (d.start, std::cmp::Reverse(d.end)));
+    let mut kept: Vec<Detection> = Vec::new();
+    for name in found {
+        match kept.last_mut() {
+            Some(last) if name.start < last.end => last.end = last.end.max(name.end),
+            _ => kept.push(name),
+        }
+    }
+    kept
+}
+
+/// " J. Kowalski" or " K Thornbury" after a name: the end of the surname; " r." closing the text or a line: the end
+/// of the initial.
+fn initial_and_name(text: &str, end: usize) -> Option<usize> {
+    let rest = &text[end..];
+    let after_space = rest.strip_prefix(' ')?;
+    let mut chars = after_space.char_indices();
+    let (_, initial) = chars.next()?;
+    if !initial.is_alphabetic() {
+        return None;
+    }
+    let mut at = initial.len_utf8();
+    if after_space[at..].starts_with('.') {
+        at += 1;
+    }
+    let tail = &after_space[at..];
+    if tail.is_empty() || tail.starts_with('\n') || tail.starts_with(['!', '?', ',']) {
+        // A closing initial needs its full stop, so "Maria y" stays "Maria".
+        return (at == initial.len_utf8() + 1).then_some(end + 1 + at);
+    }
+    if !initial.is_uppercase() {
+        return None;
+    }
+    let surname = tail.strip_prefix(' ')?;
+    let word: &str = surname
+        .split(|c: char| !(c.is_alphabetic() || matches!(c, '-' | '\'' | '’')))
+        .next()?;
+    let key = folded(word);
+    let capital = capitalised(word) && word.chars().any(char::is_lowercase);
+    (capital && !GAZETTEER.never.contains(key.as_str()) && !GAZETTEER.cues.contains(key.as_str()))
+        .then(|| end + 1 + at + 1 + word.len())
+}
+
+/// The start of "de la " (and other surname particles) right before `start`, when they open a line or follow a label.
+pub(super) fn particles_before(text: &str, start: usize) -> usize {
+    let mut at = start;
+    loop {
+        let before = text[..at].trim_end_matches(' ');
+        if before.len() == at {
+            return start;
+        }
+        let word_start = before
+            .char_indices()
+            .rfind(|&(_, c)| !c.is_alphabetic())
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let word = &before[word_start..];
+        if !PARTICLES.contains(&word) {
+            break;
+        }
+        at = word_start;
+    }
+    if at != start && line_lead(text, at) { at } else { start }
+}
+
+/// Whether `start` opens a line, maybe after a label and a colon ("Patient: …").
+pub(super) fn line_lead(text: &str, start: usize) -> bool {
+    let line = &text[text[..start].rfind('\n').map_or(0, |i| i + 1)..start];
+    let line = line.trim();
+    line.is_empty() || (line.ends_with(':') && line.split_whitespace().count() <= 3)
+}
+
+/// ", Harriet" or ", Wei-Ming" after a surname, ending its line or followed by a dash: the end of the given name.
+fn given_name_after_comma(text: &str, end: usize) -> Option<usize> {
+    let rest = text[end..].strip_prefix(", ")?;
+    let word: &str = rest
+        .split(|c: char| !(c.is_alphabetic() || matches!(c, '-' | '\'' | '’')))
+        .next()?;
+    let key = folded(word);
+    let gazetteer = &*GAZETTEER;
+    let named = gazetteer.first.contains(key.as_str())
+        || word
+            .split('-')
+            .any(|part| gazetteer.first.contains(folded(part).as_str()))
+        || !gazetteer.common.contains(key.as_str());
+    let closes = rest[word.len()..].trim_start_matches(' ');
+    let closes = closes.is_empty() || closes.starts_with(['\n', '-', '—', '(']);
+    (capitalised(word) && named && closes && !gazetteer.never.contains(key.as_str())).then_some(end + 2 + word.len())
+}
+
+/// "Fernández de la Torre, " opening the line (maybe after a label) before a given name that ends it: the start of
+/// the surname.
+fn surname_before_comma(text: &str, start: usize, end: usize) -> Option<usize> {
+    let head = text[..start].strip_suffix(", ")?;
+    let line_start = head.rfind('\n').map_or(0, |i| i + 1);
+    let line = &head[line_start..];
+    // After a label ("Patient: "), if any.
+    let from = line.rfind(':').map_or(0, |i| i + 1);
+    let surname = line[from..].trim_start();
+    let surname_start = head.len() - surname.len();
+    let words: Vec<&str> = surname.split(' ').collect();
+    let capitalised_words = words.iter().filter(|w| capitalised(w)).count();
+    let shaped = (1..=4).contains(&words.len())
+        && capitalised_words >= 1
+        && words.iter().all(|word| {
+            let key = folded(word);
+            PARTICLES.contains(word)
+                || (capitalised(word)
+                    && word.chars().all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
+                    && !GAZETTEER.never.contains(key.as_str())
+                    && !GAZETTEER.cues.contains(key.as_str()))
+        });
+    let rest = text[end..].trim_start_matches(' ');
+    let closes = rest.is_empty() || rest.starts_with(['\n', '-', '—', '(', '/']);
+    (shaped && closes).then_some(surname_start)
+}
+
+/// "Faith and " or "Rosa y " right before a name: the start of the first given name, which shares the surname.
+fn given_name_before_and(text: &str, start: usize) -> Option<usize> {
+    let head = ["and ", "y ", "& "]
+        .iter()
+        .find_map(|joiner| text[..start].strip_suffix(joiner))?;
+    let head = head.strip_suffix(' ')?;
+    let word_start = head
+        .char_indices()
+        .rfind(|&(_, c)| !c.is_alphabetic())
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word = &head[word_start..];
+    let key = folded(word);
+    (capitalised(word) && GAZETTEER.first.contains(key.as_str()) && !GAZETTEER.never.contains(key.as_str()))
+        .then_some(word_start)
+}
