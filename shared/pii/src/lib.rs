@@ -135,4 +135,76 @@ mod tests {
         let text = "I called 1-800-559-3500 about the $1,500 limit for 2025 and 100 days per benefit period.";
         assert_eq!(scrub(text).0, text);
     }
+
+    #[test]
+    fn no_text_makes_a_detector_panic() {
+        // Multi-byte characters beside every construct a detector slices around: cues, dashes, digits, labels.
+        let pieces = [
+            "¿",
+            "—",
+            "–",
+            "-",
+            " ",
+            "\n",
+            ":",
+            ",",
+            ".",
+            "/",
+            "#",
+            "(",
+            ")",
+            "de ",
+            "la ",
+            "Rosa",
+            "Ñ",
+            "é",
+            "ü",
+            "J.",
+            "María",
+            "Paciente: ",
+            "DOB ",
+            "born ",
+            "nacido el ",
+            "3/",
+            "1946",
+            "12",
+            "555",
+            "0147",
+            "SCN",
+            "ID ",
+            "member ID ",
+            "call ",
+            "PO Box ",
+            "Calle ",
+            "Street",
+            "1EG4",
+            "@",
+            "x.com",
+            "Dr. ",
+            "hi ",
+            "ann ",
+            "June ",
+            "4813 ",
+            "😀",
+            "\u{200b}",
+        ];
+        let mut seed = 11u64;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..10 {
+                seed = seed
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            let found = find(&text);
+            for pair in found.windows(2) {
+                assert!(pair[0].end <= pair[1].start, "overlap in {text:?}");
+            }
+            for detection in &found {
+                assert!(text.is_char_boundary(detection.start) && text.is_char_boundary(detection.end));
+            }
+            let _ = redact(&text, &found);
+        }
+    }
 }
