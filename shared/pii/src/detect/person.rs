@@ -327,6 +327,32 @@ const DETERMINERS: &[&str] = &[
     "the", "a", "an", "this", "that", "my", "your", "our", "el", "la", "los", "las", "un", "una", "mi", "tu", "su",
 ];
 
+/// Lower-case nouns a brand or a place names directly and a person's name never does without a possessive: "Chase
+/// account", "Silver Sneakers classes", "Hayward office" (but "Rosa's account").
+const THINGS: &[&str] = &[
+    "account",
+    "accounts",
+    "card",
+    "cards",
+    "class",
+    "classes",
+    "program",
+    "programs",
+    "app",
+    "website",
+    "store",
+    "stores",
+    "branch",
+    "location",
+    "locations",
+    "membership",
+    "cuenta",
+    "tarjeta",
+    "clases",
+    "programa",
+    "tienda",
+];
+
 /// Calendar words that are first names too: a name when a known name follows ("Julio César Ybarra", "June Park").
 const CALENDAR_NAMES: &[&str] = &["april", "may", "june", "julio", "august", "domingo"];
 
@@ -538,7 +564,11 @@ pub fn find(text: &str) -> Vec<Detection> {
         let plain = |token: &Token| !gazetteer.ambiguous.contains(token.key.as_str());
         let first_name = |token: &Token| gazetteer.first.contains(token.key.as_str());
         let surname = |token: &Token| gazetteer.last.contains(token.key.as_str());
-        let is_name = if before_is_place || after_is_place {
+        // A noun right after it makes it a brand, not a person: "Chase account", "Silver Sneakers classes".
+        let modifies_a_noun = all
+            .get(j)
+            .is_some_and(|next| adjacent(text, &all[j - 1], next) && THINGS.contains(&next.word));
+        let is_name = if before_is_place || after_is_place || modifies_a_noun {
             false
         } else if cued(&all, start) {
             true
@@ -689,6 +719,9 @@ mod tests {
         assert!(found("¿Abren el Sábado Santo?").is_empty());
         assert!(found("Pagué la Luz y el teléfono este mes").is_empty());
         assert!(found("I split my time between Half Moon Bay and Reno").is_empty());
+        assert!(found("Can I pay from my Chase account?").is_empty());
+        assert!(found("Are Silver Sneakers classes free?").is_empty());
+        assert_eq!(found("Can Rosa Delgado's card be mailed?"), vec!["Rosa Delgado"]);
         assert_eq!(found("El farmacéutico, don Eusebio, dice que sí"), vec!["Eusebio"]);
     }
 
