@@ -195,21 +195,30 @@ pub async fn run(file: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Surname particles: a name's words, but ordinary words of the text around it too.
+const PARTICLES: &[&str] = &[
+    "de", "del", "la", "las", "los", "y", "van", "von", "der", "den", "da", "di", "du", "le", "al",
+];
+
 /// Whether `value` no longer shows in `text`. A name is gone only when none of its words is left: "[NAME] J.
-/// Kowalski" still names him. Initials are no leak, and neither are the lower-case particles of a capitalised name
-/// ("de la Rosa"), which the rest of a Spanish text uses anyway.
+/// Kowalski" still names him. Initials are no leak, and neither are surname particles ("de la Rosa", "MONTES DE
+/// OCA"), which the rest of a Spanish text uses anyway; a name made only of such words is checked whole.
 fn gone(value: &PiiValue, text: &str) -> bool {
     if value.kind != "name" {
         return !text.contains(&value.value);
     }
-    let capitalised = value.value.chars().any(char::is_uppercase);
-    let words_left: Vec<&str> = text.split(|c: char| !is_name_char(c)).collect();
-    value
+    let words_left: Vec<String> = text.split(|c: char| !is_name_char(c)).map(str::to_lowercase).collect();
+    let words: Vec<String> = value
         .value
         .split(|c: char| !is_name_char(c))
         .filter(|word| word.chars().count() >= 2)
-        .filter(|word| !capitalised || word.chars().any(char::is_uppercase))
-        .all(|word| !words_left.iter().any(|left| left.to_lowercase() == word.to_lowercase()))
+        .map(str::to_lowercase)
+        .filter(|word| !PARTICLES.contains(&word.as_str()))
+        .collect();
+    if words.is_empty() {
+        return !text.contains(&value.value);
+    }
+    words.iter().all(|word| !words_left.contains(word))
 }
 
 fn is_name_char(c: char) -> bool {
@@ -248,6 +257,8 @@ mod tests {
         ));
         assert!(!gone(&name("de la Rosa, Ernesto"), "Patient: de la Rosa, [NAME]"));
         assert!(gone(&name("de la Rosa, Ernesto"), "Patient: de la [NAME], la cuenta"));
+        assert!(gone(&name("MONTES DE OCA, GUADALUPE"), "[NAME] llamó de la farmacia"));
+        assert!(!gone(&name("MONTES DE OCA, GUADALUPE"), "MONTES DE OCA, [NAME]"));
         assert!(!gone(&name("rita okonkwo-bell"), "is [NAME] okonkwo-bell on file?"));
     }
 
