@@ -183,6 +183,16 @@ fn introduced(text: &str, all: &[Token], at: usize) -> bool {
         || (LABELS.contains(&word.as_str()) && between == ":")
 }
 
+/// Whether token `at` owns a relation: "Lakshmi's son", "Darnell’s doctor". Only a person has a son or a doctor.
+fn owns_a_relation(text: &str, all: &[Token], at: usize) -> bool {
+    let possessive = text[all[at].end..].starts_with("'s") || text[all[at].end..].starts_with("’s");
+    possessive
+        && all.get(at + 1).is_some_and(|next| {
+            let word = next.word.to_lowercase();
+            INTRODUCERS.contains(&word.as_str()) || matches!(word.as_str(), "doctor" | "doctors" | "caregiver")
+        })
+}
+
 /// Titles: the capitalised word after one is a name, in the gazetteer or not.
 const TITLES: &[&str] = &[
     "dr", "dra", "mr", "mrs", "ms", "sr", "sra", "srta", "doctor", "doctora", "don", "doña",
@@ -498,7 +508,7 @@ pub fn find(text: &str) -> Vec<Detection> {
                     && !gazetteer.cues.contains(token.key.as_str())
                     && !gazetteer.common.contains(token.key.as_str())
             };
-            let introduced = introduced(text, &all, i) && unusual(&all[i]);
+            let introduced = (introduced(text, &all, i) || owns_a_relation(text, &all, i)) && unusual(&all[i]);
             // Two such words in a row, neither a dictionary, plan or place word: a name the census lists lack
             // ("Dmitri Volkov", "Kwame Asante-Boateng").
             // Not beside a place word: "Half Moon Bay".
@@ -586,6 +596,7 @@ pub fn find(text: &str) -> Vec<Detection> {
             // "Patient: de la Rosa": surname particles opening a header line make it a name, "la" or not.
             let particled = complete::particles_before(text, token.start) != token.start;
             (plain(token) && first_name(token) && !sentence_start(text, token) && !determined)
+                || (first_name(token) && owns_a_relation(text, &all, start))
                 || (particled && (first_name(token) || surname(token)))
         };
         if is_name {
@@ -723,6 +734,14 @@ mod tests {
         assert!(found("Are Silver Sneakers classes free?").is_empty());
         assert_eq!(found("Can Rosa Delgado's card be mailed?"), vec!["Rosa Delgado"]);
         assert_eq!(found("El farmacéutico, don Eusebio, dice que sí"), vec!["Eusebio"]);
+    }
+
+    #[test]
+    fn a_name_that_owns_a_relation_opens_a_sentence() {
+        assert_eq!(found("Lakshmi's son drives her to dialysis."), vec!["Lakshmi"]);
+        assert_eq!(found("Darnell’s daughter picks up his refills."), vec!["Darnell"]);
+        assert!(found("Medicare's rules changed this year.").is_empty());
+        assert!(found("Ozempic's maker raised the price.").is_empty());
     }
 
     #[test]
