@@ -257,6 +257,7 @@ const NEVER: &[&str] = &[
     "del",
     "de",
     "fort",
+    "saint",
     "mount",
     "new",
     "north",
@@ -332,9 +333,10 @@ const NEVER: &[&str] = &[
     "that",
 ];
 
-/// Words before a single capitalised word that make it a thing, not a person: "the Chase account", "la Luz".
+/// Words before a capitalised run that make it a thing, not a person: "the Salvation Army", "la Luz". Not "a", which
+/// is also Spanish's personal "a": "díganle a Maricela Ontiveros".
 const DETERMINERS: &[&str] = &[
-    "the", "a", "an", "this", "that", "my", "your", "our", "el", "la", "los", "las", "un", "una", "mi", "tu", "su",
+    "the", "an", "this", "that", "my", "your", "our", "el", "la", "los", "las", "un", "una", "mi", "tu", "su",
 ];
 
 /// Lower-case nouns a brand or a place names directly and a person's name never does without a possessive: "Chase
@@ -362,6 +364,25 @@ const THINGS: &[&str] = &[
     "programa",
     "tienda",
 ];
+
+/// Words before a capitalised run that make it a place: "in Austin", "near Carson", "en Pico Rivera".
+const LOCATORS: &[&str] = &["in", "near", "around", "outside", "throughout", "en"];
+
+/// Words after "'s" that make the run before it an occasion: "Valentine's Day", "New Year's Eve".
+const OCCASIONS: &[&str] = &["Day", "Eve", "Night", "Week"];
+
+/// Whether the run `start..end` is an occasion, or the day of one: "Valentine's Day", "New Year's Eve".
+fn an_occasion(text: &str, all: &[Token], start: usize, end: usize) -> bool {
+    let possessive = |token: &Token| {
+        let after = &text[token.end..];
+        after.starts_with("'s ") || after.starts_with("’s ")
+    };
+    let names_an_occasion =
+        possessive(&all[end - 1]) && all.get(end).is_some_and(|next| OCCASIONS.contains(&next.word));
+    let day_of_one =
+        start > 0 && all[start - 1].capital && possessive(&all[start - 1]) && OCCASIONS.contains(&all[start].word);
+    names_an_occasion || day_of_one
+}
 
 /// Calendar words that are first names too: a name when a known name follows ("Julio César Ybarra", "June Park").
 const CALENDAR_NAMES: &[&str] = &["april", "may", "june", "julio", "august", "domingo"];
@@ -517,7 +538,12 @@ pub fn find(text: &str) -> Vec<Detection> {
                     next.capital && adjacent(text, &all[at], next) && gazetteer.never.contains(next.key.as_str())
                 })
             };
+            let set_off = i > 0 && {
+                let before = all[i - 1].word.to_lowercase();
+                DETERMINERS.contains(&before.as_str()) || LOCATORS.contains(&before.as_str())
+            };
             let paired = i + 1 < all.len()
+                && !set_off
                 && unusual(&all[i])
                 && unusual(&all[i + 1])
                 && adjacent(text, &all[i], &all[i + 1])
@@ -578,10 +604,18 @@ pub fn find(text: &str) -> Vec<Detection> {
         let modifies_a_noun = all
             .get(j)
             .is_some_and(|next| adjacent(text, &all[j - 1], next) && THINGS.contains(&next.word));
-        let is_name = if before_is_place || after_is_place || modifies_a_noun {
+        let before = start.checked_sub(1).map(|at| all[at].word.to_lowercase());
+        // "the Salvation Army", "la Luz"; "in Palo Alto", "en Pico Rivera": a thing or a place, not a person. Not
+        // surname particles opening a header: "Patient: de la Rosa".
+        let determined = before.as_deref().is_some_and(|word| DETERMINERS.contains(&word));
+        let located = before.as_deref().is_some_and(|word| LOCATORS.contains(&word));
+        let particled = complete::particles_before(text, run[0].start) != run[0].start;
+        let is_name = if before_is_place || after_is_place || modifies_a_noun || an_occasion(text, &all, start, j) {
             false
         } else if cued(&all, start) {
             true
+        } else if (determined || located) && !particled {
+            false
         } else if extended {
             run.iter().filter(|t| known(t)).all(plain)
         } else if run.len() >= 2 {
@@ -592,10 +626,7 @@ pub fn find(text: &str) -> Vec<Detection> {
                     || (surname(&run[0]) && first_name(&run[run.len() - 1])))
         } else {
             let token = &run[0];
-            let determined = start > 0 && DETERMINERS.contains(&all[start - 1].word.to_lowercase().as_str());
-            // "Patient: de la Rosa": surname particles opening a header line make it a name, "la" or not.
-            let particled = complete::particles_before(text, token.start) != token.start;
-            (plain(token) && first_name(token) && !sentence_start(text, token) && !determined)
+            (plain(token) && first_name(token) && !sentence_start(text, token))
                 || (first_name(token) && owns_a_relation(text, &all, start))
                 || (particled && (first_name(token) || surname(token)))
         };
@@ -742,6 +773,17 @@ mod tests {
         assert_eq!(found("Darnell’s daughter picks up his refills."), vec!["Darnell"]);
         assert!(found("Medicare's rules changed this year.").is_empty());
         assert!(found("Ozempic's maker raised the price.").is_empty());
+    }
+
+    #[test]
+    fn occasions_places_after_in_and_things_after_the_stay() {
+        assert!(found("Is the office open on Valentine's Day?").is_empty());
+        assert!(found("Will my ride benefit work on New Year's Eve?").is_empty());
+        assert!(found("I visit family in Austin every summer").is_empty());
+        assert!(found("¿Hay farmacias en Pico Rivera?").is_empty());
+        assert!(found("Does the Salvation Army program count?").is_empty());
+        assert!(found("Is Saint Agnes in network?").is_empty());
+        assert_eq!(found("Can Rosa Delgado pick it up in Austin?"), vec!["Rosa Delgado"]);
     }
 
     #[test]
