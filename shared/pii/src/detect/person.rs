@@ -97,6 +97,16 @@ const INTRODUCERS: &[&str] = &[
     "cousin",
     "niece",
     "nephew",
+    "son-in-law",
+    "daughter-in-law",
+    "mother-in-law",
+    "father-in-law",
+    "brother-in-law",
+    "sister-in-law",
+    "stepson",
+    "stepdaughter",
+    "grandma",
+    "grandpa",
     "caregiver",
     "neighbor",
     "neighbour",
@@ -179,8 +189,22 @@ fn introduced(text: &str, all: &[Token], at: usize) -> bool {
     };
     let word = before.word.to_lowercase();
     let between = text[before.end..all[at].start].trim();
-    (INTRODUCERS.contains(&word.as_str()) && matches!(between, "" | ","))
+    // "Good morning Arash,": a greeting of two words.
+    let greeting = matches!(word.as_str(), "morning" | "afternoon" | "evening")
+        && at >= 2
+        && all[at - 2].word.eq_ignore_ascii_case("good");
+    ((INTRODUCERS.contains(&word.as_str()) || greeting) && matches!(between, "" | ","))
         || (LABELS.contains(&word.as_str()) && between == ":")
+}
+
+/// A hyphenated word every part of which is a name: "Kerry-Ann", "Mei-Ling", "Garcia-Lopez".
+fn hyphenated_name(word: &str) -> bool {
+    let gazetteer = &*GAZETTEER;
+    word.contains('-')
+        && word.split('-').all(|part| {
+            let key = folded(part);
+            key.len() >= 2 && (gazetteer.first.contains(key.as_str()) || gazetteer.last.contains(key.as_str()))
+        })
 }
 
 /// Whether token `at` owns a relation: "Lakshmi's son", "Darnell’s doctor". Only a person has a son or a doctor.
@@ -500,7 +524,9 @@ pub fn find(text: &str) -> Vec<Detection> {
         token.capital
             && !gazetteer.never.contains(word.as_str())
             && !gazetteer.cues.contains(word.as_str())
-            && (gazetteer.first.contains(word.as_str()) || gazetteer.last.contains(word.as_str()))
+            && (gazetteer.first.contains(word.as_str())
+                || gazetteer.last.contains(word.as_str())
+                || hyphenated_name(token.word))
     };
     let mut found = Vec::new();
     let mut i = 0;
@@ -597,7 +623,15 @@ pub fn find(text: &str) -> Vec<Detection> {
             && all[j].capital
             && gazetteer.never.contains(all[j].key.as_str());
         let plain = |token: &Token| !gazetteer.ambiguous.contains(token.key.as_str());
-        let first_name = |token: &Token| gazetteer.first.contains(token.key.as_str());
+        let first_name = |token: &Token| {
+            gazetteer.first.contains(token.key.as_str())
+                || (hyphenated_name(token.word)
+                    && token
+                        .word
+                        .split('-')
+                        .next()
+                        .is_some_and(|part| gazetteer.first.contains(folded(part).as_str())))
+        };
         let surname = |token: &Token| gazetteer.last.contains(token.key.as_str());
         // A noun right after it makes it a brand, not a person: "Chase account", "Silver Sneakers classes".
         let modifies_a_noun = all
@@ -626,6 +660,10 @@ pub fn find(text: &str) -> Vec<Detection> {
         } else {
             let token = &run[0];
             (plain(token) && first_name(token) && !sentence_start(text, token))
+                // A middle initial and a surname follow, even opening a line: "From: Gregory A. Whitfield".
+                || (first_name(token) && complete::initial_and_name(text, token.end).is_some_and(|end| {
+                    text[token.end..end].trim_start().chars().nth(1) == Some('.')
+                }))
                 || (first_name(token) && owns_a_relation(text, &all, start))
                 || (particled && (first_name(token) || surname(token)))
         };
@@ -782,5 +820,44 @@ mod tests {
         assert!(found("¿Hay farmacias en Pico Rivera?").is_empty());
         assert!(found("Does the Salvation Army program count?").is_empty());
         assert_eq!(found("Can Rosa Delgado pick it up in Austin?"), vec!["Rosa Delgado"]);
+    }
+
+    #[test]
+    fn sign_offs_greetings_and_lists_of_people() {
+        assert_eq!(
+            found("Card came today, all good. Take care, Philippa"),
+            vec!["Philippa"]
+        );
+        assert_eq!(
+            found("Thank you for the help.\nWarmly, Tadashi and Michiko Sato"),
+            vec!["Tadashi and Michiko Sato"]
+        );
+        assert!(found("Is dental covered here, Medicare or the plan?").is_empty());
+        assert_eq!(found("Good morning Bahram, my refill is late."), vec!["Bahram"]);
+        assert_eq!(found("My mother-in-law Svetlana needs a ride."), vec!["Svetlana"]);
+        assert_eq!(found("Is the claim for Mary-Kate still open?"), vec!["Mary-Kate"]);
+    }
+
+    #[test]
+    fn header_forms_with_initials_and_capital_particles() {
+        assert_eq!(
+            found("From: Harold P. Whitcomb\nSubject: bill"),
+            vec!["Harold P. Whitcomb"]
+        );
+        assert_eq!(
+            found("Member: Okafor, Chidi N. / Issue: copay"),
+            vec!["Okafor, Chidi N."]
+        );
+        assert_eq!(
+            found("PATIENT: DE LA GARZA, RAMON\nDrug: Lasix"),
+            vec!["DE LA GARZA, RAMON"]
+        );
+    }
+
+    #[test]
+    fn lower_case_names_after_a_title_or_an_introduction() {
+        assert_eq!(found("can mrs. whitfield call for me"), vec!["whitfield"]);
+        assert_eq!(found("hola soy marisol, cubren lentes?"), vec!["marisol"]);
+        assert!(found("soy diabético y necesito zapatos").is_empty());
     }
 }

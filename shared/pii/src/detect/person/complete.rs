@@ -20,7 +20,11 @@ pub(super) fn complete(text: &str, mut found: Vec<Detection>) -> Vec<Detection> 
         {
             name.end = end;
         }
-        if let Some(start) = surname_before_comma(text, name.start, name.end) {
+        // A header's "Surname, Given" holds one person; "Warmly, Tadashi and Michiko Sato" is a sign-off.
+        let one_person = ![" and ", " y ", " & "]
+            .iter()
+            .any(|joiner| text[name.start..name.end].contains(joiner));
+        if one_person && let Some(start) = surname_before_comma(text, name.start, name.end) {
             name.start = start;
         }
         if let Some(start) = given_name_before_and(text, name.start) {
@@ -40,7 +44,7 @@ pub(super) fn complete(text: &str, mut found: Vec<Detection>) -> Vec<Detection> 
 
 /// " J. Kowalski" or " K Thornbury" after a name: the end of the surname; " r." closing the text or a line: the end
 /// of the initial.
-fn initial_and_name(text: &str, end: usize) -> Option<usize> {
+pub(super) fn initial_and_name(text: &str, end: usize) -> Option<usize> {
     let rest = &text[end..];
     let after_space = rest.strip_prefix(' ')?;
     let mut chars = after_space.char_indices();
@@ -83,7 +87,7 @@ pub(super) fn particles_before(text: &str, start: usize) -> usize {
             .rfind(|&(_, c)| !c.is_alphabetic())
             .map_or(0, |(i, c)| i + c.len_utf8());
         let word = &before[word_start..];
-        if !PARTICLES.contains(&word) {
+        if !PARTICLES.contains(&word.to_lowercase().as_str()) {
             break;
         }
         at = word_start;
@@ -111,9 +115,22 @@ fn given_name_after_comma(text: &str, end: usize) -> Option<usize> {
             .split('-')
             .any(|part| gazetteer.first.contains(folded(part).as_str()))
         || !gazetteer.common.contains(key.as_str());
-    let closes = rest[word.len()..].trim_start_matches(' ');
-    let closes = closes.is_empty() || closes.starts_with(['\n', '-', '—', '(']);
-    (capitalised(word) && named && closes && !gazetteer.never.contains(key.as_str())).then_some(end + 2 + word.len())
+    // A middle initial may follow: "Petrov, Dmitri A.".
+    let mut taken = word.len();
+    if let Some(initial) = initial_after(&rest[taken..]) {
+        taken += initial;
+    }
+    let closes = rest[taken..].trim_start_matches(' ');
+    let closes = closes.is_empty() || closes.starts_with(['\n', '-', '—', '(', '/']);
+    (capitalised(word) && named && closes && !gazetteer.never.contains(key.as_str())).then_some(end + 2 + taken)
+}
+
+/// The length of " A." at the start of `rest`: a middle initial with its full stop.
+fn initial_after(rest: &str) -> Option<usize> {
+    let after_space = rest.strip_prefix(' ')?;
+    let mut chars = after_space.chars();
+    let initial = chars.next()?;
+    (initial.is_uppercase() && chars.next() == Some('.')).then_some(1 + initial.len_utf8() + 1)
 }
 
 /// "Fernández de la Torre, " opening the line (maybe after a label) before a given name that ends it: the start of
@@ -132,7 +149,7 @@ fn surname_before_comma(text: &str, start: usize, end: usize) -> Option<usize> {
         && capitalised_words >= 1
         && words.iter().all(|word| {
             let key = folded(word);
-            PARTICLES.contains(word)
+            PARTICLES.contains(&word.to_lowercase().as_str())
                 || (capitalised(word)
                     && word.chars().all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
                     && !GAZETTEER.never.contains(key.as_str())
@@ -143,7 +160,8 @@ fn surname_before_comma(text: &str, start: usize, end: usize) -> Option<usize> {
     (shaped && closes).then_some(surname_start)
 }
 
-/// "Faith and " or "Rosa y " right before a name: the start of the first given name, which shares the surname.
+/// "Faith and " or "Rosa y " right before a name: the start of the first given name, which shares the surname, or
+/// of another person's name in the same list ("Colleen, Bridie and Siobhan").
 fn given_name_before_and(text: &str, start: usize) -> Option<usize> {
     let head = ["and ", "y ", "& "]
         .iter()
@@ -155,6 +173,10 @@ fn given_name_before_and(text: &str, start: usize) -> Option<usize> {
         .map_or(0, |(i, c)| i + c.len_utf8());
     let word = &head[word_start..];
     let key = folded(word);
-    (capitalised(word) && GAZETTEER.first.contains(key.as_str()) && !GAZETTEER.never.contains(key.as_str()))
-        .then_some(word_start)
+    // A given name, or a word written like one that is no ordinary word: "Ichiro and Sachiko Endo".
+    let named = GAZETTEER.first.contains(key.as_str())
+        || (word.chars().any(char::is_lowercase)
+            && !GAZETTEER.common.contains(key.as_str())
+            && !GAZETTEER.cues.contains(key.as_str()));
+    (capitalised(word) && named && !GAZETTEER.never.contains(key.as_str())).then_some(word_start)
 }

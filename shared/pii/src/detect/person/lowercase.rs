@@ -1,6 +1,9 @@
 //! Names written in lower case, as some members type everything.
 
-use super::{GAZETTEER, INTRODUCERS, PARTICLES, Token, WordList, adjacent};
+use super::{GAZETTEER, INTRODUCERS, PARTICLES, TITLES, Token, WordList, adjacent};
+
+/// Words a member introduces themself with, in lower case: "soy marisol", "me llamo ana".
+const SELF_INTRODUCERS: &[&str] = &["soy", "llamo", "i'm", "im"];
 use crate::{Detection, Kind};
 
 /// Names written in lower case ("my granddaughter kayla ann moore", "hi jasmine"): a first name that is no ordinary
@@ -26,6 +29,20 @@ pub(super) fn find(text: &str, all: &[Token]) -> Vec<Detection> {
     let mut found = Vec::new();
     let mut i = 0;
     while i < all.len() {
+        // After a title, a given name or a surname: "mrs. tran", "dr. okafor".
+        let titled = i > 0
+            && TITLES.contains(&all[i - 1].word.to_lowercase().as_str())
+            && matches!(text[all[i - 1].end..all[i].start].trim(), "" | ".");
+        if titled && any_name(&all[i]) {
+            found.push(Detection {
+                kind: Kind::Name,
+                start: all[i].start,
+                end: all[i].end,
+                score: 0.7,
+            });
+            i += 1;
+            continue;
+        }
         if !first(&all[i]) {
             i += 1;
             continue;
@@ -47,7 +64,8 @@ pub(super) fn find(text: &str, all: &[Token]) -> Vec<Detection> {
         let full = j > i + 1;
         let introduced = i > 0 && {
             let before = &all[i - 1];
-            INTRODUCERS.contains(&before.word.to_lowercase().as_str())
+            let word = before.word.to_lowercase();
+            (INTRODUCERS.contains(&word.as_str()) || SELF_INTRODUCERS.contains(&word.as_str()))
                 && matches!(text[before.end..all[i].start].trim(), "" | ",")
         };
         if full || introduced {
