@@ -7,10 +7,12 @@
 //!   Tomás", "Patient: Delgado"), or a first name inside a sentence ("can Maria pick it up?") that is not also an
 //!   ordinary word.
 //! - Never: words the plan's own vocabulary uses ("Medicare Advantage", "SCAN Classic"), places ("San Diego", "Long
-//!   Beach", "Half Moon Bay"), calendar words unless a name follows ("in June", but "June Kowalczyk"), and a single
-//!   name after an article or possessive ("la Luz", "the Chase account").
-//! - Also: names typed in lower case ([`lowercase`]), a name signing off after a dash ([`sign_off`]), and each name
-//!   grown over its middle initials, surname particles and a given name after a comma ([`complete`]).
+//!   Beach", "Half Moon Bay"), calendar words unless a name follows ("in June", but "June Kowalczyk"), occasions
+//!   ("Valentine's Day"), and, unless cued, words after an article, a possessive or "in" ("the Salvation Army", "la
+//!   Luz", "in Palo Alto") or right before a noun such as "account" ("Chase account").
+//! - Also: names typed in lower case ([`lowercase`]), a name signing off a message ([`sign_off`]), and each name
+//!   grown over its middle initials, surname particles, a comma-separated given name or surname, and a given name
+//!   joined by "and" ([`complete`]).
 
 mod complete;
 mod lowercase;
@@ -363,7 +365,7 @@ const DETERMINERS: &[&str] = &[
 ];
 
 /// Lower-case nouns a brand or a place names directly and a person's name never does without a possessive: "Chase
-/// account", "Silver Sneakers classes", "Hayward office" (but "Rosa's account").
+/// account", "Silver Sneakers classes" (but "Rosa's account").
 const THINGS: &[&str] = &[
     "account",
     "accounts",
@@ -833,6 +835,7 @@ mod tests {
             vec!["Tadashi and Michiko Sato"]
         );
         assert!(found("Is dental covered here, Medicare or the plan?").is_empty());
+        assert!(found("Got it, Thanks").is_empty());
         assert_eq!(found("Good morning Bahram, my refill is late."), vec!["Bahram"]);
         assert_eq!(found("My mother-in-law Svetlana needs a ride."), vec!["Svetlana"]);
         assert_eq!(found("Is the claim for Mary-Kate still open?"), vec!["Mary-Kate"]);

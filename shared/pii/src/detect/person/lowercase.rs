@@ -1,14 +1,15 @@
 //! Names written in lower case, as some members type everything.
 
 use super::{GAZETTEER, INTRODUCERS, PARTICLES, TITLES, Token, WordList, adjacent};
+use crate::{Detection, Kind};
 
 /// Words a member introduces themself with, in lower case: "soy marisol", "me llamo ana".
 const SELF_INTRODUCERS: &[&str] = &["soy", "llamo", "i'm", "im"];
-use crate::{Detection, Kind};
 
-/// Names written in lower case ("my granddaughter kayla ann moore", "hi jasmine"): a first name that is no ordinary
-/// word, then names (and surname particles) up to a surname; or alone after a greeting or a relation. Lower-case words need more than a
-/// capital would: none of them may be an ordinary or ambiguous word.
+/// Names written in lower case ("my granddaughter kayla ann moore", "hi jasmine", "mrs. tran"): a first name that is
+/// no ordinary word, then names (and surname particles) up to a surname; or alone after a greeting, a relation, a
+/// self-introduction or a title. Lower-case words need more than a capital would: none of them may be an ordinary or
+/// ambiguous word.
 pub(super) fn find(text: &str, all: &[Token]) -> Vec<Detection> {
     let gazetteer = &*GAZETTEER;
     let lower = |token: &Token| token.word.chars().all(|c| !c.is_uppercase()) && token.word.chars().count() >= 2;

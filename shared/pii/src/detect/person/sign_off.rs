@@ -30,7 +30,9 @@ fn after_closing(text: &str, all: &[Token]) -> Option<Detection> {
     let first = words.first()?;
     // The first word a given name, or written like one and no ordinary word.
     let named = gazetteer.first.contains(first.key.as_str())
-        || (!gazetteer.common.contains(first.key.as_str()) && first.word.chars().any(char::is_lowercase));
+        || (!gazetteer.common.contains(first.key.as_str())
+            && !gazetteer.cues.contains(first.key.as_str())
+            && first.word.chars().any(char::is_lowercase));
     let clean = words
         .iter()
         .all(|token| !gazetteer.never.contains(token.key.as_str()) || joiner(token));
