@@ -209,10 +209,20 @@ fn hyphenated_name(word: &str) -> bool {
         })
 }
 
+/// A letter of a name, or the hyphen or apostrophe inside one ("Asante-Boateng", "O'Brien").
+fn name_char(c: char) -> bool {
+    c.is_alphabetic() || matches!(c, '-' | '\'' | '’')
+}
+
+/// Whether a possessive "'s" follows `token` (which [`bare`] cut off it).
+fn possessive(text: &str, token: &Token) -> bool {
+    let after = &text[token.end..];
+    after.starts_with("'s") || after.starts_with("’s")
+}
+
 /// Whether token `at` owns a relation: "Lakshmi's son", "Darnell’s doctor". Only a person has a son or a doctor.
 fn owns_a_relation(text: &str, all: &[Token], at: usize) -> bool {
-    let possessive = text[all[at].end..].starts_with("'s") || text[all[at].end..].starts_with("’s");
-    possessive
+    possessive(text, &all[at])
         && all.get(at + 1).is_some_and(|next| {
             let word = next.word.to_lowercase();
             INTRODUCERS.contains(&word.as_str()) || matches!(word.as_str(), "doctor" | "doctors" | "caregiver")
@@ -398,14 +408,12 @@ const OCCASIONS: &[&str] = &["Day", "Eve", "Night", "Week"];
 
 /// Whether the run `start..end` is an occasion, or the day of one: "Valentine's Day", "New Year's Eve".
 fn an_occasion(text: &str, all: &[Token], start: usize, end: usize) -> bool {
-    let possessive = |token: &Token| {
-        let after = &text[token.end..];
-        after.starts_with("'s ") || after.starts_with("’s ")
-    };
     let names_an_occasion =
-        possessive(&all[end - 1]) && all.get(end).is_some_and(|next| OCCASIONS.contains(&next.word));
-    let day_of_one =
-        start > 0 && all[start - 1].capital && possessive(&all[start - 1]) && OCCASIONS.contains(&all[start].word);
+        possessive(text, &all[end - 1]) && all.get(end).is_some_and(|next| OCCASIONS.contains(&next.word));
+    let day_of_one = start > 0
+        && all[start - 1].capital
+        && possessive(text, &all[start - 1])
+        && OCCASIONS.contains(&all[start].word);
     names_an_occasion || day_of_one
 }
 
@@ -548,10 +556,7 @@ pub fn find(text: &str) -> Vec<Detection> {
             let unusual = |token: &Token| {
                 plain_word(token)
                     && token.word.chars().count() >= 3
-                    && token
-                        .word
-                        .chars()
-                        .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
+                    && token.word.chars().all(name_char)
                     && token.word.chars().any(char::is_lowercase)
                     && !gazetteer.cues.contains(token.key.as_str())
                     && !gazetteer.common.contains(token.key.as_str())
@@ -644,12 +649,12 @@ pub fn find(text: &str) -> Vec<Detection> {
         // surname particles opening a header: "Patient: de la Rosa".
         let determined = before.as_deref().is_some_and(|word| DETERMINERS.contains(&word));
         let located = before.as_deref().is_some_and(|word| LOCATORS.contains(&word));
-        let particled = complete::particles_before(text, run[0].start) != run[0].start;
+        let particled = || complete::particles_before(text, run[0].start) != run[0].start;
         let is_name = if before_is_place || after_is_place || modifies_a_noun || an_occasion(text, &all, start, j) {
             false
         } else if cued(&all, start) {
             true
-        } else if (determined || located) && !particled {
+        } else if (determined || located) && !particled() {
             false
         } else if extended {
             run.iter().filter(|t| known(t)).all(plain)
@@ -667,7 +672,7 @@ pub fn find(text: &str) -> Vec<Detection> {
                     text[token.end..end].trim_start().chars().nth(1) == Some('.')
                 }))
                 || (first_name(token) && owns_a_relation(text, &all, start))
-                || (particled && (first_name(token) || surname(token)))
+                || (particled() && (first_name(token) || surname(token)))
         };
         if is_name {
             found.push(Detection {

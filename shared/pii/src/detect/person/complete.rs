@@ -1,6 +1,6 @@
 //! What belongs to a name found: middle initials, surname particles, a given name after a comma.
 
-use super::{GAZETTEER, PARTICLES, capitalised, folded};
+use super::{GAZETTEER, PARTICLES, capitalised, folded, name_char};
 use crate::Detection;
 
 /// Grows each name over what belongs to it, then drops names inside others:
@@ -65,9 +65,7 @@ pub(super) fn initial_and_name(text: &str, end: usize) -> Option<usize> {
         return None;
     }
     let surname = tail.strip_prefix(' ')?;
-    let word: &str = surname
-        .split(|c: char| !(c.is_alphabetic() || matches!(c, '-' | '\'' | '’')))
-        .next()?;
+    let word = leading_word(surname);
     let key = folded(word);
     let capital = capitalised(word) && word.chars().any(char::is_lowercase);
     (capital && !GAZETTEER.never.contains(key.as_str()) && !GAZETTEER.cues.contains(key.as_str()))
@@ -82,10 +80,7 @@ pub(super) fn particles_before(text: &str, start: usize) -> usize {
         if before.len() == at {
             return start;
         }
-        let word_start = before
-            .char_indices()
-            .rfind(|&(_, c)| !c.is_alphabetic())
-            .map_or(0, |(i, c)| i + c.len_utf8());
+        let word_start = last_word_start(before);
         let word = &before[word_start..];
         if !PARTICLES.contains(&word.to_lowercase().as_str()) {
             break;
@@ -105,9 +100,7 @@ pub(super) fn line_lead(text: &str, start: usize) -> bool {
 /// ", Harriet" or ", Wei-Ming" after a surname, ending its line or followed by a dash: the end of the given name.
 fn given_name_after_comma(text: &str, end: usize) -> Option<usize> {
     let rest = text[end..].strip_prefix(", ")?;
-    let word: &str = rest
-        .split(|c: char| !(c.is_alphabetic() || matches!(c, '-' | '\'' | '’')))
-        .next()?;
+    let word = leading_word(rest);
     let key = folded(word);
     let gazetteer = &*GAZETTEER;
     let named = gazetteer.first.contains(key.as_str())
@@ -120,9 +113,8 @@ fn given_name_after_comma(text: &str, end: usize) -> Option<usize> {
     if let Some(initial) = initial_after(&rest[taken..]) {
         taken += initial;
     }
-    let closes = rest[taken..].trim_start_matches(' ');
-    let closes = closes.is_empty() || closes.starts_with(['\n', '-', '—', '(', '/']);
-    (capitalised(word) && named && closes && !gazetteer.never.contains(key.as_str())).then_some(end + 2 + taken)
+    (capitalised(word) && named && closes_line(&rest[taken..]) && !gazetteer.never.contains(key.as_str()))
+        .then_some(end + 2 + taken)
 }
 
 /// The length of " A." at the start of `rest`: a middle initial with its full stop.
@@ -151,13 +143,11 @@ fn surname_before_comma(text: &str, start: usize, end: usize) -> Option<usize> {
             let key = folded(word);
             PARTICLES.contains(&word.to_lowercase().as_str())
                 || (capitalised(word)
-                    && word.chars().all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
+                    && word.chars().all(name_char)
                     && !GAZETTEER.never.contains(key.as_str())
                     && !GAZETTEER.cues.contains(key.as_str()))
         });
-    let rest = text[end..].trim_start_matches(' ');
-    let closes = rest.is_empty() || rest.starts_with(['\n', '-', '—', '(', '/']);
-    (shaped && closes).then_some(surname_start)
+    (shaped && closes_line(&text[end..])).then_some(surname_start)
 }
 
 /// "Faith and " or "Rosa y " right before a name: the start of the first given name, which shares the surname, or
@@ -167,10 +157,7 @@ fn given_name_before_and(text: &str, start: usize) -> Option<usize> {
         .iter()
         .find_map(|joiner| text[..start].strip_suffix(joiner))?;
     let head = head.strip_suffix(' ')?;
-    let word_start = head
-        .char_indices()
-        .rfind(|&(_, c)| !c.is_alphabetic())
-        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word_start = last_word_start(head);
     let word = &head[word_start..];
     let key = folded(word);
     // A given name, or a word written like one that is no ordinary word: "Ichiro and Sachiko Endo".
@@ -179,4 +166,22 @@ fn given_name_before_and(text: &str, start: usize) -> Option<usize> {
             && !GAZETTEER.common.contains(key.as_str())
             && !GAZETTEER.cues.contains(key.as_str()));
     (capitalised(word) && named && !GAZETTEER.never.contains(key.as_str())).then_some(word_start)
+}
+
+/// The word `text` starts with: letters, and the hyphens and apostrophes inside a name.
+fn leading_word(text: &str) -> &str {
+    text.split(|c: char| !name_char(c)).next().unwrap_or_default()
+}
+
+/// Where the last run of letters of `text` starts.
+fn last_word_start(text: &str) -> usize {
+    text.char_indices()
+        .rfind(|&(_, c)| !c.is_alphabetic())
+        .map_or(0, |(i, c)| i + c.len_utf8())
+}
+
+/// Whether what follows a name ends its header line: nothing, a line break, a dash, a bracket or a slash.
+fn closes_line(rest: &str) -> bool {
+    let rest = rest.trim_start_matches(' ');
+    rest.is_empty() || rest.starts_with(['\n', '-', '—', '(', '/'])
 }
