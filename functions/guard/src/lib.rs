@@ -4,7 +4,7 @@
 //! - [`normalize`]: the text as rules read it (NFKC, no invisible characters, homoglyphs folded, encodings decoded).
 //! - [`heuristics`]: English and Spanish rules, on a bounded CPU pool.
 //! - personal data: the validated detectors of `navigator-pii`.
-//! - [`classifier`]: the ML stage (the embedded model over MiniLM sentence embeddings and lexical features, or
+//! - [`classifier`]: the ML stage (the embedded model over MiniLM profiles and lexical features, or
 //!   Bedrock Guardrails), on its own bounded pool.
 //!
 //! The guard fails closed: if the heuristic stage cannot finish, the call fails (and the orchestrator stops the

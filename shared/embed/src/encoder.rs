@@ -100,9 +100,10 @@ impl Encoder {
         })
     }
 
-    /// The last layer's state of every token: `ids` and `mask` are rows × tokens (the mask 1 for a real token, 0 for
-    /// padding), the result rows × tokens × hidden.
-    pub(crate) fn forward(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    /// The last layer's state of every token and, when `tap` names a layer (counting from 1), the states after it:
+    /// `ids` and `mask` are rows × tokens (the mask 1 for a real token, 0 for padding), each result rows × tokens ×
+    /// hidden.
+    pub(crate) fn forward(&self, ids: &Tensor, mask: &Tensor, tap: Option<usize>) -> Result<(Tensor, Option<Tensor>)> {
         let (_, tokens) = ids.dims2()?;
         let positions = Tensor::arange(0u32, tokens as u32, ids.device())?;
         let embedded = self
@@ -117,10 +118,14 @@ impl Encoder {
             .to_dtype(DType::F32)?
             .affine(-f64::from(f32::MIN), f64::from(f32::MIN))?
             .contiguous()?;
-        for layer in &self.layers {
+        let mut tapped = None;
+        for (index, layer) in self.layers.iter().enumerate() {
             states = layer.forward(&states, &padding, self.heads)?;
+            if tap == Some(index + 1) {
+                tapped = Some(states.clone());
+            }
         }
-        Ok(states)
+        Ok((states, tapped))
     }
 }
 

@@ -30,6 +30,23 @@ const TEXTS_PER_PASS: usize = 16;
 /// "Passes sized to the cache").
 const TOKENS_PER_PASS: usize = 256;
 
+/// The layer whose peaks a text's profile holds besides the last layer's: a middle layer still holds much of each word
+/// piece's own identity, which the last has blended with its neighbours'. Chosen by the guard's cross-validated
+/// figures (functions/guard/training/REPORT.md).
+const PROFILE_LAYER: usize = 3;
+
+/// A text read for a classifier.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TextReading {
+    /// Its sentence vector, as [`MiniLm::embed_blocking`] gives it.
+    pub vector: Vec<f32>,
+    /// Three parts of 384, each at unit length, read from the text's own word pieces (not [CLS] and [SEP]), each
+    /// piece's state at unit length: the mean after the last layer, then the peak (the strongest value of each
+    /// feature) after layer [`PROFILE_LAYER`] and after the last. A mean spreads a text's few telling words over the
+    /// rest of it; a peak keeps them.
+    pub profile: Vec<f32>,
+}
+
 /// Where the model files live: `NAVIGATOR_MODEL_DIR`, else `<data dir>/models/all-MiniLM-L6-v2`.
 pub fn model_dir(data_dir: &Path) -> PathBuf {
     std::env::var_os("NAVIGATOR_MODEL_DIR")
@@ -109,16 +126,22 @@ impl MiniLm {
         self.model.embed(texts)
     }
 
-    /// As [`MiniLm::embed_blocking`], and a one-text call leaves its vector for the next search of the same words:
-    /// the guard reads a question just before retrieval embeds it to search with (see [`Handoff`]).
-    pub fn embed_blocking_for_search(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, NavigatorError> {
-        let vectors = self.model.embed(texts)?;
-        if let ([text], [vector]) = (texts, vectors.as_slice())
+    /// Reads texts for a classifier (see [`TextReading`]) on the calling thread: one forward pass, as for
+    /// [`MiniLm::embed_blocking`].
+    pub fn read_blocking(&self, texts: &[String]) -> Result<Vec<TextReading>, NavigatorError> {
+        self.model.run(texts, true)
+    }
+
+    /// As [`MiniLm::read_blocking`], and a one-text call leaves its vector for the next search of the same words: the
+    /// guard reads a question just before retrieval embeds it to search with (see [`Handoff`]).
+    pub fn read_blocking_for_search(&self, texts: &[String]) -> Result<Vec<TextReading>, NavigatorError> {
+        let readings = self.model.run(texts, true)?;
+        if let ([text], [reading]) = (texts, readings.as_slice())
             && let Some(ids) = self.model.token_ids(text)
         {
-            self.handoff.offer(ids, vector.clone());
+            self.handoff.offer(ids, reading.vector.clone());
         }
-        Ok(vectors)
+        Ok(readings)
     }
 
     /// Forward passes this model has run.
@@ -152,21 +175,30 @@ impl MiniLm {
 
 impl Model {
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, NavigatorError> {
+        Ok(self
+            .run(texts, false)?
+            .into_iter()
+            .map(|reading| reading.vector)
+            .collect())
+    }
+
+    /// Every text's sentence vector and, with `profile`, its profile (see [`TextReading`]).
+    fn run(&self, texts: &[String], profile: bool) -> Result<Vec<TextReading>, NavigatorError> {
         let fail = |e: Box<dyn std::error::Error + Send + Sync>| NavigatorError::internal(format!("embedding: {e}"));
         let mut encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(fail)?;
         // Similar lengths share a pass, so little compute goes to padding.
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| encodings[i].len());
-        let mut vectors = vec![Vec::new(); texts.len()];
+        let mut readings = vec![TextReading::default(); texts.len()];
         for pass in passes(&order, |i| encodings[i].len()) {
             let mut batch: Vec<Encoding> = pass.iter().map(|&i| std::mem::take(&mut encodings[i])).collect();
             tokenizers::pad_encodings(&mut batch, &PaddingParams::default()).map_err(fail)?;
-            let embedded = self.forward(&batch).map_err(fail)?;
-            for (&i, vector) in pass.iter().zip(embedded) {
-                vectors[i] = vector;
+            let read = self.forward(&batch, profile).map_err(fail)?;
+            for (&i, reading) in pass.iter().zip(read) {
+                readings[i] = reading;
             }
         }
-        Ok(vectors)
+        Ok(readings)
     }
 
     /// The word pieces the model reads for `text`: equal ids, equal vector.
@@ -174,8 +206,12 @@ impl Model {
         self.tokenizer.encode(text, true).ok().map(|e| e.get_ids().to_vec())
     }
 
-    /// One forward pass over encodings padded to one width.
-    fn forward(&self, encodings: &[Encoding]) -> Result<Vec<Vec<f32>>, Box<dyn std::error::Error + Send + Sync>> {
+    /// One forward pass over encodings padded to one width; with `profile`, each text's profile too.
+    fn forward(
+        &self,
+        encodings: &[Encoding],
+        profile: bool,
+    ) -> Result<Vec<TextReading>, Box<dyn std::error::Error + Send + Sync>> {
         self.passes.fetch_add(1, Ordering::Relaxed);
         let rows = encodings.len();
         let width = encodings.first().map_or(0, |e| e.get_ids().len());
@@ -183,15 +219,73 @@ impl Model {
         let mask: Vec<u32> = encodings.iter().flat_map(|e| e.get_attention_mask().to_vec()).collect();
         let ids = Tensor::from_vec(ids, (rows, width), &Device::Cpu)?;
         let mask = Tensor::from_vec(mask, (rows, width), &Device::Cpu)?;
-        let hidden = self.encoder.forward(&ids, &mask)?;
+        let (hidden, middle) = self.encoder.forward(&ids, &mask, profile.then_some(PROFILE_LAYER))?;
         // Mean over real tokens only, then unit length.
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
         let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
-        let mean = summed.broadcast_div(&counts)?;
-        let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
-        Ok(mean.broadcast_div(&norms)?.to_vec2::<f32>()?)
+        let vectors = unit_rows(&summed.broadcast_div(&counts)?)?.to_vec2::<f32>()?;
+        let profiles = match middle {
+            Some(middle) => profiles(encodings, &hidden, &middle)?,
+            None => vec![Vec::new(); rows],
+        };
+        Ok(vectors
+            .into_iter()
+            .zip(profiles)
+            .map(|(vector, profile)| TextReading { vector, profile })
+            .collect())
     }
+}
+
+/// Each text's profile (see [`TextReading`]) from the last layer's states and layer [`PROFILE_LAYER`]'s (rows × tokens
+/// × hidden). It reads the text's own word pieces (not [CLS] and [SEP], which every text has), each state at unit
+/// length so that no one piece's scale decides.
+fn profiles(encodings: &[Encoding], last: &Tensor, middle: &Tensor) -> candle_core::Result<Vec<Vec<f32>>> {
+    let (rows, width, _) = last.dims3()?;
+    let own = Tensor::from_vec(own_pieces(encodings), (rows, width), &Device::Cpu)?
+        .to_dtype(DType::F32)?
+        .unsqueeze(2)?;
+    let unit_states = |states: &Tensor| -> candle_core::Result<Tensor> {
+        let norms = states.sqr()?.sum_keepdim(2)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+        states.broadcast_div(&norms)
+    };
+    let last = unit_states(last)?;
+    let means = unit_rows(&last.broadcast_mul(&own)?.sum(1)?)?.to_vec2::<f32>()?;
+    // Other pieces sink far below any real state, so that they are never a maximum.
+    let sink = own.affine(1e4, -1e4)?;
+    let peak = |states: &Tensor| unit_rows(&states.broadcast_add(&sink)?.max(1)?)?.to_vec2::<f32>();
+    let (middle_peaks, last_peaks) = (peak(&unit_states(middle)?)?, peak(&last)?);
+    Ok(means
+        .into_iter()
+        .zip(middle_peaks.into_iter().zip(last_peaks))
+        .map(|(mean, (middle, last))| mean.into_iter().chain(middle).chain(last).collect())
+        .collect())
+}
+
+/// 1 for each word piece of a text's own (rows × width, flattened), 0 for [CLS], [SEP] and padding; a text with no
+/// piece of its own (an empty one) keeps its [CLS] and [SEP], so that its profile is still made of something.
+fn own_pieces(encodings: &[Encoding]) -> Vec<u32> {
+    encodings
+        .iter()
+        .flat_map(|e| {
+            let pieces = e.get_attention_mask().iter().zip(e.get_special_tokens_mask());
+            let own: Vec<u32> = pieces
+                .clone()
+                .map(|(&real, &special)| u32::from(real == 1 && special == 0))
+                .collect();
+            if own.contains(&1) {
+                own
+            } else {
+                pieces.map(|(&real, _)| real).collect()
+            }
+        })
+        .collect()
+}
+
+/// Each row (rows × hidden) at unit length.
+fn unit_rows(rows: &Tensor) -> candle_core::Result<Tensor> {
+    let norms = rows.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+    rows.broadcast_div(&norms)
 }
 
 /// Splits `order` (indices sorted by length, shortest first) into forward passes of at most [`TEXTS_PER_PASS`] texts

@@ -336,7 +336,12 @@ fn run() -> Result<(), String> {
     let sentences = MiniLm::load(&model_dir, CpuPool::new("train-embed", 1, 1)).map_err(|e| e.to_string())?;
     let views: Vec<String> = examples.iter().map(|e| e.view.clone()).collect();
     eprintln!("embedding them with {}", model_dir.display());
-    let embeddings = sentences.embed_blocking(&views).map_err(|e| e.to_string())?;
+    let embeddings: Vec<Vec<f32>> = sentences
+        .read_blocking(&views)
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(model::semantic_features)
+        .collect();
     let settings = settings();
     if let Ok(path) = std::env::var("GUARD_TRAIN_DUMP") {
         return dump(&path, &examples, &embeddings);
@@ -371,7 +376,7 @@ fn run() -> Result<(), String> {
         settings.epochs, settings.rate, settings.l2
     );
     let only = std::env::var("GUARD_TRAIN_ONLY").ok();
-    for (name, dimensions) in [("semantic", 384usize), ("lexical", 0)] {
+    for (name, dimensions) in [("semantic", model::SEMANTIC_DIMENSIONS), ("lexical", 0)] {
         if only.as_deref().is_some_and(|only| only != name) {
             continue;
         }
@@ -384,7 +389,7 @@ fn run() -> Result<(), String> {
         let readings = cross_validate(&examples, &encoded, dimensions, settings);
         let threshold = choose_threshold(&examples, &readings);
         let title = if dimensions > 0 {
-            "semantic.json: lexical features + MiniLM embedding (used when the model files are present)"
+            "semantic.json: lexical features + MiniLM profile (used when the model files are present)"
         } else {
             "lexical.json: lexical features only (used without the MiniLM files)"
         };

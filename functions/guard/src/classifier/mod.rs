@@ -1,5 +1,5 @@
 //! The ML stage: a classifier for the six block categories against benign.
-//! - [`model`] over [`lexical`] features and MiniLM sentence embeddings, read in [`windows`]: the embedded default,
+//! - [`model`] over [`lexical`] features and MiniLM profiles, read in [`windows`]: the embedded default,
 //!   trained in this repository and shipped with the function;
 //! - [`bedrock`]: Amazon Bedrock Guardrails `ApplyGuardrail` (prompt-attack filter, denied topics), with
 //!   `GUARD_ML=bedrock`.
@@ -60,7 +60,13 @@ impl LocalClassifier {
     pub fn read(&self, view: &str) -> Result<Reading, NavigatorError> {
         let windows = windows::windows(view);
         let embeddings = match &self.sentences {
-            Some(sentences) => Some(sentences.embed_blocking_for_search(&windows)?),
+            Some(sentences) => Some(
+                sentences
+                    .read_blocking_for_search(&windows)?
+                    .iter()
+                    .map(model::semantic_features)
+                    .collect::<Vec<_>>(),
+            ),
             None => None,
         };
         let readings: Vec<Reading> = windows
