@@ -386,6 +386,27 @@ mod tests {
     }
 
     #[test]
+    fn a_profile_is_weighed_at_unit_length_like_the_lexical_features() {
+        // Three parts of unit length, as MiniLM reads them.
+        let part = |i: usize| {
+            let mut v = vec![0.0f32; 384];
+            v[i] = 1.0;
+            v
+        };
+        let reading = navigator_embed::TextReading {
+            vector: part(0),
+            profile: [part(1), part(2), part(3)].concat(),
+        };
+        let features = semantic_features(&reading);
+        assert_eq!(features.len(), SEMANTIC_DIMENSIONS);
+        let norm: f32 = features.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-6, "norm {norm}");
+        // The sentence vector is the handoff's, not a feature: the profile alone is weighed.
+        assert_eq!(features[0], 0.0);
+        assert!(features[1] > 0.0 && features[384 + 2] > 0.0 && features[768 + 3] > 0.0);
+    }
+
+    #[test]
     fn the_shipped_lexical_model_separates_the_classes() {
         let model = GuardModel::shipped_lexical().unwrap();
         let read = |text: &str| model.read(&model.encode(&view(text), None));
