@@ -288,9 +288,9 @@ impl Adam {
 pub const SEMANTIC_DIMENSIONS: usize = 3 * 384;
 
 /// A text's profile as the semantic model weighs it: its three parts scaled so that together they have unit length, as
-/// the lexical features have. Out of fold, the profile blocks 0.746 of the harmful texts where the sentence vector
-/// blocked 0.670, at the same bound on benign texts (functions/guard/training/REPORT.md; docs/ARCHITECTURE.md, "Guard
-/// quality and speed").
+/// the lexical features have. Out of fold, the profile blocks 0.682 of the harmful texts where the sentence vector
+/// blocked 0.658, at the same bounds on benign texts and ordinary messages (functions/guard/training/REPORT.md;
+/// docs/ARCHITECTURE.md, "Guard quality and speed").
 pub fn semantic_features(reading: &navigator_embed::TextReading) -> Vec<f32> {
     let scale = (reading.profile.len() as f32 / 384.0).sqrt().max(1.0).recip();
     reading.profile.iter().map(|x| x * scale).collect()
