@@ -220,6 +220,34 @@ fn a_texts_profile_is_its_own_whatever_shares_its_pass() {
 }
 
 #[test]
+fn word_pieces_carry_their_byte_ranges_and_a_long_text_is_read_in_segments() {
+    let model = MiniLm::load(&model_dir(), CpuPool::new("test-embed", 1, 8)).unwrap();
+    let text = "Can Zoë Okafor pick up my refill?";
+    let pieces = model.piece_states_blocking(text, 3).unwrap();
+    // Every piece lies inside the text, in order, and its state has unit length.
+    assert!(pieces.windows(2).all(|pair| pair[0].start <= pair[1].start));
+    for piece in &pieces {
+        assert!(piece.start < piece.end && piece.end <= text.len());
+        let norm: f32 = piece.state.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4 && piece.state.len() == 384);
+    }
+    let covered: Vec<&str> = pieces.iter().map(|p| &text[p.start..p.end]).collect();
+    assert!(covered.contains(&"Can") && covered.contains(&"?"), "{covered:?}");
+    assert!(
+        covered.iter().any(|p| "Okafor".starts_with(p) && !p.is_empty()),
+        "{covered:?}"
+    );
+    // Past the model's 256 pieces, a text is read in segments: its last word still has its pieces.
+    let long = format!("{} Okafor", "the plan covers this visit. ".repeat(80));
+    let pieces = model.piece_states_blocking(&long, 3).unwrap();
+    assert!(pieces.len() > 256, "{} pieces", pieces.len());
+    let last = pieces.last().unwrap();
+    assert_eq!(last.end, long.len());
+    // An empty text has no pieces, and no error.
+    assert!(model.piece_states_blocking("", 3).unwrap().is_empty());
+}
+
+#[test]
 fn a_missing_model_is_a_clear_dependency_error() {
     let error = MiniLm::load(Path::new("/nonexistent/model"), CpuPool::new("test-embed", 1, 1))
         .err()

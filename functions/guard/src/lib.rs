@@ -3,7 +3,8 @@
 //!
 //! - [`normalize`]: the text as rules read it (NFKC, no invisible characters, homoglyphs folded, encodings decoded).
 //! - [`heuristics`]: English and Spanish rules, on a bounded CPU pool.
-//! - personal data: the validated detectors of `navigator-pii`.
+//! - personal data: the validated detectors of `navigator-pii`, and [`names`], a learned name model over the
+//!   sentence model's word pieces whose names replace the rules'.
 //! - [`classifier`]: the ML stage (the embedded model over MiniLM profiles and lexical features, or
 //!   Bedrock Guardrails), on its own bounded pool.
 //!
@@ -13,6 +14,7 @@
 
 pub mod classifier;
 pub mod heuristics;
+pub mod names;
 pub mod normalize;
 
 use navigator_embed::MiniLm;
@@ -188,14 +190,33 @@ impl Guard {
                 other => other,
             })?;
         let heuristic_ms = ms(started.elapsed());
-        let redacted = navigator_pii::redact(text, &heuristic.detections);
+        let mut degraded = false;
+        // The learned name model replaces the rules' names with its own; without it, or when it cannot finish, the
+        // rules' stand.
+        let started = Instant::now();
+        let (detections, names_ms) = match inner
+            .classifier
+            .learned_names(text, &heuristic.detections, &inner.ml_pool, deadline, inner.budgets.ml)
+            .await
+        {
+            Ok(Some(learned)) => (
+                names::with_learned_names(&heuristic.detections, learned),
+                Some(ms(started.elapsed())),
+            ),
+            Ok(None) => (heuristic.detections.clone(), None),
+            Err(error) => {
+                tracing::warn!(error = %error, "name model failed; the rules' names stand");
+                degraded = true;
+                (heuristic.detections.clone(), Some(ms(started.elapsed())))
+            }
+        };
+        let redacted = navigator_pii::redact(text, &detections);
 
         let mut category = heuristic
             .signals
             .first()
             .filter(|signal| signal.score >= BLOCK_SCORE)
             .map(|signal| signal.category);
-        let mut degraded = false;
         let mut ml_ms = None;
         if category.is_none() {
             let started = Instant::now();
@@ -214,18 +235,21 @@ impl Guard {
             ml_ms = Some(ms(started.elapsed()));
         }
 
-        let verdict = match (category, heuristic.detections.is_empty()) {
+        let verdict = match (category, detections.is_empty()) {
             (Some(_), _) => Verdict::Block,
             (None, false) => Verdict::Redact,
             (None, true) => Verdict::Allow,
         };
-        let kinds: Vec<&str> = heuristic.detections.iter().map(|d| d.kind.as_str()).collect();
+        let kinds: Vec<&str> = detections.iter().map(|d| d.kind.as_str()).collect();
         let rule = heuristic.signals.first().map(|s| s.rule).unwrap_or_default();
-        tracing::info!(?verdict, ?category, rule, pii = ?kinds, heuristic_ms, ml_ms, degraded, "guard verdict");
+        tracing::info!(?verdict, ?category, rule, pii = ?kinds, heuristic_ms, names_ms, ml_ms, degraded, "guard verdict");
         metrics::counter!(navigator_metrics::GUARD_VERDICTS.name, "verdict" => verdict_label(verdict)).increment(1);
 
         let mut stages_ms = serde_json::Map::new();
         stages_ms.insert("heuristic".into(), heuristic_ms.into());
+        if let Some(names_ms) = names_ms {
+            stages_ms.insert("names".into(), names_ms.into());
+        }
         if let Some(ml_ms) = ml_ms {
             stages_ms.insert("ml".into(), ml_ms.into());
         }
@@ -233,8 +257,7 @@ impl Guard {
             verdict,
             category,
             text: redacted,
-            findings: heuristic
-                .detections
+            findings: detections
                 .iter()
                 .map(|d| Finding {
                     kind: d.kind.as_str().to_string(),

@@ -293,3 +293,50 @@ async fn coverage_questions_about_hard_topics_are_allowed() {
         assert_eq!(category_of(&guard, text).await, None, "{text}");
     }
 }
+
+#[tokio::test]
+async fn the_name_model_redacts_names_without_a_cue_and_leaves_plan_words_alone() {
+    let guard = semantic_guard();
+    let text = "can Wilfredo Okonkwo pick up the refill for me tomorrow?";
+    let output = guard.check(text, deadline_for_the_model()).await.unwrap();
+    assert!(
+        !output.text.contains("Wilfredo") && !output.text.contains("Okonkwo"),
+        "{}",
+        output.text
+    );
+    assert!(output.stages_ms.contains_key("names") && !output.degraded);
+    for text in [
+        "Is Ozempic covered at Walgreens in San Diego under SCAN Classic?",
+        "Does Medicare Advantage pay for a visit to Kaiser Permanente in Long Beach?",
+    ] {
+        let output = guard.check(text, deadline_for_the_model()).await.unwrap();
+        assert_eq!(output.verdict, Verdict::Allow, "{text} → {}", output.text);
+        assert_eq!(output.text, text);
+    }
+}
+
+#[tokio::test]
+async fn a_name_model_out_of_time_leaves_the_rules_names_and_says_degraded() {
+    let dir = std::env::var_os("NAVIGATOR_MODEL_DIR").expect("NAVIGATOR_MODEL_DIR, as scripts/test sets it");
+    let sentences = MiniLm::load(std::path::Path::new(&dir), CpuPool::new("test-embed", 1, 1)).unwrap();
+    let mut budgets = budgets();
+    budgets.ml = Duration::ZERO;
+    let guard = Guard::semantic(&budgets, sentences).unwrap();
+    let output = guard
+        .check("Dear Rosa, my SSN is 499-64-2995. Is my claim paid?", deadline())
+        .await
+        .unwrap();
+    assert!(output.degraded);
+    assert_eq!(output.text, "Dear [NAME], my SSN is [SSN]. Is my claim paid?");
+}
+
+#[tokio::test]
+async fn the_lexical_guard_has_no_name_model_stage() {
+    let output = guard().check("Dear Rosa, is my claim paid?", deadline()).await.unwrap();
+    assert!(!output.stages_ms.contains_key("names"));
+    assert_eq!(output.text, "Dear [NAME], is my claim paid?");
+}
+
+fn deadline_for_the_model() -> Deadline {
+    Deadline::after(Duration::from_secs(20))
+}

@@ -104,6 +104,21 @@ impl Encoder {
     /// `ids` and `mask` are rows × tokens (the mask 1 for a real token, 0 for padding), each result rows × tokens ×
     /// hidden.
     pub(crate) fn forward(&self, ids: &Tensor, mask: &Tensor, tap: Option<usize>) -> Result<(Tensor, Option<Tensor>)> {
+        self.forward_through(ids, mask, tap, self.layers.len())
+    }
+
+    /// The states after layer `layer` (counting from 1) alone: the layers above it are not run.
+    pub(crate) fn states_after(&self, ids: &Tensor, mask: &Tensor, layer: usize) -> Result<Tensor> {
+        Ok(self.forward_through(ids, mask, None, layer.min(self.layers.len()))?.0)
+    }
+
+    fn forward_through(
+        &self,
+        ids: &Tensor,
+        mask: &Tensor,
+        tap: Option<usize>,
+        layers: usize,
+    ) -> Result<(Tensor, Option<Tensor>)> {
         let (_, tokens) = ids.dims2()?;
         let positions = Tensor::arange(0u32, tokens as u32, ids.device())?;
         let embedded = self
@@ -119,7 +134,7 @@ impl Encoder {
             .affine(-f64::from(f32::MIN), f64::from(f32::MIN))?
             .contiguous()?;
         let mut tapped = None;
-        for (index, layer) in self.layers.iter().enumerate() {
+        for (index, layer) in self.layers.iter().take(layers).enumerate() {
             states = layer.forward(&states, &padding, self.heads)?;
             if tap == Some(index + 1) {
                 tapped = Some(states.clone());

@@ -17,7 +17,7 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use bedrock::BedrockEmbedder;
-pub use minilm::{MINILM_MODEL, MiniLm, TextReading, model_dir};
+pub use minilm::{MINILM_MODEL, MiniLm, PieceState, TextReading, model_dir};
 pub use openai::OpenAiEmbedder;
 
 /// Turns texts into vectors.

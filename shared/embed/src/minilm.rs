@@ -47,6 +47,22 @@ pub struct TextReading {
     pub profile: Vec<f32>,
 }
 
+/// One word piece of a text: where it sits and what a middle layer made of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PieceState {
+    /// Its byte range in the text (a piece of a word covers part of the word).
+    pub start: usize,
+    pub end: usize,
+    /// Its state after the layer asked for, at unit length.
+    pub state: Vec<f32>,
+}
+
+/// A long text is read for its pieces in segments of at most this many words, so that no segment passes the
+/// model's [`MAX_TOKENS`]; ...
+const SEGMENT_WORDS: usize = 120;
+/// ... and in at most this many segments: past them, a text's words are not read (about 3,800 words).
+const MAX_SEGMENTS: usize = 32;
+
 /// Where the model files live: `NAVIGATOR_MODEL_DIR`, else `<data dir>/models/all-MiniLM-L6-v2`.
 pub fn model_dir(data_dir: &Path) -> PathBuf {
     std::env::var_os("NAVIGATOR_MODEL_DIR")
@@ -144,6 +160,14 @@ impl MiniLm {
         Ok(readings)
     }
 
+    /// Every word piece of `text` (not [CLS] and [SEP]) with its byte range and its state after layer `layer`, on the
+    /// calling thread; the layers above are not run. A long text is read in segments of [`SEGMENT_WORDS`] words, each
+    /// on its own, up to [`MAX_SEGMENTS`]: a word-level classifier (the guard's names) reads a word with the few
+    /// words around it, not the whole message.
+    pub fn piece_states_blocking(&self, text: &str, layer: usize) -> Result<Vec<PieceState>, NavigatorError> {
+        self.model.piece_states(text, layer)
+    }
+
     /// Forward passes this model has run.
     pub fn forward_passes(&self) -> u64 {
         self.model.passes.load(Ordering::Relaxed)
@@ -201,6 +225,43 @@ impl Model {
         Ok(readings)
     }
 
+    fn piece_states(&self, text: &str, layer: usize) -> Result<Vec<PieceState>, NavigatorError> {
+        let fail = |e: Box<dyn std::error::Error + Send + Sync>| NavigatorError::internal(format!("word pieces: {e}"));
+        let segments = segments(text, SEGMENT_WORDS, MAX_SEGMENTS);
+        let texts: Vec<&str> = segments.iter().map(|&(start, end)| &text[start..end]).collect();
+        let mut encodings = self.tokenizer.encode_batch(texts, true).map_err(fail)?;
+        let mut order: Vec<usize> = (0..encodings.len()).collect();
+        order.sort_by_key(|&i| encodings[i].len());
+        let mut pieces = vec![Vec::new(); encodings.len()];
+        for pass in passes(&order, |i| encodings[i].len()) {
+            let mut batch: Vec<Encoding> = pass.iter().map(|&i| std::mem::take(&mut encodings[i])).collect();
+            tokenizers::pad_encodings(&mut batch, &PaddingParams::default()).map_err(fail)?;
+            self.passes.fetch_add(1, Ordering::Relaxed);
+            let states = batch_tensors(&batch)
+                .and_then(|(ids, mask)| self.encoder.states_after(&ids, &mask, layer))
+                .and_then(|states| unit_length(&states)?.to_vec3::<f32>())
+                .map_err(|e| NavigatorError::internal(format!("word pieces: {e}")))?;
+            for ((&i, encoding), rows) in pass.iter().zip(&batch).zip(states) {
+                let offset = segments[i].0;
+                let own = encoding
+                    .get_attention_mask()
+                    .iter()
+                    .zip(encoding.get_special_tokens_mask());
+                pieces[i] = own
+                    .zip(encoding.get_offsets())
+                    .zip(rows)
+                    .filter(|(((real, special), _), _)| **real == 1 && **special == 0)
+                    .map(|((_, &(start, end)), state)| PieceState {
+                        start: offset + start,
+                        end: offset + end,
+                        state,
+                    })
+                    .collect();
+            }
+        }
+        Ok(pieces.into_iter().flatten().collect())
+    }
+
     /// The word pieces the model reads for `text`: equal ids, equal vector.
     fn token_ids(&self, text: &str) -> Option<Vec<u32>> {
         self.tokenizer.encode(text, true).ok().map(|e| e.get_ids().to_vec())
@@ -214,11 +275,7 @@ impl Model {
     ) -> Result<Vec<TextReading>, Box<dyn std::error::Error + Send + Sync>> {
         self.passes.fetch_add(1, Ordering::Relaxed);
         let rows = encodings.len();
-        let width = encodings.first().map_or(0, |e| e.get_ids().len());
-        let ids: Vec<u32> = encodings.iter().flat_map(|e| e.get_ids().to_vec()).collect();
-        let mask: Vec<u32> = encodings.iter().flat_map(|e| e.get_attention_mask().to_vec()).collect();
-        let ids = Tensor::from_vec(ids, (rows, width), &Device::Cpu)?;
-        let mask = Tensor::from_vec(mask, (rows, width), &Device::Cpu)?;
+        let (ids, mask) = batch_tensors(encodings)?;
         let (hidden, middle) = self.encoder.forward(&ids, &mask, profile.then_some(PROFILE_LAYER))?;
         // Mean over real tokens only, then unit length.
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
@@ -235,6 +292,47 @@ impl Model {
             .map(|(vector, profile)| TextReading { vector, profile })
             .collect())
     }
+}
+
+/// The ids and attention mask of encodings padded to one width, rows × width.
+fn batch_tensors(encodings: &[Encoding]) -> candle_core::Result<(Tensor, Tensor)> {
+    let rows = encodings.len();
+    let width = encodings.first().map_or(0, |e| e.get_ids().len());
+    let ids: Vec<u32> = encodings.iter().flat_map(|e| e.get_ids().to_vec()).collect();
+    let mask: Vec<u32> = encodings.iter().flat_map(|e| e.get_attention_mask().to_vec()).collect();
+    Ok((
+        Tensor::from_vec(ids, (rows, width), &Device::Cpu)?,
+        Tensor::from_vec(mask, (rows, width), &Device::Cpu)?,
+    ))
+}
+
+/// Byte ranges of `text` holding at most `words` whitespace-separated words each, at most `limit` of them; a text
+/// with no word at all is one empty range.
+fn segments(text: &str, words: usize, limit: usize) -> Vec<(usize, usize)> {
+    // Each word's byte range.
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (at, c) in text.char_indices() {
+        match (c.is_whitespace(), start) {
+            (false, None) => start = Some(at),
+            (true, Some(from)) => {
+                spans.push((from, at));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(from) = start {
+        spans.push((from, text.len()));
+    }
+    if spans.is_empty() {
+        return vec![(0, 0)];
+    }
+    spans
+        .chunks(words.max(1))
+        .take(limit)
+        .map(|chunk| (chunk[0].0, chunk[chunk.len() - 1].1))
+        .collect()
 }
 
 /// Each text's profile (see [`TextReading`]) from the last layer's states and layer [`PROFILE_LAYER`]'s (rows × tokens

@@ -1,6 +1,7 @@
 //! The ML stage: a classifier for the six block categories against benign.
 //! - [`model`] over [`lexical`] features and MiniLM profiles, read in [`windows`]: the embedded default,
 //!   trained in this repository and shipped with the function;
+//! - the learned name model ([`crate::names`]), which reads the same sentence model's word pieces;
 //! - [`bedrock`]: Amazon Bedrock Guardrails `ApplyGuardrail` (prompt-attack filter, denied topics), with
 //!   `GUARD_ML=bedrock`.
 
@@ -10,6 +11,7 @@ pub mod model;
 pub mod windows;
 
 use navigator_embed::MiniLm;
+use navigator_pii::Detection;
 use navigator_platform::NavigatorError;
 use navigator_platform::contracts::BlockCategory;
 use navigator_resilience::{CpuPool, Deadline};
@@ -18,6 +20,7 @@ use std::time::Duration;
 
 use self::bedrock::BedrockGuardrail;
 use self::model::{GuardModel, Reading};
+use crate::names::{NAME_LAYER, NameModel, words};
 
 /// What the ML stage concluded: the harm that crossed the block threshold and how sure it is, if any.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,6 +32,8 @@ pub struct MlVerdict {
 pub struct LocalClassifier {
     model: GuardModel,
     sentences: Option<MiniLm>,
+    /// The learned name model, which reads the sentence model's word pieces: with it, not without.
+    names: Option<NameModel>,
 }
 
 impl LocalClassifier {
@@ -37,6 +42,7 @@ impl LocalClassifier {
         Ok(Self {
             model: GuardModel::shipped_semantic().map_err(NavigatorError::internal)?,
             sentences: Some(sentences),
+            names: Some(NameModel::shipped().map_err(NavigatorError::internal)?),
         })
     }
 
@@ -45,6 +51,7 @@ impl LocalClassifier {
         Ok(Self {
             model: GuardModel::shipped_lexical().map_err(NavigatorError::internal)?,
             sentences: None,
+            names: None,
         })
     }
 
@@ -78,6 +85,16 @@ impl LocalClassifier {
             })
             .collect();
         Reading::strongest(&readings).ok_or_else(|| NavigatorError::internal("no window to read"))
+    }
+
+    /// The names in `text` (the original, whose byte ranges redaction cuts) as the learned name model finds them, on
+    /// the calling thread; `rules` are `navigator_pii::find`'s detections, which it reads. `None` without the model.
+    pub fn learned_names(&self, text: &str, rules: &[Detection]) -> Result<Option<Vec<Detection>>, NavigatorError> {
+        let (Some(sentences), Some(model)) = (&self.sentences, &self.names) else {
+            return Ok(None);
+        };
+        let pieces = sentences.piece_states_blocking(text, NAME_LAYER)?;
+        Ok(Some(model.names(text, &words(text, &pieces, rules))))
     }
 
     /// The harm that crosses the model's calibrated threshold, if any.
@@ -121,6 +138,26 @@ impl Classifier {
                     .await?
             }
             Self::Bedrock(guardrail) => guardrail.assess(redacted, deadline.child(budget)).await,
+        }
+    }
+
+    /// The learned name model's names in `text` (see [`LocalClassifier::learned_names`]), on `pool` within `budget`;
+    /// `None` where there is no such model (the lexical model, Bedrock).
+    pub async fn learned_names(
+        &self,
+        text: &str,
+        rules: &[Detection],
+        pool: &CpuPool,
+        deadline: Deadline,
+        budget: Duration,
+    ) -> Result<Option<Vec<Detection>>, NavigatorError> {
+        match self {
+            Self::Local(local) if local.names.is_some() => {
+                let (local, text, rules) = (Arc::clone(local), text.to_string(), rules.to_vec());
+                pool.run_for(deadline, Some(budget), move || local.learned_names(&text, &rules))
+                    .await?
+            }
+            _ => Ok(None),
         }
     }
 }

@@ -15,8 +15,11 @@
 //!   joined by "and" ([`complete`]).
 
 mod complete;
+mod cues;
 mod lowercase;
 mod sign_off;
+
+pub use cues::{WORD_CUES, WordCues, word_cues};
 
 use foldhash::fast::FixedState;
 use std::collections::HashSet;

@@ -1,0 +1,270 @@
+//! Learned name detection: a logistic model over each word of a message, reading the word's MiniLM state after layer
+//! [`NAME_LAYER`] (the mean of its word pieces', read with the words around it) and its cues from `navigator-pii`
+//! (how it is written, where it sits, the gazetteer's lists, a salutation or title before it, and whether the rules
+//! found it inside a name). Its names replace the rules' own: the rules' verdict is one of its inputs, weighed with
+//! the rest. Trained in this repository by `train-name-model`, which also chose its threshold out of fold
+//! (functions/guard/training/NAMES.md).
+
+use navigator_embed::PieceState;
+use navigator_pii::detect::person::{WORD_CUES, word_cues};
+use navigator_pii::{Detection, Kind};
+use serde::{Deserialize, Serialize};
+
+/// The layer whose states the model reads: a middle layer still holds much of each word piece's own identity
+/// (capitalised or not, common or rare), which the last has blended with its neighbours'.
+pub const NAME_LAYER: usize = 3;
+const DIMENSIONS: usize = 384;
+/// What the model reads for each word: its state, then its cues.
+pub const NAME_FEATURES: usize = DIMENSIONS + WORD_CUES;
+
+const SHIPPED: &str = include_str!("../model/names.json");
+
+/// The trained model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NameModel {
+    pub weights: Vec<f32>,
+    pub bias: f32,
+    /// A word is part of a name at this probability or above.
+    pub threshold: f32,
+}
+
+/// One word of a message, and what the model reads of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    pub start: usize,
+    pub end: usize,
+    pub features: Vec<f32>,
+}
+
+/// How the trainer fits the model: full-batch Adam from zero weights, so two runs give the same model.
+#[derive(Debug, Clone, Copy)]
+pub struct NameTraining {
+    pub epochs: usize,
+    pub rate: f32,
+    pub l2: f32,
+}
+
+/// Every word of `text` with its features; `pieces` are the text's word pieces after [`NAME_LAYER`], `rules` the
+/// detections of `navigator_pii::find` on the same text.
+pub fn words(text: &str, pieces: &[PieceState], rules: &[Detection]) -> Vec<Word> {
+    word_cues(text, rules)
+        .into_iter()
+        .map(|word| {
+            let mut state = vec![0.0f32; DIMENSIONS];
+            for piece in pieces.iter().filter(|p| p.start < word.end && word.start < p.end) {
+                for (sum, value) in state.iter_mut().zip(&piece.state) {
+                    *sum += value;
+                }
+            }
+            let norm = state.iter().map(|v| v * v).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                state.iter_mut().for_each(|v| *v /= norm);
+            }
+            state.extend_from_slice(&word.cues);
+            Word {
+                start: word.start,
+                end: word.end,
+                features: state,
+            }
+        })
+        .collect()
+}
+
+impl NameModel {
+    /// The model shipped with the function.
+    pub fn shipped() -> Result<Self, String> {
+        let model: Self = serde_json::from_str(SHIPPED).map_err(|e| format!("guard name model: {e}"))?;
+        if model.weights.len() != NAME_FEATURES {
+            return Err(format!(
+                "guard name model: {} weights, expected {NAME_FEATURES}",
+                model.weights.len()
+            ));
+        }
+        Ok(model)
+    }
+
+    /// The probability that a word is part of a name.
+    pub fn probability(&self, features: &[f32]) -> f32 {
+        let z: f32 = self.bias + self.weights.iter().zip(features).map(|(w, x)| w * x).sum::<f32>();
+        1.0 / (1.0 + (-z).exp())
+    }
+
+    /// The names among `words` of `text`: runs of name words with only a space, a line break or an initial's full
+    /// stop between them.
+    pub fn names(&self, text: &str, words: &[Word]) -> Vec<Detection> {
+        let mut found: Vec<Detection> = Vec::new();
+        let mut previous_end = None;
+        for word in words {
+            let probability = self.probability(&word.features);
+            if probability < self.threshold {
+                previous_end = None;
+                continue;
+            }
+            let joined = previous_end.is_some_and(|end: usize| {
+                let between = &text[end..word.start];
+                between.len() <= 3 && between.chars().all(|c| matches!(c, ' ' | '\n' | '.'))
+            });
+            match found.last_mut() {
+                Some(last) if joined => {
+                    last.end = word.end;
+                    last.score = last.score.max(probability);
+                }
+                _ => found.push(Detection {
+                    kind: Kind::Name,
+                    start: word.start,
+                    end: word.end,
+                    score: probability,
+                }),
+            }
+            previous_end = Some(word.end);
+        }
+        found
+    }
+
+    /// Fits the model to words labelled as part of a name or not, with `threshold` as its decision threshold.
+    pub fn train(examples: &[(&[f32], bool)], settings: NameTraining, threshold: f32) -> Self {
+        let n = examples.len().max(1) as f32;
+        let (mut weights, mut bias) = (vec![0.0f32; NAME_FEATURES], 0.0f32);
+        // Adam's moment estimates, the bias last.
+        let (mut first, mut second) = (vec![0.0f32; NAME_FEATURES + 1], vec![0.0f32; NAME_FEATURES + 1]);
+        let mut gradient = vec![0.0f32; NAME_FEATURES + 1];
+        for epoch in 1..=settings.epochs {
+            gradient.iter_mut().for_each(|g| *g = 0.0);
+            for (features, is_name) in examples {
+                let z: f32 = bias + weights.iter().zip(features.iter()).map(|(w, x)| w * x).sum::<f32>();
+                let error = 1.0 / (1.0 + (-z).exp()) - f32::from(u8::from(*is_name));
+                for (g, x) in gradient.iter_mut().zip(features.iter()) {
+                    *g += error * x;
+                }
+                gradient[NAME_FEATURES] += error;
+            }
+            let (correct_first, correct_second) = (1.0 - 0.9f32.powi(epoch as i32), 1.0 - 0.999f32.powi(epoch as i32));
+            for (i, g) in gradient.iter().enumerate() {
+                let parameter = if i < NAME_FEATURES { weights[i] } else { bias };
+                let g = g / n
+                    + if i < NAME_FEATURES {
+                        settings.l2 * parameter
+                    } else {
+                        0.0
+                    };
+                first[i] = 0.9 * first[i] + 0.1 * g;
+                second[i] = 0.999 * second[i] + 0.001 * g * g;
+                let step = settings.rate * (first[i] / correct_first) / ((second[i] / correct_second).sqrt() + 1e-8);
+                if i < NAME_FEATURES {
+                    weights[i] -= step;
+                } else {
+                    bias -= step;
+                }
+            }
+        }
+        Self {
+            weights,
+            bias,
+            threshold,
+        }
+    }
+
+    /// Weights rounded to 6 decimals, so that the shipped file is small and diffs are readable.
+    pub fn rounded(mut self) -> Self {
+        let round = |v: f32| (v * 1e6).round() / 1e6;
+        self.weights.iter_mut().for_each(|w| *w = round(*w));
+        self.bias = round(self.bias);
+        self.threshold = round(self.threshold);
+        self
+    }
+}
+
+/// The rules' findings with their names replaced by the model's: every other kind stands, and a learned name that
+/// overlaps one of them (a name inside an address) gives way to it.
+pub fn with_learned_names(rules: &[Detection], learned: Vec<Detection>) -> Vec<Detection> {
+    let mut out: Vec<Detection> = rules.iter().filter(|d| d.kind != Kind::Name).copied().collect();
+    for name in learned {
+        if !out.iter().any(|d| d.start < name.end && name.start < d.end) {
+            out.push(name);
+        }
+    }
+    out.sort_by_key(|d| d.start);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(start: usize, end: usize, value: f32) -> Word {
+        let mut features = vec![0.0; NAME_FEATURES];
+        features[0] = value;
+        Word { start, end, features }
+    }
+
+    /// A model that reads one feature: a word is a name when its first feature is positive.
+    fn first_feature() -> NameModel {
+        let mut weights = vec![0.0; NAME_FEATURES];
+        weights[0] = 10.0;
+        NameModel {
+            weights,
+            bias: 0.0,
+            threshold: 0.5,
+        }
+    }
+
+    #[test]
+    fn adjacent_name_words_join_and_a_word_between_them_splits_them() {
+        let text = "Ana M. Ruiz and Bo Li";
+        let words = [
+            word(0, 3, 1.0),
+            word(4, 5, 1.0),
+            word(7, 11, 1.0),
+            word(12, 15, -1.0),
+            word(16, 18, 1.0),
+            word(19, 21, 1.0),
+        ];
+        let found: Vec<&str> = first_feature()
+            .names(text, &words)
+            .iter()
+            .map(|d| &text[d.start..d.end])
+            .collect();
+        assert_eq!(found, ["Ana M. Ruiz", "Bo Li"]);
+    }
+
+    #[test]
+    fn learned_names_replace_the_rules_names_and_give_way_to_other_kinds() {
+        let detection = |kind, start, end| Detection {
+            kind,
+            start,
+            end,
+            score: 0.9,
+        };
+        let rules = [detection(Kind::Name, 0, 4), detection(Kind::Address, 10, 30)];
+        let learned = vec![detection(Kind::Name, 5, 9), detection(Kind::Name, 12, 16)];
+        let merged = with_learned_names(&rules, learned);
+        assert_eq!(merged, [detection(Kind::Name, 5, 9), detection(Kind::Address, 10, 30)]);
+    }
+
+    #[test]
+    fn training_separates_what_the_features_separate_and_is_deterministic() {
+        let mut rows = Vec::new();
+        for i in 0..40 {
+            let mut features = vec![0.0f32; NAME_FEATURES];
+            features[1] = if i % 2 == 0 { 1.0 } else { -1.0 };
+            features[2] = (i % 7) as f32 / 7.0;
+            rows.push((features, i % 2 == 0));
+        }
+        let examples: Vec<(&[f32], bool)> = rows.iter().map(|(f, y)| (f.as_slice(), *y)).collect();
+        let settings = NameTraining {
+            epochs: 200,
+            rate: 0.05,
+            l2: 0.0001,
+        };
+        let model = NameModel::train(&examples, settings, 0.5);
+        assert!(rows.iter().all(|(f, y)| (model.probability(f) >= 0.5) == *y));
+        assert_eq!(model, NameModel::train(&examples, settings, 0.5));
+    }
+
+    #[test]
+    fn the_shipped_model_loads_with_one_weight_per_feature() {
+        let model = NameModel::shipped().unwrap();
+        assert_eq!(model.weights.len(), NAME_FEATURES);
+        assert!(model.threshold > 0.0 && model.threshold < 1.0);
+    }
+}
