@@ -1,5 +1,6 @@
 //! Learned name detection: a logistic model over each word of a message, reading the word's MiniLM state after layer
-//! [`NAME_LAYER`] (the mean of its word pieces', read with the words around it) and its cues from `navigator-pii`
+//! [`NAME_LAYER`] (the mean of its word pieces', read with the words around it), the states of the words right before
+//! and after it (a name's neighbours: "my neighbour ___ drives me", "___ is on the formulary"), and its cues from `navigator-pii`
 //! (how it is written, where it sits, the gazetteer's lists, a salutation or title before it, and whether the rules
 //! found it inside a name). Its names replace the rules' own: the rules' verdict is one of its inputs, weighed with
 //! the rest. Trained in this repository by `train-name-model`, which also chose its threshold out of fold
@@ -14,8 +15,9 @@ use serde::{Deserialize, Serialize};
 /// (capitalised or not, common or rare), which the last has blended with its neighbours'.
 pub const NAME_LAYER: usize = 3;
 const DIMENSIONS: usize = 384;
-/// What the model reads for each word: its state, then its cues.
-pub const NAME_FEATURES: usize = DIMENSIONS + WORD_CUES;
+/// What the model reads for each word: its state, the previous word's, the next word's (zeros at either end), then its
+/// cues.
+pub const NAME_FEATURES: usize = 3 * DIMENSIONS + WORD_CUES;
 
 const SHIPPED: &str = include_str!("../model/names.json");
 
@@ -47,8 +49,9 @@ pub struct NameTraining {
 /// Every word of `text` with its features; `pieces` are the text's word pieces after [`NAME_LAYER`], `rules` the
 /// detections of `navigator_pii::find` on the same text.
 pub fn words(text: &str, pieces: &[PieceState], rules: &[Detection]) -> Vec<Word> {
-    word_cues(text, rules)
-        .into_iter()
+    let cues = word_cues(text, rules);
+    let states: Vec<Vec<f32>> = cues
+        .iter()
         .map(|word| {
             let mut state = vec![0.0f32; DIMENSIONS];
             for piece in pieces.iter().filter(|p| p.start < word.end && word.start < p.end) {
@@ -60,11 +63,21 @@ pub fn words(text: &str, pieces: &[PieceState], rules: &[Detection]) -> Vec<Word
             if norm > 0.0 {
                 state.iter_mut().for_each(|v| *v /= norm);
             }
-            state.extend_from_slice(&word.cues);
+            state
+        })
+        .collect();
+    let none = vec![0.0f32; DIMENSIONS];
+    cues.iter()
+        .enumerate()
+        .map(|(i, word)| {
+            let mut features = states[i].clone();
+            features.extend_from_slice(i.checked_sub(1).map_or(&none, |p| &states[p]));
+            features.extend_from_slice(states.get(i + 1).unwrap_or(&none));
+            features.extend_from_slice(&word.cues);
             Word {
                 start: word.start,
                 end: word.end,
-                features: state,
+                features,
             }
         })
         .collect()
