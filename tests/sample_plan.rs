@@ -243,6 +243,10 @@ fn word_pieces_carry_their_byte_ranges_and_a_long_text_is_read_in_segments() {
     assert!(pieces.len() > 256, "{} pieces", pieces.len());
     let last = pieces.last().unwrap();
     assert_eq!(last.end, long.len());
+    // Reading is bounded: of 2,000 words, the first 720 are read.
+    let very_long = "visit ".repeat(2000);
+    let pieces = model.piece_states_blocking(&very_long, 3).unwrap();
+    assert_eq!(pieces.len(), 720);
     // An empty text has no pieces, and no error.
     assert!(model.piece_states_blocking("", 3).unwrap().is_empty());
 }

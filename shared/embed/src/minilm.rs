@@ -60,8 +60,10 @@ pub struct PieceState {
 /// A long text is read for its pieces in segments of at most this many words, so that no segment passes the
 /// model's [`MAX_TOKENS`]; ...
 const SEGMENT_WORDS: usize = 120;
-/// ... and in at most this many segments: past them, a text's words are not read (about 3,800 words).
-const MAX_SEGMENTS: usize = 32;
+/// ... and in at most this many segments: past them, a text's words are not read. 720 words (about 4.5 KB of
+/// English) take about 230 ms of one core through three layers (P50), inside the guard's ML budget of 300 ms; 32 segments
+/// took a second (`cargo bench --bench guard`).
+const MAX_SEGMENTS: usize = 6;
 
 /// Where the model files live: `NAVIGATOR_MODEL_DIR`, else `<data dir>/models/all-MiniLM-L6-v2`.
 pub fn model_dir(data_dir: &Path) -> PathBuf {
