@@ -316,6 +316,17 @@ async fn the_name_model_redacts_names_without_a_cue_and_leaves_plan_words_alone(
 }
 
 #[tokio::test]
+async fn past_what_the_name_model_reads_the_rules_names_stand() {
+    let guard = semantic_guard();
+    let text = format!(
+        "{} Thank you, Rosa Delgado",
+        "I want to know whether the plan covers my physical therapy visits this year. ".repeat(80)
+    );
+    let output = guard.check(&text, deadline_for_the_model()).await.unwrap();
+    assert!(output.text.ends_with("Thank you, [NAME]"), "{}", &output.text[output.text.len() - 60..]);
+}
+
+#[tokio::test]
 async fn a_name_model_out_of_time_leaves_the_rules_names_and_says_degraded() {
     let dir = std::env::var_os("NAVIGATOR_MODEL_DIR").expect("NAVIGATOR_MODEL_DIR, as scripts/test sets it");
     let sentences = MiniLm::load(std::path::Path::new(&dir), CpuPool::new("test-embed", 1, 1)).unwrap();

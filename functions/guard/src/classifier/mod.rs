@@ -94,7 +94,20 @@ impl LocalClassifier {
             return Ok(None);
         };
         let pieces = sentences.piece_states_blocking(text, NAME_LAYER)?;
-        Ok(Some(model.names(text, &words(text, &pieces, rules))))
+        // A long text is read only so far (`piece_states_blocking`): past that, the rules' names stand.
+        let read_until = pieces.last().map_or(0, |piece| piece.end);
+        let read: Vec<_> = words(text, &pieces, rules)
+            .into_iter()
+            .filter(|word| word.end <= read_until)
+            .collect();
+        let mut found = model.names(text, &read);
+        found.extend(
+            rules
+                .iter()
+                .filter(|d| d.kind == navigator_pii::Kind::Name && d.start >= read_until)
+                .copied(),
+        );
+        Ok(Some(found))
     }
 
     /// The harm that crosses the model's calibrated threshold, if any.
