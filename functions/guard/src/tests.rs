@@ -323,7 +323,11 @@ async fn past_what_the_name_model_reads_the_rules_names_stand() {
         "I want to know whether the plan covers my physical therapy visits this year. ".repeat(80)
     );
     let output = guard.check(&text, deadline_for_the_model()).await.unwrap();
-    assert!(output.text.ends_with("Thank you, [NAME]"), "{}", &output.text[output.text.len() - 60..]);
+    assert!(
+        output.text.ends_with("Thank you, [NAME]"),
+        "{}",
+        &output.text[output.text.len() - 60..]
+    );
 }
 
 #[tokio::test]
