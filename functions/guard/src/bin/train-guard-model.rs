@@ -362,7 +362,7 @@ fn run() -> Result<(), String> {
          Written by `cargo run --release -p guard --bin train-guard-model` (with `NAVIGATOR_MODEL_DIR` set); do not \
          edit by hand. The training texts are `functions/guard/training/*.jsonl`, written for this repository, and as \
          ordinary messages to allow the tuning halves of `data/eval/answers-*.jsonl` and `data/eval/pii-*.jsonl` \
-         (their validation halves are kept out, to report on) and `data/train/*.jsonl`. \
+         (their validation halves are kept out, to report on) and the first two files of `data/train/` (`names-train`, `benign-train`). \
          Figures are out-of-fold: each text is read by a model trained on the other folds (5 folds, stratified by \
          label). Each model's block threshold is the lowest (in steps of 0.01) that blocks at most 1 % of the benign \
          texts and at most 0.2 % of the ordinary member questions among them (those ordinary messages and the plan \
