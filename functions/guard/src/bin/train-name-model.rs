@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 /// Messages with their names marked, and messages with none (the answers' questions, plan questions full of
 /// capitalised words that are no names): the tuning halves and `data/train/`.
-const SETS: [&str; 8] = [
+const SETS: [&str; 10] = [
     "data/eval/pii-tuning.jsonl",
     "data/eval/pii-names-tuning.jsonl",
     "data/eval/pii-benign-tuning.jsonl",
@@ -25,6 +25,8 @@ const SETS: [&str; 8] = [
     "data/train/benign-train.jsonl",
     "data/train/names-train-2.jsonl",
     "data/train/benign-train-2.jsonl",
+    "data/train/names-train-3.jsonl",
+    "data/train/benign-train-3.jsonl",
 ];
 const FOLDS: usize = 5;
 /// Chosen out of fold on the first 1,168 of these messages (without the `-2` files): 300 to 10,000 epochs, rates 0.02
