@@ -102,8 +102,8 @@ impl NameModel {
         1.0 / (1.0 + (-z).exp())
     }
 
-    /// The names among `words` of `text`: runs of name words with only a space, a line break or an initial's full
-    /// stop between them.
+    /// The names among `words` of `text`: runs of name words with at most three spaces, line breaks or full stops
+    /// between them ("Ana M. Ruiz"), so that a name's parts are redacted as one.
     pub fn names(&self, text: &str, words: &[Word]) -> Vec<Detection> {
         let mut found: Vec<Detection> = Vec::new();
         let mut previous_end = None;

@@ -57,8 +57,9 @@ pub struct PieceState {
     pub state: Vec<f32>,
 }
 
-/// A long text is read for its pieces in segments of at most this many words, so that no segment passes the
-/// model's [`MAX_TOKENS`]; ...
+/// A long text is read for its pieces in segments of at most this many words, so that a segment seldom passes the
+/// model's [`MAX_TOKENS`] (a word of many pieces, a number or a table row, can: the tokenizer then cuts the segment
+/// short, and its last words have no pieces); ...
 const SEGMENT_WORDS: usize = 120;
 /// ... and in at most this many segments: past them, a text's words are not read. 720 words (about 4.5 KB of
 /// English) take about 230 ms of one core through three layers (P50), inside the guard's ML budget of 300 ms; 32 segments
@@ -311,7 +312,7 @@ fn batch_tensors(encodings: &[Encoding]) -> candle_core::Result<(Tensor, Tensor)
 /// Byte ranges of `text` holding at most `words` whitespace-separated words each, at most `limit` of them; a text
 /// with no word at all is one empty range.
 fn segments(text: &str, words: usize, limit: usize) -> Vec<(usize, usize)> {
-    // Each word's byte range.
+    // Words are whitespace-separated here, so that a segment never splits one; their byte ranges keep offsets true.
     let mut spans = Vec::new();
     let mut start = None;
     for (at, c) in text.char_indices() {

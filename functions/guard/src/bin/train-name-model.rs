@@ -29,7 +29,7 @@ const SETS: [&str; 10] = [
     "data/train/benign-train-3.jsonl",
 ];
 const FOLDS: usize = 5;
-/// Chosen out of fold on the first 1,168 of these messages (without the `-2` files): 300 to 10,000 epochs, rates 0.02
+/// Chosen out of fold on the first 1,168 of these messages (without the `-2` and `-3` files): 300 to 10,000 epochs, rates 0.02
 /// to 0.1, L2 0.0001 to 0.000001 (the names found at the 2 % bound rose from 0.76 to 0.89 as the model was fitted
 /// harder, reading the word alone; with its neighbours' states, 0.92 at L2 0.000001 and 0.00001 alike).
 const SETTINGS: NameTraining = NameTraining {

@@ -94,19 +94,26 @@ impl LocalClassifier {
             return Ok(None);
         };
         let pieces = sentences.piece_states_blocking(text, NAME_LAYER)?;
-        // A long text is read only so far (`piece_states_blocking`): past that, the rules' names stand.
+        // A long text is read only so far (`piece_states_blocking`), and a segment of many pieces per word is cut
+        // short: words no piece covers were not read, and the rules' names over them stand. Only the read prefix is
+        // cued, so a 64 KiB text costs no more than its first segments.
         let read_until = pieces.last().map_or(0, |piece| piece.end);
-        let read: Vec<_> = words(text, &pieces, rules)
+        let prefix = &text[..read_until];
+        let read_rules: Vec<Detection> = rules.iter().filter(|d| d.end <= read_until).copied().collect();
+        let (read, unread): (Vec<_>, Vec<_>) = words(prefix, &pieces, &read_rules)
             .into_iter()
-            .filter(|word| word.end <= read_until)
-            .collect();
-        let mut found = model.names(text, &read);
-        found.extend(
-            rules
-                .iter()
-                .filter(|d| d.kind == navigator_pii::Kind::Name && d.start >= read_until)
-                .copied(),
-        );
+            .partition(|word| pieces.iter().any(|p| p.start < word.end && word.start < p.end));
+        let rule_names_kept = rules.iter().filter(|d| {
+            d.kind == navigator_pii::Kind::Name
+                && (d.end > read_until || unread.iter().any(|w| w.start < d.end && d.start < w.end))
+        });
+        let mut found: Vec<Detection> = rule_names_kept.copied().collect();
+        for name in model.names(prefix, &read) {
+            if !found.iter().any(|d| d.start < name.end && name.start < d.end) {
+                found.push(name);
+            }
+        }
+        found.sort_by_key(|d| d.start);
         Ok(Some(found))
     }
 
