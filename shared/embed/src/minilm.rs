@@ -62,7 +62,7 @@ pub struct PieceState {
 /// short, and its last words have no pieces); ...
 const SEGMENT_WORDS: usize = 120;
 /// ... and in at most this many segments: past them, a text's words are not read. 720 words (about 4.5 KB of
-/// English) take about 230 ms of one core through three layers (P50), inside the guard's ML budget of 300 ms; 32 segments
+/// English) take about 150 ms of one core through three layers (P50), inside the guard's ML budget of 300 ms; 32 segments
 /// took a second (`cargo bench --bench guard`).
 const MAX_SEGMENTS: usize = 6;
 
