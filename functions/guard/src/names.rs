@@ -191,13 +191,18 @@ impl NameModel {
 /// overlaps one of them (a name inside an address) gives way to it.
 pub fn with_learned_names(rules: &[Detection], learned: Vec<Detection>) -> Vec<Detection> {
     let mut out: Vec<Detection> = rules.iter().filter(|d| d.kind != Kind::Name).copied().collect();
-    for name in learned {
-        if !out.iter().any(|d| d.start < name.end && name.start < d.end) {
-            out.push(name);
+    add_where_free(&mut out, learned);
+    out
+}
+
+/// Adds each of `more` that overlaps nothing in `out` (nor an earlier one of `more`), and sorts `out` by start.
+pub(crate) fn add_where_free(out: &mut Vec<Detection>, more: impl IntoIterator<Item = Detection>) {
+    for detection in more {
+        if !out.iter().any(|d| d.overlaps(&detection)) {
+            out.push(detection);
         }
     }
     out.sort_by_key(|d| d.start);
-    out
 }
 
 #[cfg(test)]

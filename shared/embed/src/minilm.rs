@@ -212,57 +212,58 @@ impl Model {
     /// Every text's sentence vector and, with `profile`, its profile (see [`TextReading`]).
     fn run(&self, texts: &[String], profile: bool) -> Result<Vec<TextReading>, NavigatorError> {
         let fail = |e: Box<dyn std::error::Error + Send + Sync>| NavigatorError::internal(format!("embedding: {e}"));
-        let mut encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(fail)?;
-        // Similar lengths share a pass, so little compute goes to padding.
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| encodings[i].len());
-        let mut readings = vec![TextReading::default(); texts.len()];
-        for pass in passes(&order, |i| encodings[i].len()) {
-            let mut batch: Vec<Encoding> = pass.iter().map(|&i| std::mem::take(&mut encodings[i])).collect();
-            tokenizers::pad_encodings(&mut batch, &PaddingParams::default()).map_err(fail)?;
-            let read = self.forward(&batch, profile).map_err(fail)?;
-            for (&i, reading) in pass.iter().zip(read) {
-                readings[i] = reading;
-            }
-        }
-        Ok(readings)
+        let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(fail)?;
+        self.in_passes(encodings, "embedding", |batch| self.forward(batch, profile))
     }
 
     fn piece_states(&self, text: &str, layer: usize) -> Result<Vec<PieceState>, NavigatorError> {
         let fail = |e: Box<dyn std::error::Error + Send + Sync>| NavigatorError::internal(format!("word pieces: {e}"));
         let segments = segments(text, SEGMENT_WORDS, MAX_SEGMENTS);
         let texts: Vec<&str> = segments.iter().map(|&(start, end)| &text[start..end]).collect();
-        let mut encodings = self.tokenizer.encode_batch(texts, true).map_err(fail)?;
+        let encodings = self.tokenizer.encode_batch(texts, true).map_err(fail)?;
+        let pieces = self.in_passes(encodings, "word pieces", |batch| {
+            self.passes.fetch_add(1, Ordering::Relaxed);
+            let (ids, mask) = batch_tensors(batch)?;
+            let states = unit_length(&self.encoder.states_after(&ids, &mask, layer)?)?.to_vec3::<f32>()?;
+            Ok(batch
+                .iter()
+                .zip(states)
+                .map(|(encoding, rows)| own_piece_states(encoding, rows))
+                .collect())
+        })?;
+        Ok(segments
+            .iter()
+            .zip(pieces)
+            .flat_map(|(&(offset, _), pieces)| {
+                pieces.into_iter().map(move |piece| PieceState {
+                    start: offset + piece.start,
+                    end: offset + piece.end,
+                    ..piece
+                })
+            })
+            .collect())
+    }
+
+    /// Runs `read` over the encodings in passes of similar lengths (so little compute goes to padding), each pass
+    /// padded to its own longest text, and returns its results in the encodings' order.
+    fn in_passes<T: Default + Clone>(
+        &self,
+        mut encodings: Vec<Encoding>,
+        what: &str,
+        read: impl Fn(&[Encoding]) -> Result<Vec<T>, Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Result<Vec<T>, NavigatorError> {
+        let fail = |e: Box<dyn std::error::Error + Send + Sync>| NavigatorError::internal(format!("{what}: {e}"));
         let mut order: Vec<usize> = (0..encodings.len()).collect();
         order.sort_by_key(|&i| encodings[i].len());
-        let mut pieces = vec![Vec::new(); encodings.len()];
+        let mut results = vec![T::default(); encodings.len()];
         for pass in passes(&order, |i| encodings[i].len()) {
             let mut batch: Vec<Encoding> = pass.iter().map(|&i| std::mem::take(&mut encodings[i])).collect();
             tokenizers::pad_encodings(&mut batch, &PaddingParams::default()).map_err(fail)?;
-            self.passes.fetch_add(1, Ordering::Relaxed);
-            let states = batch_tensors(&batch)
-                .and_then(|(ids, mask)| self.encoder.states_after(&ids, &mask, layer))
-                .and_then(|states| unit_length(&states)?.to_vec3::<f32>())
-                .map_err(|e| NavigatorError::internal(format!("word pieces: {e}")))?;
-            for ((&i, encoding), rows) in pass.iter().zip(&batch).zip(states) {
-                let offset = segments[i].0;
-                let own = encoding
-                    .get_attention_mask()
-                    .iter()
-                    .zip(encoding.get_special_tokens_mask());
-                pieces[i] = own
-                    .zip(encoding.get_offsets())
-                    .zip(rows)
-                    .filter(|(((real, special), _), _)| **real == 1 && **special == 0)
-                    .map(|((_, &(start, end)), state)| PieceState {
-                        start: offset + start,
-                        end: offset + end,
-                        state,
-                    })
-                    .collect();
+            for (&i, result) in pass.iter().zip(read(&batch).map_err(fail)?) {
+                results[i] = result;
             }
         }
-        Ok(pieces.into_iter().flatten().collect())
+        Ok(results)
     }
 
     /// The word pieces the model reads for `text`: equal ids, equal vector.
@@ -295,6 +296,20 @@ impl Model {
             .map(|(vector, profile)| TextReading { vector, profile })
             .collect())
     }
+}
+
+/// The encoding's own word pieces (not [CLS], [SEP] or padding) with their byte ranges in the text it encodes and
+/// their states (`rows`, one per token of the padded encoding).
+fn own_piece_states(encoding: &Encoding, rows: Vec<Vec<f32>>) -> Vec<PieceState> {
+    let own = encoding
+        .get_attention_mask()
+        .iter()
+        .zip(encoding.get_special_tokens_mask());
+    own.zip(encoding.get_offsets())
+        .zip(rows)
+        .filter(|(((real, special), _), _)| **real == 1 && **special == 0)
+        .map(|((_, &(start, end)), state)| PieceState { start, end, state })
+        .collect()
 }
 
 /// The ids and attention mask of encodings padded to one width, rows × width.

@@ -66,7 +66,8 @@ pub struct Detection {
 }
 
 impl Detection {
-    fn overlaps(&self, other: &Detection) -> bool {
+    /// Whether the two spans share a byte.
+    pub fn overlaps(&self, other: &Detection) -> bool {
         self.start < other.end && other.start < self.end
     }
 }

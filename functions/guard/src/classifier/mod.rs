@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use self::bedrock::BedrockGuardrail;
 use self::model::{GuardModel, Reading};
-use crate::names::{NAME_LAYER, NameModel, words};
+use crate::names::{NAME_LAYER, NameModel, add_where_free, words};
 
 /// What the ML stage concluded: the harm that crossed the block threshold and how sure it is, if any.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,12 +108,7 @@ impl LocalClassifier {
                 && (d.end > read_until || unread.iter().any(|w| w.start < d.end && d.start < w.end))
         });
         let mut found: Vec<Detection> = rule_names_kept.copied().collect();
-        for name in model.names(prefix, &read) {
-            if !found.iter().any(|d| d.start < name.end && name.start < d.end) {
-                found.push(name);
-            }
-        }
-        found.sort_by_key(|d| d.start);
+        add_where_free(&mut found, model.names(prefix, &read));
         Ok(Some(found))
     }
 
