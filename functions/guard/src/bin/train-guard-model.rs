@@ -5,10 +5,11 @@
 //! ```
 //!
 //! Reads every `functions/guard/training/*.jsonl` (`text`, `label`, optional `kind` and `lang`), and the tuning halves
-//! of `data/eval/` and the texts of `data/train/` as ordinary messages to allow, writes
+//! of `data/eval/` and the first two files of `data/train/` as ordinary messages to allow, writes
 //! `functions/guard/model/{semantic,lexical}.json` and `functions/guard/training/REPORT.md`. Each model's block
 //! threshold is chosen on out-of-fold predictions: the lowest (in steps of 0.01) that blocks at most 1 % of the benign
-//! texts and at most 0.2 % of the ordinary member questions among them. The same data always gives the same weights
+//! texts and at most 0.2 % of the ordinary member questions among them, and at most 1 % of the calibration messages
+//! (the `-2` and `-3` files of `data/train/`, which no model trains on, read by every fold's model). The same data always gives the same weights
 //! and the same report.
 //!
 //! `GUARD_TRAIN_REPORT=FILE` writes the report there and leaves the shipped models alone (for comparing settings);
@@ -26,9 +27,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const FOLDS: usize = 5;
-/// The settings; `GUARD_TRAIN_{EPOCHS,RATE,L2,SCALE}` override them when comparing settings by their
-/// cross-validated figures.
-fn settings() -> Training {
+/// A model's settings; `GUARD_TRAIN_{EPOCHS,RATE,L2,SCALE,HIDDEN}` override them (with `GUARD_TRAIN_ONLY` naming
+/// the model) when comparing settings by their cross-validated figures.
+fn settings(defaults: Training) -> Training {
     let read = |name: &str, default: f32| {
         std::env::var(name)
             .ok()
@@ -36,18 +37,33 @@ fn settings() -> Training {
             .unwrap_or(default)
     };
     Training {
-        epochs: read("GUARD_TRAIN_EPOCHS", SETTINGS.epochs as f32) as usize,
-        rate: read("GUARD_TRAIN_RATE", SETTINGS.rate),
-        l2: read("GUARD_TRAIN_L2", SETTINGS.l2),
-        embedding_scale: read("GUARD_TRAIN_SCALE", SETTINGS.embedding_scale),
+        epochs: read("GUARD_TRAIN_EPOCHS", defaults.epochs as f32) as usize,
+        rate: read("GUARD_TRAIN_RATE", defaults.rate),
+        l2: read("GUARD_TRAIN_L2", defaults.l2),
+        embedding_scale: read("GUARD_TRAIN_SCALE", defaults.embedding_scale),
+        hidden_units: read("GUARD_TRAIN_HIDDEN", defaults.hidden_units as f32) as usize,
     }
 }
 
-const SETTINGS: Training = Training {
+/// The semantic model: 128 rectified units. Out of fold, with the heuristic stage, they block 0.734 of the harmful
+/// texts where a softmax regression over the same features blocks 0.692, at the same bounds on benign texts,
+/// ordinary messages and the calibration messages. Compared at rate 0.003, 0.005 and 0.01, 100 to 400 epochs, L2
+/// 0.0001 and 0.001, 64 to 256 units (docs/ARCHITECTURE.md, "Guard quality and speed").
+const SEMANTIC_SETTINGS: Training = Training {
+    epochs: 200,
+    rate: 0.005,
+    l2: 0.0001,
+    embedding_scale: 1.0,
+    hidden_units: 128,
+};
+
+/// The lexical model, used without the MiniLM files: a softmax regression, small enough to read any text at once.
+const LEXICAL_SETTINGS: Training = Training {
     epochs: 200,
     rate: 0.02,
     l2: 0.0001,
     embedding_scale: 1.0,
+    hidden_units: 0,
 };
 /// The most benign texts a threshold may block, out of fold.
 const BENIGN_BLOCKED_AT_MOST: f64 = 0.01;
@@ -55,6 +71,18 @@ const BENIGN_BLOCKED_AT_MOST: f64 = 0.01;
 /// may block: hard negatives (pasted letters, angry members, alarming words) may cost a false block now and then, a
 /// plain question about the plan, whatever condition or situation it mentions, must practically never.
 const ORDINARY_BLOCKED_AT_MOST: f64 = 0.002;
+/// Ordinary member messages no model trains on, read by every fold's model to check that the threshold holds on
+/// messages unlike the training texts: a two-layer model fitted closely to the training set's ordinary messages was
+/// surer of harm in the messages of other hands (data/train/README.md) than a softmax regression, and blocked twice
+/// as many of these (37 of 1,197 against 18) at a threshold chosen on the training texts alone.
+const CALIBRATION_SETS: [&str; 4] = [
+    "data/train/names-train-2.jsonl",
+    "data/train/benign-train-2.jsonl",
+    "data/train/names-train-3.jsonl",
+    "data/train/benign-train-3.jsonl",
+];
+/// The most calibration messages a threshold may block (by the mean of the fold models' readings).
+const CALIBRATION_BLOCKED_AT_MOST: f64 = 0.01;
 /// The kinds of benign training text that are ordinary member questions.
 const ORDINARY_KINDS: [&str; 5] = [
     "plan_question",
@@ -161,15 +189,51 @@ fn load(dir: &Path, repository: &Path) -> Result<Vec<Example>, String> {
     Ok(examples)
 }
 
+/// A calibration message as the model reads it.
+struct Calibration {
+    view: String,
+    heuristic_block: bool,
+}
+
+fn load_calibration(repository: &Path) -> Result<Vec<Calibration>, String> {
+    let mut messages = Vec::new();
+    for set in CALIBRATION_SETS {
+        let file = repository.join(set);
+        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let line: Line =
+                serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", file.display(), number + 1))?;
+            let heuristic = heuristic_stage(&line.text);
+            messages.push(Calibration {
+                heuristic_block: heuristic.signals.first().is_some_and(|s| s.score >= BLOCK_SCORE),
+                view: heuristic.view,
+            });
+        }
+    }
+    Ok(messages)
+}
+
 fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
     })
 }
 
-/// Per text: its out-of-fold reading.
-fn cross_validate(examples: &[Example], encoded: &[Encoded], dimensions: usize, settings: Training) -> Vec<Reading> {
+/// Per text: its out-of-fold reading; per calibration text, the mean of every fold model's reading.
+fn cross_validate(
+    examples: &[Example],
+    encoded: &[Encoded],
+    calibration: &[Encoded],
+    dimensions: usize,
+    settings: Training,
+) -> Result<(Vec<Reading>, Vec<Reading>), String> {
     let mut readings = vec![None; examples.len()];
+    let mut calibration_readings = vec![
+        Reading {
+            probabilities: [0.0; CLASSES.len()],
+        };
+        calibration.len()
+    ];
     for fold in 0..FOLDS {
         let train: Vec<(Encoded, usize)> = examples
             .iter()
@@ -177,22 +241,29 @@ fn cross_validate(examples: &[Example], encoded: &[Encoded], dimensions: usize, 
             .filter(|(e, _)| e.fold != fold)
             .map(|(e, x)| (x.clone(), e.label))
             .collect();
-        let model = GuardModel::train(&train, dimensions, settings);
+        // Rounded (and quantised) as the shipped model is, so that the figures are the shipped model's.
+        let model = GuardModel::train(&train, dimensions, settings)?.rounded();
         for (i, (example, x)) in examples.iter().zip(encoded).enumerate() {
             if example.fold == fold {
                 readings[i] = Some(model.read(x));
             }
         }
+        for (mean, x) in calibration_readings.iter_mut().zip(calibration) {
+            for (m, p) in mean.probabilities.iter_mut().zip(model.read(x).probabilities) {
+                *m += p / FOLDS as f32;
+            }
+        }
         eprintln!("  fold {}/{FOLDS} done", fold + 1);
     }
-    readings
+    let readings = readings
         .into_iter()
         .map(|r| {
             r.unwrap_or(Reading {
                 probabilities: [0.0; CLASSES.len()],
             })
         })
-        .collect()
+        .collect();
+    Ok((readings, calibration_readings))
 }
 
 /// The class predicted at `threshold`: the strongest harm if it reaches it, else benign.
@@ -224,11 +295,18 @@ fn blocked_share(examples: &[Example], readings: &[Reading], threshold: f32, whi
     blocked as f64 / benign.len().max(1) as f64
 }
 
-fn choose_threshold(examples: &[Example], readings: &[Reading]) -> f32 {
+/// The share of the calibration messages blocked at `threshold`.
+fn calibration_blocked(calibration: &[Reading], threshold: f32) -> f64 {
+    let blocked = calibration.iter().filter(|r| predicted(r, threshold) != 0).count();
+    blocked as f64 / calibration.len().max(1) as f64
+}
+
+fn choose_threshold(examples: &[Example], readings: &[Reading], calibration: &[Reading]) -> f32 {
     thresholds()
         .find(|&t| {
             benign_blocked(examples, readings, t) <= BENIGN_BLOCKED_AT_MOST
                 && ordinary_blocked(examples, readings, t) <= ORDINARY_BLOCKED_AT_MOST
+                && calibration_blocked(calibration, t) <= CALIBRATION_BLOCKED_AT_MOST
         })
         .unwrap_or(0.99)
 }
@@ -344,15 +422,24 @@ fn run() -> Result<(), String> {
     eprintln!("{} training texts", examples.len());
     let model_dir = navigator_embed::model_dir(&navigator_platform::config::data_dir());
     let sentences = MiniLm::load(&model_dir, CpuPool::new("train-embed", 1, 1)).map_err(|e| e.to_string())?;
-    let views: Vec<String> = examples.iter().map(|e| e.view.clone()).collect();
-    eprintln!("embedding them with {}", model_dir.display());
-    let embeddings: Vec<Vec<f32>> = sentences
+    let calibration = load_calibration(&root.join("../.."))?;
+    let views: Vec<String> = examples
+        .iter()
+        .map(|e| e.view.clone())
+        .chain(calibration.iter().map(|c| c.view.clone()))
+        .collect();
+    eprintln!(
+        "embedding them and {} calibration messages with {}",
+        calibration.len(),
+        model_dir.display()
+    );
+    let mut embeddings: Vec<Vec<f32>> = sentences
         .read_blocking(&views)
         .map_err(|e| e.to_string())?
         .iter()
         .map(model::semantic_features)
         .collect();
-    let settings = settings();
+    let calibration_embeddings = embeddings.split_off(examples.len());
     if let Ok(path) = std::env::var("GUARD_TRAIN_DUMP") {
         return dump(&path, &examples, &embeddings);
     }
@@ -380,36 +467,72 @@ fn run() -> Result<(), String> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let _ = writeln!(
-        report,
-        "Training: full-batch Adam from zero, {} epochs, rate {}, L2 {}, class-balanced loss.\n",
-        settings.epochs, settings.rate, settings.l2
-    );
     let only = std::env::var("GUARD_TRAIN_ONLY").ok();
-    for (name, dimensions) in [("semantic", model::SEMANTIC_DIMENSIONS), ("lexical", 0)] {
+    let models = [
+        ("semantic", model::SEMANTIC_DIMENSIONS, SEMANTIC_SETTINGS),
+        ("lexical", 0, LEXICAL_SETTINGS),
+    ];
+    for (name, dimensions, defaults) in models {
         if only.as_deref().is_some_and(|only| only != name) {
             continue;
         }
+        let settings = if only.is_some() { settings(defaults) } else { defaults };
         eprintln!("{name}: cross-validating");
         let encoded: Vec<Encoded> = examples
             .iter()
             .zip(&embeddings)
             .map(|(e, v)| model::encode(&e.view, Some(v), dimensions, settings.embedding_scale))
             .collect();
-        let readings = cross_validate(&examples, &encoded, dimensions, settings);
-        let threshold = choose_threshold(&examples, &readings);
+        let calibration_encoded: Vec<Encoded> = calibration
+            .iter()
+            .zip(&calibration_embeddings)
+            .map(|(c, v)| model::encode(&c.view, Some(v), dimensions, settings.embedding_scale))
+            .collect();
+        let (readings, calibration_readings) =
+            cross_validate(&examples, &encoded, &calibration_encoded, dimensions, settings)?;
+        let threshold = choose_threshold(&examples, &readings, &calibration_readings);
         let title = if dimensions > 0 {
             "semantic.json: lexical features + MiniLM profile (used when the model files are present)"
         } else {
             "lexical.json: lexical features only (used without the MiniLM files)"
         };
         report.push_str(&section(title, &examples, &readings, threshold));
+        let ml_blocked = calibration_readings
+            .iter()
+            .filter(|r| predicted(r, threshold) != 0)
+            .count();
+        let guard_blocked = calibration
+            .iter()
+            .zip(&calibration_readings)
+            .filter(|(c, r)| c.heuristic_block || predicted(r, threshold) != 0)
+            .count();
+        let _ = writeln!(
+            report,
+            "Calibration messages (ordinary, never trained on: {}): the ML stage blocks {ml_blocked} of {}, with the \
+             heuristic stage {guard_blocked}.\n",
+            CALIBRATION_SETS.join(", "),
+            calibration.len()
+        );
+        let shape = if settings.hidden_units > 0 {
+            format!(
+                "a hidden layer of {} rectified units (starting from fixed pseudo-random weights), quantised to 8 bits \
+                 per unit as it ships",
+                settings.hidden_units
+            )
+        } else {
+            "a softmax regression from zero weights".to_string()
+        };
+        let _ = writeln!(
+            report,
+            "Training: {shape}; full-batch Adam, {} epochs, rate {}, L2 {}, class-balanced loss.\n",
+            settings.epochs, settings.rate, settings.l2
+        );
         if std::env::var_os("GUARD_TRAIN_REPORT").is_some() {
             continue;
         }
         eprintln!("{name}: training on everything");
         let all: Vec<(Encoded, usize)> = encoded.into_iter().zip(examples.iter().map(|e| e.label)).collect();
-        let mut trained = GuardModel::train(&all, dimensions, settings).rounded();
+        let mut trained = GuardModel::train(&all, dimensions, settings)?.rounded();
         trained.block_threshold = threshold;
         let json = serde_json::to_string(&trained).map_err(|e| e.to_string())?;
         let path = root.join(format!("model/{name}.json"));
@@ -437,6 +560,7 @@ fn dump(path: &str, examples: &[Example], embeddings: &[Vec<f32>]) -> Result<(),
             "lang": example.lang,
             "fold": example.fold,
             "heuristic_block": example.heuristic_block,
+            "ordinary": example.ordinary,
             "view": example.view,
             "embedding": embedding,
         });

@@ -5,7 +5,9 @@
 //! - [`bedrock`]: Amazon Bedrock Guardrails `ApplyGuardrail` (prompt-attack filter, denied topics), with
 //!   `GUARD_ML=bedrock`.
 
+pub mod adam;
 pub mod bedrock;
+pub mod hidden;
 pub mod lexical;
 pub mod model;
 pub mod windows;

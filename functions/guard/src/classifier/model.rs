@@ -1,15 +1,17 @@
-//! The embedded ML stage's model: a softmax regression over a text's hashed lexical features ([`super::lexical`])
-//! and, in the semantic model, its MiniLM profile ([`semantic_features`]). Seven classes: benign and the six block
-//! categories.
+//! The embedded ML stage's model over a text's hashed lexical features ([`super::lexical`]) and, in the semantic
+//! model, its MiniLM profile ([`semantic_features`]). Seven classes: benign and the six block categories. The semantic
+//! model has a hidden layer of rectified units ([`super::hidden`]); the lexical model is a softmax regression.
 //!
 //! Trained by `cargo run --release -p guard --bin train-guard-model` on `functions/guard/training/*.jsonl` (texts
-//! written for this repository): full-batch Adam from zero weights with class-balanced losses, so the
+//! written for this repository): full-batch Adam from fixed starting weights with class-balanced losses, so the
 //! same data always gives the same weights. Two models ship in `functions/guard/model/`: `semantic.json` (lexical +
 //! profile, used when the MiniLM files are present) and `lexical.json` (lexical only, used when they are not).
 
 use navigator_platform::contracts::BlockCategory;
 use serde::{Deserialize, Serialize};
 
+use super::adam::Adam;
+use super::hidden::{self, HiddenLayer};
 use super::lexical::{self, BUCKETS};
 
 /// The classes, in weight-row order.
@@ -22,7 +24,7 @@ pub const CLASSES: [&str; 7] = [
     "harmful",
     "off_topic",
 ];
-const K: usize = CLASSES.len();
+pub(super) const K: usize = CLASSES.len();
 
 /// The block category of a class (`None` for benign).
 pub fn category(class: usize) -> Option<BlockCategory> {
@@ -57,15 +59,20 @@ pub struct GuardModel {
     /// A harm class at or above this probability blocks (chosen on cross-validated predictions).
     pub block_threshold: f32,
     pub bias: Vec<f32>,
-    /// One row per class: `buckets` lexical weights, then `embedding_dimensions` embedding weights.
+    /// One row per class: over the hidden layer's units when there is one, else `buckets` lexical weights, then
+    /// `embedding_dimensions` embedding weights.
     pub weights: Vec<Vec<f32>>,
+    /// Rectified units between the features and the classes (the semantic model); without them the model is a
+    /// softmax regression (the lexical model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<HiddenLayer>,
 }
 
 /// One text as the model reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Encoded {
-    sparse: Vec<(usize, f32)>,
-    dense: Vec<f32>,
+    pub(super) sparse: Vec<(usize, f32)>,
+    pub(super) dense: Vec<f32>,
 }
 
 /// Class probabilities for one text (or the strongest over a text's windows).
@@ -109,6 +116,8 @@ pub struct Training {
     pub rate: f32,
     pub l2: f32,
     pub embedding_scale: f32,
+    /// Units in the hidden layer; 0 for none.
+    pub hidden_units: usize,
 }
 
 impl GuardModel {
@@ -124,8 +133,16 @@ impl GuardModel {
 
     fn parse(json: &str, name: &str) -> Result<Self, String> {
         let model: Self = serde_json::from_str(json).map_err(|e| format!("{name}: {e}"))?;
-        let width = model.buckets + model.embedding_dimensions;
-        let shaped = model.buckets == BUCKETS
+        let width = match &model.hidden {
+            Some(hidden) => hidden.units(),
+            None => model.buckets + model.embedding_dimensions,
+        };
+        let hidden_shaped = model
+            .hidden
+            .as_ref()
+            .is_none_or(|hidden| hidden.shaped(model.embedding_dimensions));
+        let shaped = hidden_shaped
+            && model.buckets == BUCKETS
             && model.classes == CLASSES
             && model.bias.len() == K
             && model.weights.len() == K
@@ -155,6 +172,13 @@ impl GuardModel {
 
     fn logits(&self, text: &Encoded) -> [f32; K] {
         let mut logits = [0.0f32; K];
+        if let Some(hidden) = &self.hidden {
+            let units = hidden.activations(text);
+            for (class, logit) in logits.iter_mut().enumerate() {
+                *logit = self.bias[class] + self.weights[class].iter().zip(&units).map(|(w, a)| w * a).sum::<f32>();
+            }
+            return logits;
+        }
         for (class, logit) in logits.iter_mut().enumerate() {
             let row = &self.weights[class];
             let sparse: f32 = text.sparse.iter().map(|(i, v)| row[*i] * v).sum();
@@ -164,9 +188,14 @@ impl GuardModel {
         logits
     }
 
-    /// Trains from zero weights on encoded texts with class labels; each class weighs the same in the loss however
-    /// many examples it has.
-    pub fn train(examples: &[(Encoded, usize)], embedding_dimensions: usize, settings: Training) -> Self {
+    /// Trains on encoded texts with class labels, with a hidden layer when `settings.hidden_units` is not 0 (from
+    /// fixed pseudo-random weights, [`hidden::train`]) and as a softmax regression from zero weights otherwise;
+    /// each class weighs the same in the loss however many examples it has.
+    pub fn train(
+        examples: &[(Encoded, usize)],
+        embedding_dimensions: usize,
+        settings: Training,
+    ) -> Result<Self, String> {
         let width = BUCKETS + embedding_dimensions;
         let mut model = Self {
             classes: CLASSES.iter().map(|c| c.to_string()).collect(),
@@ -176,6 +205,7 @@ impl GuardModel {
             block_threshold: 0.5,
             bias: vec![0.0; K],
             weights: vec![vec![0.0; width]; K],
+            hidden: None,
         };
         let mut counts = [0usize; K];
         for (_, label) in examples {
@@ -197,6 +227,14 @@ impl GuardModel {
             .map(|(_, label)| class_weight[*label])
             .sum::<f32>()
             .max(1.0);
+        if settings.hidden_units > 0 {
+            let trained = hidden::train(examples, embedding_dimensions, settings, &class_weight, total)
+                .map_err(|e| format!("training the hidden layer: {e}"))?;
+            model.hidden = Some(trained.hidden);
+            model.bias = trained.bias;
+            model.weights = trained.weights;
+            return Ok(model);
+        }
         let mut gradient = vec![vec![0.0f32; width]; K];
         let mut adam = Adam::new(K * width + K);
         for _ in 0..settings.epochs {
@@ -235,7 +273,7 @@ impl GuardModel {
                 }
             }
         }
-        model
+        Ok(model)
     }
 
     /// The weights rounded to 4 decimals, so the shipped file stays small and diffs stay readable.
@@ -243,42 +281,10 @@ impl GuardModel {
         let round = |x: &mut f32| *x = (*x * 10_000.0).round() / 10_000.0;
         self.bias.iter_mut().for_each(round);
         self.weights.iter_mut().flatten().for_each(round);
-        self
-    }
-}
-
-/// Adam: each weight's step follows its gradient's running mean over its running size, so rare features (most of
-/// the hashed buckets) learn as fast as common ones.
-struct Adam {
-    mean: Vec<f32>,
-    square: Vec<f32>,
-    step: i32,
-}
-
-impl Adam {
-    const BETA1: f32 = 0.9;
-    const BETA2: f32 = 0.999;
-
-    fn new(weights: usize) -> Self {
-        Self {
-            mean: vec![0.0; weights],
-            square: vec![0.0; weights],
-            step: 0,
+        if let Some(hidden) = &mut self.hidden {
+            hidden.bias.iter_mut().for_each(round);
         }
-    }
-
-    fn begin_step(&mut self) {
-        self.step += 1;
-    }
-
-    fn update(&mut self, slot: usize, weight: &mut f32, gradient: f32, rate: f32) {
-        let mean = &mut self.mean[slot];
-        let square = &mut self.square[slot];
-        *mean = Self::BETA1 * *mean + (1.0 - Self::BETA1) * gradient;
-        *square = Self::BETA2 * *square + (1.0 - Self::BETA2) * gradient * gradient;
-        let mean_hat = *mean / (1.0 - Self::BETA1.powi(self.step));
-        let square_hat = *square / (1.0 - Self::BETA2.powi(self.step));
-        *weight -= rate * mean_hat / (square_hat.sqrt() + 1e-8);
+        self
     }
 }
 
@@ -345,13 +351,14 @@ mod tests {
         rate: 0.05,
         l2: 0.0,
         embedding_scale: 1.0,
+        hidden_units: 0,
     };
 
     #[test]
     fn training_is_deterministic_and_learns_its_examples() {
         let examples = lexical_examples();
-        let model = GuardModel::train(&examples, 0, SETTINGS);
-        assert_eq!(model, GuardModel::train(&examples, 0, SETTINGS));
+        let model = GuardModel::train(&examples, 0, SETTINGS).unwrap();
+        assert_eq!(model, GuardModel::train(&examples, 0, SETTINGS).unwrap());
         for (text, label) in &examples {
             let reading = model.read(text);
             let best = (0..K)
@@ -359,6 +366,43 @@ mod tests {
                 .unwrap_or(0);
             assert_eq!(best, *label, "{reading:?}");
         }
+    }
+
+    #[test]
+    fn a_hidden_layer_trains_deterministically_learns_its_examples_and_keeps_its_shape() {
+        // A profile that tells the classes nothing: the units must learn from the lexical features.
+        let profile = [0.5f32; 4];
+        let examples: Vec<(Encoded, usize)> = lexical_examples()
+            .into_iter()
+            .map(|(text, label)| {
+                let mut text = text;
+                text.dense = profile.to_vec();
+                (text, label)
+            })
+            .collect();
+        let settings = Training {
+            epochs: 150,
+            rate: 0.01,
+            hidden_units: 16,
+            ..SETTINGS
+        };
+        let model = GuardModel::train(&examples, 4, settings).unwrap().rounded();
+        assert_eq!(model, GuardModel::train(&examples, 4, settings).unwrap().rounded());
+        assert_eq!(model.hidden.as_ref().map(HiddenLayer::units), Some(16));
+        for (text, label) in &examples {
+            let reading = model.read(text);
+            let best = (0..K)
+                .max_by(|a, b| reading.probabilities[*a].total_cmp(&reading.probabilities[*b]))
+                .unwrap_or(0);
+            assert_eq!(best, *label, "{reading:?}");
+        }
+        let json = serde_json::to_string(&model).unwrap();
+        assert_eq!(GuardModel::parse(&json, "trained").unwrap(), model);
+        let mut cut = model.clone();
+        if let Some(hidden) = &mut cut.hidden {
+            hidden.bias.pop();
+        }
+        assert!(GuardModel::parse(&serde_json::to_string(&cut).unwrap(), "cut").is_err());
     }
 
     #[test]
@@ -380,8 +424,9 @@ mod tests {
     fn both_shipped_models_load_with_their_shapes() {
         let semantic = GuardModel::shipped_semantic().unwrap();
         assert!(semantic.is_semantic() && semantic.embedding_dimensions == SEMANTIC_DIMENSIONS);
+        assert!(semantic.hidden.is_some());
         let lexical = GuardModel::shipped_lexical().unwrap();
-        assert!(!lexical.is_semantic());
+        assert!(!lexical.is_semantic() && lexical.hidden.is_none());
         assert!(lexical.block_threshold > 0.3 && lexical.block_threshold < 1.0);
     }
 
