@@ -190,41 +190,66 @@ impl Guard {
                 other => other,
             })?;
         let heuristic_ms = ms(started.elapsed());
+        let heuristic_category = heuristic
+            .signals
+            .first()
+            .filter(|signal| signal.score >= BLOCK_SCORE)
+            .map(|signal| signal.category);
+        // The two ML-budget stages run side by side: the learned name model (which replaces the rules' names with
+        // its own) and, unless the heuristic stage already blocks, the classifier. The local classifier reads the
+        // normalised text, not the redacted one; Bedrock reads the redacted text, and has no name model, so for it the
+        // rules' redaction is the final one.
+        let rules_redacted = navigator_pii::redact(text, &heuristic.detections);
+        let names_stage = async {
+            let started = Instant::now();
+            let found = inner
+                .classifier
+                .learned_names(text, &heuristic.detections, &inner.ml_pool, deadline, inner.budgets.ml)
+                .await;
+            (found, ms(started.elapsed()))
+        };
+        let ml_stage = async {
+            if heuristic_category.is_some() {
+                return None;
+            }
+            let started = Instant::now();
+            let verdict = inner
+                .classifier
+                .classify(
+                    &heuristic.view,
+                    &rules_redacted,
+                    &inner.ml_pool,
+                    deadline,
+                    inner.budgets.ml,
+                )
+                .await;
+            Some((verdict, ms(started.elapsed())))
+        };
+        let ((names_found, names_elapsed), ml_verdict) = tokio::join!(names_stage, ml_stage);
+
         let mut degraded = false;
-        // The learned name model replaces the rules' names with its own; without it, or when it cannot finish, the
-        // rules' stand.
-        let started = Instant::now();
-        let (detections, names_ms) = match inner
-            .classifier
-            .learned_names(text, &heuristic.detections, &inner.ml_pool, deadline, inner.budgets.ml)
-            .await
-        {
+        let (detections, names_ms) = match names_found {
             Ok(Some(learned)) => (
                 names::with_learned_names(&heuristic.detections, learned),
-                Some(ms(started.elapsed())),
+                Some(names_elapsed),
             ),
             Ok(None) => (heuristic.detections.clone(), None),
             Err(error) => {
                 tracing::warn!(error = %error, "name model failed; the rules' names stand");
                 degraded = true;
-                (heuristic.detections.clone(), Some(ms(started.elapsed())))
+                (heuristic.detections.clone(), Some(names_elapsed))
             }
         };
-        let redacted = navigator_pii::redact(text, &detections);
+        let redacted = if names_ms.is_some() {
+            navigator_pii::redact(text, &detections)
+        } else {
+            rules_redacted
+        };
 
-        let mut category = heuristic
-            .signals
-            .first()
-            .filter(|signal| signal.score >= BLOCK_SCORE)
-            .map(|signal| signal.category);
+        let mut category = heuristic_category;
         let mut ml_ms = None;
-        if category.is_none() {
-            let started = Instant::now();
-            match inner
-                .classifier
-                .classify(&heuristic.view, &redacted, &inner.ml_pool, deadline, inner.budgets.ml)
-                .await
-            {
+        if let Some((verdict, elapsed)) = ml_verdict {
+            match verdict {
                 Ok(verdict) => category = verdict.harm.map(|(category, _)| category),
                 Err(error) => {
                     // Fail closed: the heuristic verdict stands, and the caller is told.
@@ -232,7 +257,7 @@ impl Guard {
                     degraded = true;
                 }
             }
-            ml_ms = Some(ms(started.elapsed()));
+            ml_ms = Some(elapsed);
         }
 
         let verdict = match (category, detections.is_empty()) {
