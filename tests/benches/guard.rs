@@ -14,6 +14,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a panic is a failed run
 
 use guard::classifier::LocalClassifier;
+use guard::classifier::model::{GuardModel, SEMANTIC_DIMENSIONS};
 use guard::heuristic_stage;
 use navigator_embed::MiniLm;
 use navigator_resilience::CpuPool;
@@ -161,6 +162,25 @@ fn main() {
             ml.push(started.elapsed());
         }
         print_percentiles(&format!("ML stage ({name}), 64 KiB adversarial"), ml);
+        if classifier.name() == "local-semantic" {
+            // The semantic model's head alone (its hidden layer and the classes), on a profile-sized vector: what it
+            // costs beside the MiniLM pass that dominates the stage.
+            let model = GuardModel::shipped_semantic().unwrap();
+            let profile: Vec<f32> = (0..SEMANTIC_DIMENSIONS)
+                .map(|i| ((i % 7) as f32 - 3.0) / 64.0)
+                .collect();
+            let mut head = Vec::with_capacity(1000);
+            for i in 0..1000 {
+                let started = Instant::now();
+                let encoded = model.encode(&views[i % views.len()], Some(&profile));
+                std::hint::black_box(model.read(&encoded));
+                head.push(started.elapsed());
+            }
+            print_percentiles(
+                "semantic model's head alone (lexical features, hidden layer, classes)",
+                head,
+            );
+        }
         if classifier.learned_names(INPUTS[0], &[]).unwrap().is_none() {
             continue;
         }
