@@ -252,6 +252,43 @@ fn word_pieces_carry_their_byte_ranges_and_a_long_text_is_read_in_segments() {
 }
 
 #[test]
+fn a_vector_comes_with_its_last_layers_word_pieces_from_the_same_pass() {
+    let model = MiniLm::load(&model_dir(), CpuPool::new("test-embed", 1, 8)).unwrap();
+    let texts = vec![
+        "Do hearing aids need prior authorization?".to_string(),
+        "Hearing aids cost a $550 copayment per aid.".to_string(),
+    ];
+    let plain = model.embed_blocking(&texts).unwrap();
+    let passes = model.forward_passes();
+    let read = model.embed_with_pieces_blocking(&texts).unwrap();
+    assert_eq!(
+        model.forward_passes(),
+        passes + 1,
+        "vectors and pieces of both texts from one pass"
+    );
+    for ((reading, vector), text) in read.iter().zip(&plain).zip(&texts) {
+        assert!(
+            dot(&reading.vector, vector) > 0.9999,
+            "the same vector as without pieces"
+        );
+        // One state for each of the text's own pieces, the last layer's (as the layer-6 pieces), at unit length.
+        let last = model.piece_states_blocking(text, 6).unwrap();
+        assert_eq!(reading.pieces.len(), last.len());
+        for (state, piece) in reading.pieces.iter().zip(&last) {
+            assert!(dot(state, &piece.state) > 0.999);
+            assert!((dot(state, state) - 1.0).abs() < 1e-4);
+        }
+    }
+    // The question's "hearing" piece meets the chart row's: the word, not only the sentence, is found.
+    let best = read[0].pieces[1]
+        .iter()
+        .zip(&read[1].pieces[0])
+        .map(|(a, b)| a * b)
+        .sum::<f32>();
+    assert!(best > 0.6, "hearing against hearing: {best}");
+}
+
+#[test]
 fn a_missing_model_is_a_clear_dependency_error() {
     let error = MiniLm::load(Path::new("/nonexistent/model"), CpuPool::new("test-embed", 1, 1))
         .err()

@@ -18,7 +18,16 @@ use std::time::Duration;
 
 pub use bedrock::BedrockEmbedder;
 pub use minilm::{MINILM_MODEL, MiniLm, PieceState, TextReading, model_dir};
+
 pub use openai::OpenAiEmbedder;
+
+/// A text's sentence vector and its own word pieces' states after the model's last layer, each at unit length (none
+/// from an adapter that gives only vectors).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WithPieces {
+    pub vector: Vec<f32>,
+    pub pieces: Vec<Vec<f32>>,
+}
 
 /// Turns texts into vectors.
 pub trait Embedder: Send + Sync {
@@ -42,6 +51,31 @@ pub trait Embedder: Send + Sync {
         budget: Duration,
     ) -> impl Future<Output = Result<Vec<Vec<f32>>, NavigatorError>> + Send {
         self.embed(texts, deadline.child(budget))
+    }
+
+    /// As [`Embedder::embed`], and from the same pass each text's own word pieces (not [CLS] and [SEP]) after the
+    /// model's last layer, each at unit length: what matching a question's pieces one by one against a passage's
+    /// reads (late interaction). An adapter whose endpoint gives only sentence vectors gives no pieces.
+    fn embed_with_pieces(
+        &self,
+        texts: Vec<String>,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<Vec<WithPieces>, NavigatorError>> + Send {
+        async move {
+            let vectors = self.embed(texts, deadline).await?;
+            Ok(vectors
+                .into_iter()
+                .map(|vector| WithPieces {
+                    vector,
+                    pieces: Vec::new(),
+                })
+                .collect())
+        }
+    }
+
+    /// Whether [`Embedder::embed_with_pieces`] gives word pieces at all (a local model does; an endpoint does not).
+    fn gives_pieces(&self) -> bool {
+        false
     }
 
     /// The CPU pool a local model runs on, for admission to watch; `None` for a remote adapter.
@@ -101,6 +135,22 @@ impl Embedder for Embedders {
             Self::OpenAi(e) => e.embed_within(texts, deadline, budget).await,
             Self::Bedrock(e) => e.embed_within(texts, deadline, budget).await,
         }
+    }
+
+    async fn embed_with_pieces(
+        &self,
+        texts: Vec<String>,
+        deadline: Deadline,
+    ) -> Result<Vec<WithPieces>, NavigatorError> {
+        match self {
+            Self::Local(e) => e.embed_with_pieces(texts, deadline).await,
+            Self::OpenAi(e) => e.embed_with_pieces(texts, deadline).await,
+            Self::Bedrock(e) => e.embed_with_pieces(texts, deadline).await,
+        }
+    }
+
+    fn gives_pieces(&self) -> bool {
+        matches!(self, Self::Local(_))
     }
 
     fn cpu_pool(&self) -> Option<CpuPool> {

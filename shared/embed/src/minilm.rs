@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokenizers::{Encoding, PaddingParams, Tokenizer, TruncationParams};
 
-use super::Embedder;
+use super::{Embedder, WithPieces};
 use crate::batch::Batcher;
 use crate::encoder::{Config, Encoder};
 use crate::handoff::Handoff;
@@ -45,6 +45,16 @@ pub struct TextReading {
     /// feature) after layer [`PROFILE_LAYER`] and after the last. A mean spreads a text's few telling words over the
     /// rest of it; a peak keeps them.
     pub profile: Vec<f32>,
+    /// Each of its own word pieces' state after the last layer, at unit length, when asked for: what late
+    /// interaction matches piece by piece.
+    pub pieces: Vec<Vec<f32>>,
+}
+
+/// What a forward pass gives besides each text's sentence vector.
+#[derive(Debug, Clone, Copy, Default)]
+struct Reads {
+    profile: bool,
+    pieces: bool,
 }
 
 /// One word piece of a text: where it sits and what a middle layer made of it.
@@ -148,7 +158,13 @@ impl MiniLm {
     /// Reads texts for a classifier (see [`TextReading`]) on the calling thread: one forward pass, as for
     /// [`MiniLm::embed_blocking`].
     pub fn read_blocking(&self, texts: &[String]) -> Result<Vec<TextReading>, NavigatorError> {
-        self.model.run(texts, true)
+        self.model.run(
+            texts,
+            Reads {
+                profile: true,
+                pieces: false,
+            },
+        )
     }
 
     /// As [`MiniLm::read_blocking`], and a one-text call leaves its vector for the next search of the same words: the
@@ -169,6 +185,17 @@ impl MiniLm {
     /// words around it, not the whole message.
     pub fn piece_states_blocking(&self, text: &str, layer: usize) -> Result<Vec<PieceState>, NavigatorError> {
         self.model.piece_states(text, layer)
+    }
+
+    /// As [`Embedder::embed_with_pieces`], on the calling thread.
+    pub fn embed_with_pieces_blocking(&self, texts: &[String]) -> Result<Vec<TextReading>, NavigatorError> {
+        self.model.run(
+            texts,
+            Reads {
+                profile: false,
+                pieces: true,
+            },
+        )
     }
 
     /// Forward passes this model has run.
@@ -203,17 +230,17 @@ impl MiniLm {
 impl Model {
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, NavigatorError> {
         Ok(self
-            .run(texts, false)?
+            .run(texts, Reads::default())?
             .into_iter()
             .map(|reading| reading.vector)
             .collect())
     }
 
-    /// Every text's sentence vector and, with `profile`, its profile (see [`TextReading`]).
-    fn run(&self, texts: &[String], profile: bool) -> Result<Vec<TextReading>, NavigatorError> {
+    /// Every text's sentence vector and what else `reads` asks for (see [`TextReading`]).
+    fn run(&self, texts: &[String], reads: Reads) -> Result<Vec<TextReading>, NavigatorError> {
         let fail = |e: Box<dyn std::error::Error + Send + Sync>| NavigatorError::internal(format!("embedding: {e}"));
         let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(fail)?;
-        self.in_passes(encodings, "embedding", |batch| self.forward(batch, profile))
+        self.in_passes(encodings, "embedding", |batch| self.forward(batch, reads))
     }
 
     fn piece_states(&self, text: &str, layer: usize) -> Result<Vec<PieceState>, NavigatorError> {
@@ -271,16 +298,18 @@ impl Model {
         self.tokenizer.encode(text, true).ok().map(|e| e.get_ids().to_vec())
     }
 
-    /// One forward pass over encodings padded to one width; with `profile`, each text's profile too.
+    /// One forward pass over encodings padded to one width: each text's vector, and what else `reads` asks for.
     fn forward(
         &self,
         encodings: &[Encoding],
-        profile: bool,
+        reads: Reads,
     ) -> Result<Vec<TextReading>, Box<dyn std::error::Error + Send + Sync>> {
         self.passes.fetch_add(1, Ordering::Relaxed);
         let rows = encodings.len();
         let (ids, mask) = batch_tensors(encodings)?;
-        let (hidden, middle) = self.encoder.forward(&ids, &mask, profile.then_some(PROFILE_LAYER))?;
+        let (hidden, middle) = self
+            .encoder
+            .forward(&ids, &mask, reads.profile.then_some(PROFILE_LAYER))?;
         // Mean over real tokens only, then unit length.
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
@@ -290,10 +319,25 @@ impl Model {
             Some(middle) => profiles(encodings, &hidden, &middle)?,
             None => vec![Vec::new(); rows],
         };
+        let pieces = if reads.pieces {
+            let states = unit_length(&hidden)?.to_vec3::<f32>()?;
+            encodings
+                .iter()
+                .zip(states)
+                .map(|(encoding, rows)| own_piece_states(encoding, rows).into_iter().map(|p| p.state).collect())
+                .collect()
+        } else {
+            vec![Vec::new(); rows]
+        };
         Ok(vectors
             .into_iter()
             .zip(profiles)
-            .map(|(vector, profile)| TextReading { vector, profile })
+            .zip(pieces)
+            .map(|((vector, profile), pieces)| TextReading {
+                vector,
+                profile,
+                pieces,
+            })
             .collect())
     }
 }
@@ -441,6 +485,37 @@ impl Embedder for MiniLm {
         budget: Duration,
     ) -> Result<Vec<Vec<f32>>, NavigatorError> {
         self.embed_on_pool(texts, deadline, Some(budget)).await
+    }
+
+    async fn embed_with_pieces(
+        &self,
+        texts: Vec<String>,
+        deadline: Deadline,
+    ) -> Result<Vec<WithPieces>, NavigatorError> {
+        let model = Arc::clone(&self.model);
+        let readings = self
+            .pool
+            .run_for(deadline, None, move || {
+                model.run(
+                    &texts,
+                    Reads {
+                        profile: false,
+                        pieces: true,
+                    },
+                )
+            })
+            .await??;
+        Ok(readings
+            .into_iter()
+            .map(|r| WithPieces {
+                vector: r.vector,
+                pieces: r.pieces,
+            })
+            .collect())
+    }
+
+    fn gives_pieces(&self) -> bool {
+        true
     }
 
     fn cpu_pool(&self) -> Option<CpuPool> {

@@ -441,6 +441,7 @@ mod tests {
         let reading = navigator_embed::TextReading {
             vector: part(0),
             profile: [part(1), part(2), part(3)].concat(),
+            ..Default::default()
         };
         let features = semantic_features(&reading);
         assert_eq!(features.len(), SEMANTIC_DIMENSIONS);
