@@ -1,7 +1,8 @@
 //! Both chunk stores, the production one against a real PostgreSQL with pgvector, prove the same promises: members
-//! never see each other's chunks, a plan's document is read by its members and by nobody else, a re-ingest writes nothing, a file cut by an older pipeline is replaced, a
-//! half-ingested document is invisible, a section read stays in its section, and failures
-//! are typed errors, never empty results.
+//! never see each other's chunks, a plan's document is read by its members and by nobody else, a re-ingest writes
+//! nothing, a file cut by an older pipeline is replaced, a half-ingested document is invisible, a section read stays
+//! in its section, every found sentence is scored by vector and matched piece by piece, and failures are typed
+//! errors, never empty results.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: a panic is a failed test
 
@@ -19,7 +20,7 @@ use navigator_retrieval::store::{
     ChunkStore, DocumentRegistry, DocumentSize, DocumentStatus, NewDocument, Origin, PgStore, SqliteStore, StoredChunk,
     Upload,
 };
-use navigator_tests::{HashingEmbedder, TestDatabase, sample_plan};
+use navigator_tests::{HashingEmbedder, PieceHashingEmbedder, TestDatabase, hashed_words, sample_plan};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -366,6 +367,7 @@ async fn a_file_cut_by_an_older_pipeline_is_replaced<S: ChunkStore + 'static>(st
         text: "stale ambulance chunk from an older chunker".into(),
         tokens: 6,
         units: vec![vector.clone()],
+        pieces: Vec::new(),
         embedding: vector,
     };
     store.put_chunks(&old, HashingEmbedder.model(), &[stale]).await.unwrap();
@@ -418,6 +420,7 @@ async fn a_half_embedded_document_is_invisible<S: ChunkStore + 'static>(store: S
         text: "Ambulance one-way trip $180".into(),
         tokens: 5,
         units: vec![vector.clone()],
+        pieces: Vec::new(),
         embedding: vector,
     };
     store
@@ -473,12 +476,80 @@ async fn every_sentence_of_a_found_chunk_is_scored_in_order<S: ChunkStore + 'sta
             "one score a sentence: {}",
             chunk.text
         );
+        assert!(
+            chunk.piece_matches.is_empty(),
+            "an embedder without pieces matches none"
+        );
         // Each score is that sentence's own vector against the query's.
         let vectors = HashingEmbedder.embed(sentences.clone(), soon()).await.unwrap();
         for (score, vector) in chunk.units.iter().zip(&vectors) {
             let expected: f32 = vector.iter().zip(&query_vector).map(|(a, b)| a * b).sum();
             assert!((score - expected).abs() < 1e-3, "{score} vs {expected}");
         }
+    }
+}
+
+async fn every_sentence_of_a_found_chunk_is_matched_piece_by_piece<S: ChunkStore + 'static>(store: S) {
+    let member = Uuid::new_v4();
+    ingest(
+        &PieceHashingEmbedder,
+        &store,
+        &own(member),
+        &sample_plan("pieces"),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    let retriever = Retriever::new(PieceHashingEmbedder, store, budgets().retrieve);
+    let query = "ambulance trip";
+    let question: Vec<String> = hashed_words(query).map(str::to_lowercase).collect();
+    let found = retriever.search(&alone(member), query, 5, soon()).await.unwrap();
+    assert!(!found.chunks.is_empty());
+    let mut unmatched = 0;
+    for chunk in &found.chunks {
+        let sentences = navigator_platform::text::sentences(&chunk.text);
+        assert_eq!(
+            chunk.piece_matches.len(),
+            sentences.len(),
+            "one row a sentence: {}",
+            chunk.text
+        );
+        for (matches, sentence) in chunk.piece_matches.iter().zip(&sentences) {
+            assert_eq!(matches.len(), question.len(), "one match a question piece");
+            let words: Vec<String> = hashed_words(sentence).map(str::to_lowercase).collect();
+            for (found, word) in matches.iter().zip(&question) {
+                if words.contains(word) {
+                    assert!(*found > 0.99, "{word:?} in {sentence:?} matched at {found}");
+                } else if *found < 0.5 {
+                    unmatched += 1;
+                }
+            }
+        }
+    }
+    assert!(unmatched > 0, "a sentence without a question word does not match it");
+}
+
+async fn chunks_stored_without_pieces_are_found_without_matches<S: ChunkStore + 'static>(store: S) {
+    let member = Uuid::new_v4();
+    // Embedded by a model of the same name that gave no pieces (or stored before pieces were).
+    ingest(
+        &HashingEmbedder,
+        &store,
+        &own(member),
+        &sample_plan("no pieces"),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    let retriever = Retriever::new(PieceHashingEmbedder, store, budgets().retrieve);
+    let found = retriever
+        .search(&alone(member), "ambulance trip", 5, soon())
+        .await
+        .unwrap();
+    assert!(!found.chunks.is_empty());
+    for chunk in &found.chunks {
+        assert!(!chunk.units.is_empty(), "sentences are still scored by vector");
+        assert!(chunk.piece_matches.is_empty(), "{:?}", chunk.piece_matches);
     }
 }
 
@@ -610,6 +681,30 @@ async fn a_section_read_returns_that_section_only<S: ChunkStore + 'static>(store
         .unwrap()
         .chunks;
     assert!(plain[0].text.contains("$180"), "{plain:?}");
+}
+
+#[tokio::test]
+async fn postgres_every_sentence_of_a_found_chunk_is_matched_piece_by_piece() {
+    let (store, _database) = pg_store().await;
+    every_sentence_of_a_found_chunk_is_matched_piece_by_piece(store).await;
+}
+
+#[tokio::test]
+async fn sqlite_every_sentence_of_a_found_chunk_is_matched_piece_by_piece() {
+    let (store, _dir) = sqlite_store().await;
+    every_sentence_of_a_found_chunk_is_matched_piece_by_piece(store).await;
+}
+
+#[tokio::test]
+async fn postgres_chunks_stored_without_pieces_are_found_without_matches() {
+    let (store, _database) = pg_store().await;
+    chunks_stored_without_pieces_are_found_without_matches(store).await;
+}
+
+#[tokio::test]
+async fn sqlite_chunks_stored_without_pieces_are_found_without_matches() {
+    let (store, _dir) = sqlite_store().await;
+    chunks_stored_without_pieces_are_found_without_matches(store).await;
 }
 
 #[tokio::test]

@@ -148,9 +148,58 @@ impl navigator_retrieval::embed::Embedder for HashingEmbedder {
     }
 }
 
+/// [`HashingEmbedder`] that also gives word pieces: each word of three letters or more, hashed alone. A question's
+/// word then matches a sentence holding the same word at a cosine of 1.
+pub struct PieceHashingEmbedder;
+
+impl navigator_retrieval::embed::Embedder for PieceHashingEmbedder {
+    fn model(&self) -> &str {
+        HashingEmbedder.model()
+    }
+
+    fn dimensions(&self) -> usize {
+        HashingEmbedder.dimensions()
+    }
+
+    async fn embed(
+        &self,
+        texts: Vec<String>,
+        deadline: navigator_resilience::Deadline,
+    ) -> Result<Vec<Vec<f32>>, navigator_platform::NavigatorError> {
+        HashingEmbedder.embed(texts, deadline).await
+    }
+
+    async fn embed_with_pieces(
+        &self,
+        texts: Vec<String>,
+        _deadline: navigator_resilience::Deadline,
+    ) -> Result<Vec<navigator_retrieval::embed::WithPieces>, navigator_platform::NavigatorError> {
+        Ok(texts
+            .iter()
+            .map(|text| navigator_retrieval::embed::WithPieces {
+                vector: hashed(text),
+                pieces: hashed_words(text).map(hashed).collect(),
+            })
+            .collect())
+    }
+
+    fn gives_pieces(&self) -> bool {
+        true
+    }
+
+    fn calls_in_flight(&self) -> usize {
+        2
+    }
+}
+
+/// The words [`hashed`] reads.
+pub fn hashed_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2)
+}
+
 fn hashed(text: &str) -> Vec<f32> {
     let mut vector = vec![0.0_f32; 384];
-    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2) {
+    for word in hashed_words(text) {
         let hash = word
             .to_lowercase()
             .bytes()

@@ -223,6 +223,7 @@ pub fn sample_chunks() -> Vec<ChunkHit> {
         text: text.into(),
         score,
         units: Vec::new(),
+        piece_matches: Vec::new(),
     };
     vec![
         chunk(

@@ -286,6 +286,11 @@ pub struct ChunkHit {
     /// similarity of the sentence's own vector, stored at ingest. Empty when the store holds no sentence vectors.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub units: Vec<f32>,
+    /// For each sentence of `text` (as `units`), for each of the query's word pieces in order, its best cosine
+    /// against the sentence's word pieces (late interaction, after the embedding model's last layer). Empty when the
+    /// embedder or the store gives no piece states.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub piece_matches: Vec<Vec<f32>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::chunk::{Chunk, ChunkSizes, chunk_pages};
 use crate::document::SourceDocument;
 use crate::embed::Embedder;
+use crate::pieces::encode as encode_pieces;
 use crate::store::{ChunkStore, DocumentSize, DocumentState, NewDocument, Origin, StoredChunk};
 
 /// Chunks embedded per call.
@@ -41,7 +42,7 @@ pub struct IngestReport {
 
 /// The version of extraction and chunking. Bump it when either changes what chunks a file gives: a file ingested by
 /// an older version then gets a new document id, and ingesting it again replaces the old chunks.
-pub const PIPELINE_VERSION: &str = "table-rows-chunks-200-40-units-v5";
+pub const PIPELINE_VERSION: &str = "table-rows-chunks-200-40-units-pieces-v6";
 
 /// The document id: one owner's copy of one file, as this pipeline version cuts it, is always the same document. A
 /// member's ids are those of the releases before plans owned documents, so their ingests stay where they were.
@@ -168,24 +169,33 @@ async fn write<E: Embedder, S: ChunkStore>(
     let mut embedded = futures_util::stream::iter(
         texts
             .into_iter()
-            .map(|texts| async move { embedder.embed(texts, Deadline::after(EMBED_CALL)).await }),
+            .map(|texts| async move { embedder.embed_with_pieces(texts, Deadline::after(EMBED_CALL)).await }),
     )
     // As many calls as the embedder takes at once (a local model: one per core; a remote one: as configured), which
     // also overlaps the store's writes with the next batch's embedding.
     .buffered(embedder.calls_in_flight().max(1))
     .enumerate();
-    let mut sentence_vectors: HashMap<&str, Vec<f32>> = HashMap::new();
-    while let Some((batch_index, vectors)) = embedded.next().await {
+    // Each sentence's vector and its word pieces in their stored form (empty from an embedder that gives none).
+    let mut sentence_vectors: HashMap<&str, (Vec<f32>, Vec<u8>)> = HashMap::new();
+    while let Some((batch_index, readings)) = embedded.next().await {
         let batch = batches[batch_index];
-        let mut vectors = vectors?.into_iter();
-        let chunk_vectors: Vec<Vec<f32>> = vectors.by_ref().take(batch.len()).collect();
-        sentence_vectors.extend(new_sentences[batch_index].iter().copied().zip(vectors));
+        let mut readings = readings?.into_iter();
+        let chunk_vectors: Vec<Vec<f32>> = readings.by_ref().take(batch.len()).map(|r| r.vector).collect();
+        let with_pieces = embedder.gives_pieces();
+        sentence_vectors.extend(new_sentences[batch_index].iter().copied().zip(readings.map(|reading| {
+            let stored = if with_pieces {
+                encode_pieces(&reading.pieces)
+            } else {
+                Vec::new()
+            };
+            (reading.vector, stored)
+        })));
         let stored = batch
             .iter()
             .zip(chunk_vectors)
             .zip(&sentences[batch_index])
             .map(|((chunk, embedding), sentences)| {
-                let units = sentences
+                let (units, pieces): (Vec<Vec<f32>>, Vec<Vec<u8>>) = sentences
                     .iter()
                     .map(|sentence| {
                         sentence_vectors
@@ -193,7 +203,10 @@ async fn write<E: Embedder, S: ChunkStore>(
                             .cloned()
                             .ok_or_else(|| NavigatorError::internal("a sentence reached the store without its vector"))
                     })
-                    .collect::<Result<Vec<_>, _>>()?;
+                    .collect::<Result<Vec<_>, _>>()?
+                    .into_iter()
+                    .unzip();
+                let pieces = if embedder.gives_pieces() { pieces } else { Vec::new() };
                 Ok(StoredChunk {
                     chunk_id: chunk_id(document.document_id, chunk.ord),
                     ord: chunk.ord,
@@ -204,6 +217,7 @@ async fn write<E: Embedder, S: ChunkStore>(
                     tokens: chunk.words,
                     embedding,
                     units,
+                    pieces,
                 })
             })
             .collect::<Result<Vec<_>, NavigatorError>>()?;

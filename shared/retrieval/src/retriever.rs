@@ -1,5 +1,6 @@
-//! One search, stage by stage: cache → embed → hybrid KNN + full text → rerank → top-k, each stage under its own
-//! budget and all of them under the caller's deadline. A failure is a typed error, never an empty list.
+//! One search, stage by stage: cache → embed → hybrid KNN + full text → rerank → top-k → word-piece matches, each
+//! stage under its own budget and all of them under the caller's deadline. A failure is a typed error, never an empty
+//! list.
 
 use navigator_platform::NavigatorError;
 use navigator_platform::config::RetrieveBudgets;
@@ -9,9 +10,11 @@ use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
 use std::sync::Arc;
 use std::time::Instant;
+use uuid::Uuid;
 
 use crate::cache::TtlLru;
 use crate::embed::Embedder;
+use crate::pieces::StoredPieces;
 use crate::query::{cache_key, terms};
 use crate::rerank::{RerankWeights, rerank};
 use crate::store::{ChunkStore, SearchRequest};
@@ -31,6 +34,8 @@ pub struct Retriever<E, S> {
     budgets: RetrieveBudgets,
     weights: RerankWeights,
     embeddings: TtlLru<String, Arc<Vec<f32>>>,
+    /// The query's word pieces, for matching the returned chunks' sentences piece by piece.
+    question_pieces: TtlLru<String, Arc<Vec<Vec<f32>>>>,
     /// Each result with the version of its readers' documents when it was searched (`ChunkStore::documents_version`):
     /// a hit whose version changed since is a miss, so a document ingested or deleted by another function is seen
     /// at once, not when the entry expires (while the version can be read at all).
@@ -41,12 +46,14 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
     pub fn new(embedder: E, store: S, budgets: RetrieveBudgets) -> Self {
         let embeddings = TtlLru::new(budgets.cache_entries, budgets.cache_ttl);
         let results = TtlLru::new(budgets.cache_entries, budgets.cache_ttl);
+        let question_pieces = TtlLru::new(budgets.cache_entries, budgets.cache_ttl);
         Self {
             embedder,
             store,
             budgets,
             weights: RerankWeights::default(),
             embeddings,
+            question_pieces,
             results,
         }
     }
@@ -181,8 +188,11 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
                 text: r.candidate.text,
                 score: r.score,
                 units: r.candidate.units,
+                piece_matches: Vec::new(),
             })
             .collect();
+        // Reranking's time includes matching the chunks' sentences piece by piece.
+        let chunks = self.match_pieces(&key, query, chunks, deadline).await;
         timings.rerank = ms(started);
 
         for (stage, value) in [
@@ -200,6 +210,74 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             chunks,
             timings_ms: timings,
         })
+    }
+}
+
+impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
+    /// Fills each chunk's `piece_matches` from its sentences' stored word pieces and the query's: a signal for the
+    /// composer's choice of sentence, not for which chunks are returned. Without it the chunks still stand (an
+    /// embedder without pieces, a chunk stored without them, or a failure to read them, which is logged).
+    async fn match_pieces(
+        &self,
+        key: &str,
+        query: &str,
+        mut chunks: Vec<ChunkHit>,
+        deadline: Deadline,
+    ) -> Vec<ChunkHit> {
+        if !self.embedder.gives_pieces() || chunks.is_empty() {
+            return chunks;
+        }
+        let question = match self.question_pieces(key, query, deadline).await {
+            Ok(question) => question,
+            Err(error) => {
+                tracing::warn!(%error, "the query's word pieces could not be read; sentences are not matched by piece");
+                return chunks;
+            }
+        };
+        let ids: Vec<Uuid> = chunks.iter().map(|c| c.chunk_id).collect();
+        let stored = match self.store.unit_pieces(&ids, deadline.child(self.budgets.knn)).await {
+            Ok(stored) => stored,
+            Err(error) => {
+                tracing::warn!(%error, "stored word pieces could not be read; sentences are not matched by piece");
+                return chunks;
+            }
+        };
+        for chunk in &mut chunks {
+            let Some(bytes) = stored.get(&chunk.chunk_id) else {
+                continue;
+            };
+            match StoredPieces::split(bytes) {
+                // Pieces cut by another version of the splitter do not line up with the sentences: then none.
+                Ok(sentences) if sentences.len() == chunk.units.len() => {
+                    chunk.piece_matches = sentences.iter().map(|s| s.best_matches(&question)).collect();
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, chunk = %chunk.chunk_id, "stored word pieces are unreadable"),
+            }
+        }
+        chunks
+    }
+
+    /// The query's own word pieces after the model's last layer, cached like its vector.
+    async fn question_pieces(
+        &self,
+        key: &str,
+        query: &str,
+        deadline: Deadline,
+    ) -> Result<Arc<Vec<Vec<f32>>>, NavigatorError> {
+        if let Some(pieces) = self.question_pieces.get(&key.to_string()) {
+            return Ok(pieces);
+        }
+        let mut readings = self
+            .embedder
+            .embed_with_pieces(vec![query.to_string()], deadline.child(self.budgets.embed))
+            .await?;
+        let reading = readings
+            .pop()
+            .ok_or_else(|| NavigatorError::internal("the embedder returned no reading"))?;
+        let pieces = Arc::new(reading.pieces);
+        self.question_pieces.put(key.to_string(), Arc::clone(&pieces));
+        Ok(pieces)
     }
 }
 

@@ -23,6 +23,9 @@ pub struct Sentence {
     pub section: String,
     /// How close the sentence's own vector is to the question, when retrieval scored the chunk's sentences.
     pub similarity: Option<f32>,
+    /// For each of the question's word pieces, its best cosine against the sentence's pieces, when retrieval matched
+    /// them (see `ChunkHit::piece_matches`).
+    pub piece_matches: Option<Vec<f32>>,
 }
 
 /// Every sentence of the turn's sources, documents first (best chunk first), then web results.
@@ -34,6 +37,7 @@ pub fn sentences(evidence: &Evidence) -> Vec<Sentence> {
         let texts = split_sentences(&chunk.text);
         // Scores from a store cut by another version of the splitter do not line up: then there are none.
         let scored = chunk.units.len() == texts.len();
+        let matched = chunk.piece_matches.len() == texts.len();
         for (position, text) in texts.into_iter().enumerate() {
             out.push(Sentence {
                 text,
@@ -43,6 +47,7 @@ pub fn sentences(evidence: &Evidence) -> Vec<Sentence> {
                 position,
                 section: chunk.section.clone(),
                 similarity: scored.then(|| chunk.units[position]),
+                piece_matches: matched.then(|| chunk.piece_matches[position].clone()),
             });
         }
     }
@@ -57,6 +62,7 @@ pub fn sentences(evidence: &Evidence) -> Vec<Sentence> {
                 position,
                 section: String::new(),
                 similarity: None,
+                piece_matches: None,
             });
         }
     }

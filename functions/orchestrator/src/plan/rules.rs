@@ -152,6 +152,7 @@ mod tests {
             text: "text".into(),
             score,
             units: Vec::new(),
+            piece_matches: Vec::new(),
         };
         let output = RetrieveOutput {
             chunks: vec![chunk],
@@ -275,6 +276,7 @@ mod tests {
                 .into(),
             score: 1.5,
             units: Vec::new(),
+            piece_matches: Vec::new(),
         };
         let found = record(CallResult::Retrieved(RetrieveOutput {
             chunks: vec![chunk],

@@ -137,6 +137,7 @@ mod tests {
             text: text.into(),
             score: 1.0,
             units: Vec::new(),
+            piece_matches: Vec::new(),
         }
     }
 

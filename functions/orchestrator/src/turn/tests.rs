@@ -348,6 +348,7 @@ async fn a_section_a_passage_refers_to_is_read_in_the_second_wave_and_answers() 
             .iter()
             .map(|s| if s.contains("does not cover") { 0.8 } else { 0.4 })
             .collect(),
+        piece_matches: Vec::new(),
     };
     let referrer = chunk(
         1,

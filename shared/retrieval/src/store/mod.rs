@@ -10,6 +10,7 @@ use navigator_platform::NavigatorError;
 use navigator_platform::owner::{Owner, Readers};
 use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
+use std::collections::HashMap;
 use std::future::Future;
 use uuid::Uuid;
 
@@ -51,6 +52,9 @@ pub struct StoredChunk {
     pub embedding: Vec<f32>,
     /// One vector per sentence of `text` (`navigator_platform::text::sentences`), in order.
     pub units: Vec<Vec<f32>>,
+    /// Each sentence's word-piece states in their stored form (`crate::pieces::encode`), in order; empty when the
+    /// embedder gives none.
+    pub pieces: Vec<Vec<u8>>,
 }
 
 /// Where a document stands before ingest writes anything.
@@ -218,6 +222,14 @@ pub trait ChunkStore: Send + Sync {
         request: &SearchRequest,
         deadline: Deadline,
     ) -> impl Future<Output = Result<Vec<Candidate>, NavigatorError>> + Send;
+    /// The stored word pieces of each of these chunks' sentences, one after another in sentence order (see
+    /// `crate::pieces`), by chunk; a chunk stored without them is absent. The ids come from a search of the readers'
+    /// documents: this reads nothing a search did not already let them see.
+    fn unit_pieces(
+        &self,
+        chunk_ids: &[Uuid],
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<HashMap<Uuid, Vec<u8>>, NavigatorError>> + Send;
 }
 
 /// The configured store.
@@ -271,6 +283,17 @@ impl ChunkStore for Stores {
         match self {
             Self::Postgres(s) => s.search(request, deadline).await,
             Self::Sqlite(s) => s.search(request, deadline).await,
+        }
+    }
+
+    async fn unit_pieces(
+        &self,
+        chunk_ids: &[Uuid],
+        deadline: Deadline,
+    ) -> Result<HashMap<Uuid, Vec<u8>>, NavigatorError> {
+        match self {
+            Self::Postgres(s) => s.unit_pieces(chunk_ids, deadline).await,
+            Self::Sqlite(s) => s.unit_pieces(chunk_ids, deadline).await,
         }
     }
 }

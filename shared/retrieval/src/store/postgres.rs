@@ -9,6 +9,7 @@ use navigator_resilience::Deadline;
 use pgvector::Vector;
 use sqlx::Row;
 use sqlx::postgres::PgPool;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use navigator_platform::owner::{Owner, Readers};
@@ -272,11 +273,13 @@ impl ChunkStore for PgStore {
             written += result.rows_affected();
             for (ord, unit) in chunk.units.iter().enumerate() {
                 let result = sqlx::query(
-                    "INSERT INTO navigator.units (chunk_id, ord, embedding) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    "INSERT INTO navigator.units (chunk_id, ord, embedding, pieces) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT DO NOTHING",
                 )
                 .bind(chunk.chunk_id)
                 .bind(ord as i32)
                 .bind(Vector::from(unit.clone()))
+                .bind(chunk.pieces.get(ord))
                 .execute(&mut *transaction)
                 .await
                 .map_err(map_db_error)?;
@@ -330,6 +333,29 @@ impl ChunkStore for PgStore {
             .run(self.search_within(request, deadline))
             .await
             .map_err(|_| NavigatorError::timeout("search"))?
+    }
+
+    async fn unit_pieces(
+        &self,
+        chunk_ids: &[Uuid],
+        deadline: Deadline,
+    ) -> Result<HashMap<Uuid, Vec<u8>>, NavigatorError> {
+        if chunk_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        // A chunk with any sentence stored without pieces has none that line up: it is left out.
+        let rows = sqlx::query_as::<_, (Uuid, Vec<u8>)>(
+            "SELECT chunk_id, string_agg(pieces, ''::bytea ORDER BY ord) FROM navigator.units
+             WHERE chunk_id = ANY($1) GROUP BY chunk_id HAVING bool_and(pieces IS NOT NULL)",
+        )
+        .bind(chunk_ids)
+        .fetch_all(&self.pool);
+        let rows = deadline
+            .run(rows)
+            .await
+            .map_err(|_| NavigatorError::timeout("word pieces"))?
+            .map_err(map_db_error)?;
+        Ok(rows.into_iter().collect())
     }
 }
 

@@ -42,6 +42,10 @@ const SCHEMA: &[&str] = &[
     // Each sentence's vector, concatenated in order: scored in memory for the few chunks a search returns.
     "CREATE TABLE IF NOT EXISTS units (
         chunk_id BLOB PRIMARY KEY REFERENCES chunks (chunk_id) ON DELETE CASCADE, embeddings BLOB NOT NULL)",
+    // Each sentence's word pieces in 8 bits, one sentence after another (`crate::pieces`): read only for the chunks
+    // a search returns. A chunk embedded by a model without pieces has no row.
+    "CREATE TABLE IF NOT EXISTS unit_pieces (
+        chunk_id BLOB PRIMARY KEY REFERENCES chunks (chunk_id) ON DELETE CASCADE, pieces BLOB NOT NULL)",
     "CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
         section, text, content='chunks', content_rowid='rowid', tokenize='porter unicode61')",
     "CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN
@@ -55,6 +59,7 @@ const OLD_LAYOUT: &[&str] = &[
     "DROP TRIGGER IF EXISTS chunks_fts_insert",
     "DROP TRIGGER IF EXISTS chunks_fts_delete",
     "DROP TABLE IF EXISTS chunks_fts",
+    "DROP TABLE IF EXISTS unit_pieces",
     "DROP TABLE IF EXISTS units",
     "DROP TABLE IF EXISTS chunks",
     "DROP TABLE IF EXISTS documents",
@@ -499,6 +504,16 @@ impl ChunkStore for SqliteStore {
                 .await
                 .map_err(db_error)?;
             written += result.rows_affected();
+            if !chunk.pieces.is_empty() {
+                let result =
+                    sqlx::query("INSERT INTO unit_pieces (chunk_id, pieces) VALUES (?, ?) ON CONFLICT DO NOTHING")
+                        .bind(chunk.chunk_id)
+                        .bind(chunk.pieces.concat())
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err(db_error)?;
+                written += result.rows_affected();
+            }
         }
         transaction.commit().await.map_err(db_error)?;
         self.forget_vectors();
@@ -549,6 +564,31 @@ impl ChunkStore for SqliteStore {
             .run(self.search_now(request))
             .await
             .map_err(|_| NavigatorError::timeout("search"))?
+    }
+
+    async fn unit_pieces(
+        &self,
+        chunk_ids: &[Uuid],
+        deadline: Deadline,
+    ) -> Result<HashMap<Uuid, Vec<u8>>, NavigatorError> {
+        if chunk_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        // Only placeholders are formatted in.
+        let sql = format!(
+            "SELECT chunk_id, pieces FROM unit_pieces WHERE chunk_id IN ({})",
+            vec!["?"; chunk_ids.len()].join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (Uuid, Vec<u8>)>(sqlx::AssertSqlSafe(sql));
+        for id in chunk_ids {
+            query = query.bind(id);
+        }
+        let rows = deadline
+            .run(query.fetch_all(&self.pool))
+            .await
+            .map_err(|_| NavigatorError::timeout("word pieces"))?
+            .map_err(db_error)?;
+        Ok(rows.into_iter().collect())
     }
 }
 

@@ -10,6 +10,9 @@ pub struct ExtractiveSettings {
     pub similarity_weight: f32,
     /// Weight of the question's content words the passage holds, each weighted by how rare it is among the sources.
     pub coverage_weight: f32,
+    /// Weight of how much better than the typical candidate sentence the window matches the question's word pieces
+    /// one by one (see `scoring::PieceWeights`).
+    pub interaction_weight: f32,
     /// Weight of holding the kind of answer asked for (an amount, a time limit, a number, a place, steps).
     pub answer_type_weight: f32,
     /// Weight of the source's rank (1 for the best source, falling with rank).
@@ -37,6 +40,7 @@ impl Default for ExtractiveSettings {
         Self {
             similarity_weight: 1.0,
             coverage_weight: 0.3,
+            interaction_weight: 4.0,
             answer_type_weight: 0.5,
             rank_weight: 0.2,
             extra_sentence_cost: 0.0,
@@ -61,6 +65,7 @@ impl ExtractiveSettings {
             + self.extra_sentence_cost * f.sentences.saturating_sub(1) as f32;
         self.similarity_weight * f.similarity
             + self.coverage_weight * f.coverage
+            + self.interaction_weight * f.interaction
             + self.answer_type_weight * f32::from(u8::from(f.typed))
             + self.rank_weight * f.rank
             - penalty
@@ -74,6 +79,7 @@ impl ExtractiveSettings {
             "similarity_weight" => self.similarity_weight = float()?,
             "coverage_weight" => self.coverage_weight = float()?,
             "answer_type_weight" => self.answer_type_weight = float()?,
+            "interaction_weight" => self.interaction_weight = float()?,
             "rank_weight" => self.rank_weight = float()?,
             "extra_sentence_cost" => self.extra_sentence_cost = float()?,
             "answer_threshold" => self.answer_threshold = float()?,

@@ -15,6 +15,7 @@ fn chunk(n: u128, page: u32, text: &str, score: f32) -> ChunkHit {
         text: text.into(),
         score,
         units: Vec::new(),
+        piece_matches: Vec::new(),
     }
 }
 
@@ -361,4 +362,61 @@ async fn on_a_pool_it_composes_the_same_answer_there() {
         .expect("composed on the pool");
     assert_eq!(composed, compose(question, &evidence));
     assert!(pool.mean_run() > std::time::Duration::ZERO, "the pool ran the work");
+}
+
+/// Whether the answer's first quote starts with `text`.
+fn leads(answer: &Composition, text: &str) -> bool {
+    answer
+        .answer
+        .lines()
+        .find_map(|line| line.strip_prefix("• "))
+        .is_some_and(|quote| quote.starts_with(text))
+}
+
+/// `chunk` with each sentence's best match for each question piece, as retrieval gives them.
+fn matched(chunk: ChunkHit, matches: &[f32]) -> ChunkHit {
+    let sentences = navigator_platform::text::sentences(&chunk.text).len();
+    ChunkHit {
+        units: vec![0.6; sentences],
+        piece_matches: vec![matches.to_vec(); sentences],
+        ..chunk
+    }
+}
+
+#[test]
+fn the_sentence_that_matches_the_questions_rarer_pieces_leads() {
+    // Same sentence similarity, same words of the question held, both hold an amount: only the pieces differ. The
+    // second chunk matches the question's third piece ("aids", say) where the first does not.
+    let chunks = vec![
+        matched(chunk(1, 60, "Hearing exams cost $0 each year.", 1.4), &[0.9, 0.9, 0.5]),
+        matched(
+            chunk(2, 61, "Hearing devices cost $550 per device.", 1.3),
+            &[0.9, 0.9, 0.95],
+        ),
+    ];
+    let question = "What do hearing aids cost?";
+    let answer = compose(question, &evidence(chunks.clone(), vec![]));
+    assert_eq!(answer.status, Status::Answered);
+    assert!(leads(&answer, "Hearing devices cost $550"), "{}", answer.answer);
+
+    // Without the matches weighed, the better-ranked source leads: the pieces are what decided.
+    let mut unweighted = ExtractiveComposer::default();
+    unweighted.settings.interaction_weight = 0.0;
+    let answer = unweighted.compose_now(question, &evidence(chunks, vec![]));
+    assert!(leads(&answer, "Hearing exams cost $0"), "{}", answer.answer);
+}
+
+#[test]
+fn matches_made_for_another_questions_pieces_are_not_weighed() {
+    // The first search matched the question's two pieces; a sub-question's search matched its own three. Rows of
+    // another length are not the same pieces: read as the question's, the second chunk's would win.
+    let chunks = vec![
+        matched(chunk(1, 60, "Hearing exams cost $0 each year.", 1.4), &[0.5, 0.5]),
+        matched(
+            chunk(2, 61, "Hearing devices cost $550 per device.", 1.3),
+            &[0.99, 0.99, 0.99],
+        ),
+    ];
+    let answer = compose("What do hearing aids cost?", &evidence(chunks, vec![]));
+    assert!(leads(&answer, "Hearing exams cost $0"), "{}", answer.answer);
 }
