@@ -7,6 +7,7 @@ use navigator_platform::config::RetrieveBudgets;
 use navigator_platform::contracts::{ChunkHit, RetrieveOutput, RetrieveTimings};
 use navigator_platform::owner::{Owner, Readers};
 use navigator_platform::section::SectionRef;
+use navigator_platform::text::PieceWeights;
 use navigator_resilience::Deadline;
 use std::sync::Arc;
 use std::time::Instant;
@@ -176,9 +177,10 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
 
         let started = Instant::now();
         let ranked = rerank(candidates, &terms, self.weights);
+        let depth = (top_k as usize).max(self.weights.depth as usize);
         let chunks: Vec<ChunkHit> = ranked
             .into_iter()
-            .take(top_k as usize)
+            .take(depth)
             .map(|r| ChunkHit {
                 chunk_id: r.candidate.chunk_id,
                 document_id: r.candidate.document_id,
@@ -192,7 +194,9 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             })
             .collect();
         // Reranking's time includes matching the chunks' sentences piece by piece.
-        let chunks = self.match_pieces(&key, query, chunks, deadline).await;
+        let mut chunks = self.match_pieces(&key, query, chunks, deadline).await;
+        rerank_by_pieces(&mut chunks, self.weights.pieces);
+        chunks.truncate(top_k as usize);
         timings.rerank = ms(started);
 
         for (stage, value) in [
@@ -281,6 +285,19 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
     }
 }
 
+/// Adds each chunk's piece match (`PieceWeights` over every sentence of the chunks, each chunk's sentences one
+/// group) to its score at `weight`, and reorders. Chunks without matches keep their score.
+fn rerank_by_pieces(chunks: &mut [ChunkHit], weight: f32) {
+    if weight == 0.0 {
+        return;
+    }
+    let pieces = PieceWeights::new(chunks.iter().flat_map(|c| &c.piece_matches).map(Vec::as_slice));
+    for chunk in chunks.iter_mut() {
+        chunk.score += weight * pieces.score(chunk.piece_matches.iter().map(Vec::as_slice));
+    }
+    chunks.sort_by(|a, b| b.score.total_cmp(&a.score));
+}
+
 fn ms(since: Instant) -> f64 {
     (since.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0
 }
@@ -290,5 +307,65 @@ fn in_stage(error: NavigatorError, stage: &str) -> NavigatorError {
     match error {
         NavigatorError::Timeout { .. } => NavigatorError::timeout(stage),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(id: u128, score: f32, matches: &[f32]) -> ChunkHit {
+        ChunkHit {
+            chunk_id: Uuid::from_u128(id),
+            document_id: Uuid::nil(),
+            title: String::new(),
+            page: 1,
+            section: String::new(),
+            text: "One sentence.".into(),
+            score,
+            units: vec![0.5],
+            piece_matches: if matches.is_empty() {
+                Vec::new()
+            } else {
+                vec![matches.to_vec()]
+            },
+        }
+    }
+
+    fn order(chunks: &[ChunkHit]) -> Vec<u128> {
+        chunks.iter().map(|c| c.chunk_id.as_u128()).collect()
+    }
+
+    #[test]
+    fn a_chunk_meeting_the_querys_rarely_matched_piece_moves_up_and_its_score_says_so() {
+        // All three match the first piece; only the third matches the second. The first two match alike, so they
+        // keep their order below it.
+        let mut chunks = vec![
+            hit(1, 1.30, &[0.9, 0.2]),
+            hit(2, 1.25, &[0.9, 0.2]),
+            hit(3, 1.20, &[0.9, 0.95]),
+        ];
+        rerank_by_pieces(&mut chunks, 4.0);
+        assert_eq!(order(&chunks), vec![3, 1, 2]);
+        assert!(
+            chunks.windows(2).all(|pair| pair[0].score >= pair[1].score),
+            "sorted by the score it carries"
+        );
+    }
+
+    #[test]
+    fn without_weight_or_matches_the_order_stands() {
+        let chunks = vec![
+            hit(1, 1.30, &[0.9, 0.2]),
+            hit(2, 1.25, &[0.9, 0.2]),
+            hit(3, 1.20, &[0.9, 0.95]),
+        ];
+        let mut unweighted = chunks.clone();
+        rerank_by_pieces(&mut unweighted, 0.0);
+        assert_eq!(unweighted, chunks);
+        let mut unmatched = vec![hit(1, 1.30, &[]), hit(2, 1.25, &[])];
+        rerank_by_pieces(&mut unmatched, 4.0);
+        assert_eq!(order(&unmatched), vec![1, 2]);
+        assert_eq!(unmatched[0].score, 1.30);
     }
 }

@@ -1,8 +1,10 @@
 //! Words of a member's question: the content terms that search and answer selection both work from; and plan text
-//! cut into sentences ([`sentences()`]).
+//! cut into sentences ([`sentences()`]); and how well sentences meet a question's word pieces ([`PieceWeights`]).
 
+mod pieces;
 mod sentences;
 
+pub use pieces::PieceWeights;
 pub use sentences::sentences;
 
 /// Words that carry no meaning for search, in English and Spanish.

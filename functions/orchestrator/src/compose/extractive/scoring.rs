@@ -2,7 +2,7 @@
 //! sentence's vector is, how much of the question's wording the passage holds, whether it holds the kind of answer
 //! asked for, and how well its source ranked.
 
-use navigator_platform::text::terms;
+use navigator_platform::text::{PieceWeights, terms};
 use std::collections::HashMap;
 
 use super::ExtractiveComposer;
@@ -80,7 +80,7 @@ impl ExtractiveComposer {
         let stems: Vec<Vec<String>> = candidates.iter().map(|s| sentence_stems(&s.text)).collect();
         let weights = rarity(&question_terms, &stems);
         let total: f32 = weights.values().sum();
-        let pieces = PieceWeights::new(candidates);
+        let pieces = PieceWeights::new(candidates.iter().filter_map(|s| s.piece_matches.as_deref()));
         let mut scored = Vec::new();
         let mut start = 0;
         while start < candidates.len() {
@@ -109,7 +109,7 @@ impl ExtractiveComposer {
                     let features = Features {
                         similarity,
                         first_similarity: window[0].similarity.unwrap_or(coverage),
-                        interaction: pieces.interaction(window),
+                        interaction: pieces.score(window.iter().filter_map(|s| s.piece_matches.as_deref())),
                         coverage,
                         section_coverage,
                         typed: answer != AnswerType::Other && window.iter().any(|s| holds(&s.text, answer)),
@@ -132,72 +132,6 @@ impl ExtractiveComposer {
         }
         scored.sort_by(|a, b| b.score.total_cmp(&a.score));
         scored
-    }
-}
-
-/// The question's word pieces weighted for matching windows one piece at a time (late interaction over the states of
-/// the sentence model's last layer): a piece every candidate matches well ("what", "plan") says little about which
-/// one answers.
-pub(super) struct PieceWeights {
-    weights: Vec<f32>,
-    /// The weighted match of the typical candidate sentence, subtracted so that the feature is 0 for it (and for a
-    /// window without matches).
-    baseline: f32,
-}
-
-impl PieceWeights {
-    fn new(candidates: &[Sentence]) -> Self {
-        // Matches made for another question's pieces (a sub-question's search) do not line up with the first's.
-        let pieces = candidates
-            .iter()
-            .find_map(|s| s.piece_matches.as_ref())
-            .map_or(0, Vec::len);
-        let rows: Vec<&Vec<f32>> = candidates
-            .iter()
-            .filter_map(|s| s.piece_matches.as_ref())
-            .filter(|m| m.len() == pieces)
-            .collect();
-        if rows.is_empty() || pieces == 0 {
-            return Self {
-                weights: Vec::new(),
-                baseline: 0.0,
-            };
-        }
-        let n = rows.len() as f32;
-        let means: Vec<f32> = (0..pieces)
-            .map(|q| rows.iter().map(|m| m[q]).sum::<f32>() / n)
-            .collect();
-        // A piece weighs what the typical candidate leaves of it unmatched. (Weighing by how few candidates match it
-        // at a cosine of 0.7 or 0.8, as words are weighed by rarity, scored lower on the tuning half.)
-        let weights: Vec<f32> = means.iter().map(|mean| (1.0 - mean).max(0.0)).collect();
-        let total: f32 = weights.iter().sum();
-        if total <= 0.0 {
-            return Self {
-                weights: Vec::new(),
-                baseline: 0.0,
-            };
-        }
-        let weights: Vec<f32> = weights.iter().map(|w| w / total).collect();
-        let baseline = weights.iter().zip(&means).map(|(w, m)| w * m).sum();
-        Self { weights, baseline }
-    }
-
-    fn interaction(&self, window: &[Sentence]) -> f32 {
-        let rows: Vec<&Vec<f32>> = window
-            .iter()
-            .filter_map(|s| s.piece_matches.as_ref())
-            .filter(|m| m.len() == self.weights.len())
-            .collect();
-        if rows.is_empty() || self.weights.is_empty() {
-            return 0.0;
-        }
-        let matched: f32 = self
-            .weights
-            .iter()
-            .enumerate()
-            .map(|(q, w)| w * rows.iter().map(|m| m[q]).fold(0.0_f32, f32::max))
-            .sum();
-        matched - self.baseline
     }
 }
 

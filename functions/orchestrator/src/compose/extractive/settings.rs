@@ -11,7 +11,7 @@ pub struct ExtractiveSettings {
     /// Weight of the question's content words the passage holds, each weighted by how rare it is among the sources.
     pub coverage_weight: f32,
     /// Weight of how much better than the typical candidate sentence the window matches the question's word pieces
-    /// one by one (see `scoring::PieceWeights`).
+    /// one by one (see `navigator_platform::text::PieceWeights`).
     pub interaction_weight: f32,
     /// Weight of holding the kind of answer asked for (an amount, a time limit, a number, a place, steps).
     pub answer_type_weight: f32,
