@@ -188,6 +188,36 @@ async fn a_question_the_guard_read_is_searched_without_a_second_forward_pass() {
     assert_eq!(model.forward_passes(), passes + 2);
 }
 
+#[tokio::test]
+async fn a_question_the_guard_read_comes_with_its_word_pieces_without_a_second_pass() {
+    let model = MiniLm::load(&model_dir(), CpuPool::new("test-embed", 1, 8)).unwrap();
+    let far = || Deadline::after(Duration::from_secs(30));
+    let question = "Do hearing aids need prior authorization?".to_string();
+    let read = model.read_blocking_for_search(&[question.to_lowercase()]).unwrap();
+    assert!(
+        read[0].pieces.is_empty(),
+        "the guard is not handed pieces it does not read"
+    );
+    let passes = model.forward_passes();
+    let handed = model
+        .embed_with_pieces_within(vec![question.clone()], far(), Duration::from_secs(5))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        model.forward_passes(),
+        passes,
+        "vector and pieces from the guard's pass"
+    );
+    assert_eq!(handed.vector, read[0].vector);
+    // The same pieces a pass of the search's own would give.
+    let own = model.embed_with_pieces_blocking(&[question]).unwrap().remove(0);
+    assert_eq!(handed.pieces.len(), own.pieces.len());
+    for (a, b) in handed.pieces.iter().zip(&own.pieces) {
+        assert!(dot(a, b) > 0.9999);
+    }
+}
+
 #[test]
 fn a_texts_profile_is_its_own_whatever_shares_its_pass() {
     let model = MiniLm::load(&model_dir(), CpuPool::new("test-embed", 1, 8)).unwrap();

@@ -17,18 +17,18 @@ pub const CAPACITY: usize = 64;
 /// Longer than a turn (3 s), so a search in the same turn finds it; short enough that nothing lingers.
 pub const LIFETIME: Duration = Duration::from_secs(10);
 
-struct Offered<K> {
+struct Offered<K, V> {
     key: K,
-    vector: Vec<f32>,
+    value: V,
     at: Instant,
 }
 
 /// The vectors on offer, oldest first.
-pub struct Handoff<K> {
-    offered: Mutex<VecDeque<Offered<K>>>,
+pub struct Handoff<K, V> {
+    offered: Mutex<VecDeque<Offered<K, V>>>,
 }
 
-impl<K: PartialEq> Default for Handoff<K> {
+impl<K: PartialEq, V> Default for Handoff<K, V> {
     fn default() -> Self {
         Self {
             offered: Mutex::new(VecDeque::with_capacity(CAPACITY)),
@@ -36,9 +36,9 @@ impl<K: PartialEq> Default for Handoff<K> {
     }
 }
 
-impl<K: PartialEq> Handoff<K> {
-    /// Leaves `vector` for one later reader of `key`.
-    pub fn offer(&self, key: K, vector: Vec<f32>) {
+impl<K: PartialEq, V> Handoff<K, V> {
+    /// Leaves `value` for one later reader of `key`.
+    pub fn offer(&self, key: K, value: V) {
         let now = Instant::now();
         let mut offered = self.offered.lock().unwrap_or_else(PoisonError::into_inner);
         while offered
@@ -47,7 +47,7 @@ impl<K: PartialEq> Handoff<K> {
         {
             offered.pop_front();
         }
-        offered.push_back(Offered { key, vector, at: now });
+        offered.push_back(Offered { key, value, at: now });
     }
 
     /// Whether nothing is on offer: a reader can skip working out its key (in a process where the guard does not
@@ -56,14 +56,14 @@ impl<K: PartialEq> Handoff<K> {
         self.offered.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
     }
 
-    /// The vector left for `key`, if one is there and fresh; it is no longer on offer.
-    pub fn take(&self, key: &K) -> Option<Vec<f32>> {
+    /// The value left for `key`, if one is there and fresh; it is no longer on offer.
+    pub fn take(&self, key: &K) -> Option<V> {
         let now = Instant::now();
         let mut offered = self.offered.lock().unwrap_or_else(PoisonError::into_inner);
         let position = offered
             .iter()
             .position(|o| o.key == *key && now.duration_since(o.at) < LIFETIME)?;
-        offered.remove(position).map(|o| o.vector)
+        offered.remove(position).map(|o| o.value)
     }
 }
 

@@ -73,6 +73,16 @@ pub trait Embedder: Send + Sync {
         }
     }
 
+    /// As [`Embedder::embed_with_pieces`], for a stage with a budget of its own (see [`Embedder::embed_within`]).
+    fn embed_with_pieces_within(
+        &self,
+        texts: Vec<String>,
+        deadline: Deadline,
+        budget: Duration,
+    ) -> impl Future<Output = Result<Vec<WithPieces>, NavigatorError>> + Send {
+        self.embed_with_pieces(texts, deadline.child(budget))
+    }
+
     /// Whether [`Embedder::embed_with_pieces`] gives word pieces at all (a local model does; an endpoint does not).
     fn gives_pieces(&self) -> bool {
         false
@@ -146,6 +156,19 @@ impl Embedder for Embedders {
             Self::Local(e) => e.embed_with_pieces(texts, deadline).await,
             Self::OpenAi(e) => e.embed_with_pieces(texts, deadline).await,
             Self::Bedrock(e) => e.embed_with_pieces(texts, deadline).await,
+        }
+    }
+
+    async fn embed_with_pieces_within(
+        &self,
+        texts: Vec<String>,
+        deadline: Deadline,
+        budget: Duration,
+    ) -> Result<Vec<WithPieces>, NavigatorError> {
+        match self {
+            Self::Local(e) => e.embed_with_pieces_within(texts, deadline, budget).await,
+            Self::OpenAi(e) => e.embed_with_pieces_within(texts, deadline, budget).await,
+            Self::Bedrock(e) => e.embed_with_pieces_within(texts, deadline, budget).await,
         }
     }
 

@@ -98,7 +98,7 @@ pub struct MiniLm {
     pool: CpuPool,
     queries: Batcher,
     /// Vectors the guard made, for the search of the same words (see [`Handoff`]).
-    handoff: Arc<Handoff<Vec<u32>>>,
+    handoff: Arc<Handoff<Vec<u32>, WithPieces>>,
 }
 
 impl MiniLm {
@@ -170,11 +170,25 @@ impl MiniLm {
     /// As [`MiniLm::read_blocking`], and a one-text call leaves its vector for the next search of the same words: the
     /// guard reads a question just before retrieval embeds it to search with (see [`Handoff`]).
     pub fn read_blocking_for_search(&self, texts: &[String]) -> Result<Vec<TextReading>, NavigatorError> {
-        let readings = self.read_blocking(texts)?;
-        if let ([text], [reading]) = (texts, readings.as_slice())
+        let mut readings = self.model.run(
+            texts,
+            Reads {
+                profile: true,
+                pieces: true,
+            },
+        )?;
+        if let ([text], [reading]) = (texts, readings.as_mut_slice())
             && let Some(ids) = self.model.token_ids(text)
         {
-            self.handoff.offer(ids, reading.vector.clone());
+            // The search wants the pieces; the guard does not.
+            let pieces = std::mem::take(&mut reading.pieces);
+            self.handoff.offer(
+                ids,
+                WithPieces {
+                    vector: reading.vector.clone(),
+                    pieces,
+                },
+            );
         }
         Ok(readings)
     }
@@ -203,6 +217,37 @@ impl MiniLm {
         self.model.passes.load(Ordering::Relaxed)
     }
 
+    async fn pieces_on_pool(
+        &self,
+        texts: Vec<String>,
+        deadline: Deadline,
+        budget: Option<Duration>,
+    ) -> Result<Vec<WithPieces>, NavigatorError> {
+        // A question the guard just read in this process: its vector and pieces are waiting.
+        if let [text] = texts.as_slice()
+            && !self.handoff.is_empty()
+            && let Some(handed) = self.model.token_ids(text).and_then(|ids| self.handoff.take(&ids))
+        {
+            return Ok(vec![handed]);
+        }
+        let model = Arc::clone(&self.model);
+        let reads = Reads {
+            profile: false,
+            pieces: true,
+        };
+        let readings = self
+            .pool
+            .run_for(deadline, budget, move || model.run(&texts, reads))
+            .await??;
+        Ok(readings
+            .into_iter()
+            .map(|r| WithPieces {
+                vector: r.vector,
+                pieces: r.pieces,
+            })
+            .collect())
+    }
+
     async fn embed_on_pool(
         &self,
         mut texts: Vec<String>,
@@ -217,8 +262,8 @@ impl MiniLm {
                 .then(|| self.model.token_ids(&text))
                 .flatten()
                 .and_then(|ids| self.handoff.take(&ids));
-            if let Some(vector) = handed {
-                return Ok(vec![vector]);
+            if let Some(handed) = handed {
+                return Ok(vec![handed.vector]);
             }
             return Ok(vec![self.queries.embed(&self.pool, text, deadline, budget).await?]);
         }
@@ -492,26 +537,16 @@ impl Embedder for MiniLm {
         texts: Vec<String>,
         deadline: Deadline,
     ) -> Result<Vec<WithPieces>, NavigatorError> {
-        let model = Arc::clone(&self.model);
-        let readings = self
-            .pool
-            .run_for(deadline, None, move || {
-                model.run(
-                    &texts,
-                    Reads {
-                        profile: false,
-                        pieces: true,
-                    },
-                )
-            })
-            .await??;
-        Ok(readings
-            .into_iter()
-            .map(|r| WithPieces {
-                vector: r.vector,
-                pieces: r.pieces,
-            })
-            .collect())
+        self.pieces_on_pool(texts, deadline, None).await
+    }
+
+    async fn embed_with_pieces_within(
+        &self,
+        texts: Vec<String>,
+        deadline: Deadline,
+        budget: Duration,
+    ) -> Result<Vec<WithPieces>, NavigatorError> {
+        self.pieces_on_pool(texts, deadline, Some(budget)).await
     }
 
     fn gives_pieces(&self) -> bool {

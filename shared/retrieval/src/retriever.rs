@@ -141,6 +141,20 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         let started = Instant::now();
         let vector = match self.embeddings.get(&key) {
             Some(vector) => vector,
+            // One pass gives the vector and the word pieces the chunks are matched with after the search.
+            None if self.embedder.gives_pieces() => {
+                let reading = self
+                    .embedder
+                    .embed_with_pieces_within(vec![query.to_string()], deadline, self.budgets.embed)
+                    .await
+                    .map_err(|e| in_stage(e, "embed"))?
+                    .pop()
+                    .ok_or_else(|| NavigatorError::internal("the embedder returned no vector"))?;
+                self.question_pieces.put(key.clone(), Arc::new(reading.pieces));
+                let vector = Arc::new(reading.vector);
+                self.embeddings.put(key.clone(), Arc::clone(&vector));
+                vector
+            }
             None => {
                 let mut vectors = self
                     .embedder
@@ -274,7 +288,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         }
         let mut readings = self
             .embedder
-            .embed_with_pieces(vec![query.to_string()], deadline.child(self.budgets.embed))
+            .embed_with_pieces_within(vec![query.to_string()], deadline, self.budgets.embed)
             .await?;
         let reading = readings
             .pop()
