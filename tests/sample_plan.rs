@@ -210,8 +210,13 @@ async fn a_question_the_guard_read_comes_with_its_word_pieces_without_a_second_p
         "vector and pieces from the guard's pass"
     );
     assert_eq!(handed.vector, read[0].vector);
-    // The same pieces a pass of the search's own would give.
-    let own = model.embed_with_pieces_blocking(&[question]).unwrap().remove(0);
+    // Handed over once: asked again, the query gets a pass of its own (the queries' batcher), with the same pieces.
+    let own = model
+        .embed_with_pieces_within(vec![question], far(), Duration::from_secs(5))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(model.forward_passes(), passes + 1);
     assert_eq!(handed.pieces.len(), own.pieces.len());
     for (a, b) in handed.pieces.iter().zip(&own.pieces) {
         assert!(dot(a, b) > 0.9999);

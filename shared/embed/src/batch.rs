@@ -11,26 +11,35 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
-/// One forward pass: a vector per text, in order.
-pub type Forward = Arc<dyn Fn(&[String]) -> Result<Vec<Vec<f32>>, NavigatorError> + Send + Sync>;
+/// One forward pass: what it makes of each text (a vector, or a vector and word pieces), in order.
+pub type Forward<T> = Arc<dyn Fn(&[String]) -> Result<Vec<T>, NavigatorError> + Send + Sync>;
 
-type Reply = oneshot::Sender<Result<Vec<f32>, NavigatorError>>;
+type Reply<T> = oneshot::Sender<Result<T, NavigatorError>>;
 
-struct Pending {
+struct Pending<T> {
     text: String,
-    reply: Reply,
+    reply: Reply<T>,
 }
 
 /// The texts waiting for a forward pass, shared by every clone.
-#[derive(Clone)]
-pub struct Batcher {
-    waiting: Arc<Mutex<Vec<Pending>>>,
-    forward: Forward,
+pub struct Batcher<T> {
+    waiting: Arc<Mutex<Vec<Pending<T>>>>,
+    forward: Forward<T>,
     max_batch: usize,
 }
 
-impl Batcher {
-    pub fn new(forward: Forward, max_batch: usize) -> Self {
+impl<T> Clone for Batcher<T> {
+    fn clone(&self) -> Self {
+        Self {
+            waiting: Arc::clone(&self.waiting),
+            forward: Arc::clone(&self.forward),
+            max_batch: self.max_batch,
+        }
+    }
+}
+
+impl<T: Send + 'static> Batcher<T> {
+    pub fn new(forward: Forward<T>, max_batch: usize) -> Self {
         Self {
             waiting: Arc::default(),
             forward,
@@ -46,7 +55,7 @@ impl Batcher {
         text: String,
         deadline: Deadline,
         budget: Option<Duration>,
-    ) -> Result<Vec<f32>, NavigatorError> {
+    ) -> Result<T, NavigatorError> {
         let (reply, vector) = oneshot::channel();
         self.lock().push(Pending { text, reply });
         let this = self.clone();
@@ -62,7 +71,7 @@ impl Batcher {
 
     /// Takes every live text waiting now (up to the batch size), embeds them in one pass, and replies to each.
     fn run_batch(&self) {
-        let batch: Vec<Pending> = {
+        let batch: Vec<Pending<T>> = {
             let mut waiting = self.lock();
             waiting.retain(|pending| !pending.reply.is_closed());
             let size = waiting.len().min(self.max_batch);
@@ -71,7 +80,7 @@ impl Batcher {
         if batch.is_empty() {
             return;
         }
-        let (texts, replies): (Vec<String>, Vec<Reply>) = batch.into_iter().map(|p| (p.text, p.reply)).unzip();
+        let (texts, replies): (Vec<String>, Vec<Reply<T>>) = batch.into_iter().map(|p| (p.text, p.reply)).unzip();
         match (self.forward)(&texts) {
             Ok(vectors) if vectors.len() == replies.len() => {
                 for (reply, vector) in replies.into_iter().zip(vectors) {
@@ -94,7 +103,7 @@ impl Batcher {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Pending>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Pending<T>>> {
         // A panic while holding the lock cannot leave the list half-changed: every edit is one call.
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -106,10 +115,13 @@ mod tests {
     use std::sync::mpsc;
 
     /// A model that records each pass's texts and maps a text to `[its length]`.
-    fn recording() -> (Forward, Arc<Mutex<Vec<Vec<String>>>>) {
+    /// Each pass's texts, in order.
+    type Passes = Arc<Mutex<Vec<Vec<String>>>>;
+
+    fn recording() -> (Forward<Vec<f32>>, Passes) {
         let passes = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&passes);
-        let forward: Forward = Arc::new(move |texts: &[String]| {
+        let forward: Forward<Vec<f32>> = Arc::new(move |texts: &[String]| {
             seen.lock().unwrap().push(texts.to_vec());
             Ok(texts.iter().map(|t| vec![t.len() as f32]).collect())
         });
@@ -209,7 +221,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_pass_fails_every_caller_in_it() {
-        let forward: Forward = Arc::new(|_: &[String]| Err(NavigatorError::internal("model bug")));
+        let forward: Forward<Vec<f32>> = Arc::new(|_: &[String]| Err(NavigatorError::internal("model bug")));
         let batcher = Batcher::new(forward, 4);
         let pool = CpuPool::new("embed-test", 1, 4);
         let error = batcher.embed(&pool, "x".into(), far(), None).await.unwrap_err();

@@ -96,7 +96,8 @@ struct Model {
 pub struct MiniLm {
     model: Arc<Model>,
     pool: CpuPool,
-    queries: Batcher,
+    /// A query's vector and word pieces (retrieval matches chunks with them) come from the same pass.
+    queries: Batcher<WithPieces>,
     /// Vectors the guard made, for the search of the same words (see [`Handoff`]).
     handoff: Arc<Handoff<Vec<u32>, WithPieces>>,
 }
@@ -139,7 +140,7 @@ impl MiniLm {
         });
         let for_queries = Arc::clone(&model);
         let queries = Batcher::new(
-            Arc::new(move |texts: &[String]| for_queries.embed(texts)),
+            Arc::new(move |texts: &[String]| for_queries.with_pieces(texts)),
             TEXTS_PER_PASS,
         );
         Ok(Self {
@@ -224,28 +225,20 @@ impl MiniLm {
         budget: Option<Duration>,
     ) -> Result<Vec<WithPieces>, NavigatorError> {
         // A question the guard just read in this process: its vector and pieces are waiting.
-        if let [text] = texts.as_slice()
-            && !self.handoff.is_empty()
-            && let Some(handed) = self.model.token_ids(text).and_then(|ids| self.handoff.take(&ids))
-        {
-            return Ok(vec![handed]);
+        if let [text] = texts.as_slice() {
+            if !self.handoff.is_empty()
+                && let Some(handed) = self.model.token_ids(text).and_then(|ids| self.handoff.take(&ids))
+            {
+                return Ok(vec![handed]);
+            }
+            // A search's query: batched with whatever other queries wait for the pool.
+            let text = text.clone();
+            return Ok(vec![self.queries.embed(&self.pool, text, deadline, budget).await?]);
         }
         let model = Arc::clone(&self.model);
-        let reads = Reads {
-            profile: false,
-            pieces: true,
-        };
-        let readings = self
-            .pool
-            .run_for(deadline, budget, move || model.run(&texts, reads))
-            .await??;
-        Ok(readings
-            .into_iter()
-            .map(|r| WithPieces {
-                vector: r.vector,
-                pieces: r.pieces,
-            })
-            .collect())
+        self.pool
+            .run_for(deadline, budget, move || model.with_pieces(&texts))
+            .await?
     }
 
     async fn embed_on_pool(
@@ -265,7 +258,9 @@ impl MiniLm {
             if let Some(handed) = handed {
                 return Ok(vec![handed.vector]);
             }
-            return Ok(vec![self.queries.embed(&self.pool, text, deadline, budget).await?]);
+            return Ok(vec![
+                self.queries.embed(&self.pool, text, deadline, budget).await?.vector,
+            ]);
         }
         let model = Arc::clone(&self.model);
         self.pool.run_for(deadline, budget, move || model.embed(&texts)).await?
@@ -278,6 +273,22 @@ impl Model {
             .run(texts, Reads::default())?
             .into_iter()
             .map(|reading| reading.vector)
+            .collect())
+    }
+
+    /// Every text's sentence vector and its own word pieces' last-layer states, from one pass.
+    fn with_pieces(&self, texts: &[String]) -> Result<Vec<WithPieces>, NavigatorError> {
+        let reads = Reads {
+            profile: false,
+            pieces: true,
+        };
+        Ok(self
+            .run(texts, reads)?
+            .into_iter()
+            .map(|r| WithPieces {
+                vector: r.vector,
+                pieces: r.pieces,
+            })
             .collect())
     }
 

@@ -139,6 +139,8 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         metrics::counter!(navigator_metrics::RETRIEVE_CACHE_LOOKUPS.name, "outcome" => "miss").increment(1);
 
         let started = Instant::now();
+        // The query's word pieces when the pass that made its vector gave them.
+        let mut fresh_pieces = None;
         let vector = match self.embeddings.get(&key) {
             Some(vector) => vector,
             // One pass gives the vector and the word pieces the chunks are matched with after the search.
@@ -150,7 +152,9 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
                     .map_err(|e| in_stage(e, "embed"))?
                     .pop()
                     .ok_or_else(|| NavigatorError::internal("the embedder returned no vector"))?;
-                self.question_pieces.put(key.clone(), Arc::new(reading.pieces));
+                let pieces = Arc::new(reading.pieces);
+                self.question_pieces.put(key.clone(), Arc::clone(&pieces));
+                fresh_pieces = Some(pieces);
                 let vector = Arc::new(reading.vector);
                 self.embeddings.put(key.clone(), Arc::clone(&vector));
                 vector
@@ -208,7 +212,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             })
             .collect();
         // Reranking's time includes matching the chunks' sentences piece by piece.
-        let mut chunks = self.match_pieces(&key, query, chunks, deadline).await;
+        let mut chunks = self.match_pieces(&key, query, fresh_pieces, chunks, deadline).await;
         rerank_by_pieces(&mut chunks, self.weights.pieces);
         chunks.truncate(top_k as usize);
         timings.rerank = ms(started);
@@ -239,13 +243,18 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         &self,
         key: &str,
         query: &str,
+        fresh: Option<Arc<Vec<Vec<f32>>>>,
         mut chunks: Vec<ChunkHit>,
         deadline: Deadline,
     ) -> Vec<ChunkHit> {
         if !self.embedder.gives_pieces() || chunks.is_empty() {
             return chunks;
         }
-        let question = match self.question_pieces(key, query, deadline).await {
+        let question = match fresh {
+            Some(question) => Ok(question),
+            None => self.question_pieces(key, query, deadline).await,
+        };
+        let question = match question {
             Ok(question) => question,
             Err(error) => {
                 tracing::warn!(%error, "the query's word pieces could not be read; sentences are not matched by piece");
