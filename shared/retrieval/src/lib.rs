@@ -8,7 +8,7 @@
 //!   compile sqlx.
 //! - [`ingest`]: chunk, embed in batches, write idempotently, then mark ready.
 //! - [`intake`]: one uploaded file: checked and read in a child process, then ingested or failed with a reason.
-//! - [`retriever`]: cache → embed → hybrid search → rerank → top-k → word-piece matches, under stage budgets.
+//! - [`retriever`]: cache → embed → hybrid search → rerank → word-piece matches → top-k, under stage budgets.
 //! - [`pieces`]: late interaction: sentences' word-piece states stored in 8 bits, matched against a question's.
 //! - [`eval`]: hit@k and MRR against a question set with verified answer facts.
 

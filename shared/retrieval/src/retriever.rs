@@ -1,6 +1,6 @@
-//! One search, stage by stage: cache → embed → hybrid KNN + full text → rerank → top-k → word-piece matches, each
-//! stage under its own budget and all of them under the caller's deadline. A failure is a typed error, never an empty
-//! list.
+//! One search, stage by stage: cache → embed → hybrid KNN + full text → rerank → word-piece matches over the best 20
+//! → top-k, each stage under its own budget and all of them under the caller's deadline. A failure is a typed error,
+//! never an empty list.
 
 use navigator_platform::NavigatorError;
 use navigator_platform::config::RetrieveBudgets;
@@ -9,6 +9,7 @@ use navigator_platform::owner::{Owner, Readers};
 use navigator_platform::section::SectionRef;
 use navigator_platform::text::PieceWeights;
 use navigator_resilience::Deadline;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 use uuid::Uuid;
@@ -237,8 +238,8 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
 
 impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
     /// Fills each chunk's `piece_matches` from its sentences' stored word pieces and the query's: a signal for the
-    /// composer's choice of sentence, not for which chunks are returned. Without it the chunks still stand (an
-    /// embedder without pieces, a chunk stored without them, or a failure to read them, which is logged).
+    /// rerank and for the composer's choice of sentence. Without it the chunks still stand (an embedder without
+    /// pieces, a chunk stored without them, or a failure to read or match them, which is logged).
     async fn match_pieces(
         &self,
         key: &str,
@@ -269,17 +270,24 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
                 return chunks;
             }
         };
-        for chunk in &mut chunks {
-            let Some(bytes) = stored.get(&chunk.chunk_id) else {
-                continue;
-            };
-            match StoredPieces::split(bytes) {
-                // Pieces cut by another version of the splitter do not line up with the sentences: then none.
-                Ok(sentences) if sentences.len() == chunk.units.len() => {
-                    chunk.piece_matches = sentences.iter().map(|s| s.best_matches(&question)).collect();
+        let sentences: HashMap<Uuid, usize> = chunks.iter().map(|c| (c.chunk_id, c.units.len())).collect();
+        let matching = move || match_stored(&question, &stored, &sentences);
+        // Milliseconds of arithmetic: on the model's CPU pool (there is one whenever the embedder gives pieces), not
+        // on an async worker.
+        let matched = match self.embedder.cpu_pool() {
+            Some(pool) => match pool.run(deadline, matching).await {
+                Ok(matched) => matched,
+                Err(error) => {
+                    let error = NavigatorError::from(error);
+                    tracing::warn!(%error, "word pieces were not matched in time; sentences are not matched by piece");
+                    return chunks;
                 }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, chunk = %chunk.chunk_id, "stored word pieces are unreadable"),
+            },
+            None => matching(),
+        };
+        for chunk in &mut chunks {
+            if let Some(matches) = matched.get(&chunk.chunk_id) {
+                chunk.piece_matches.clone_from(matches);
             }
         }
         chunks
@@ -306,6 +314,26 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         self.question_pieces.put(key.to_string(), Arc::clone(&pieces));
         Ok(pieces)
     }
+}
+
+/// Each stored chunk's sentences matched against the question's pieces, for the chunks whose stored sentences line up
+/// with theirs (`sentences`: each chunk's count); pieces cut by another version of the splitter are left out.
+fn match_stored(
+    question: &[Vec<f32>],
+    stored: &HashMap<Uuid, Vec<u8>>,
+    sentences: &HashMap<Uuid, usize>,
+) -> HashMap<Uuid, Vec<Vec<f32>>> {
+    let mut matched = HashMap::new();
+    for (chunk, bytes) in stored {
+        match StoredPieces::split(bytes) {
+            Ok(pieces) if sentences.get(chunk) == Some(&pieces.len()) => {
+                matched.insert(*chunk, pieces.iter().map(|s| s.best_matches(question)).collect());
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, %chunk, "stored word pieces are unreadable"),
+        }
+    }
+    matched
 }
 
 /// Adds each chunk's piece match (`PieceWeights` over every sentence of the chunks, each chunk's sentences one
