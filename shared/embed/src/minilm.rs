@@ -171,11 +171,12 @@ impl MiniLm {
     /// As [`MiniLm::read_blocking`], and a one-text call leaves its vector for the next search of the same words: the
     /// guard reads a question just before retrieval embeds it to search with (see [`Handoff`]).
     pub fn read_blocking_for_search(&self, texts: &[String]) -> Result<Vec<TextReading>, NavigatorError> {
+        // Only a one-text read is handed over, so only it needs its pieces.
         let mut readings = self.model.run(
             texts,
             Reads {
                 profile: true,
-                pieces: true,
+                pieces: texts.len() == 1,
             },
         )?;
         if let ([text], [reading]) = (texts, readings.as_mut_slice())

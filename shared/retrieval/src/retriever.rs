@@ -213,7 +213,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             })
             .collect();
         // Reranking's time includes matching the chunks' sentences piece by piece.
-        let mut chunks = self.match_pieces(&key, query, fresh_pieces, chunks, deadline).await;
+        let (mut chunks, matched) = self.match_pieces(&key, query, fresh_pieces, chunks, deadline).await;
         rerank_by_pieces(&mut chunks, self.weights.pieces);
         chunks.truncate(top_k as usize);
         timings.rerank = ms(started);
@@ -226,7 +226,9 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             metrics::histogram!(navigator_metrics::RETRIEVE_STAGE_DURATION.name, "stage" => stage)
                 .record(value / 1000.0);
         }
-        if let Some(version) = version {
+        // A result whose pieces could not be matched this time (a slow read, a busy pool) is served, not cached: the
+        // next search of the same words tries again.
+        if let Some(version) = version.filter(|_| matched) {
             self.results.put(result_key, (version, Arc::new(chunks.clone())));
         }
         Ok(RetrieveOutput {
@@ -239,7 +241,8 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
 impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
     /// Fills each chunk's `piece_matches` from its sentences' stored word pieces and the query's: a signal for the
     /// rerank and for the composer's choice of sentence. Without it the chunks still stand (an embedder without
-    /// pieces, a chunk stored without them, or a failure to read or match them, which is logged).
+    /// pieces, a chunk stored without them, or a failure to read or match them, which is logged). Says whether it
+    /// did all it could: false after a failure. The stage has the rerank budget.
     async fn match_pieces(
         &self,
         key: &str,
@@ -247,27 +250,28 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         fresh: Option<Arc<Vec<Vec<f32>>>>,
         mut chunks: Vec<ChunkHit>,
         deadline: Deadline,
-    ) -> Vec<ChunkHit> {
+    ) -> (Vec<ChunkHit>, bool) {
         if !self.embedder.gives_pieces() || chunks.is_empty() {
-            return chunks;
+            return (chunks, true);
         }
+        let stage = deadline.child(self.budgets.rerank);
         let question = match fresh {
             Some(question) => Ok(question),
-            None => self.question_pieces(key, query, deadline).await,
+            None => self.question_pieces(key, query, stage).await,
         };
         let question = match question {
             Ok(question) => question,
             Err(error) => {
                 tracing::warn!(%error, "the query's word pieces could not be read; sentences are not matched by piece");
-                return chunks;
+                return (chunks, false);
             }
         };
         let ids: Vec<Uuid> = chunks.iter().map(|c| c.chunk_id).collect();
-        let stored = match self.store.unit_pieces(&ids, deadline.child(self.budgets.knn)).await {
+        let stored = match self.store.unit_pieces(&ids, stage).await {
             Ok(stored) => stored,
             Err(error) => {
                 tracing::warn!(%error, "stored word pieces could not be read; sentences are not matched by piece");
-                return chunks;
+                return (chunks, false);
             }
         };
         let sentences: HashMap<Uuid, usize> = chunks.iter().map(|c| (c.chunk_id, c.units.len())).collect();
@@ -275,12 +279,13 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         // Milliseconds of arithmetic: on the model's CPU pool (there is one whenever the embedder gives pieces), not
         // on an async worker.
         let matched = match self.embedder.cpu_pool() {
-            Some(pool) => match pool.run(deadline, matching).await {
+            // Queueing for the pool is admission's to bound; the work has what is left of the stage.
+            Some(pool) => match pool.run_for(deadline, Some(stage.remaining()), matching).await {
                 Ok(matched) => matched,
                 Err(error) => {
                     let error = NavigatorError::from(error);
                     tracing::warn!(%error, "word pieces were not matched in time; sentences are not matched by piece");
-                    return chunks;
+                    return (chunks, false);
                 }
             },
             None => matching(),
@@ -290,7 +295,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
                 chunk.piece_matches.clone_from(matches);
             }
         }
-        chunks
+        (chunks, true)
     }
 
     /// The query's own word pieces after the model's last layer, cached like its vector.
