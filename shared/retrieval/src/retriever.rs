@@ -213,7 +213,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             })
             .collect();
         // Reranking's time includes matching the chunks' sentences piece by piece.
-        let (mut chunks, matched) = self.match_pieces(&key, query, fresh_pieces, chunks, deadline).await;
+        let mut chunks = self.match_pieces(&key, query, fresh_pieces, chunks, deadline).await;
         rerank_by_pieces(&mut chunks, self.weights.pieces);
         chunks.truncate(top_k as usize);
         timings.rerank = ms(started);
@@ -226,9 +226,10 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             metrics::histogram!(navigator_metrics::RETRIEVE_STAGE_DURATION.name, "stage" => stage)
                 .record(value / 1000.0);
         }
-        // A result whose pieces could not be matched this time (a slow read, a busy pool) is served, not cached: the
-        // next search of the same words tries again.
-        if let Some(version) = version.filter(|_| matched) {
+        // A result whose pieces could not be matched this time (a slow read, a busy pool) is cached all the same: its
+        // chunks are right, only their order and the composer's choice of sentence lose a signal, and a cached result
+        // is what answers while the database is down.
+        if let Some(version) = version {
             self.results.put(result_key, (version, Arc::new(chunks.clone())));
         }
         Ok(RetrieveOutput {
@@ -241,8 +242,8 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
 impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
     /// Fills each chunk's `piece_matches` from its sentences' stored word pieces and the query's: a signal for the
     /// rerank and for the composer's choice of sentence. Without it the chunks still stand (an embedder without
-    /// pieces, a chunk stored without them, or a failure to read or match them, which is logged). Says whether it
-    /// did all it could: false after a failure. The stage has the rerank budget.
+    /// pieces, a chunk stored without them, or a failure to read or match them, which is logged). The stage has the
+    /// rerank budget.
     async fn match_pieces(
         &self,
         key: &str,
@@ -250,9 +251,9 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         fresh: Option<Arc<Vec<Vec<f32>>>>,
         mut chunks: Vec<ChunkHit>,
         deadline: Deadline,
-    ) -> (Vec<ChunkHit>, bool) {
+    ) -> Vec<ChunkHit> {
         if !self.embedder.gives_pieces() || chunks.is_empty() {
-            return (chunks, true);
+            return chunks;
         }
         let stage = deadline.child(self.budgets.rerank);
         let question = match fresh {
@@ -263,7 +264,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             Ok(question) => question,
             Err(error) => {
                 tracing::warn!(%error, "the query's word pieces could not be read; sentences are not matched by piece");
-                return (chunks, false);
+                return chunks;
             }
         };
         let ids: Vec<Uuid> = chunks.iter().map(|c| c.chunk_id).collect();
@@ -271,7 +272,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             Ok(stored) => stored,
             Err(error) => {
                 tracing::warn!(%error, "stored word pieces could not be read; sentences are not matched by piece");
-                return (chunks, false);
+                return chunks;
             }
         };
         let sentences: HashMap<Uuid, usize> = chunks.iter().map(|c| (c.chunk_id, c.units.len())).collect();
@@ -285,7 +286,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
                 Err(error) => {
                     let error = NavigatorError::from(error);
                     tracing::warn!(%error, "word pieces were not matched in time; sentences are not matched by piece");
-                    return (chunks, false);
+                    return chunks;
                 }
             },
             None => matching(),
@@ -295,7 +296,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
                 chunk.piece_matches.clone_from(matches);
             }
         }
-        (chunks, true)
+        chunks
     }
 
     /// The query's own word pieces after the model's last layer, cached like its vector.
