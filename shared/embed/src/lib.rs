@@ -29,6 +29,16 @@ pub struct WithPieces {
     pub pieces: Vec<Vec<f32>>,
 }
 
+impl From<Vec<f32>> for WithPieces {
+    /// A vector alone, from an embedder that gives no pieces.
+    fn from(vector: Vec<f32>) -> Self {
+        Self {
+            vector,
+            pieces: Vec::new(),
+        }
+    }
+}
+
 /// Turns texts into vectors.
 pub trait Embedder: Send + Sync {
     /// The model's name, stored with every vector so that searches never mix models.
@@ -63,13 +73,7 @@ pub trait Embedder: Send + Sync {
     ) -> impl Future<Output = Result<Vec<WithPieces>, NavigatorError>> + Send {
         async move {
             let vectors = self.embed(texts, deadline).await?;
-            Ok(vectors
-                .into_iter()
-                .map(|vector| WithPieces {
-                    vector,
-                    pieces: Vec::new(),
-                })
-                .collect())
+            Ok(vectors.into_iter().map(WithPieces::from).collect())
         }
     }
 

@@ -204,14 +204,8 @@ impl MiniLm {
     }
 
     /// As [`Embedder::embed_with_pieces`], on the calling thread.
-    pub fn embed_with_pieces_blocking(&self, texts: &[String]) -> Result<Vec<TextReading>, NavigatorError> {
-        self.model.run(
-            texts,
-            Reads {
-                profile: false,
-                pieces: true,
-            },
-        )
+    pub fn embed_with_pieces_blocking(&self, texts: &[String]) -> Result<Vec<WithPieces>, NavigatorError> {
+        self.model.with_pieces(texts)
     }
 
     /// Forward passes this model has run.
@@ -225,21 +219,30 @@ impl MiniLm {
         deadline: Deadline,
         budget: Option<Duration>,
     ) -> Result<Vec<WithPieces>, NavigatorError> {
-        // A question the guard just read in this process: its vector and pieces are waiting.
         if let [text] = texts.as_slice() {
-            if !self.handoff.is_empty()
-                && let Some(handed) = self.model.token_ids(text).and_then(|ids| self.handoff.take(&ids))
-            {
-                return Ok(vec![handed]);
-            }
-            // A search's query: batched with whatever other queries wait for the pool.
-            let text = text.clone();
-            return Ok(vec![self.queries.embed(&self.pool, text, deadline, budget).await?]);
+            return Ok(vec![self.one_query(text.clone(), deadline, budget).await?]);
         }
         let model = Arc::clone(&self.model);
         self.pool
             .run_for(deadline, budget, move || model.with_pieces(&texts))
             .await?
+    }
+
+    /// One text, as a search's query: the reading the guard just made of it in this process if one is waiting,
+    /// else a pass batched with whatever other queries wait for the pool.
+    async fn one_query(
+        &self,
+        text: String,
+        deadline: Deadline,
+        budget: Option<Duration>,
+    ) -> Result<WithPieces, NavigatorError> {
+        // Tokenising costs little, but nothing at all where no guard offers (the retrieve function).
+        if !self.handoff.is_empty()
+            && let Some(handed) = self.model.token_ids(&text).and_then(|ids| self.handoff.take(&ids))
+        {
+            return Ok(handed);
+        }
+        self.queries.embed(&self.pool, text, deadline, budget).await
     }
 
     async fn embed_on_pool(
@@ -251,17 +254,7 @@ impl MiniLm {
         if texts.len() == 1
             && let Some(text) = texts.pop()
         {
-            // Tokenising costs little, but nothing at all where no guard offers (the retrieve function).
-            let handed = (!self.handoff.is_empty())
-                .then(|| self.model.token_ids(&text))
-                .flatten()
-                .and_then(|ids| self.handoff.take(&ids));
-            if let Some(handed) = handed {
-                return Ok(vec![handed.vector]);
-            }
-            return Ok(vec![
-                self.queries.embed(&self.pool, text, deadline, budget).await?.vector,
-            ]);
+            return Ok(vec![self.one_query(text, deadline, budget).await?.vector]);
         }
         let model = Arc::clone(&self.model);
         self.pool.run_for(deadline, budget, move || model.embed(&texts)).await?

@@ -175,13 +175,13 @@ async fn write<E: Embedder, S: ChunkStore>(
     // also overlaps the store's writes with the next batch's embedding.
     .buffered(embedder.calls_in_flight().max(1))
     .enumerate();
-    // Each sentence's vector and its word pieces in their stored form (empty from an embedder that gives none).
+    // Each sentence's vector and its word pieces in their stored form (none from an embedder that gives none).
+    let with_pieces = embedder.gives_pieces();
     let mut sentence_vectors: HashMap<&str, (Vec<f32>, Vec<u8>)> = HashMap::new();
     while let Some((batch_index, readings)) = embedded.next().await {
         let batch = batches[batch_index];
         let mut readings = readings?.into_iter();
         let chunk_vectors: Vec<Vec<f32>> = readings.by_ref().take(batch.len()).map(|r| r.vector).collect();
-        let with_pieces = embedder.gives_pieces();
         sentence_vectors.extend(new_sentences[batch_index].iter().copied().zip(readings.map(|reading| {
             let stored = if with_pieces {
                 encode_pieces(&reading.pieces)
@@ -206,7 +206,7 @@ async fn write<E: Embedder, S: ChunkStore>(
                     .collect::<Result<Vec<_>, _>>()?
                     .into_iter()
                     .unzip();
-                let pieces = if embedder.gives_pieces() { pieces } else { Vec::new() };
+                let pieces = if with_pieces { pieces } else { Vec::new() };
                 Ok(StoredChunk {
                     chunk_id: chunk_id(document.document_id, chunk.ord),
                     ord: chunk.ord,

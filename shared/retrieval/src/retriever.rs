@@ -15,7 +15,7 @@ use std::time::Instant;
 use uuid::Uuid;
 
 use crate::cache::TtlLru;
-use crate::embed::Embedder;
+use crate::embed::{Embedder, WithPieces};
 use crate::pieces::StoredPieces;
 use crate::query::{cache_key, terms};
 use crate::rerank::{RerankWeights, rerank};
@@ -35,9 +35,9 @@ pub struct Retriever<E, S> {
     store: S,
     budgets: RetrieveBudgets,
     weights: RerankWeights,
-    embeddings: TtlLru<String, Arc<Vec<f32>>>,
-    /// The query's word pieces, for matching the returned chunks' sentences piece by piece.
-    question_pieces: TtlLru<String, Arc<Vec<Vec<f32>>>>,
+    /// Each query's vector, with its word pieces when the embedder gives them (for matching the returned chunks'
+    /// sentences piece by piece).
+    embeddings: TtlLru<String, Arc<WithPieces>>,
     /// Each result with the version of its readers' documents when it was searched (`ChunkStore::documents_version`):
     /// a hit whose version changed since is a miss, so a document ingested or deleted by another function is seen
     /// at once, not when the entry expires (while the version can be read at all).
@@ -48,14 +48,12 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
     pub fn new(embedder: E, store: S, budgets: RetrieveBudgets) -> Self {
         let embeddings = TtlLru::new(budgets.cache_entries, budgets.cache_ttl);
         let results = TtlLru::new(budgets.cache_entries, budgets.cache_ttl);
-        let question_pieces = TtlLru::new(budgets.cache_entries, budgets.cache_ttl);
         Self {
             embedder,
             store,
             budgets,
             weights: RerankWeights::default(),
             embeddings,
-            question_pieces,
             results,
         }
     }
@@ -140,39 +138,29 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         metrics::counter!(navigator_metrics::RETRIEVE_CACHE_LOOKUPS.name, "outcome" => "miss").increment(1);
 
         let started = Instant::now();
-        // The query's word pieces when the pass that made its vector gave them.
-        let mut fresh_pieces = None;
-        let vector = match self.embeddings.get(&key) {
-            Some(vector) => vector,
-            // One pass gives the vector and the word pieces the chunks are matched with after the search.
-            None if self.embedder.gives_pieces() => {
-                let reading = self
-                    .embedder
-                    .embed_with_pieces_within(vec![query.to_string()], deadline, self.budgets.embed)
-                    .await
-                    .map_err(|e| in_stage(e, "embed"))?
-                    .pop()
-                    .ok_or_else(|| NavigatorError::internal("the embedder returned no vector"))?;
-                let pieces = Arc::new(reading.pieces);
-                self.question_pieces.put(key.clone(), Arc::clone(&pieces));
-                fresh_pieces = Some(pieces);
-                let vector = Arc::new(reading.vector);
-                self.embeddings.put(key.clone(), Arc::clone(&vector));
-                vector
-            }
+        let reading = match self.embeddings.get(&key) {
+            Some(reading) => reading,
             None => {
-                let mut vectors = self
-                    .embedder
-                    .embed_within(vec![query.to_string()], deadline, self.budgets.embed)
-                    .await
-                    .map_err(|e| in_stage(e, "embed"))?;
-                let vector = Arc::new(
-                    vectors
+                let texts = vec![query.to_string()];
+                // One pass gives the vector and the word pieces the chunks are matched with after the search.
+                let mut readings = if self.embedder.gives_pieces() {
+                    self.embedder
+                        .embed_with_pieces_within(texts, deadline, self.budgets.embed)
+                        .await
+                } else {
+                    self.embedder
+                        .embed_within(texts, deadline, self.budgets.embed)
+                        .await
+                        .map(|vectors| vectors.into_iter().map(WithPieces::from).collect())
+                }
+                .map_err(|e| in_stage(e, "embed"))?;
+                let reading = Arc::new(
+                    readings
                         .pop()
                         .ok_or_else(|| NavigatorError::internal("the embedder returned no vector"))?,
                 );
-                self.embeddings.put(key.clone(), Arc::clone(&vector));
-                vector
+                self.embeddings.put(key.clone(), Arc::clone(&reading));
+                reading
             }
         };
         timings.embed = ms(started);
@@ -182,7 +170,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         let request = SearchRequest {
             owners,
             embed_model: self.embedder.model().to_string(),
-            vector: vector.as_ref().clone(),
+            vector: reading.vector.clone(),
             terms: terms.clone(),
             depth: SEARCH_DEPTH,
             section: section.cloned(),
@@ -213,7 +201,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             })
             .collect();
         // Reranking's time includes matching the chunks' sentences piece by piece.
-        let mut chunks = self.match_pieces(&key, query, fresh_pieces, chunks, deadline).await;
+        let mut chunks = self.match_pieces(&reading, chunks, deadline).await;
         rerank_by_pieces(&mut chunks, self.weights.pieces);
         chunks.truncate(top_k as usize);
         timings.rerank = ms(started);
@@ -246,27 +234,14 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
     /// rerank budget.
     async fn match_pieces(
         &self,
-        key: &str,
-        query: &str,
-        fresh: Option<Arc<Vec<Vec<f32>>>>,
+        query: &Arc<WithPieces>,
         mut chunks: Vec<ChunkHit>,
         deadline: Deadline,
     ) -> Vec<ChunkHit> {
-        if !self.embedder.gives_pieces() || chunks.is_empty() {
+        if query.pieces.is_empty() || chunks.is_empty() {
             return chunks;
         }
         let stage = deadline.child(self.budgets.rerank);
-        let question = match fresh {
-            Some(question) => Ok(question),
-            None => self.question_pieces(key, query, stage).await,
-        };
-        let question = match question {
-            Ok(question) => question,
-            Err(error) => {
-                tracing::warn!(%error, "the query's word pieces could not be read; sentences are not matched by piece");
-                return chunks;
-            }
-        };
         let ids: Vec<Uuid> = chunks.iter().map(|c| c.chunk_id).collect();
         let stored = match self.store.unit_pieces(&ids, stage).await {
             Ok(stored) => stored,
@@ -276,7 +251,8 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             }
         };
         let sentences: HashMap<Uuid, usize> = chunks.iter().map(|c| (c.chunk_id, c.units.len())).collect();
-        let matching = move || match_stored(&question, &stored, &sentences);
+        let query = Arc::clone(query);
+        let matching = move || match_stored(&query.pieces, &stored, &sentences);
         // Milliseconds of arithmetic: on the model's CPU pool (there is one whenever the embedder gives pieces), not
         // on an async worker.
         let matched = match self.embedder.cpu_pool() {
@@ -297,28 +273,6 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             }
         }
         chunks
-    }
-
-    /// The query's own word pieces after the model's last layer, cached like its vector.
-    async fn question_pieces(
-        &self,
-        key: &str,
-        query: &str,
-        deadline: Deadline,
-    ) -> Result<Arc<Vec<Vec<f32>>>, NavigatorError> {
-        if let Some(pieces) = self.question_pieces.get(&key.to_string()) {
-            return Ok(pieces);
-        }
-        let mut readings = self
-            .embedder
-            .embed_with_pieces_within(vec![query.to_string()], deadline, self.budgets.embed)
-            .await?;
-        let reading = readings
-            .pop()
-            .ok_or_else(|| NavigatorError::internal("the embedder returned no reading"))?;
-        let pieces = Arc::new(reading.pieces);
-        self.question_pieces.put(key.to_string(), Arc::clone(&pieces));
-        Ok(pieces)
     }
 }
 
