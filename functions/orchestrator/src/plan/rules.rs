@@ -4,7 +4,7 @@
 //! - always retrieve the question from the member's plan documents; a follow-up ("and for a specialist?") is
 //!   searched together with the member's previous question;
 //! - a question of several parts ("How many days are covered, and what do I pay per day?") also retrieves each later
-//!   part on its own, so every part finds its passage;
+//!   part, followed by the first part that names its subject, so every part finds its passage;
 //! - web search joins when the question needs facts from outside the plan: this year's figures, the Medicare program
 //!   itself, laws, drug prices and names, state programs (see `crate::question::needs_outside_facts`).
 //!
@@ -24,7 +24,7 @@ use navigator_resilience::Deadline;
 use super::{PlanContext, Planner, Step};
 use crate::chat::Turn;
 use crate::evidence::{PlannedCall, ToolCall};
-use crate::question::{needs_outside_facts, question_parts, with_context, worth_following};
+use crate::question::{later_part_searches, needs_outside_facts, with_context, worth_following};
 
 /// The most cross-referenced sections the second wave reads.
 pub const MAX_SECTIONS_FOLLOWED: usize = 2;
@@ -40,8 +40,8 @@ impl RulePlanner {
         let mut calls = vec![ToolCall::Retrieve { query: query.clone() }];
         let wants_web = needs_outside_facts(question);
         let room_for_parts = max_calls.saturating_sub(1 + usize::from(wants_web));
-        for part in question_parts(question).into_iter().skip(1).take(room_for_parts) {
-            calls.push(ToolCall::Retrieve { query: part });
+        for query in later_part_searches(question).into_iter().take(room_for_parts) {
+            calls.push(ToolCall::Retrieve { query });
         }
         if wants_web && calls.len() < max_calls {
             calls.push(ToolCall::WebSearch { query });
@@ -203,7 +203,7 @@ mod tests {
         assert_eq!(
             step[1],
             ToolCall::Retrieve {
-                query: "what do I pay per day?".into()
+                query: "what do I pay per day? How many days in a skilled nursing facility are covered".into()
             }
         );
     }

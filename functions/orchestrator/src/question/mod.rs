@@ -16,4 +16,4 @@ pub use coverage::asks_about_coverage;
 pub use cross_refs::worth_following;
 pub use follow_up::with_context;
 pub use outside::needs_outside_facts;
-pub use parts::question_parts;
+pub use parts::{later_part_searches, question_parts};
