@@ -3,7 +3,8 @@
 use navigator_platform::NavigatorError;
 use navigator_platform::contracts::{ChunkHit, RetrieveOutput, ToolName, WebResult, WebSearchOutput};
 use navigator_platform::section::SectionRef;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
 
 use crate::chat::Outcome;
 
@@ -109,6 +110,31 @@ impl Evidence {
         chunks.sort_by(|a, b| b.score.total_cmp(&a.score));
         chunks.retain(|chunk| seen.insert(chunk.chunk_id));
         chunks
+    }
+
+    /// Each chunk's word-piece matches (`ChunkHit::piece_matches`) made for the turn's own search: the query of its
+    /// first call to the plan documents. A row holds one match per piece of the query it was made for, so the rows of
+    /// another query (a later part's search, whose pieces are others or in another order) cannot be weighed with
+    /// them, even when the two queries have as many pieces.
+    pub fn question_piece_matches(&self) -> HashMap<Uuid, &[Vec<f32>]> {
+        let query_of = |call: &ToolCall| match call {
+            ToolCall::Retrieve { query } | ToolCall::ReadSection { query, .. } => Some(query.clone()),
+            ToolCall::WebSearch { .. } => None,
+        };
+        let Some(question) = self.calls.iter().find_map(|record| query_of(&record.call.call)) else {
+            return HashMap::new();
+        };
+        let mut matches = HashMap::new();
+        for record in &self.calls {
+            if let CallResult::Retrieved(output) = &record.result
+                && query_of(&record.call.call).as_deref() == Some(question.as_str())
+            {
+                for chunk in output.chunks.iter().filter(|chunk| !chunk.piece_matches.is_empty()) {
+                    matches.entry(chunk.chunk_id).or_insert(chunk.piece_matches.as_slice());
+                }
+            }
+        }
+        matches
     }
 
     /// The distinct web results, in the order found.

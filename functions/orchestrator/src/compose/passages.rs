@@ -23,8 +23,8 @@ pub struct Sentence {
     pub section: String,
     /// How close the sentence's own vector is to the question, when retrieval scored the chunk's sentences.
     pub similarity: Option<f32>,
-    /// For each of the question's word pieces, its best cosine against the sentence's pieces, when retrieval matched
-    /// them (see `ChunkHit::piece_matches`).
+    /// For each of the question's word pieces, its best cosine against the sentence's pieces, when the turn's own
+    /// search matched them (see `ChunkHit::piece_matches` and `Evidence::question_piece_matches`).
     pub piece_matches: Option<Vec<f32>>,
 }
 
@@ -32,12 +32,15 @@ pub struct Sentence {
 pub fn sentences(evidence: &Evidence) -> Vec<Sentence> {
     let mut out = Vec::new();
     let chunks = evidence.chunks();
+    let piece_matches = evidence.question_piece_matches();
     for (rank, chunk) in chunks.iter().enumerate() {
         let citation = Citation::document_page(&chunk.title, chunk.document_id, chunk.page);
         let texts = split_sentences(&chunk.text);
         // Scores from a store cut by another version of the splitter do not line up: then there are none.
         let scored = chunk.units.len() == texts.len();
-        let matched = chunk.piece_matches.len() == texts.len();
+        let rows = piece_matches
+            .get(&chunk.chunk_id)
+            .filter(|rows| rows.len() == texts.len());
         for (position, text) in texts.into_iter().enumerate() {
             out.push(Sentence {
                 text,
@@ -47,7 +50,7 @@ pub fn sentences(evidence: &Evidence) -> Vec<Sentence> {
                 position,
                 section: chunk.section.clone(),
                 similarity: scored.then(|| chunk.units[position]),
-                piece_matches: matched.then(|| chunk.piece_matches[position].clone()),
+                piece_matches: rows.map(|rows| rows[position].clone()),
             });
         }
     }

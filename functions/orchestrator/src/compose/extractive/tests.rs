@@ -420,3 +420,44 @@ fn matches_made_for_another_questions_pieces_are_not_weighed() {
     let answer = compose("What do hearing aids cost?", &evidence(chunks, vec![]));
     assert!(leads(&answer, "Hearing exams cost $0"), "{}", answer.answer);
 }
+
+#[test]
+fn matches_made_for_a_later_parts_search_are_not_weighed_even_of_the_same_length() {
+    // The turn's own search matched the question's two pieces; a later part's search matched two pieces of its own
+    // query. Same length, other pieces: read as the question's, the second chunk's rows would win.
+    let search = |id: &str, query: &str, chunks: Vec<ChunkHit>| CallRecord {
+        wave: 1,
+        call: PlannedCall {
+            id: id.into(),
+            call: ToolCall::Retrieve { query: query.into() },
+        },
+        result: CallResult::Retrieved(RetrieveOutput {
+            chunks,
+            timings_ms: RetrieveTimings::default(),
+        }),
+        ms: 1.0,
+    };
+    let evidence = Evidence {
+        calls: vec![
+            search(
+                "w1-0",
+                "What do hearing aids cost? Are exams covered?",
+                vec![matched(
+                    chunk(1, 60, "Hearing exams cost $0 each year.", 1.4),
+                    &[0.5, 0.5],
+                )],
+            ),
+            search(
+                "w1-1",
+                "Are exams covered? What do hearing aids cost?",
+                vec![matched(
+                    chunk(2, 61, "Hearing devices cost $550 per device.", 1.3),
+                    &[0.99, 0.99],
+                )],
+            ),
+        ],
+    };
+    assert_eq!(evidence.question_piece_matches().len(), 1);
+    let answer = compose("What do hearing aids cost?", &evidence);
+    assert!(leads(&answer, "Hearing exams cost $0"), "{}", answer.answer);
+}
