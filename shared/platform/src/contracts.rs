@@ -268,9 +268,11 @@ impl ValidInput for RetrieveInput {
     }
 }
 
-/// A best `ChunkHit::score` under this suggests the documents do not answer the question. On the dev set it keeps 34 of
-/// 36 answerable questions above it, but plausible negatives score as high as answerable ones: retrieval alone
-/// cannot tell them apart, so the composer makes the final call from what the chunks actually say.
+/// A best `ChunkHit::score` under this suggests the documents do not answer the question (the planner then asks the
+/// web). It is a floor, not a classifier: on the dev set and both halves of the answers' sets every question's best
+/// score is above it, answerable or negative, with the rerank's word-piece bonus (which only adds) and without it.
+/// Plausible negatives score as high as answerable ones: retrieval alone cannot tell them apart, so the composer makes
+/// the final call from what the chunks actually say.
 pub const ANSWERABLE_SCORE: f32 = 1.1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
