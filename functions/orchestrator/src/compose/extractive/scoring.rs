@@ -92,10 +92,17 @@ impl ExtractiveComposer {
             let section_coverage = share_held(&weights, total, sentence_stems(&candidates[start].section).iter());
             for first in start..end {
                 let mut chars = 0;
-                for last in first..end.min(first + settings.window_sentences) {
+                for last in first..end {
+                    // A sentence ending in a colon introduces what follows ("mail it to us at this address:"): the
+                    // window goes on to what it introduces, even one sentence past its limits, and never stops on it.
+                    let introduced = last > first && introduces(&candidates[last - 1].text);
+                    let beyond = last - first >= settings.window_sentences;
                     chars += candidates[last].text.len();
-                    if last > first && chars > settings.window_chars {
+                    if (beyond || (last > first && chars > settings.window_chars)) && !introduced {
                         break;
+                    }
+                    if introduces(&candidates[last].text) && last + 1 < end && !beyond {
+                        continue;
                     }
                     let window = &candidates[first..=last];
                     let words = &stems[first..=last];
@@ -126,6 +133,9 @@ impl ExtractiveComposer {
                         features,
                         score,
                     });
+                    if beyond {
+                        break;
+                    }
                 }
             }
             start = end;
@@ -133,6 +143,11 @@ impl ExtractiveComposer {
         scored.sort_by(|a, b| b.score.total_cmp(&a.score));
         scored
     }
+}
+
+/// Whether a sentence introduces the next one: it ends in a colon.
+fn introduces(sentence: &str) -> bool {
+    sentence.trim_end().ends_with(':')
 }
 
 /// The share of the question's weighted terms among `words`.

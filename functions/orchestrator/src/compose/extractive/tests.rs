@@ -461,3 +461,28 @@ fn matches_made_for_a_later_parts_search_are_not_weighed_even_of_the_same_length
     let answer = compose("What do hearing aids cost?", &evidence);
     assert!(leads(&answer, "Hearing exams cost $0"), "{}", answer.answer);
 }
+
+#[test]
+fn a_passage_never_stops_on_a_sentence_that_introduces_the_next() {
+    // The address line holds none of the question's words: without the colon read as a promise, the window that
+    // stops at "this address:" scores as well as the one that goes on, and is quoted without the address. (The
+    // answer type is not weighed here: holding an address, the longer window would win on it alone.)
+    let text = "Mail your request for payment with your pharmacy receipts to us at this address:\n\
+                Express Scripts, P.O. Box 14718, Lexington, KY 40512-4718";
+    let cut = navigator_platform::text::sentences(text);
+    assert!(
+        cut.len() == 2 && cut[0].ends_with(':'),
+        "the fixture is two sentences: {cut:?}"
+    );
+    let sentences = cut.len();
+    let chunks = vec![ChunkHit {
+        units: vec![0.7; sentences],
+        ..chunk(1, 152, text, 1.5)
+    }];
+    let mut composer = ExtractiveComposer::default();
+    composer.settings.answer_type_weight = 0.0;
+    let answer = composer.compose_now("Where do I mail my pharmacy receipts?", &evidence(chunks, vec![]));
+    assert_eq!(answer.status, Status::Answered);
+    assert!(answer.answer.contains("P.O. Box 14718"), "{}", answer.answer);
+    assert!(!answer.answer.contains("address: [p."), "{}", answer.answer);
+}
