@@ -117,17 +117,19 @@ impl Evidence {
     /// another query (a later part's search, whose pieces are others or in another order) cannot be weighed with
     /// them, even when the two queries have as many pieces.
     pub fn question_piece_matches(&self) -> HashMap<Uuid, &[Vec<f32>]> {
-        let query_of = |call: &ToolCall| match call {
-            ToolCall::Retrieve { query } | ToolCall::ReadSection { query, .. } => Some(query.clone()),
-            ToolCall::WebSearch { .. } => None,
-        };
+        fn query_of(call: &ToolCall) -> Option<&str> {
+            match call {
+                ToolCall::Retrieve { query } | ToolCall::ReadSection { query, .. } => Some(query),
+                ToolCall::WebSearch { .. } => None,
+            }
+        }
         let Some(question) = self.calls.iter().find_map(|record| query_of(&record.call.call)) else {
             return HashMap::new();
         };
         let mut matches = HashMap::new();
         for record in &self.calls {
             if let CallResult::Retrieved(output) = &record.result
-                && query_of(&record.call.call).as_deref() == Some(question.as_str())
+                && query_of(&record.call.call) == Some(question)
             {
                 for chunk in output.chunks.iter().filter(|chunk| !chunk.piece_matches.is_empty()) {
                     matches.entry(chunk.chunk_id).or_insert(chunk.piece_matches.as_slice());
