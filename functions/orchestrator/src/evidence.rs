@@ -112,10 +112,11 @@ impl Evidence {
         chunks
     }
 
-    /// Each chunk's word-piece matches (`ChunkHit::piece_matches`) made for the turn's own search: the query of its
-    /// first call to the plan documents. A row holds one match per piece of the query it was made for, so the rows of
-    /// another query (a later part's search, whose pieces are others or in another order) cannot be weighed with
-    /// them, even when the two queries have as many pieces.
+    /// Each chunk's word-piece matches (`ChunkHit::piece_matches`) made for one query: that of the turn's first call
+    /// to the plan documents that found something (the whole question, with the rule planner; if it failed, the next
+    /// search that did not). A row holds one match per piece of the query it was made for, so the rows of another
+    /// query (a later part's search, whose pieces are others or in another order) cannot be weighed with them, even
+    /// when the two queries have as many pieces.
     pub fn question_piece_matches(&self) -> HashMap<Uuid, &[Vec<f32>]> {
         fn query_of(call: &ToolCall) -> Option<&str> {
             match call {
@@ -123,7 +124,13 @@ impl Evidence {
                 ToolCall::WebSearch { .. } => None,
             }
         }
-        let Some(question) = self.calls.iter().find_map(|record| query_of(&record.call.call)) else {
+        let searched = |record: &&CallRecord| matches!(record.result, CallResult::Retrieved(_));
+        let Some(question) = self
+            .calls
+            .iter()
+            .filter(searched)
+            .find_map(|record| query_of(&record.call.call))
+        else {
             return HashMap::new();
         };
         let mut matches = HashMap::new();

@@ -23,8 +23,8 @@ pub struct Sentence {
     pub section: String,
     /// How close the sentence's own vector is to the question, when retrieval scored the chunk's sentences.
     pub similarity: Option<f32>,
-    /// For each of the question's word pieces, its best cosine against the sentence's pieces, when the turn's own
-    /// search matched them (see `ChunkHit::piece_matches` and `Evidence::question_piece_matches`).
+    /// For each of the question's word pieces, its best cosine against the sentence's pieces, when the search whose
+    /// rows the turn weighs matched them (see `ChunkHit::piece_matches` and `Evidence::question_piece_matches`).
     pub piece_matches: Option<Vec<f32>>,
 }
 

@@ -72,7 +72,9 @@ impl Scored<'_> {
 }
 
 impl ExtractiveComposer {
-    /// Every window of up to `window_sentences` consecutive sentences of one source, scored, best first.
+    /// Every window of up to `window_sentences` consecutive sentences of one source (and `window_chars`), scored,
+    /// best first. A window does not end on a sentence ending in a colon while its source goes on, and may run one
+    /// sentence past those limits to reach what such a sentence introduces.
     pub(super) fn score<'s>(&self, question: &str, candidates: &'s [Sentence]) -> Vec<Scored<'s>> {
         let settings = &self.settings;
         let answer = super::intent::answer_type(question);
@@ -94,14 +96,16 @@ impl ExtractiveComposer {
                 let mut chars = 0;
                 for last in first..end {
                     // A sentence ending in a colon introduces what follows ("mail it to us at this address:"): the
-                    // window goes on to what it introduces, even one sentence past its limits, and never stops on it.
+                    // window does not stop on it while there is room, and goes on to what it introduces even one
+                    // sentence past its limits (then it stops, whatever that sentence ends with).
                     let introduced = last > first && introduces(&candidates[last - 1].text);
-                    let beyond = last - first >= settings.window_sentences;
                     chars += candidates[last].text.len();
-                    if (beyond || (last > first && chars > settings.window_chars)) && !introduced {
+                    let over =
+                        last - first >= settings.window_sentences || (last > first && chars > settings.window_chars);
+                    if over && !introduced {
                         break;
                     }
-                    if introduces(&candidates[last].text) && last + 1 < end && !beyond {
+                    if !over && introduces(&candidates[last].text) && last + 1 < end {
                         continue;
                     }
                     let window = &candidates[first..=last];
@@ -133,7 +137,7 @@ impl ExtractiveComposer {
                         features,
                         score,
                     });
-                    if beyond {
+                    if over {
                         break;
                     }
                 }

@@ -486,3 +486,77 @@ fn a_passage_never_stops_on_a_sentence_that_introduces_the_next() {
     assert!(answer.answer.contains("P.O. Box 14718"), "{}", answer.answer);
     assert!(!answer.answer.contains("address: [p."), "{}", answer.answer);
 }
+
+#[test]
+fn windows_reach_past_their_limits_only_to_what_a_colon_introduces() {
+    // Five lines: the fourth introduces the fifth; the first two are a chain of introductions.
+    let text =
+        "Dental services:\nPreventive care:\nCleanings are covered twice a year.\nYou pay this amount:\n$0 copay.";
+    let candidates = super::super::passages::sentences(&evidence(vec![chunk(1, 80, text, 1.5)], vec![]));
+    assert_eq!(candidates.len(), 5, "the fixture is five sentences");
+    let composer = ExtractiveComposer::default();
+    assert_eq!(composer.settings.window_sentences, 4);
+    let windows: Vec<(usize, usize)> = composer
+        .score("What do cleanings cost?", &candidates)
+        .iter()
+        .map(|s| (s.first, s.window.len()))
+        .collect();
+    // No window stops on a line ending in a colon while the source goes on.
+    for &(first, len) in &windows {
+        let last = &candidates[first + len - 1].text;
+        assert!(
+            !last.ends_with(':') || len == 5,
+            "window {first}+{len} stops on {last:?}"
+        );
+    }
+    // The window from the first line reaches the amount its fourth line introduces: one past the 4-sentence limit.
+    assert!(windows.contains(&(0, 5)), "{windows:?}");
+    // And no further: nothing is longer than the limit and one.
+    assert!(windows.iter().all(|&(_, len)| len <= 5), "{windows:?}");
+    // A source ending on a colon line still offers it.
+    let cut_short = "Mail your request to this address:";
+    let candidates = super::super::passages::sentences(&evidence(vec![chunk(2, 80, cut_short, 1.5)], vec![]));
+    assert_eq!(composer.score("Where do I mail my request?", &candidates).len(), 1);
+}
+
+#[test]
+fn piece_matches_come_from_the_first_search_that_found_something() {
+    // The whole question's search failed; a later part's search then holds the only rows, and they are weighed.
+    let evidence = Evidence {
+        calls: vec![
+            CallRecord {
+                wave: 1,
+                call: PlannedCall {
+                    id: "w1-0".into(),
+                    call: ToolCall::Retrieve {
+                        query: "What do hearing aids cost? Are exams covered?".into(),
+                    },
+                },
+                result: CallResult::Failed {
+                    outcome: crate::chat::Outcome::Timeout,
+                    error: None,
+                },
+                ms: 1.0,
+            },
+            CallRecord {
+                wave: 1,
+                call: PlannedCall {
+                    id: "w1-1".into(),
+                    call: ToolCall::Retrieve {
+                        query: "Are exams covered? What do hearing aids cost?".into(),
+                    },
+                },
+                result: CallResult::Retrieved(RetrieveOutput {
+                    chunks: vec![matched(
+                        chunk(2, 61, "Hearing devices cost $550 per device.", 1.3),
+                        &[0.99, 0.99],
+                    )],
+                    timings_ms: RetrieveTimings::default(),
+                }),
+                ms: 1.0,
+            },
+        ],
+    };
+    let matches = evidence.question_piece_matches();
+    assert_eq!(matches.get(&Uuid::from_u128(2)).map(|rows| rows.len()), Some(1));
+}
