@@ -114,10 +114,10 @@ mod tests {
     use super::*;
     use std::sync::mpsc;
 
-    /// A model that records each pass's texts and maps a text to `[its length]`.
     /// Each pass's texts, in order.
     type Passes = Arc<Mutex<Vec<Vec<String>>>>;
 
+    /// A model that records each pass's texts and maps a text to `[its length]`.
     fn recording() -> (Forward<Vec<f32>>, Passes) {
         let passes = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&passes);

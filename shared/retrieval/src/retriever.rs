@@ -141,19 +141,13 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         let reading = match self.embeddings.get(&key) {
             Some(reading) => reading,
             None => {
-                let texts = vec![query.to_string()];
-                // One pass gives the vector and the word pieces the chunks are matched with after the search.
-                let mut readings = if self.embedder.gives_pieces() {
-                    self.embedder
-                        .embed_with_pieces_within(texts, deadline, self.budgets.embed)
-                        .await
-                } else {
-                    self.embedder
-                        .embed_within(texts, deadline, self.budgets.embed)
-                        .await
-                        .map(|vectors| vectors.into_iter().map(WithPieces::from).collect())
-                }
-                .map_err(|e| in_stage(e, "embed"))?;
+                // One pass gives the vector and the word pieces the chunks are matched with after the search (none
+                // from an embedder that gives no pieces).
+                let mut readings = self
+                    .embedder
+                    .embed_with_pieces_within(vec![query.to_string()], deadline, self.budgets.embed)
+                    .await
+                    .map_err(|e| in_stage(e, "embed"))?;
                 let reading = Arc::new(
                     readings
                         .pop()

@@ -19,19 +19,28 @@ fn chunk(n: u128, page: u32, text: &str, score: f32) -> ChunkHit {
     }
 }
 
-fn evidence(chunks: Vec<ChunkHit>, web: Vec<WebResult>) -> Evidence {
-    let mut calls = vec![CallRecord {
+/// A wave-1 search for `query` that ended in `result`.
+fn search(id: &str, query: &str, result: CallResult) -> CallRecord {
+    CallRecord {
         wave: 1,
         call: PlannedCall {
-            id: "w1-0".into(),
-            call: ToolCall::Retrieve { query: "q".into() },
+            id: id.into(),
+            call: ToolCall::Retrieve { query: query.into() },
         },
-        result: CallResult::Retrieved(RetrieveOutput {
-            chunks,
-            timings_ms: RetrieveTimings::default(),
-        }),
+        result,
         ms: 1.0,
-    }];
+    }
+}
+
+fn found(chunks: Vec<ChunkHit>) -> CallResult {
+    CallResult::Retrieved(RetrieveOutput {
+        chunks,
+        timings_ms: RetrieveTimings::default(),
+    })
+}
+
+fn evidence(chunks: Vec<ChunkHit>, web: Vec<WebResult>) -> Evidence {
+    let mut calls = vec![search("w1-0", "q", found(chunks))];
     if !web.is_empty() {
         calls.push(CallRecord {
             wave: 1,
@@ -421,40 +430,33 @@ fn matches_made_for_another_questions_pieces_are_not_weighed() {
     assert!(leads(&answer, "Hearing exams cost $0"), "{}", answer.answer);
 }
 
+/// A later part's search of "What do hearing aids cost? Are exams covered?": its rows match its own two pieces.
+fn later_part_search() -> CallRecord {
+    search(
+        "w1-1",
+        "Are exams covered? What do hearing aids cost?",
+        found(vec![matched(
+            chunk(2, 61, "Hearing devices cost $550 per device.", 1.3),
+            &[0.99, 0.99],
+        )]),
+    )
+}
+
 #[test]
 fn matches_made_for_a_later_parts_search_are_not_weighed_even_of_the_same_length() {
     // The turn's own search matched the question's two pieces; a later part's search matched two pieces of its own
     // query. Same length, other pieces: read as the question's, the second chunk's rows would win.
-    let search = |id: &str, query: &str, chunks: Vec<ChunkHit>| CallRecord {
-        wave: 1,
-        call: PlannedCall {
-            id: id.into(),
-            call: ToolCall::Retrieve { query: query.into() },
-        },
-        result: CallResult::Retrieved(RetrieveOutput {
-            chunks,
-            timings_ms: RetrieveTimings::default(),
-        }),
-        ms: 1.0,
-    };
     let evidence = Evidence {
         calls: vec![
             search(
                 "w1-0",
                 "What do hearing aids cost? Are exams covered?",
-                vec![matched(
+                found(vec![matched(
                     chunk(1, 60, "Hearing exams cost $0 each year.", 1.4),
                     &[0.5, 0.5],
-                )],
+                )]),
             ),
-            search(
-                "w1-1",
-                "Are exams covered? What do hearing aids cost?",
-                vec![matched(
-                    chunk(2, 61, "Hearing devices cost $550 per device.", 1.3),
-                    &[0.99, 0.99],
-                )],
-            ),
+            later_part_search(),
         ],
     };
     assert_eq!(evidence.question_piece_matches().len(), 1);
@@ -524,37 +526,15 @@ fn piece_matches_come_from_the_first_search_that_found_something() {
     // The whole question's search failed; a later part's search then holds the only rows, and they are weighed.
     let evidence = Evidence {
         calls: vec![
-            CallRecord {
-                wave: 1,
-                call: PlannedCall {
-                    id: "w1-0".into(),
-                    call: ToolCall::Retrieve {
-                        query: "What do hearing aids cost? Are exams covered?".into(),
-                    },
-                },
-                result: CallResult::Failed {
+            search(
+                "w1-0",
+                "What do hearing aids cost? Are exams covered?",
+                CallResult::Failed {
                     outcome: crate::chat::Outcome::Timeout,
                     error: None,
                 },
-                ms: 1.0,
-            },
-            CallRecord {
-                wave: 1,
-                call: PlannedCall {
-                    id: "w1-1".into(),
-                    call: ToolCall::Retrieve {
-                        query: "Are exams covered? What do hearing aids cost?".into(),
-                    },
-                },
-                result: CallResult::Retrieved(RetrieveOutput {
-                    chunks: vec![matched(
-                        chunk(2, 61, "Hearing devices cost $550 per device.", 1.3),
-                        &[0.99, 0.99],
-                    )],
-                    timings_ms: RetrieveTimings::default(),
-                }),
-                ms: 1.0,
-            },
+            ),
+            later_part_search(),
         ],
     };
     let matches = evidence.question_piece_matches();
