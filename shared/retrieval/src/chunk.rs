@@ -61,12 +61,15 @@ pub fn chunk_pages(pages: &[Page], sizes: ChunkSizes) -> Vec<Chunk> {
         current: Vec::new(),
         chapter: String::new(),
         section: String::new(),
+        caption: String::new(),
     };
+    let mut after_bare_label = false;
     for page in pages {
         for block in blocks(page, &boilerplate) {
             match heading(&block.text) {
                 Some(Heading::Chapter(title)) => {
                     builder.flush(false);
+                    builder.caption.clear();
                     // A chapter's opening block often runs straight into its first section heading.
                     match title.find(" SECTION ").or_else(|| title.find(" Section ")) {
                         Some(at) => {
@@ -81,11 +84,29 @@ pub fn chunk_pages(pages: &[Page], sizes: ChunkSizes) -> Vec<Chunk> {
                 }
                 Some(Heading::Section(title)) => {
                     builder.flush(false);
+                    builder.caption.clear();
                     builder.section = title;
                 }
                 None => {}
             }
-            builder.push(block);
+            for (caption, piece) in at_table_captions(block) {
+                match caption {
+                    Some(caption) if caption != builder.caption => {
+                        builder.flush(false);
+                        builder.caption = caption;
+                    }
+                    Some(_) => {}
+                    // A table's rows are blocks of their own, each opening with its label (or the value of a label
+                    // that stood alone); the first block that does neither is past the table.
+                    None if !builder.caption.is_empty() && !continues_table(&piece, after_bare_label) => {
+                        builder.flush(false);
+                        builder.caption.clear();
+                    }
+                    None => {}
+                }
+                after_bare_label = piece.text.lines().last().is_some_and(is_row_label);
+                builder.push(piece);
+            }
         }
     }
     builder.flush(false);
@@ -98,6 +119,9 @@ struct Builder {
     current: Vec<Block>,
     chapter: String,
     section: String,
+    /// The caption of the table the chunk is in, if any ("Appeals for Part D Prescription Drugs - Contact
+    /// Information"): a table split over chunks would otherwise leave its later rows without their subject.
+    caption: String,
 }
 
 impl Builder {
@@ -135,12 +159,12 @@ impl Builder {
         }
         let blocks = std::mem::take(&mut self.current);
         let text = blocks.iter().map(|b| b.text.as_str()).collect::<Vec<_>>().join("\n");
-        let label = match (self.chapter.is_empty(), self.section.is_empty()) {
-            (true, true) => String::new(),
-            (false, true) => self.chapter.clone(),
-            (true, false) => self.section.clone(),
-            (false, false) => format!("{} › {}", self.chapter, self.section),
-        };
+        let label = [&self.chapter, &self.section, &self.caption]
+            .into_iter()
+            .filter(|part| !part.is_empty())
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" › ");
         self.chunks.push(Chunk {
             ord: self.chunks.len() as u32,
             page_start: blocks.first().map_or(1, |b| b.page),
@@ -199,6 +223,68 @@ fn heading(text: &str) -> Option<Heading> {
         "SECTION" | "Section" => Some(Heading::Section(title)),
         _ => None,
     }
+}
+
+/// Splits a block where a table's caption starts: a header line "Method" (the column over the ways to reach
+/// someone: CALL, TTY, WRITE…) and the caption under it, up to the first row label in capitals. Each piece comes
+/// with the caption it opens, if it opens one. A table continued on the next page repeats its header as one line
+/// ("Method Medicare - Contact Information"); that is no new caption and is left in the text.
+fn at_table_captions(block: Block) -> Vec<(Option<String>, Block)> {
+    const MAX_CAPTION_LINES: usize = 3;
+    const MAX_CAPTION_WORDS: usize = 24;
+    let lines: Vec<&str> = block.text.lines().collect();
+    let mut starts: Vec<(usize, String)> = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        if *line != "Method" {
+            continue;
+        }
+        let caption: Vec<&str> = lines[at + 1..]
+            .iter()
+            .take(MAX_CAPTION_LINES)
+            .take_while(|line| !is_row_label(line) && !line.starts_with("Method "))
+            .copied()
+            .collect();
+        let caption = caption.join(" ");
+        let words = caption.split_whitespace().count();
+        if words > 0 && words <= MAX_CAPTION_WORDS {
+            starts.push((at, caption));
+        }
+    }
+    if starts.is_empty() {
+        return vec![(None, block)];
+    }
+    let piece = |from: usize, to: usize| {
+        let text = lines[from..to].join("\n");
+        Block {
+            page: block.page,
+            words: text.split_whitespace().count(),
+            text,
+        }
+    };
+    let mut pieces = Vec::with_capacity(starts.len() + 1);
+    if starts[0].0 > 0 {
+        pieces.push((None, piece(0, starts[0].0)));
+    }
+    for (index, (at, caption)) in starts.iter().enumerate() {
+        let end = starts.get(index + 1).map_or(lines.len(), |next| next.0);
+        pieces.push((Some(caption.clone()), piece(*at, end)));
+    }
+    pieces
+}
+
+/// Whether `block` is still part of the table before it: a row (opening with its label), the value of a label that
+/// stood alone on the block before, or the table's header repeated at the top of a page.
+fn continues_table(block: &Block, after_bare_label: bool) -> bool {
+    let first = block.text.lines().next().unwrap_or_default();
+    after_bare_label || is_row_label(first) || first.starts_with("Method ")
+}
+
+/// A table row's label: one or two words in capitals ("CALL", "TTY", "WEBSITE").
+fn is_row_label(line: &str) -> bool {
+    let words = line.split_whitespace().count();
+    (1..=2).contains(&words)
+        && line.chars().any(|c| c.is_ascii_uppercase())
+        && line.chars().all(|c| c.is_ascii_uppercase() || c.is_whitespace())
 }
 
 fn squeeze(text: &str) -> String {
@@ -327,6 +413,74 @@ mod tests {
         assert!(chunks[1].text.contains("$180 copayment for each one-way trip."));
         assert_eq!((chunks[2].page_start, chunks[2].page_end), (2, 2));
         assert_eq!(chunks.iter().map(|c| c.ord).collect::<Vec<_>>(), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn a_table_caption_labels_the_table_s_rows_and_nothing_after_it() {
+        // As the plan's contact tables come out of the PDF: the header and caption, then each row a block of its own.
+        let rows = (0..12)
+            .map(|i| format!("CALL\n1-800-000-00{i:02}\nCalls to this number are free and answered all day."))
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let text = format!(
+            "SECTION 1 How to reach us\n\nHow to contact us about your drugs.\n\nMethod\nCoverage Decisions for Part D \
+             Prescription Drugs - Contact\nInformation\n\n{rows}\n\nWEBSITE\n\nwww.example.com\n\nThe payment plan \
+             spreads your drug costs over the year.\n\nMethod\nAppeals For Medical Care - Contact Information\n\n\
+             WRITE\nP.O. Box 22644"
+        );
+        let sizes = ChunkSizes {
+            max_words: 60,
+            overlap_words: 10,
+        };
+        let chunks = chunk_pages(&[page(1, &text)], sizes);
+        let section = "SECTION 1 How to reach us";
+        let drugs = format!("{section} › Coverage Decisions for Part D Prescription Drugs - Contact Information");
+        // The prose before the table keeps the section's label; every row carries the caption, even in a chunk split
+        // off for size, and so does a value whose label stood alone; the prose after the table does not; the next
+        // table starts a chunk of its own.
+        assert_eq!(chunks[0].section, section);
+        assert!(
+            chunks[0].text.ends_with("How to contact us about your drugs."),
+            "{:?}",
+            chunks[0].text
+        );
+        let table: Vec<&Chunk> = chunks.iter().filter(|c| c.section == drugs).collect();
+        assert!(table.len() >= 2, "{chunks:#?}");
+        assert!(
+            table[0].text.starts_with("Method\nCoverage Decisions"),
+            "{:?}",
+            table[0].text
+        );
+        assert!(table.iter().all(|c| c.text.contains("CALL")));
+        assert!(
+            table
+                .last()
+                .is_some_and(|c| c.text.ends_with("WEBSITE\nwww.example.com")),
+            "{chunks:#?}"
+        );
+        let after = chunks
+            .iter()
+            .find(|c| c.text.contains("payment plan"))
+            .expect("the prose after the table");
+        assert_eq!(after.section, section);
+        assert!(after.text.starts_with("The payment plan"), "{:?}", after.text);
+        let last = chunks.last().expect("chunks");
+        assert_eq!(
+            last.section,
+            format!("{section} › Appeals For Medical Care - Contact Information")
+        );
+        assert_eq!(
+            last.text,
+            "Method\nAppeals For Medical Care - Contact Information\nWRITE\nP.O. Box 22644"
+        );
+    }
+
+    #[test]
+    fn a_method_line_without_a_caption_or_a_repeated_header_splits_nothing() {
+        let text = "Method\nCALL\n1-800-000-0000\nMethod Medicare - Contact Information\nTTY\n711";
+        let chunks = chunk_pages(&[page(1, text)], ChunkSizes::default());
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(chunks[0].section, "");
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub struct IngestReport {
 
 /// The version of extraction and chunking. Bump it when either changes what chunks a file gives: a file ingested by
 /// an older version then gets a new document id, and ingesting it again replaces the old chunks.
-pub const PIPELINE_VERSION: &str = "table-rows-chunks-200-40-units-pieces-v6";
+pub const PIPELINE_VERSION: &str = "table-rows-captions-chunks-200-40-units-pieces-v7";
 
 /// The document id: one owner's copy of one file, as this pipeline version cuts it, is always the same document. A
 /// member's ids are those of the releases before plans owned documents, so their ingests stay where they were.

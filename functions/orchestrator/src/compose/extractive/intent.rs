@@ -157,6 +157,34 @@ const NUMBER_WORDS: &[&str] = &[
     "one", "two", "three", "four", "five", "six", "seven", "ten", "fourteen", "thirty", "sixty", "ninety",
 ];
 
+/// The sentences of a message that ask something (those ending in a question mark), or the whole message when none
+/// does. "I got a new phone number. How do I update it?" asks how, not for a number: a sentence telling the member's
+/// situation names things without asking for them.
+pub(super) fn asking(message: &str) -> String {
+    let mut asked = Vec::new();
+    let mut start = 0;
+    for (at, c) in message.char_indices() {
+        if matches!(c, '.' | '!' | '?') {
+            let end = at + c.len_utf8();
+            let sentence = message[start..end].trim();
+            // A full stop inside a word or a number ("a.m.", "1.5") ends nothing.
+            let next = message[end..].chars().next();
+            if c == '.' && next.is_some_and(|n| !n.is_whitespace()) {
+                continue;
+            }
+            if c == '?' && !sentence.is_empty() {
+                asked.push(sentence);
+            }
+            start = end;
+        }
+    }
+    if asked.is_empty() {
+        message.to_string()
+    } else {
+        asked.join(" ")
+    }
+}
+
 /// The kind of answer `question` asks for.
 pub(super) fn answer_type(question: &str) -> AnswerType {
     let lower = question.to_lowercase();

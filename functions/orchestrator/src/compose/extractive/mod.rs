@@ -167,14 +167,18 @@ impl ExtractiveComposer {
             return unanswered(&closest(), "no passage answers it");
         }
         // A question asking for a figure (an amount, a number, a time limit) is answered only by a passage stating
-        // one: a passage about the subject without it would read as the answer.
-        let answer = intent::answer_type(question);
+        // one: a passage about the subject without it would read as the answer. What it asks for is read from its
+        // asking sentences: a decline says the plan lacks something, so it must be what was asked, not what the
+        // member's situation named ("I got a new phone number. How do I update it?"). Ranking reads the whole
+        // message, where such words are context.
+        let asked = intent::asking(question);
+        let answer = intent::answer_type(&asked);
         let states_it = |line: &Line<'_>| match line {
             Line::Quote(scored) => scored.window.iter().any(|s| intent::holds(&s.text, answer)),
             Line::Missing(_) => false,
         };
         // A yes-or-no question ("Do I pay the ambulance copay?") can be answered without one.
-        let asks_figure = answer.asks_for_a_figure() && !intent::opens_yes_no(question);
+        let asks_figure = answer.asks_for_a_figure() && !intent::opens_yes_no(&asked);
         if asks_figure && parts.len() <= 1 && !lines.iter().any(states_it) {
             let what = match answer {
                 intent::AnswerType::Amount => "the amount you asked about",

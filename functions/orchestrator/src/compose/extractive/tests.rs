@@ -172,6 +172,30 @@ fn answer_types_come_from_how_the_question_asks() {
 }
 
 #[test]
+fn a_figure_named_by_the_member_s_situation_is_not_one_the_question_asks_for() {
+    let chunks = vec![chunk(
+        1,
+        18,
+        "If any of this information changes, please let us know by calling Member Services. You can also change \
+         your address and phone number online by registering your member account.",
+        1.6,
+    )];
+    let ask = |question: &str| compose(question, &evidence(chunks.clone(), vec![]));
+    // The situation names a phone number; the question asks how: the passage answers without stating a number.
+    let answer = ask("I got a new phone number and address. How do I update them with SCAN?");
+    assert_eq!(answer.status, Status::Answered, "{}", answer.answer);
+    assert!(answer.answer.contains("change your address and phone number online"));
+    // Asked for the number itself, the same passage does not answer.
+    let answer = ask("I moved last month. What phone number do I call to update my address?");
+    assert_eq!(answer.status, Status::Unanswered, "{}", answer.answer);
+    assert_eq!(
+        intent::asking("I moved. What number do I call? It's urgent."),
+        "What number do I call?"
+    );
+    assert_eq!(intent::asking("Call me at 8 a.m. please"), "Call me at 8 a.m. please");
+}
+
+#[test]
 fn the_sentence_closest_in_meaning_leads_even_from_a_lower_ranked_chunk() {
     let chunks = vec![
         scored(
