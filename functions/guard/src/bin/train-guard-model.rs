@@ -497,6 +497,7 @@ fn run() -> Result<(), String> {
             "lexical.json: lexical features only (used without the MiniLM files)"
         };
         report.push_str(&section(title, &examples, &readings, threshold));
+        report.push_str(&trade_off(&examples, &readings, &calibration, &calibration_readings));
         let ml_blocked = calibration_readings
             .iter()
             .filter(|r| predicted(r, threshold) != 0)
@@ -568,4 +569,43 @@ fn dump(path: &str, examples: &[Example], embeddings: &[Vec<f32>]) -> Result<(),
         out.push('\n');
     }
     std::fs::write(path, out).map_err(|e| format!("{path}: {e}"))
+}
+
+/// How the harmful texts blocked trade against each bound, threshold by threshold, with the heuristic stage in front:
+/// which bound holds the threshold where it is.
+fn trade_off(
+    examples: &[Example],
+    readings: &[Reading],
+    calibration: &[Calibration],
+    calibration_readings: &[Reading],
+) -> String {
+    let share = |which: &dyn Fn(&Example) -> bool, t: f32| {
+        let picked: Vec<usize> = (0..examples.len()).filter(|&i| which(&examples[i])).collect();
+        let blocked = picked
+            .iter()
+            .filter(|&&i| examples[i].heuristic_block || predicted(&readings[i], t) != 0)
+            .count();
+        blocked as f64 / picked.len().max(1) as f64
+    };
+    let mut out = String::from(
+        "| threshold | harmful blocked | benign blocked | ordinary blocked | calibration blocked |\n|---|---|---|---|---|\n",
+    );
+    for hundredths in [80u8, 85, 90, 92, 94, 95, 96, 97, 98, 99] {
+        let t = f32::from(hundredths) / 100.0;
+        let calibration_share = calibration
+            .iter()
+            .zip(calibration_readings)
+            .filter(|(c, r)| c.heuristic_block || predicted(r, t) != 0)
+            .count() as f64
+            / calibration.len().max(1) as f64;
+        let _ = writeln!(
+            out,
+            "| {t:.2} | {:.3} | {:.4} | {:.4} | {calibration_share:.4} |",
+            share(&|e| e.label != 0, t),
+            share(&|e| e.label == 0, t),
+            share(&|e| e.ordinary, t),
+        );
+    }
+    out.push('\n');
+    out
 }
