@@ -6,6 +6,7 @@
 //! Deterministic: the same files give the same model. `NAME_TRAIN_REPORT=FILE` writes the report there and leaves
 //! the shipped model alone (for comparing settings, with `NAME_TRAIN_{EPOCHS,RATE,L2}`).
 
+use guard::names::units::UnitTraining;
 use guard::names::{NAME_LAYER, NameModel, NameTraining, Word, words};
 use navigator_embed::MiniLm;
 use navigator_resilience::CpuPool;
@@ -36,6 +37,15 @@ const SETTINGS: NameTraining = NameTraining {
     epochs: 1000,
     rate: 0.1,
     l2: 0.000001,
+};
+/// The shipped model: 64 rectified units. Chosen out of fold on these 2,365 messages against the logistic model
+/// above (functions/guard/training/NAMES.md and docs/ARCHITECTURE.md, "Guard quality and speed").
+const UNIT_SETTINGS: UnitTraining = UnitTraining {
+    units: 64,
+    epochs: 60,
+    batch: 200,
+    rate: 0.001,
+    l2: 0.01,
 };
 /// The threshold is the lowest (in steps of 0.01) at which the model, out of fold, alters at most this share of the
 /// messages that hold no name: the goal for benign plan questions.
@@ -104,10 +114,26 @@ fn run() -> Result<(), String> {
         rate: read_env("NAME_TRAIN_RATE", SETTINGS.rate),
         l2: read_env("NAME_TRAIN_L2", SETTINGS.l2),
     };
+    let unit_settings = UnitTraining {
+        units: read_env("NAME_TRAIN_UNITS", UNIT_SETTINGS.units as f32) as usize,
+        epochs: read_env("NAME_TRAIN_UNIT_EPOCHS", UNIT_SETTINGS.epochs as f32) as usize,
+        batch: read_env("NAME_TRAIN_BATCH", UNIT_SETTINGS.batch as f32) as usize,
+        rate: read_env("NAME_TRAIN_UNIT_RATE", UNIT_SETTINGS.rate),
+        l2: read_env("NAME_TRAIN_UNIT_L2", UNIT_SETTINGS.l2),
+    };
+    // With no units, the logistic model.
+    let fit = |examples: &[(&[f32], bool)], threshold: f32| -> Result<NameModel, String> {
+        Ok(if unit_settings.units == 0 {
+            NameModel::train(examples, settings, threshold)
+        } else {
+            NameModel::train_with_units(examples, unit_settings, threshold)?
+        }
+        .rounded())
+    };
     eprintln!("{} messages; cross-validating", messages.len());
     let mut probabilities: Vec<Vec<f32>> = messages.iter().map(|m| vec![0.0; m.words.len()]).collect();
     for fold in 0..FOLDS {
-        let model = NameModel::train(&examples(&messages, |m| m.fold != fold), settings, 0.5);
+        let model = fit(&examples(&messages, |m| m.fold != fold), 0.5)?;
         for (message, out) in messages.iter().zip(&mut probabilities).filter(|(m, _)| m.fold == fold) {
             for (word, p) in message.words.iter().zip(out.iter_mut()) {
                 *p = model.probability(&word.features);
@@ -122,15 +148,33 @@ fn run() -> Result<(), String> {
          when every word of it is at or above the threshold; a message without a name counts as altered when any word \
          of it is. The rules are `navigator_pii`'s name detectors on the same messages. The threshold is the lowest \
          (in steps of 0.01) that alters at most {:.0} % of the messages without a name.\n\n\
-         Training: logistic regression over each word's MiniLM state after layer {NAME_LAYER}, the previous and the next word's, and its {} cues, \
-         full-batch Adam from zero, {} epochs, rate {}, L2 {}.\n\n",
+         Training: {}.\n\n",
         messages.len(),
         SETS.map(|s| format!("`{s}`")).join(", "),
         ALTERED_AT_MOST * 100.0,
-        navigator_pii::detect::person::WORD_CUES,
-        settings.epochs,
-        settings.rate,
-        settings.l2,
+        if unit_settings.units == 0 {
+            format!(
+                "logistic regression over each word's MiniLM state after layer {NAME_LAYER}, the previous and the next \
+                 word's, and its {} cues, full-batch Adam from zero, {} epochs, rate {}, L2 {}",
+                navigator_pii::detect::person::WORD_CUES,
+                settings.epochs,
+                settings.rate,
+                settings.l2
+            )
+        } else {
+            format!(
+                "a hidden layer of {} rectified units over each word's MiniLM state after layer {NAME_LAYER}, the \
+                 previous and the next word's, and its {} cues (from fixed pseudo-random weights, quantised to 8 bits \
+                 per unit as it ships), then the name probability; mini-batch Adam over the words in a fixed order, \
+                 {} epochs of batches of {}, rate {}, L2 {} a batch",
+                unit_settings.units,
+                navigator_pii::detect::person::WORD_CUES,
+                unit_settings.epochs,
+                unit_settings.batch,
+                unit_settings.rate,
+                unit_settings.l2
+            )
+        }
     );
     let (names, nameless) = (
         messages.iter().map(|m| m.names.len()).sum::<usize>(),
@@ -163,7 +207,7 @@ fn run() -> Result<(), String> {
         return std::fs::write(&path, report).map_err(|e| format!("{path}: {e}"));
     }
     eprintln!("training on everything");
-    let model = NameModel::train(&examples(&messages, |_| true), settings, threshold).rounded();
+    let model = fit(&examples(&messages, |_| true), threshold)?;
     let json = serde_json::to_string(&model).map_err(|e| e.to_string())?;
     let path = root.join("model/names.json");
     std::fs::write(&path, json + "\n").map_err(|e| format!("{}: {e}", path.display()))?;

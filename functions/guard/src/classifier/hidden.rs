@@ -38,7 +38,7 @@ pub struct QuantizedRows {
 
 impl QuantizedRows {
     /// Quantises `rows` rows of `columns` weights each, given row after row.
-    fn quantise(weights: &[f32], columns: usize) -> Self {
+    pub(crate) fn quantise(weights: &[f32], columns: usize) -> Self {
         let mut steps = Vec::with_capacity(weights.len() / columns.max(1));
         let mut values = Vec::with_capacity(weights.len());
         for row in weights.chunks(columns.max(1)) {
@@ -50,15 +50,15 @@ impl QuantizedRows {
         Self { columns, steps, values }
     }
 
-    fn rows(&self) -> usize {
+    pub(crate) fn rows(&self) -> usize {
         self.steps.len()
     }
 
-    fn shaped(&self, rows: usize, columns: usize) -> bool {
+    pub(crate) fn shaped(&self, rows: usize, columns: usize) -> bool {
         self.columns == columns && self.rows() == rows && self.values.len() == rows * columns
     }
 
-    fn row(&self, row: usize) -> &[i8] {
+    pub(crate) fn row(&self, row: usize) -> &[i8] {
         &self.values[row * self.columns..(row + 1) * self.columns]
     }
 }

@@ -1,10 +1,12 @@
-//! Learned name detection: a logistic model over each word of a message, reading the word's MiniLM state after layer
+//! Learned name detection: a model over each word of a message (a hidden layer of rectified units, [`units`]), reading the word's MiniLM state after layer
 //! [`NAME_LAYER`] (the mean of its word pieces', read with the words around it), the states of the words right before
 //! and after it (a name's neighbours: "my neighbour ___ drives me", "___ is on the formulary"), and its cues from `navigator-pii`
 //! (how it is written, where it sits, the gazetteer's lists, a salutation or title before it, and whether the rules
 //! found it inside a name). Its names replace the rules' own: the rules' verdict is one of its inputs, weighed with
 //! the rest. Trained in this repository by `train-name-model`, which also chose its threshold out of fold
 //! (functions/guard/training/NAMES.md).
+
+pub mod units;
 
 use navigator_embed::PieceState;
 use navigator_pii::detect::person::{WORD_CUES, word_cues};
@@ -19,15 +21,18 @@ const DIMENSIONS: usize = 384;
 /// cues.
 pub const NAME_FEATURES: usize = 3 * DIMENSIONS + WORD_CUES;
 
-const SHIPPED: &str = include_str!("../model/names.json");
+const SHIPPED: &str = include_str!("../../model/names.json");
 
 /// The trained model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NameModel {
+    /// The output's weights: over the units when there are units, else over the features.
     pub weights: Vec<f32>,
     pub bias: f32,
     /// A word is part of a name at this probability or above.
     pub threshold: f32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<units::NameUnits>,
 }
 
 /// One word of a message, and what the model reads of it.
@@ -87,9 +92,18 @@ impl NameModel {
     /// The model shipped with the function.
     pub fn shipped() -> Result<Self, String> {
         let model: Self = serde_json::from_str(SHIPPED).map_err(|e| format!("guard name model: {e}"))?;
-        if model.weights.len() != NAME_FEATURES {
+        let inputs = match &model.units {
+            Some(units) if !units.shaped(NAME_FEATURES) => {
+                return Err(format!(
+                    "guard name model: units not shaped for {NAME_FEATURES} features"
+                ));
+            }
+            Some(units) => units.units(),
+            None => NAME_FEATURES,
+        };
+        if model.weights.len() != inputs {
             return Err(format!(
-                "guard name model: {} weights, expected {NAME_FEATURES}",
+                "guard name model: {} weights, expected {inputs}",
                 model.weights.len()
             ));
         }
@@ -98,7 +112,11 @@ impl NameModel {
 
     /// The probability that a word is part of a name.
     pub fn probability(&self, features: &[f32]) -> f32 {
-        let z: f32 = self.bias + self.weights.iter().zip(features).map(|(w, x)| w * x).sum::<f32>();
+        let weighed = |inputs: &[f32]| self.bias + self.weights.iter().zip(inputs).map(|(w, x)| w * x).sum::<f32>();
+        let z = match &self.units {
+            Some(units) => weighed(&units.activations(features)),
+            None => weighed(features),
+        };
         1.0 / (1.0 + (-z).exp())
     }
 
@@ -174,7 +192,23 @@ impl NameModel {
             weights,
             bias,
             threshold,
+            units: None,
         }
+    }
+
+    /// Fits a hidden layer of rectified units and the output over them (see [`units`]).
+    pub fn train_with_units(
+        examples: &[(&[f32], bool)],
+        settings: units::UnitTraining,
+        threshold: f32,
+    ) -> Result<Self, String> {
+        let trained = units::train(examples, NAME_FEATURES, settings).map_err(|e| format!("name units: {e}"))?;
+        Ok(Self {
+            weights: trained.weights,
+            bias: trained.bias,
+            threshold,
+            units: Some(trained.units),
+        })
     }
 
     /// Weights rounded to 6 decimals, so that the shipped file is small and diffs are readable.
@@ -183,6 +217,10 @@ impl NameModel {
         self.weights.iter_mut().for_each(|w| *w = round(*w));
         self.bias = round(self.bias);
         self.threshold = round(self.threshold);
+        if let Some(units) = &mut self.units {
+            units.bias.iter_mut().for_each(|b| *b = round(*b));
+            units.rows.steps.iter_mut().for_each(|s| *s = (*s * 1e9).round() / 1e9);
+        }
         self
     }
 }
@@ -223,6 +261,7 @@ mod tests {
             weights,
             bias: 0.0,
             threshold: 0.5,
+            units: None,
         }
     }
 
@@ -280,9 +319,50 @@ mod tests {
     }
 
     #[test]
-    fn the_shipped_model_loads_with_one_weight_per_feature() {
+    fn units_learn_what_only_features_together_tell_and_training_is_deterministic() {
+        // A name when exactly one of two cues is set: no weighing of each cue alone separates that.
+        let mut rows = Vec::new();
+        for i in 0..200 {
+            let (a, b) = (i % 2 == 0, (i / 2) % 2 == 0);
+            let mut features = vec![0.0f32; NAME_FEATURES];
+            features[NAME_FEATURES - 1] = f32::from(u8::from(a));
+            features[NAME_FEATURES - 2] = f32::from(u8::from(b));
+            features[3] = (i % 5) as f32 / 5.0;
+            rows.push((features, a != b));
+        }
+        let examples: Vec<(&[f32], bool)> = rows.iter().map(|(f, y)| (f.as_slice(), *y)).collect();
+        let settings = units::UnitTraining {
+            units: 8,
+            epochs: 300,
+            batch: 20,
+            rate: 0.01,
+            l2: 0.0,
+        };
+        let model = NameModel::train_with_units(&examples, settings, 0.5).unwrap().rounded();
+        assert!(rows.iter().all(|(f, y)| (model.probability(f) >= 0.5) == *y));
+        let logistic = NameModel::train(
+            &examples,
+            NameTraining {
+                epochs: 300,
+                rate: 0.05,
+                l2: 0.0,
+            },
+            0.5,
+        );
+        assert!(rows.iter().any(|(f, y)| (logistic.probability(f) >= 0.5) != *y));
+        let again = NameModel::train_with_units(&examples, settings, 0.5).unwrap().rounded();
+        assert_eq!(model, again);
+        // It survives the shipped file's JSON.
+        let json = serde_json::to_string(&model).unwrap();
+        assert_eq!(serde_json::from_str::<NameModel>(&json).unwrap(), model);
+    }
+
+    #[test]
+    fn the_shipped_model_loads_with_its_units_and_one_output_weight_per_unit() {
         let model = NameModel::shipped().unwrap();
-        assert_eq!(model.weights.len(), NAME_FEATURES);
+        let units = model.units.as_ref().expect("the shipped model has units");
+        assert!(units.shaped(NAME_FEATURES));
+        assert_eq!(model.weights.len(), units.units());
         assert!(model.threshold > 0.0 && model.threshold < 1.0);
     }
 }
