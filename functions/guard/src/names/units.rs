@@ -53,12 +53,30 @@ impl NameUnits {
     pub fn activations(&self, features: &[f32]) -> Vec<f32> {
         (0..self.units())
             .map(|unit| {
-                let row = self.rows.row(unit);
-                let sum: f32 = row.iter().zip(features).map(|(q, x)| f32::from(*q) * x).sum();
+                let sum = dot_quantised(self.rows.row(unit), features);
                 (self.bias[unit] + sum * self.rows.steps[unit]).max(0.0)
             })
             .collect()
     }
+}
+
+/// The dot product of 8-bit weights and features, in eight lanes so that the compiler keeps it in vector registers
+/// (a word is 64 such rows of 1,166; a long message reads 720 words).
+fn dot_quantised(weights: &[i8], features: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (weight_chunks, feature_chunks) = (weights.chunks_exact(8), features.chunks_exact(8));
+    let tail: f32 = weight_chunks
+        .remainder()
+        .iter()
+        .zip(feature_chunks.remainder())
+        .map(|(w, x)| f32::from(*w) * x)
+        .sum();
+    for (w, x) in weight_chunks.zip(feature_chunks) {
+        for lane in 0..8 {
+            lanes[lane] += f32::from(w[lane]) * x[lane];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 /// Fits the layer and the output to words labelled as part of a name or not.
@@ -177,5 +195,26 @@ impl Uniform {
 
     fn next(&mut self) -> f32 {
         (self.bits() >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lane_dot_product_is_the_plain_one() {
+        let weights: Vec<i8> = (0..1166).map(|i| ((i * 37) % 255 - 127) as i8).collect();
+        let features: Vec<f32> = (0..1166).map(|i| ((i % 13) as f32 - 6.0) / 7.0).collect();
+        let plain: f32 = weights.iter().zip(&features).map(|(w, x)| f32::from(*w) * x).sum();
+        assert!((dot_quantised(&weights, &features) - plain).abs() < 1e-2 * plain.abs().max(1.0));
+        assert_eq!(
+            dot_quantised(&weights[..5], &features[..5]),
+            weights[..5]
+                .iter()
+                .zip(&features[..5])
+                .map(|(w, x)| f32::from(*w) * x)
+                .sum::<f32>()
+        );
     }
 }
