@@ -9,7 +9,7 @@
 pub mod units;
 
 use navigator_embed::PieceState;
-use navigator_pii::detect::person::{WORD_CUES, word_cues};
+use navigator_pii::detect::person::{WORD_CUES, after_a_place_and_particle, word_cues};
 use navigator_pii::{Detection, Kind};
 use serde::{Deserialize, Serialize};
 
@@ -121,20 +121,22 @@ impl NameModel {
     }
 
     /// The names among `words` of `text`: runs of name words with at most three spaces, line breaks or full stops
-    /// between them ("Ana M. Ruiz"), so that a name's parts are redacted as one.
+    /// between them ("Ana M. Ruiz"), so that a name's parts are redacted as one. A run right after a place or an
+    /// institution and a particle names the place ("Hospital de Stanford"), whatever the model says of it.
     pub fn names(&self, text: &str, words: &[Word]) -> Vec<Detection> {
         let mut found: Vec<Detection> = Vec::new();
         let mut previous_end = None;
         for word in words {
             let probability = self.probability(&word.features);
-            if probability < self.threshold {
-                previous_end = None;
-                continue;
-            }
             let joined = previous_end.is_some_and(|end: usize| {
                 let between = &text[end..word.start];
                 between.len() <= 3 && between.chars().all(|c| matches!(c, ' ' | '\n' | '.'))
             });
+            let names_a_place = !joined && after_a_place_and_particle(text, word.start);
+            if probability < self.threshold || names_a_place {
+                previous_end = None;
+                continue;
+            }
             match found.last_mut() {
                 Some(last) if joined => {
                     last.end = word.end;
@@ -282,6 +284,25 @@ mod tests {
             .map(|d| &text[d.start..d.end])
             .collect();
         assert_eq!(found, ["Ana M. Ruiz", "Bo Li"]);
+    }
+
+    #[test]
+    fn a_run_after_a_place_and_a_particle_is_no_name() {
+        let text = "Hospital de Stanford o Ana Ruiz";
+        let words = [
+            word(0, 8, -1.0),
+            word(9, 11, -1.0),
+            word(12, 20, 1.0),
+            word(21, 22, -1.0),
+            word(23, 26, 1.0),
+            word(27, 31, 1.0),
+        ];
+        let found: Vec<&str> = first_feature()
+            .names(text, &words)
+            .iter()
+            .map(|d| &text[d.start..d.end])
+            .collect();
+        assert_eq!(found, ["Ana Ruiz"]);
     }
 
     #[test]

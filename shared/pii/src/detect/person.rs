@@ -403,6 +403,33 @@ const THINGS: &[&str] = &[
     "tienda",
 ];
 
+/// Words joining a place or an institution to its own name: "Hospital de Stanford", "University of the Pacific".
+const NAMING_PARTICLES: &[&str] = &["de", "del", "of", "la", "las", "los", "the"];
+
+/// Whether the words right before byte `start` of `text` are a capitalised place or institution word ("Hospital",
+/// "Clinic", "University", "Medical") and one or two joining particles: what follows names the place, not a person
+/// ("Hospital de Stanford", "University of the Pacific"). A surname's own particles follow a given name, never such
+/// a word ("María de la Cruz").
+pub fn after_a_place_and_particle(text: &str, start: usize) -> bool {
+    let before = text.get(..start).unwrap_or_default();
+    let mut words = before
+        .split_whitespace()
+        .rev()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()));
+    let mut particles = 0;
+    for word in words.by_ref() {
+        if NAMING_PARTICLES.contains(&word.to_lowercase().as_str()) && particles < 2 {
+            particles += 1;
+            continue;
+        }
+        return particles > 0
+            && word.chars().next().is_some_and(char::is_uppercase)
+            && !NAMING_PARTICLES.contains(&word.to_lowercase().as_str())
+            && GAZETTEER.never.contains(folded(word).as_str());
+    }
+    false
+}
+
 /// Words before a capitalised run that make it a place: "in Austin", "near Carson", "en Pico Rivera".
 const LOCATORS: &[&str] = &["in", "near", "around", "outside", "throughout", "en"];
 
@@ -750,6 +777,26 @@ mod tests {
         assert!(found("What is the generic name of Lipitor?").is_empty());
         assert!(found("My doctor prescribed a drug called Ozempic.").is_empty());
         assert!(found("Hi, Pharmacy said no").is_empty());
+    }
+
+    #[test]
+    fn a_place_and_a_particle_name_a_place() {
+        let at = |text: &str, word: &str| text.find(word).expect("the word");
+        for (text, word) in [
+            ("¿El Hospital de Stanford está en la red?", "Stanford"),
+            ("Is the University of the Pacific clinic covered?", "Pacific"),
+            ("Fui a la Clinic de Santa Rosa", "Santa"),
+        ] {
+            assert!(after_a_place_and_particle(text, at(text, word)), "{text}");
+        }
+        for (text, word) in [
+            ("Mi hermana María de la Cruz me ayuda", "Cruz"),
+            ("My daughter Ana drives me", "Ana"),
+            ("Stanford called me", "Stanford"),
+            ("the hospital de Stanford", "Stanford"),
+        ] {
+            assert!(!after_a_place_and_particle(text, at(text, word)), "{text}");
+        }
     }
 
     #[test]

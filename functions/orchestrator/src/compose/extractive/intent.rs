@@ -157,32 +157,43 @@ const NUMBER_WORDS: &[&str] = &[
     "one", "two", "three", "four", "five", "six", "seven", "ten", "fourteen", "thirty", "sixty", "ninety",
 ];
 
-/// The sentences of a message that ask something (those ending in a question mark), or the whole message when none
-/// does. "I got a new phone number. How do I update it?" asks how, not for a number: a sentence telling the member's
+/// The sentences of a message that ask something (those ending in a question mark), or all of them when none does.
+/// "I got a new phone number. How do I update it?" asks how, not for a number: a sentence telling the member's
 /// situation names things without asking for them.
-pub(super) fn asking(message: &str) -> String {
-    let mut asked = Vec::new();
+pub(super) fn asking_sentences(message: &str) -> Vec<&str> {
+    let mut sentences = Vec::new();
     let mut start = 0;
     for (at, c) in message.char_indices() {
-        if matches!(c, '.' | '!' | '?') {
-            let end = at + c.len_utf8();
-            let sentence = message[start..end].trim();
-            // A full stop inside a word or a number ("a.m.", "1.5") ends nothing.
-            let next = message[end..].chars().next();
-            if c == '.' && next.is_some_and(|n| !n.is_whitespace()) {
-                continue;
-            }
-            if c == '?' && !sentence.is_empty() {
-                asked.push(sentence);
-            }
-            start = end;
+        if !matches!(c, '.' | '!' | '?') {
+            continue;
         }
+        let end = at + c.len_utf8();
+        // A full stop inside a word or a number ("a.m.", "1.5") ends nothing.
+        if c == '.' && message[end..].chars().next().is_some_and(|n| !n.is_whitespace()) {
+            continue;
+        }
+        sentences.push(&message[start..end]);
+        start = end;
     }
-    if asked.is_empty() {
-        message.to_string()
-    } else {
-        asked.join(" ")
+    if start < message.len() {
+        sentences.push(&message[start..]);
     }
+    sentences.retain(|s| !s.trim().is_empty());
+    let asking: Vec<&str> = sentences
+        .iter()
+        .copied()
+        .filter(|s| s.trim_end().ends_with('?'))
+        .collect();
+    if asking.is_empty() { sentences } else { asking }
+}
+
+/// The asking sentences of a message as one text (see [`asking_sentences`]).
+pub(super) fn asking(message: &str) -> String {
+    asking_sentences(message)
+        .iter()
+        .map(|s| s.trim())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The kind of answer `question` asks for.

@@ -34,14 +34,7 @@ pub(super) fn unmentioned_name(question: &str, evidence: &Evidence) -> Option<St
     }
     // Only the sentences that ask: in "I'm going to Mexico for a month. Is an emergency there covered?" the place
     // sets the scene; the question is about emergencies.
-    let sentences: Vec<&str> = question.split_inclusive(['.', '?', '!']).collect();
-    let asking: Vec<&str> = sentences
-        .iter()
-        .copied()
-        .filter(|s| s.trim_end().ends_with('?'))
-        .collect();
-    let asking = if asking.is_empty() { sentences } else { asking };
-    for sentence in asking {
+    for sentence in super::intent::asking_sentences(question) {
         let mut sentence_start = true;
         for raw in sentence.split_whitespace() {
             let word = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
