@@ -98,7 +98,9 @@ pub fn chunk_pages(pages: &[Page], sizes: ChunkSizes) -> Vec<Chunk> {
                     Some(_) => {}
                     // A table's rows are blocks of their own, each opening with its label (or the value of a label
                     // that stood alone); the first block that does neither is past the table.
-                    None if !builder.caption.is_empty() && !continues_table(&piece, after_bare_label) => {
+                    None if !builder.caption.is_empty()
+                        && !continues_table(&piece, after_bare_label, &builder.caption) =>
+                    {
                         builder.flush(false);
                         builder.caption.clear();
                     }
@@ -272,11 +274,13 @@ fn at_table_captions(block: Block) -> Vec<(Option<String>, Block)> {
     pieces
 }
 
-/// Whether `block` is still part of the table before it: a row (opening with its label), the value of a label that
-/// stood alone on the block before, or the table's header repeated at the top of a page.
-fn continues_table(block: &Block, after_bare_label: bool) -> bool {
+/// Whether `block` is still part of the table captioned `caption`: a row (opening with its label), the value of a
+/// label that stood alone on the block before, or the table's header repeated at the top of a page.
+fn continues_table(block: &Block, after_bare_label: bool, caption: &str) -> bool {
     let first = block.text.lines().next().unwrap_or_default();
-    after_bare_label || is_row_label(first) || first.starts_with("Method ")
+    // Another table's header is no repetition of this one's.
+    let repeated_header = first.strip_prefix("Method ").is_some_and(|rest| rest.trim() == caption);
+    after_bare_label || is_row_label(first) || repeated_header
 }
 
 /// A table row's label: one or two words in capitals ("CALL", "TTY", "WEBSITE").
@@ -473,6 +477,18 @@ mod tests {
             last.text,
             "Method\nAppeals For Medical Care - Contact Information\nWRITE\nP.O. Box 22644"
         );
+    }
+
+    #[test]
+    fn a_repeated_header_continues_its_table_and_another_table_s_header_ends_it() {
+        let text = "Method\nAppeals - Contact Information\n\nCALL\n1-800-000-0000\n\nMethod Appeals - Contact \
+                    Information\nTTY\n1-711\n\nMethod Complaints - Contact Information\nWRITE\nP.O. Box 1";
+        let chunks = chunk_pages(&[page(1, text)], ChunkSizes::default());
+        assert_eq!(chunks.len(), 2, "{chunks:#?}");
+        assert_eq!(chunks[0].section, "Appeals - Contact Information");
+        assert!(chunks[0].text.contains("1-711"));
+        assert_eq!(chunks[1].section, "");
+        assert!(chunks[1].text.starts_with("Method Complaints"));
     }
 
     #[test]

@@ -497,7 +497,7 @@ fn run() -> Result<(), String> {
             "lexical.json: lexical features only (used without the MiniLM files)"
         };
         report.push_str(&section(title, &examples, &readings, threshold));
-        report.push_str(&trade_off(&examples, &readings, &calibration, &calibration_readings));
+        report.push_str(&trade_off(&examples, &readings, &calibration_readings));
         let ml_blocked = calibration_readings
             .iter()
             .filter(|r| predicted(r, threshold) != 0)
@@ -571,39 +571,28 @@ fn dump(path: &str, examples: &[Example], embeddings: &[Vec<f32>]) -> Result<(),
     std::fs::write(path, out).map_err(|e| format!("{path}: {e}"))
 }
 
-/// How the harmful texts blocked trade against each bound, threshold by threshold, with the heuristic stage in front:
-/// which bound holds the threshold where it is.
-fn trade_off(
-    examples: &[Example],
-    readings: &[Reading],
-    calibration: &[Calibration],
-    calibration_readings: &[Reading],
-) -> String {
-    let share = |which: &dyn Fn(&Example) -> bool, t: f32| {
-        let picked: Vec<usize> = (0..examples.len()).filter(|&i| which(&examples[i])).collect();
-        let blocked = picked
+/// How the harmful texts blocked (with the heuristic stage in front, as the guard runs) trade against each bound on
+/// the ML stage (benign texts, ordinary questions, calibration messages, read as [`choose_threshold`] reads them),
+/// threshold by threshold: which bound holds the threshold where it is.
+fn trade_off(examples: &[Example], readings: &[Reading], calibration_readings: &[Reading]) -> String {
+    let harmful: Vec<usize> = (0..examples.len()).filter(|&i| examples[i].label != 0).collect();
+    let mut out = String::from(
+        "| threshold | harmful blocked, with the heuristic stage | benign blocked (ML stage) | ordinary blocked (ML \
+         stage) | calibration blocked (ML stage) |\n|---|---|---|---|---|\n",
+    );
+    for hundredths in (30u8..=99).filter(|h| h % 10 == 0 || *h >= 90) {
+        let t = f32::from(hundredths) / 100.0;
+        let caught = harmful
             .iter()
             .filter(|&&i| examples[i].heuristic_block || predicted(&readings[i], t) != 0)
             .count();
-        blocked as f64 / picked.len().max(1) as f64
-    };
-    let mut out = String::from(
-        "| threshold | harmful blocked | benign blocked | ordinary blocked | calibration blocked |\n|---|---|---|---|---|\n",
-    );
-    for hundredths in [80u8, 85, 90, 92, 94, 95, 96, 97, 98, 99] {
-        let t = f32::from(hundredths) / 100.0;
-        let calibration_share = calibration
-            .iter()
-            .zip(calibration_readings)
-            .filter(|(c, r)| c.heuristic_block || predicted(r, t) != 0)
-            .count() as f64
-            / calibration.len().max(1) as f64;
         let _ = writeln!(
             out,
-            "| {t:.2} | {:.3} | {:.4} | {:.4} | {calibration_share:.4} |",
-            share(&|e| e.label != 0, t),
-            share(&|e| e.label == 0, t),
-            share(&|e| e.ordinary, t),
+            "| {t:.2} | {:.3} | {:.4} | {:.4} | {:.4} |",
+            caught as f64 / harmful.len().max(1) as f64,
+            benign_blocked(examples, readings, t),
+            ordinary_blocked(examples, readings, t),
+            calibration_blocked(calibration_readings, t),
         );
     }
     out.push('\n');

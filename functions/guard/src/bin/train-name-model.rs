@@ -3,8 +3,10 @@
 //!
 //! `cargo run --release -p guard --bin train-name-model`, with `NAVIGATOR_MODEL_DIR` set to the MiniLM files. It reads
 //! only tuning halves and training texts (below); the validation halves are `navigator eval guard`'s to report.
-//! Deterministic: the same files give the same model. `NAME_TRAIN_REPORT=FILE` writes the report there and leaves
-//! the shipped model alone (for comparing settings, with `NAME_TRAIN_{EPOCHS,RATE,L2}`).
+//! Deterministic on one machine: the same files give the same model (candle picks its matrix kernels by CPU).
+//! `NAME_TRAIN_REPORT=FILE` writes the report there and leaves the shipped model alone, for comparing settings: the
+//! hidden layer's with `NAME_TRAIN_{UNITS,UNIT_EPOCHS,BATCH,UNIT_RATE,UNIT_L2}`, and with `NAME_TRAIN_UNITS=0` the
+//! logistic model's with `NAME_TRAIN_{EPOCHS,RATE,L2}`.
 
 use guard::names::units::UnitTraining;
 use guard::names::{NAME_LAYER, NameModel, NameTraining, Word, words};

@@ -112,6 +112,7 @@ impl NameModel {
 
     /// The probability that a word is part of a name.
     pub fn probability(&self, features: &[f32]) -> f32 {
+        debug_assert_eq!(features.len(), NAME_FEATURES, "a word's features");
         let weighed = |inputs: &[f32]| self.bias + self.weights.iter().zip(inputs).map(|(w, x)| w * x).sum::<f32>();
         let z = match &self.units {
             Some(units) => weighed(&units.activations(features)),
@@ -126,15 +127,26 @@ impl NameModel {
     pub fn names(&self, text: &str, words: &[Word]) -> Vec<Detection> {
         let mut found: Vec<Detection> = Vec::new();
         let mut previous_end = None;
+        // The end of the last word of a run that names a place: the words joined to it name it too ("Hospital de
+        // Santa Rosa").
+        let mut place_end = None;
+        let joins = |end: Option<usize>, start: usize| {
+            end.is_some_and(|end: usize| {
+                let between = &text[end..start];
+                between.len() <= 3 && between.chars().all(|c| matches!(c, ' ' | '\n' | '.'))
+            })
+        };
         for word in words {
             let probability = self.probability(&word.features);
-            let joined = previous_end.is_some_and(|end: usize| {
-                let between = &text[end..word.start];
-                between.len() <= 3 && between.chars().all(|c| matches!(c, ' ' | '\n' | '.'))
-            });
-            let names_a_place = !joined && after_a_place_and_particle(text, word.start);
-            if probability < self.threshold || names_a_place {
+            if probability < self.threshold {
                 previous_end = None;
+                place_end = None;
+                continue;
+            }
+            let joined = joins(previous_end, word.start);
+            if joins(place_end, word.start) || (!joined && after_a_place_and_particle(text, word.start)) {
+                previous_end = None;
+                place_end = Some(word.end);
                 continue;
             }
             match found.last_mut() {
@@ -288,14 +300,15 @@ mod tests {
 
     #[test]
     fn a_run_after_a_place_and_a_particle_is_no_name() {
-        let text = "Hospital de Stanford o Ana Ruiz";
+        let text = "Hospital de Santa Rosa o Ana Ruiz";
         let words = [
             word(0, 8, -1.0),
             word(9, 11, -1.0),
-            word(12, 20, 1.0),
-            word(21, 22, -1.0),
-            word(23, 26, 1.0),
-            word(27, 31, 1.0),
+            word(12, 17, 1.0),
+            word(18, 22, 1.0),
+            word(23, 24, -1.0),
+            word(25, 28, 1.0),
+            word(29, 33, 1.0),
         ];
         let found: Vec<&str> = first_feature()
             .names(text, &words)

@@ -63,6 +63,9 @@ impl NameUnits {
 /// The dot product of 8-bit weights and features, in eight lanes so that the compiler keeps it in vector registers
 /// (a word is 64 such rows of 1,166; a long message reads 720 words).
 fn dot_quantised(weights: &[i8], features: &[f32]) -> f32 {
+    // Lanes and tails must line up: a shorter input is read as zeros past its end.
+    let length = weights.len().min(features.len());
+    let (weights, features) = (&weights[..length], &features[..length]);
     let mut lanes = [0.0f32; 8];
     let (weight_chunks, feature_chunks) = (weights.chunks_exact(8), features.chunks_exact(8));
     let tail: f32 = weight_chunks

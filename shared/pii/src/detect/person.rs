@@ -403,29 +403,48 @@ const THINGS: &[&str] = &[
     "tienda",
 ];
 
-/// Words joining a place or an institution to its own name: "Hospital de Stanford", "University of the Pacific".
+/// Words joining an institution to its own name: "Hospital de Stanford", "University of the Pacific".
 const NAMING_PARTICLES: &[&str] = &["de", "del", "of", "la", "las", "los", "the"];
 
-/// Whether the words right before byte `start` of `text` are a capitalised place or institution word ("Hospital",
-/// "Clinic", "University", "Medical") and one or two joining particles: what follows names the place, not a person
-/// ("Hospital de Stanford", "University of the Pacific"). A surname's own particles follow a given name, never such
-/// a word ("María de la Cruz").
+/// Institutions named after a place or a person of the past: what follows "Hospital de" is the hospital's name.
+const INSTITUTIONS: &[&str] = &[
+    "hospital",
+    "hospitals",
+    "clinic",
+    "clinica",
+    "center",
+    "centre",
+    "centro",
+    "medical",
+    "medico",
+    "pharmacy",
+    "farmacia",
+    "university",
+    "universidad",
+    "college",
+];
+
+/// Whether the words right before byte `start` of `text` are a capitalised institution word ("Hospital", "Clinic",
+/// "University", "Medical") and one or two joining particles, in the same sentence: what follows names the
+/// institution, not a person ("Hospital de Stanford", "University of the Pacific"). A surname's own particles follow a
+/// given name, never such a word ("María de la Cruz"), and a plan word is no institution ("el número de Medicare de
+/// Juan Pérez").
 pub fn after_a_place_and_particle(text: &str, start: usize) -> bool {
     let before = text.get(..start).unwrap_or_default();
-    let mut words = before
-        .split_whitespace()
-        .rev()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()));
     let mut particles = 0;
-    for word in words.by_ref() {
+    for raw in before.split_whitespace().rev() {
+        // A sentence's end between them: "…Medical Center. The Lopez family…".
+        if raw.ends_with(['.', '?', '!', ':', ';']) {
+            return false;
+        }
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
         if NAMING_PARTICLES.contains(&word.to_lowercase().as_str()) && particles < 2 {
             particles += 1;
             continue;
         }
         return particles > 0
             && word.chars().next().is_some_and(char::is_uppercase)
-            && !NAMING_PARTICLES.contains(&word.to_lowercase().as_str())
-            && GAZETTEER.never.contains(folded(word).as_str());
+            && INSTITUTIONS.contains(&folded(word).as_str());
     }
     false
 }
@@ -786,6 +805,7 @@ mod tests {
             ("¿El Hospital de Stanford está en la red?", "Stanford"),
             ("Is the University of the Pacific clinic covered?", "Pacific"),
             ("Fui a la Clinic de Santa Rosa", "Santa"),
+            ("Voy al Centro Médico del Valle", "Valle"),
         ] {
             assert!(after_a_place_and_particle(text, at(text, word)), "{text}");
         }
@@ -794,6 +814,10 @@ mod tests {
             ("My daughter Ana drives me", "Ana"),
             ("Stanford called me", "Stanford"),
             ("the hospital de Stanford", "Stanford"),
+            ("el número de Medicare de Juan Pérez", "Juan"),
+            ("A la María le negaron la receta", "María"),
+            ("mi tío Jesús de la Cruz", "Cruz"),
+            ("Long Beach Medical Center. The Lopez family called", "Lopez"),
         ] {
             assert!(!after_a_place_and_particle(text, at(text, word)), "{text}");
         }

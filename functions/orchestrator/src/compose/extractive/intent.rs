@@ -168,8 +168,7 @@ pub(super) fn asking_sentences(message: &str) -> Vec<&str> {
             continue;
         }
         let end = at + c.len_utf8();
-        // A full stop inside a word or a number ("a.m.", "1.5") ends nothing.
-        if c == '.' && message[end..].chars().next().is_some_and(|n| !n.is_whitespace()) {
+        if c == '.' && !full_stop_ends_a_sentence(message, at) {
             continue;
         }
         sentences.push(&message[start..end]);
@@ -185,6 +184,27 @@ pub(super) fn asking_sentences(message: &str) -> Vec<&str> {
         .filter(|s| s.trim_end().ends_with('?'))
         .collect();
     if asking.is_empty() { sentences } else { asking }
+}
+
+/// Abbreviations whose full stop ends no sentence: "Dr. Patel", "phone no. for Member Services".
+const ABBREVIATIONS: &[&str] = &[
+    "dr", "dra", "mr", "mrs", "ms", "sr", "sra", "srta", "st", "no", "vs", "jr", "etc", "approx", "dept", "apt",
+];
+
+/// Whether the full stop at byte `at` ends a sentence: not inside a word or a number ("a.m.", "1.5"), unless a
+/// capital follows it straight away ("SCAN Classic.Is my MRI covered?"), and not after an abbreviation.
+fn full_stop_ends_a_sentence(message: &str, at: usize) -> bool {
+    let next = message[at + 1..].chars().next();
+    if next.is_some_and(|n| !n.is_whitespace() && !n.is_uppercase()) {
+        return false;
+    }
+    let word = message[..at]
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    // A single letter is an initial ("Walter J. Kowalski").
+    !(ABBREVIATIONS.contains(&word.as_str()) || word.chars().count() == 1)
 }
 
 /// The asking sentences of a message as one text (see [`asking_sentences`]).

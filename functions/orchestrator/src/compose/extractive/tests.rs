@@ -193,6 +193,23 @@ fn a_figure_named_by_the_member_s_situation_is_not_one_the_question_asks_for() {
         "What number do I call?"
     );
     assert_eq!(intent::asking("Call me at 8 a.m. please"), "Call me at 8 a.m. please");
+    // Abbreviations and initials end no sentence; a capital right after a full stop starts one.
+    assert_eq!(
+        intent::asking("How much is a visit to Dr. Patel?"),
+        "How much is a visit to Dr. Patel?"
+    );
+    assert_eq!(
+        intent::asking("What's the phone no. for Member Services?"),
+        "What's the phone no. for Member Services?"
+    );
+    assert_eq!(
+        intent::asking("I have SCAN Classic.Is my MRI covered?"),
+        "Is my MRI covered?"
+    );
+    assert_eq!(
+        intent::asking("¿Cuánto cobra la Dra. López?"),
+        "¿Cuánto cobra la Dra. López?"
+    );
 }
 
 #[test]
