@@ -269,11 +269,7 @@ impl Normal {
     }
 
     fn uniform(&mut self) -> f64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
+        let z = super::seeded::splitmix64(&mut self.state);
         // 53 bits in (0, 1]: never 0, whose logarithm Box–Muller takes.
         ((z >> 11) + 1) as f64 / (1u64 << 53) as f64
     }

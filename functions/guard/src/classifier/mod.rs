@@ -10,6 +10,7 @@ pub mod bedrock;
 pub mod hidden;
 pub mod lexical;
 pub mod model;
+pub(crate) mod seeded;
 pub mod windows;
 
 use navigator_embed::MiniLm;

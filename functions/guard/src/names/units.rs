@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classifier::adam::Adam;
 use crate::classifier::hidden::QuantizedRows;
+use crate::classifier::seeded::splitmix64;
 
 /// Rectified units over a word's features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,11 +190,7 @@ struct Uniform(u64);
 
 impl Uniform {
     fn bits(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        splitmix64(&mut self.0)
     }
 
     fn next(&mut self) -> f32 {

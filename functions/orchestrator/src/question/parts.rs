@@ -20,7 +20,8 @@ pub fn question_parts(question: &str) -> Vec<String> {
 /// The searches for a question's later parts: each later part followed by the first, which names what it is about.
 /// A later part usually leans on the first ("Who reviews a Level 2 appeal? Does SCAN run it?", "How do I appeal a
 /// denied prescription online, and what's my deadline?"): searched alone, it finds passages about its own few words
-/// (SCAN, deadlines) rather than its subject. The whole question is searched too, so the first part needs no search of its own.
+/// (SCAN, deadlines) rather than its subject. The whole question is searched too, so the first part needs no search
+/// of its own.
 pub fn later_part_searches(question: &str) -> Vec<String> {
     let mut parts = question_parts(question).into_iter();
     let Some(first) = parts.next() else {

@@ -159,7 +159,9 @@ const NUMBER_WORDS: &[&str] = &[
 
 /// The sentences of a message that ask something (those ending in a question mark), or all of them when none does.
 /// "I got a new phone number. How do I update it?" asks how, not for a number: a sentence telling the member's
-/// situation names things without asking for them.
+/// situation names things without asking for them. Not `navigator_platform::text::sentences`, which cuts plan text:
+/// it joins a PDF's lines into chart rows, knows English abbreviations by their capitals and drops short pieces; a
+/// member's message is typed, in either language, in any case.
 pub(super) fn asking_sentences(message: &str) -> Vec<&str> {
     let mut sentences = Vec::new();
     let mut start = 0;
