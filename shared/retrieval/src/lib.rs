@@ -12,6 +12,7 @@
 //! - [`pieces`]: late interaction: sentences' word-piece states stored in 8 bits, matched against a question's.
 //! - [`eval`]: hit@k and MRR against a question set with verified answer facts.
 
+pub mod adapter;
 pub mod cache;
 pub mod chunk;
 pub mod db;
