@@ -11,6 +11,7 @@ use navigator_platform::config::Budgets;
 use navigator_platform::owner::{Owner, PlanId, Readers};
 use navigator_platform::section::SectionRef;
 use navigator_resilience::Deadline;
+use navigator_retrieval::adapter::QueryAdapter;
 use navigator_retrieval::db::{PoolSettings, pg_pool};
 use navigator_retrieval::embed::Embedder;
 use navigator_retrieval::ingest::ingest_upload;
@@ -21,6 +22,7 @@ use navigator_retrieval::store::{
     Upload,
 };
 use navigator_tests::{HashingEmbedder, PieceHashingEmbedder, TestDatabase, hashed_words, sample_plan};
+use std::collections::HashMap;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -487,6 +489,77 @@ async fn every_sentence_of_a_found_chunk_is_scored_in_order<S: ChunkStore + 'sta
             assert!((score - expected).abs() < 1e-3, "{score} vs {expected}");
         }
     }
+}
+
+/// The adapter's vector is what the store searches with: under `−I` every similarity is the negative of the one under
+/// `I`. Without an adapter the hits carry no similarity, since the composer's decline threshold is calibrated on the
+/// adapted scale only.
+async fn a_query_adapter_reads_the_query_the_store_searches_with<S: ChunkStore + Clone + 'static>(store: S) {
+    let member = Uuid::new_v4();
+    ingest(
+        &HashingEmbedder,
+        &store,
+        &own(member),
+        &sample_plan("adapted"),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    let query = "ambulance trip";
+    let plain = Retriever::new(HashingEmbedder, store.clone(), budgets().retrieve);
+    let found = plain.search(&alone(member), query, 5, soon()).await.unwrap();
+    assert!(!found.chunks.is_empty());
+    assert!(found.chunks.iter().all(|chunk| chunk.similarity.is_none()));
+
+    let diagonal =
+        |value: f64| -> Vec<f64> { (0..384 * 384).map(|k| if k % 385 == 0 { value } else { 0.0 }).collect() };
+    let adapter = |value: f64| QueryAdapter::from_matrix(HashingEmbedder.model(), 384, &diagonal(value)).unwrap();
+    let similarities = |chunks: &[navigator_platform::contracts::ChunkHit]| -> HashMap<Uuid, f32> {
+        chunks
+            .iter()
+            .map(|chunk| (chunk.chunk_id, chunk.similarity.expect("an adapted search reports it")))
+            .collect()
+    };
+    let other_model = QueryAdapter::from_matrix("another/model", 384, &diagonal(1.0)).unwrap();
+    let refused = Retriever::new(HashingEmbedder, store.clone(), budgets().retrieve).with_adapter(other_model);
+    assert!(
+        refused.is_err(),
+        "another model's adapter means nothing for these vectors"
+    );
+    let same = Retriever::new(HashingEmbedder, store.clone(), budgets().retrieve)
+        .with_adapter(adapter(1.0))
+        .unwrap();
+    let turned = Retriever::new(HashingEmbedder, store, budgets().retrieve)
+        .with_adapter(adapter(-1.0))
+        .unwrap();
+    let as_is = similarities(&same.search(&alone(member), query, 5, soon()).await.unwrap().chunks);
+    let negated = similarities(&turned.search(&alone(member), query, 5, soon()).await.unwrap().chunks);
+    let both: Vec<&Uuid> = as_is.keys().filter(|id| negated.contains_key(id)).collect();
+    assert!(!both.is_empty(), "the full-text list finds the same chunks either way");
+    for id in both {
+        assert!(
+            (as_is[id] + negated[id]).abs() < 1e-3,
+            "{} against {}",
+            as_is[id],
+            negated[id]
+        );
+    }
+    assert!(
+        as_is.values().any(|s| *s > 0.1),
+        "the query's own chunk is close: {as_is:?}"
+    );
+}
+
+#[tokio::test]
+async fn postgres_a_query_adapter_reads_the_query_the_store_searches_with() {
+    let (store, _database) = pg_store().await;
+    a_query_adapter_reads_the_query_the_store_searches_with(store).await;
+}
+
+#[tokio::test]
+async fn sqlite_a_query_adapter_reads_the_query_the_store_searches_with() {
+    let (store, _dir) = sqlite_store().await;
+    a_query_adapter_reads_the_query_the_store_searches_with(store).await;
 }
 
 async fn every_sentence_of_a_found_chunk_is_matched_piece_by_piece<S: ChunkStore + 'static>(store: S) {

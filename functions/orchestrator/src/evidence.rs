@@ -163,6 +163,15 @@ impl Evidence {
         self.chunks().first().map(|chunk| chunk.score)
     }
 
+    /// The closest any retrieved chunk came to the query that found it (`ChunkHit::similarity`), if the retrieval
+    /// reported one.
+    pub fn best_similarity(&self) -> Option<f32> {
+        self.chunks()
+            .iter()
+            .filter_map(|chunk| chunk.similarity)
+            .fold(None, |best, s| Some(best.map_or(s, |b: f32| b.max(s))))
+    }
+
     /// Whether any call reached a source, even one that found nothing.
     pub fn any_source_answered(&self) -> bool {
         self.calls.iter().any(|record| record.result.outcome() == Outcome::Ok)

@@ -222,6 +222,7 @@ pub fn sample_chunks() -> Vec<ChunkHit> {
         section: "Chapter 4".into(),
         text: text.into(),
         score,
+        similarity: None,
         units: Vec::new(),
         piece_matches: Vec::new(),
     };

@@ -284,6 +284,11 @@ pub struct ChunkHit {
     pub section: String,
     pub text: String,
     pub score: f32,
+    /// The cosine similarity of the query's vector, as a query adapter read it, to the chunk's: the scale the
+    /// composer's decline threshold is calibrated on. None when no adapter read the query (another embedder, the
+    /// adapter switched off) or from a producer that does not report it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f32>,
     /// How close each sentence of `text` (as [`crate::text::sentences`] cuts it) is to the query, in order: cosine
     /// similarity of the sentence's own vector, stored at ingest. Empty when the store holds no sentence vectors.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use uuid::Uuid;
 
+use crate::adapter::QueryAdapter;
 use crate::cache::TtlLru;
 use crate::embed::{Embedder, WithPieces};
 use crate::pieces::StoredPieces;
@@ -35,6 +36,8 @@ pub struct Retriever<E, S> {
     store: S,
     budgets: RetrieveBudgets,
     weights: RerankWeights,
+    /// The learned map a query's vector goes through before the search, for this embedder's model.
+    adapter: Option<Arc<QueryAdapter>>,
     /// Each query's vector, with its word pieces when the embedder gives them (for matching the returned chunks'
     /// sentences piece by piece).
     embeddings: TtlLru<String, Arc<WithPieces>>,
@@ -53,6 +56,7 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             store,
             budgets,
             weights: RerankWeights::default(),
+            adapter: None,
             embeddings,
             results,
         }
@@ -62,6 +66,27 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
     pub fn with_weights(mut self, weights: RerankWeights) -> Self {
         self.weights = weights;
         self
+    }
+
+    /// Searches with `adapter` reading each query's vector. An adapter trained for another embedding model or
+    /// width is an error: its map means nothing for these vectors.
+    pub fn with_adapter(mut self, adapter: QueryAdapter) -> Result<Self, NavigatorError> {
+        if adapter.model() != self.embedder.model() || adapter.dimensions() != self.embedder.dimensions() {
+            return Err(NavigatorError::internal(format!(
+                "the query adapter is for {} ({} dimensions), not for {} ({} dimensions)",
+                adapter.model(),
+                adapter.dimensions(),
+                self.embedder.model(),
+                self.embedder.dimensions()
+            )));
+        }
+        self.adapter = Some(Arc::new(adapter));
+        Ok(self)
+    }
+
+    /// Whether a query adapter reads the queries.
+    pub fn is_adapted(&self) -> bool {
+        self.adapter.is_some()
     }
 
     pub fn embedder(&self) -> &E {
@@ -164,7 +189,11 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         let request = SearchRequest {
             owners,
             embed_model: self.embedder.model().to_string(),
-            vector: reading.vector.clone(),
+            // The adapter reads the question for this plan (see `adapter`); the cached reading stays the model's own.
+            vector: match &self.adapter {
+                Some(adapter) => adapter.apply(&reading.vector),
+                None => reading.vector.clone(),
+            },
             terms: terms.clone(),
             depth: SEARCH_DEPTH,
             section: section.cloned(),
@@ -190,6 +219,8 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
                 section: r.candidate.section,
                 text: r.candidate.text,
                 score: r.score,
+                // On the scale the decline threshold was calibrated on only when the adapter read the query.
+                similarity: self.adapter.is_some().then_some(r.candidate.similarity),
                 units: r.candidate.units,
                 piece_matches: Vec::new(),
             })
@@ -328,6 +359,7 @@ mod tests {
             section: String::new(),
             text: "One sentence.".into(),
             score,
+            similarity: None,
             units: vec![0.5],
             piece_matches: if matches.is_empty() {
                 Vec::new()

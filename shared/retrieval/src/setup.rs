@@ -9,6 +9,7 @@ use navigator_resilience::CpuPool;
 use std::path::Path;
 use uuid::Uuid;
 
+use crate::adapter::QueryAdapter;
 use crate::db::{PoolSettings, connect_options, pg_pool, watch_pool};
 use crate::document;
 use crate::embed::{BedrockEmbedder, DEFAULT_REMOTE_CALLS_IN_FLIGHT, Embedders, MiniLm, OpenAiEmbedder, model_dir};
@@ -64,7 +65,33 @@ pub async fn from_config(settings: &Settings, secrets: &SecretStore) -> Result<C
         }
     };
     let embedder = embedder(settings.providers.embeddings, budgets, secrets).await?;
-    Ok(Retriever::new(embedder, store, budgets.retrieve.clone()))
+    adapted(Retriever::new(embedder, store, budgets.retrieve.clone()))
+}
+
+/// `retriever` with the query adapter `RETRIEVE_QUERY_ADAPTER` names: unset or `embedded`, the one shipped for the
+/// local sentence model (none for another embedder); `off`, none; otherwise the path of one trained by
+/// `train-query-adapter`, which must be for the configured embedder's model.
+pub fn adapted<S: ChunkStore>(retriever: Retriever<Embedders, S>) -> Result<Retriever<Embedders, S>, NavigatorError> {
+    let local = matches!(retriever.embedder(), Embedders::Local(_));
+    match query_adapter(std::env::var("RETRIEVE_QUERY_ADAPTER").ok().as_deref(), local)? {
+        Some(adapter) => retriever.with_adapter(adapter),
+        None => Ok(retriever),
+    }
+}
+
+/// The adapter `choice` (`RETRIEVE_QUERY_ADAPTER`) names, for a local embedder or another.
+fn query_adapter(choice: Option<&str>, local: bool) -> Result<Option<QueryAdapter>, NavigatorError> {
+    match choice.map(str::trim) {
+        None | Some("" | "embedded") if local => Ok(Some(QueryAdapter::embedded()?)),
+        None | Some("" | "embedded" | "off") => Ok(None),
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| NavigatorError::internal(format!("RETRIEVE_QUERY_ADAPTER={path}: {e}")))?;
+            QueryAdapter::from_bytes(&bytes)
+                .map(Some)
+                .map_err(|e| NavigatorError::internal(format!("RETRIEVE_QUERY_ADAPTER={path}: {e}")))
+        }
+    }
 }
 
 /// `EMBEDDINGS_CALLS_IN_FLIGHT`: a remote embedder's calls in flight during an ingest.
@@ -164,6 +191,29 @@ pub async fn ensure_ingested(
 
 #[cfg(test)]
 mod tests {
+    use super::query_adapter;
+
+    #[test]
+    fn the_shipped_adapter_reads_the_local_models_queries_unless_switched_off() {
+        for choice in [None, Some(""), Some("embedded")] {
+            assert!(query_adapter(choice, true).unwrap().is_some(), "{choice:?}");
+            assert!(
+                query_adapter(choice, false).unwrap().is_none(),
+                "another embedder: {choice:?}"
+            );
+        }
+        assert!(query_adapter(Some("off"), true).unwrap().is_none());
+        let missing = query_adapter(Some("/nonexistent/adapter.bin"), true)
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("RETRIEVE_QUERY_ADAPTER"), "{missing}");
+        let not_one = std::env::temp_dir().join(format!("not-an-adapter-{}", std::process::id()));
+        std::fs::write(&not_one, b"hello").unwrap();
+        let refused = query_adapter(not_one.to_str(), true).unwrap_err().to_string();
+        std::fs::remove_file(&not_one).unwrap();
+        assert!(refused.contains("not a query adapter"), "{refused}");
+    }
+
     use super::*;
 
     #[test]

@@ -151,6 +151,7 @@ mod tests {
             section: String::new(),
             text: "text".into(),
             score,
+            similarity: None,
             units: Vec::new(),
             piece_matches: Vec::new(),
         };
@@ -275,6 +276,7 @@ mod tests {
                    chapter. For durable medical equipment, see Chapter 4, Section 2.1."
                 .into(),
             score: 1.5,
+            similarity: None,
             units: Vec::new(),
             piece_matches: Vec::new(),
         };

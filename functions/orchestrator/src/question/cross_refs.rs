@@ -136,6 +136,7 @@ mod tests {
             section: section.into(),
             text: text.into(),
             score: 1.0,
+            similarity: None,
             units: Vec::new(),
             piece_matches: Vec::new(),
         }

@@ -344,6 +344,7 @@ async fn a_section_a_passage_refers_to_is_read_in_the_second_wave_and_answers() 
         section: section.into(),
         text: text.into(),
         score,
+        similarity: None,
         units: navigator_platform::text::sentences(text)
             .iter()
             .map(|s| if s.contains("does not cover") { 0.8 } else { 0.4 })

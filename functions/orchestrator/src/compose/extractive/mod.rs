@@ -102,6 +102,15 @@ impl ExtractiveComposer {
         if let Some(name) = unmentioned_name(question, evidence) {
             return unanswered(&closest(), &format!("they do not mention {name}"));
         }
+        // How close the plan's passages come to the question as a whole: below the threshold, none is about what was
+        // asked (the adapter was trained to move such questions away from every passage), and the nearest would
+        // read as an answer. Web results, when there are some, are weighed on their own.
+        let distant = evidence
+            .best_similarity()
+            .is_some_and(|best| best < settings.min_similarity);
+        if distant && evidence.web_results().is_empty() {
+            return unanswered(&closest(), "no passage is about what you asked");
+        }
         let scored = self.score(question, &candidates);
         let Some(lead) = scored.first() else {
             return unanswered(&closest(), "no passage answers it");

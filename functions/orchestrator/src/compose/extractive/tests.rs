@@ -14,6 +14,7 @@ fn chunk(n: u128, page: u32, text: &str, score: f32) -> ChunkHit {
         section: "Chapter 4".into(),
         text: text.into(),
         score,
+        similarity: None,
         units: Vec::new(),
         piece_matches: Vec::new(),
     }
@@ -572,4 +573,51 @@ fn piece_matches_come_from_the_first_search_that_found_something() {
     };
     let matches = evidence.question_piece_matches();
     assert_eq!(matches.get(&Uuid::from_u128(2)).map(|rows| rows.len()), Some(1));
+}
+
+/// `chart()` with each chunk's similarity to the query as an adapted search reports it.
+fn chart_at(similarity: Option<f32>) -> Vec<ChunkHit> {
+    chart()
+        .into_iter()
+        .map(|chunk| ChunkHit { similarity, ..chunk })
+        .collect()
+}
+
+#[test]
+fn a_question_no_passage_is_close_to_is_declined_when_the_search_was_adapted() {
+    let threshold = ExtractiveSettings::default().min_similarity;
+    let question = "What does a specialist visit cost me?";
+    let below = compose(question, &evidence(chart_at(Some(threshold - 0.05)), vec![]));
+    assert_eq!(below.status, Status::Unanswered, "{}", below.answer);
+    assert!(
+        below.answer.contains("no passage is about what you asked"),
+        "{}",
+        below.answer
+    );
+
+    let above = compose(question, &evidence(chart_at(Some(threshold + 0.05)), vec![]));
+    assert_eq!(above.status, Status::Answered, "{}", above.answer);
+    // A search no adapter read reports no similarity, and the check stands aside.
+    let unadapted = compose(question, &evidence(chart_at(None), vec![]));
+    assert_eq!(unadapted.status, Status::Answered, "{}", unadapted.answer);
+}
+
+#[test]
+fn a_distant_plan_passage_does_not_decline_what_the_web_answered() {
+    let threshold = ExtractiveSettings::default().min_similarity;
+    let web = vec![WebResult {
+        title: "Medicare.gov: Part B premium".into(),
+        url: "https://www.medicare.gov/basics/costs/medicare-costs".into(),
+        snippet: "The standard Part B premium in 2025 is $185.00 each month.".into(),
+        score: 0.9,
+    }];
+    let answer = compose(
+        "What is the standard Part B premium in 2025?",
+        &evidence(chart_at(Some(threshold - 0.1)), web),
+    );
+    assert!(
+        !answer.answer.contains("no passage is about what you asked"),
+        "{}",
+        answer.answer
+    );
 }
