@@ -36,16 +36,6 @@ const HELD_OUT: [&str; 3] = [
 /// A training question this close to a held-out one is a rewording of it.
 const NEAR_DUPLICATE: f32 = 0.85;
 const SHIPPED: &str = "shared/retrieval/data/query-adapter.bin";
-/// Chosen on the answers' tuning half (docs/RETRIEVAL.md, "The query adapter").
-const SETTINGS: TrainSettings = TrainSettings {
-    epochs: 60,
-    rate: 1e-3,
-    l2: 1e-2,
-    temperature: 0.05,
-    negative_weight: 1.0,
-    initial_none: [0.6, 0.7],
-};
-
 fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -236,7 +226,7 @@ impl Calibration {
 
 /// The shipped settings, or those the environment names instead.
 fn settings() -> Result<TrainSettings, String> {
-    let mut settings = SETTINGS;
+    let mut settings = TrainSettings::SHIPPED;
     let read = |name: &str| -> Result<Option<f64>, String> {
         match std::env::var(name) {
             Ok(value) => value
