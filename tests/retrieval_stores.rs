@@ -510,6 +510,7 @@ async fn a_query_adapter_reads_the_query_the_store_searches_with<S: ChunkStore +
     let found = plain.search(&alone(member), query, 5, soon()).await.unwrap();
     assert!(!found.chunks.is_empty());
     assert!(found.chunks.iter().all(|chunk| chunk.similarity.is_none()));
+    assert_eq!(found.best_similarity, None);
 
     let diagonal =
         |value: f64| -> Vec<f64> { (0..384 * 384).map(|k| if k % 385 == 0 { value } else { 0.0 }).collect() };
@@ -532,8 +533,17 @@ async fn a_query_adapter_reads_the_query_the_store_searches_with<S: ChunkStore +
     let turned = Retriever::new(HashingEmbedder, store, budgets().retrieve)
         .with_adapter(adapter(-1.0))
         .unwrap();
-    let as_is = similarities(&same.search(&alone(member), query, 5, soon()).await.unwrap().chunks);
-    let negated = similarities(&turned.search(&alone(member), query, 5, soon()).await.unwrap().chunks);
+    let as_is_found = same.search(&alone(member), query, 5, soon()).await.unwrap();
+    let negated_found = turned.search(&alone(member), query, 5, soon()).await.unwrap();
+    let as_is = similarities(&as_is_found.chunks);
+    let negated = similarities(&negated_found.chunks);
+    // The best of every candidate weighed, the returned ones among them.
+    for (found, chunks) in [(&as_is_found, &as_is), (&negated_found, &negated)] {
+        let best = found
+            .best_similarity
+            .expect("an adapted search reports how close the documents came");
+        assert!(chunks.values().all(|s| *s <= best + 1e-6), "{best} against {chunks:?}");
+    }
     let both: Vec<&Uuid> = as_is.keys().filter(|id| negated.contains_key(id)).collect();
     assert!(!both.is_empty(), "the full-text list finds the same chunks either way");
     for id in both {

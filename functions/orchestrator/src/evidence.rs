@@ -163,12 +163,15 @@ impl Evidence {
         self.chunks().first().map(|chunk| chunk.score)
     }
 
-    /// The closest any retrieved chunk came to the query that found it (`ChunkHit::similarity`), if the retrieval
-    /// reported one.
+    /// How close the documents came to the question at all: the best `RetrieveOutput::best_similarity` of the turn's
+    /// searches, if any reported one (only a search a query adapter read does).
     pub fn best_similarity(&self) -> Option<f32> {
-        self.chunks()
+        self.calls
             .iter()
-            .filter_map(|chunk| chunk.similarity)
+            .filter_map(|record| match &record.result {
+                CallResult::Retrieved(output) => output.best_similarity,
+                _ => None,
+            })
             .fold(None, |best, s| Some(best.map_or(s, |b: f32| b.max(s))))
     }
 

@@ -153,6 +153,7 @@ impl FakeTools {
 fn retrieved(chunks: Vec<ChunkHit>) -> serde_json::Value {
     to_value(RetrieveOutput {
         chunks,
+        best_similarity: None,
         timings_ms: RetrieveTimings::default(),
     })
 }

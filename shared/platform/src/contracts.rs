@@ -311,6 +311,12 @@ pub struct RetrieveTimings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetrieveOutput {
     pub chunks: Vec<ChunkHit>,
+    /// The best similarity of any chunk the search weighed (before the rerank kept `chunks`) to the query, as a
+    /// query adapter read it: how close the documents come to the question at all, on the scale the composer's
+    /// decline threshold is calibrated on. None when no adapter read the query, or from a producer that does not
+    /// report it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_similarity: Option<f32>,
     pub timings_ms: RetrieveTimings,
 }
 

@@ -30,6 +30,12 @@ const SEARCH_DEPTH: usize = 30;
 
 type ResultKey = (Readers, String, Option<SectionRef>, u8);
 
+/// A search's result as cached: what `RetrieveOutput` returns but its timings.
+struct Found {
+    chunks: Vec<ChunkHit>,
+    best_similarity: Option<f32>,
+}
+
 /// Searches one store with one embedder. Built once per execution environment.
 pub struct Retriever<E, S> {
     embedder: E,
@@ -44,7 +50,7 @@ pub struct Retriever<E, S> {
     /// Each result with the version of its readers' documents when it was searched (`ChunkStore::documents_version`):
     /// a hit whose version changed since is a miss, so a document ingested or deleted by another function is seen
     /// at once, not when the entry expires (while the version can be read at all).
-    results: TtlLru<ResultKey, (String, Arc<Vec<ChunkHit>>)>,
+    results: TtlLru<ResultKey, (String, Arc<Found>)>,
 }
 
 impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
@@ -82,11 +88,6 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         }
         self.adapter = Some(Arc::new(adapter));
         Ok(self)
-    }
-
-    /// Whether a query adapter reads the queries.
-    pub fn is_adapted(&self) -> bool {
-        self.adapter.is_some()
     }
 
     pub fn embedder(&self) -> &E {
@@ -151,12 +152,13 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             .results
             .get(&result_key)
             .filter(|(stored, _)| version.as_ref().is_none_or(|current| current == stored))
-            .map(|(_, chunks)| chunks);
+            .map(|(_, found)| found);
         timings.cache = ms(started);
-        if let Some(chunks) = cached {
+        if let Some(found) = cached {
             metrics::counter!(navigator_metrics::RETRIEVE_CACHE_LOOKUPS.name, "outcome" => "hit").increment(1);
             return Ok(RetrieveOutput {
-                chunks: chunks.as_ref().clone(),
+                chunks: found.chunks.clone(),
+                best_similarity: found.best_similarity,
                 timings_ms: timings,
             });
         }
@@ -204,6 +206,14 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
             .await
             .map_err(|e| in_stage(e, "knn"))?;
         timings.knn = ms(started);
+        // The closest of every candidate, before the rerank keeps `top_k`: on the scale the decline threshold was
+        // calibrated on (the best chunk of the whole plan) only when the adapter read the query.
+        let best_similarity = self.adapter.as_ref().and_then(|_| {
+            candidates
+                .iter()
+                .map(|c| c.similarity)
+                .fold(None, |best, s| Some(best.map_or(s, |b: f32| b.max(s))))
+        });
 
         let started = Instant::now();
         let ranked = rerank(candidates, &terms, self.weights);
@@ -243,10 +253,15 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         // chunks are right, only their order and the composer's choice of sentence lose a signal, and a cached result
         // is what answers while the database is down.
         if let Some(version) = version {
-            self.results.put(result_key, (version, Arc::new(chunks.clone())));
+            let found = Found {
+                chunks: chunks.clone(),
+                best_similarity,
+            };
+            self.results.put(result_key, (version, Arc::new(found)));
         }
         Ok(RetrieveOutput {
             chunks,
+            best_similarity,
             timings_ms: timings,
         })
     }

@@ -191,7 +191,7 @@ pub async fn ensure_ingested(
 
 #[cfg(test)]
 mod tests {
-    use super::query_adapter;
+    use super::*;
 
     #[test]
     fn the_shipped_adapter_reads_the_local_models_queries_unless_switched_off() {
@@ -213,8 +213,6 @@ mod tests {
         std::fs::remove_file(&not_one).unwrap();
         assert!(refused.contains("not a query adapter"), "{refused}");
     }
-
-    use super::*;
 
     #[test]
     fn calls_in_flight_default_when_unset_and_name_the_variable_when_wrong() {

@@ -351,6 +351,7 @@ fn a_section_read_needs_a_valid_section_and_goes_back_to_the_model_as_it_was_ask
             },
             result: CallResult::Retrieved(navigator_platform::contracts::RetrieveOutput {
                 chunks: Vec::new(),
+                best_similarity: None,
                 timings_ms: navigator_platform::contracts::RetrieveTimings::default(),
             }),
             ms: 1.0,

@@ -157,6 +157,7 @@ mod tests {
         };
         let output = RetrieveOutput {
             chunks: vec![chunk],
+            best_similarity: None,
             timings_ms: RetrieveTimings::default(),
         };
         record(CallResult::Retrieved(output))
@@ -282,6 +283,7 @@ mod tests {
         };
         let found = record(CallResult::Retrieved(RetrieveOutput {
             chunks: vec![chunk],
+            best_similarity: None,
             timings_ms: RetrieveTimings::default(),
         }));
         let question = "Can I see an out-of-network doctor?";

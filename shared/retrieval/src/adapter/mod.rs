@@ -5,14 +5,15 @@
 //! 384 × 384 matrix `A`, trained on questions written over a plan document (`train-query-adapter`), that moves the
 //! question's vector (`A·q`, normalised) towards the chunk and sentences that answer it, and away from every passage
 //! when the plan does not answer it at all. The stored vectors of the documents are untouched: the adapter changes
-//! only how a question is read, so it needs no re-ingest, and turning it off restores the plain model.
+//! only how a question is read, so it needs no re-ingest, and turning it off restores the plain model's search (the
+//! extractive composer's weights were chosen with it on).
 //!
 //! It learns the plan it was trained over: on the sample plan's topics that no training question was about it
 //! helped no more than the plain model (docs/RETRIEVAL.md has the figures), so it is shipped for the local sentence
 //! model over the sample plan and can be switched off (`RETRIEVE_QUERY_ADAPTER=off`) or replaced by one trained
 //! over another plan's questions.
 //!
-//! Stored as `A − I`, eight bits a weight with one scale a row: 147 KB for the 384-dimension model.
+//! Stored as `A − I`, eight bits a weight with one scale a row: 149 KB for the 384-dimension model.
 
 mod train;
 
@@ -44,7 +45,12 @@ impl QueryAdapter {
 
     /// An adapter from the matrix `A` (row-major, `dimensions × dimensions`), quantised.
     pub fn from_matrix(model: &str, dimensions: usize, matrix: &[f64]) -> Result<Self, NavigatorError> {
-        if dimensions == 0 || matrix.len() != dimensions * dimensions {
+        if model.len() > usize::from(u16::MAX) {
+            return Err(NavigatorError::internal(
+                "a query adapter's model name is at most 65,535 bytes",
+            ));
+        }
+        if dimensions == 0 || dimensions > MAX_DIMENSIONS || matrix.len() != dimensions * dimensions {
             return Err(NavigatorError::internal(format!(
                 "a query adapter of {dimensions} dimensions needs {} weights, not {}",
                 dimensions * dimensions,
@@ -130,12 +136,16 @@ impl QueryAdapter {
         if dimensions == 0 || dimensions > MAX_DIMENSIONS {
             return Err(invalid("its dimensions are out of range"));
         }
-        let scales = reader
+        let scales: Vec<f32> = reader
             .take(4 * dimensions)
             .ok_or_else(|| invalid("it ends early"))?
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
+        // A NaN scale would make every similarity NaN, which no threshold compares against.
+        if scales.iter().any(|scale| !scale.is_finite()) {
+            return Err(invalid("a row's scale is not a finite number"));
+        }
         let rows = reader
             .take(dimensions * dimensions)
             .ok_or_else(|| invalid("it ends early"))?

@@ -55,6 +55,16 @@ fn the_stored_form_reads_back_and_a_damaged_one_is_refused() {
     longer.push(0);
     assert!(QueryAdapter::from_bytes(&longer).is_err(), "bytes after the weights");
     assert!(QueryAdapter::from_matrix("m", 3, &[1.0; 4]).is_err(), "not square");
+    let mut not_finite = bytes.clone();
+    let scale_at = 4 + 2 + "sentence-transformers/test".len() + 4;
+    not_finite[scale_at..scale_at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    assert!(
+        QueryAdapter::from_bytes(&not_finite).is_err(),
+        "a scale that is not a number"
+    );
+    let mut too_wide = bytes.clone();
+    too_wide[scale_at - 4..scale_at].copy_from_slice(&100_000u32.to_le_bytes());
+    assert!(QueryAdapter::from_bytes(&too_wide).is_err(), "dimensions out of range");
 }
 
 #[test]
@@ -96,7 +106,7 @@ fn training_moves_a_question_to_its_answer_and_an_unanswered_one_away_from_every
     let (examples, passages) = toy();
     let settings = TrainSettings {
         epochs: 300,
-        rate: 0.01,
+        learning_rate: 0.01,
         l2: 0.0,
         initial_none: [0.5, 0.5],
         ..TrainSettings::default()

@@ -8,11 +8,13 @@
 //! time limit, a number, a place, steps, a yes or no), and how well its source ranked. Each part of a multi-part
 //! question gets its own passage, or a line saying the plan documents do not answer it.
 //!
-//! One threshold on the leading passage's score decides whether the question is answered at all. Since word-piece
-//! matches joined the score, every leading passage of the repository's question sets scores above it (see
-//! `ExtractiveSettings::answer_threshold`), so today it declines only a source that matches nothing. The answer is
-//! also `unanswered` when the question names something (a drug, a hospital, a company) no source mentions, when it
-//! asks for a figure no quoted passage states, or when it needed the web and the web did not answer.
+//! Two thresholds decide whether the question is answered at all. The first is how close the plan's closest chunk
+//! came to the question as retrieval's query adapter read it (`RetrieveOutput::best_similarity`, calibrated out of
+//! fold on the adapter's training questions; a search no adapter read reports none, and this check stands aside).
+//! The second is the leading passage's score; every leading passage of the repository's question sets scores above
+//! it (see `ExtractiveSettings::answer_threshold`), so today it declines only a source that matches nothing. The
+//! answer is also `unanswered` when the question names something (a drug, a hospital, a company) no source mentions,
+//! when it asks for a figure no quoted passage states, or when it needed the web and the web did not answer.
 
 mod intent;
 mod names;
@@ -104,7 +106,7 @@ impl ExtractiveComposer {
         }
         // How close the plan's passages come to the question as a whole: below the threshold, none is about what was
         // asked (the adapter was trained to move such questions away from every passage), and the nearest would
-        // read as an answer. Web results, when there are some, are weighed on their own.
+        // read as an answer. When the web answered, its results are weighed with the plan's passages as before.
         let distant = evidence
             .best_similarity()
             .is_some_and(|best| best < settings.min_similarity);
