@@ -1,8 +1,8 @@
 //! Retrieval latency on this machine, printed as P50/P95/P99.
 //!
 //! `cargo bench -p navigator-tests --bench retrieval` measures:
-//! 1. the embedded default end to end (local model + SQLite, sample plan, the dev questions, result cache off),
-//!    one query at a time and 8 at once;
+//! 1. the embedded default end to end (local model with its query adapter + SQLite, sample plan, the dev questions,
+//!    result cache off), one query at a time and 8 at once, and the adapter's map of one vector alone;
 //! 2. with `NAVIGATOR_BENCH_DATABASE_URL` set, PostgreSQL KNN over 800k synthetic 384-d chunks: 1,000 plans of 700
 //!    chunks and 10,000 member uploads of 10, each search filtered to one plan and one member (`owner = ANY`, as
 //!    retrieval searches), plus recall@10 against an exact scan.
@@ -12,7 +12,8 @@
 use navigator_platform::config::Budgets;
 use navigator_platform::owner::Owner;
 use navigator_resilience::{CpuPool, Deadline};
-use navigator_retrieval::embed::MiniLm;
+use navigator_retrieval::adapter::QueryAdapter;
+use navigator_retrieval::embed::{Embedder, MiniLm};
 use navigator_retrieval::retriever::Retriever;
 use navigator_retrieval::setup::{SAMPLE_PLAN, demo_plan, demo_readers};
 use navigator_retrieval::store::SqliteStore;
@@ -51,7 +52,20 @@ async fn embedded() {
     navigator_retrieval::ingest::ingest(&model, &store, &Owner::Plan(demo_plan()), &source, |_, _| {})
         .await
         .unwrap();
-    let retriever = Arc::new(Retriever::new(model, store, budgets));
+    let adapter = QueryAdapter::embedded().unwrap();
+    let vector = model
+        .embed(vec![QUESTIONS[0].to_string()], Deadline::after(Duration::from_secs(5)))
+        .await
+        .unwrap()
+        .remove(0);
+    let mut maps = Vec::new();
+    for _ in 0..2_000 {
+        let started = Instant::now();
+        std::hint::black_box(adapter.apply(std::hint::black_box(&vector)));
+        maps.push(started.elapsed());
+    }
+    print_percentiles("query adapter, one 384-d vector mapped", maps);
+    let retriever = Arc::new(Retriever::new(model, store, budgets).with_adapter(adapter).unwrap());
 
     let mut one_at_a_time = Vec::new();
     for round in 0..25 {
