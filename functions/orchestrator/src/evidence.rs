@@ -172,7 +172,7 @@ impl Evidence {
                 CallResult::Retrieved(output) => output.best_similarity,
                 _ => None,
             })
-            .fold(None, |best, s| Some(best.map_or(s, |b: f32| b.max(s))))
+            .reduce(f32::max)
     }
 
     /// Whether any call reached a source, even one that found nothing.

@@ -208,12 +208,10 @@ impl<E: Embedder, S: ChunkStore> Retriever<E, S> {
         timings.knn = ms(started);
         // The closest of every candidate, before the rerank keeps `top_k`: on the scale the decline threshold was
         // calibrated on (the best chunk of the whole plan) only when the adapter read the query.
-        let best_similarity = self.adapter.as_ref().and_then(|_| {
-            candidates
-                .iter()
-                .map(|c| c.similarity)
-                .fold(None, |best, s| Some(best.map_or(s, |b: f32| b.max(s))))
-        });
+        let best_similarity = self
+            .adapter
+            .as_ref()
+            .and_then(|_| candidates.iter().map(|c| c.similarity).reduce(f32::max));
 
         let started = Instant::now();
         let ranked = rerank(candidates, &terms, self.weights);

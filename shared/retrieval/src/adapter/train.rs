@@ -104,18 +104,22 @@ pub fn train(
         .iter()
         .map(|e| if e.is_negative() { settings.negative_weight } else { 1.0 })
         .sum();
+    // Each question's vector in the training's precision, once rather than every epoch.
+    let questions: Vec<Vec<f64>> = examples
+        .iter()
+        .map(|e| e.vector.iter().map(|&x| f64::from(x)).collect())
+        .collect();
     for _ in 0..settings.epochs {
         let mut gradient = vec![0.0; d * d];
         let mut none_gradient = [0.0; 2];
         let mut loss = 0.0;
-        for example in examples {
+        for (example, q) in examples.iter().zip(&questions) {
             let weight = if example.is_negative() {
                 settings.negative_weight
             } else {
                 1.0
             };
-            let q: Vec<f64> = example.vector.iter().map(|&x| f64::from(x)).collect();
-            let z = multiply(&matrix, &q);
+            let z = multiply(&matrix, q);
             let length = z.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
             let a: Vec<f64> = z.iter().map(|x| x / length).collect();
             // ∂loss/∂a, summed over the two lists.
@@ -163,7 +167,7 @@ pub fn train(
                 let dz = (loss_by_adapted[i] - a[i] * radial) / length;
                 if dz != 0.0 {
                     let row = &mut gradient[i * d..(i + 1) * d];
-                    for (g, x) in row.iter_mut().zip(&q) {
+                    for (g, x) in row.iter_mut().zip(q) {
                         *g += dz * x;
                     }
                 }

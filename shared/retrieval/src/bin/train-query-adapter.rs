@@ -11,7 +11,7 @@
 //! `QUERY_ADAPTER_OUT=FILE` writes the adapter there instead (and the report beside it), for comparing settings:
 //! `QUERY_ADAPTER_{EPOCHS,RATE,L2,NEGATIVE_WEIGHT}`.
 
-use navigator_embed::{Embedder, MiniLm, model_dir};
+use navigator_embed::{Embedder, MiniLm, dot, model_dir, normalize};
 use navigator_platform::text::sentences;
 use navigator_resilience::{CpuPool, Deadline};
 use navigator_retrieval::adapter::{AdapterExample, QueryAdapter, TrainSettings, train};
@@ -164,11 +164,12 @@ fn calibrate(
             continue;
         }
         for example in examples.iter().skip(fold).step_by(FOLDS) {
+            // The trained matrix itself, before the shipped file's 8-bit rounding.
             let mut adapted: Vec<f32> = matrix
                 .chunks_exact(d)
                 .map(|row| row.iter().zip(&example.vector).map(|(w, x)| *w as f32 * x).sum())
                 .collect();
-            navigator_embed::normalize(&mut adapted);
+            normalize(&mut adapted);
             let best = chunks.iter().map(|c| dot(c, &adapted)).fold(f32::MIN, f32::max);
             scored.push((best, !example.chunks.is_empty()));
         }
@@ -342,10 +343,6 @@ async fn embed(model: &MiniLm, texts: Vec<String>) -> Result<Vec<Vec<f32>>, Stri
         vectors.extend(embedded);
     }
     Ok(texts.iter().map(|text| vectors[index[text]].clone()).collect())
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 #[derive(Default)]
