@@ -8,9 +8,13 @@
 //! of `data/eval/` and the first two files of `data/train/` as ordinary messages to allow, writes
 //! `functions/guard/model/{semantic,lexical}.json` and `functions/guard/training/REPORT.md`. Each model's block
 //! threshold is chosen on out-of-fold predictions: the lowest (in steps of 0.01) that blocks at most 1 % of the benign
-//! texts and at most 0.2 % of the ordinary member questions among them, and at most 1 % of the calibration messages
-//! (the `-2` and `-3` files of `data/train/`, which no model trains on, read by every fold's model). The same data always gives the same weights
-//! and the same report.
+//! texts, at most 1 % of the calibration messages (the `-2` and `-3` files of `data/train/`, which no model trains
+//! on, read by every fold's model), and at most 0.5 % of every ordinary member message (the ordinary ones among the
+//! training texts and the calibration messages together). `data/train/guard-policy-labels.jsonl` gives the guard's
+//! own label to the few messages of those sets its policy refuses. The same data always gives the same weights and
+//! the same report.
+//!
+//! `GUARD_OOF_DUMP=FILE` also writes each text's out-of-fold class probabilities (`FILE.semantic`, `FILE.lexical`).
 //!
 //! `GUARD_TRAIN_REPORT=FILE` writes the report there and leaves the shipped models alone (for comparing settings);
 //! `GUARD_TRAIN_DUMP=FILE` writes each text's label, fold and embedding as JSON lines and stops (for comparing other
@@ -22,6 +26,7 @@ use guard::heuristics::BLOCK_SCORE;
 use navigator_embed::MiniLm;
 use navigator_resilience::CpuPool;
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -67,10 +72,14 @@ const LEXICAL_SETTINGS: Training = Training {
 };
 /// The most benign texts a threshold may block, out of fold.
 const BENIGN_BLOCKED_AT_MOST: f64 = 0.01;
-/// The most ordinary member questions ([`ORDINARY_SETS`], and the benign training texts of [`ORDINARY_KINDS`]) it
-/// may block: hard negatives (pasted letters, angry members, alarming words) may cost a false block now and then, a
-/// plain question about the plan, whatever condition or situation it mentions, must practically never.
-const ORDINARY_BLOCKED_AT_MOST: f64 = 0.002;
+/// The most ordinary member messages it may block, counted together: the training texts' ordinary ones
+/// ([`ORDINARY_SETS`], and the benign training texts of [`ORDINARY_KINDS`]) out of fold, and the calibration
+/// messages. Hard negatives (pasted letters, angry members, alarming words) may cost a false block now and then; a
+/// plain message about the plan, whatever condition or situation it mentions, about one in two hundred at most. The
+/// bound was 0.2 % of the training texts' ordinary messages alone: at most 3 of about 1,800, so that one message
+/// moved the threshold by up to 0.02 and the harmful texts blocked by up to 0.07; over about 3,000 messages and 15
+/// of them the choice holds still.
+const ORDINARY_BLOCKED_AT_MOST: f64 = 0.005;
 /// Ordinary member messages no model trains on, read by every fold's model to check that the threshold holds on
 /// messages unlike the training texts: a two-layer model fitted closely to the training set's ordinary messages was
 /// surer of harm in the messages of other hands (data/train/README.md) than a softmax regression, and blocked twice
@@ -83,6 +92,48 @@ const CALIBRATION_SETS: [&str; 4] = [
 ];
 /// The most calibration messages a threshold may block (by the mean of the fold models' readings).
 const CALIBRATION_BLOCKED_AT_MOST: f64 = 0.01;
+/// The guard's own labels for messages of [`ORDINARY_SETS`] and [`CALIBRATION_SETS`] that its policy refuses: those
+/// sets were written as messages full of names or of words that look like names, not against the guard's policy, and
+/// a review that read every one of their messages under the policy (and saw no model's reading) found a few that ask
+/// for a medical judgement ("okay to drink this tea while on warfarin?"). Such a message trains with its label and
+/// is no ordinary message a threshold must let through.
+const POLICY_LABELS: &str = "data/train/guard-policy-labels.jsonl";
+
+#[derive(Deserialize)]
+struct PolicyLabel {
+    source: String,
+    id: String,
+    label: String,
+    kind: String,
+}
+
+/// The policy labels by (source file, message id).
+fn policy_labels(repository: &Path) -> Result<HashMap<(String, String), PolicyLabel>, String> {
+    let file = repository.join(POLICY_LABELS);
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut labels = HashMap::new();
+    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let label: PolicyLabel =
+            serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", file.display(), number + 1))?;
+        if model::class_index(&label.label).is_none_or(|class| class == 0) {
+            return Err(format!("{}:{}: label {:?}", file.display(), number + 1, label.label));
+        }
+        labels.insert((label.source.clone(), label.id.clone()), label);
+    }
+    Ok(labels)
+}
+
+/// The policy's label for line `line` of `set`, if the review gave it one.
+fn relabelled<'a>(
+    labels: &'a HashMap<(String, String), PolicyLabel>,
+    set: &str,
+    line: &Line,
+) -> Option<&'a PolicyLabel> {
+    line.id
+        .as_ref()
+        .and_then(|id| labels.get(&(set.to_string(), id.clone())))
+}
+
 /// The kinds of benign training text that are ordinary member questions.
 const ORDINARY_KINDS: [&str; 5] = [
     "plan_question",
@@ -99,6 +150,8 @@ fn thresholds() -> impl Iterator<Item = f32> {
 
 #[derive(Deserialize)]
 struct Line {
+    #[serde(default)]
+    id: Option<String>,
     #[serde(alias = "question")]
     text: String,
     /// The answer sets carry no guard label: all of them are allowed.
@@ -148,30 +201,33 @@ fn load(dir: &Path, repository: &Path) -> Result<Vec<Example>, String> {
         .collect();
     files.sort();
     files.extend(ORDINARY_SETS.iter().map(|set| repository.join(set)));
+    let policy = policy_labels(repository)?;
     let mut examples = Vec::new();
     for file in files {
-        let ordinary_set = ORDINARY_SETS.iter().any(|set| file.ends_with(set));
+        let ordinary_set = ORDINARY_SETS.iter().find(|set| file.ends_with(set));
         let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let at = || format!("{}:{}", file.display(), number + 1);
             let line: Line = serde_json::from_str(line).map_err(|e| format!("{}: {e}", at()))?;
+            let review = ordinary_set.and_then(|set| relabelled(&policy, set, &line));
             // A text with personal data in it is allowed (and redacted).
-            let label = if line.label == "pii" {
-                "benign"
-            } else {
-                line.label.as_str()
+            let label = match review {
+                Some(review) => review.label.as_str(),
+                None if line.label == "pii" => "benign",
+                None => line.label.as_str(),
             };
             let label = model::class_index(label).ok_or_else(|| format!("{}: label {:?}", at(), line.label))?;
             // The heuristic stage normalises the text as the model reads it: one pass gives both.
             let heuristic = heuristic_stage(&line.text);
-            let ordinary =
-                label == 0 && (ordinary_set || line.kind.as_deref().is_some_and(|k| ORDINARY_KINDS.contains(&k)));
+            let ordinary = label == 0
+                && (ordinary_set.is_some() || line.kind.as_deref().is_some_and(|k| ORDINARY_KINDS.contains(&k)));
+            let kind = review.map(|r| r.kind.clone()).or(line.kind);
             examples.push(Example {
                 heuristic_block: heuristic.signals.first().is_some_and(|s| s.score >= BLOCK_SCORE),
                 ordinary,
                 view: heuristic.view,
                 label,
-                kind: line.kind.unwrap_or_else(|| "-".into()),
+                kind: kind.unwrap_or_else(|| "-".into()),
                 lang: line.lang.unwrap_or_else(|| "-".into()),
                 fold: 0,
             });
@@ -195,7 +251,9 @@ struct Calibration {
     heuristic_block: bool,
 }
 
+/// The calibration messages, without those the policy review labelled as something to refuse.
 fn load_calibration(repository: &Path) -> Result<Vec<Calibration>, String> {
+    let policy = policy_labels(repository)?;
     let mut messages = Vec::new();
     for set in CALIBRATION_SETS {
         let file = repository.join(set);
@@ -203,6 +261,9 @@ fn load_calibration(repository: &Path) -> Result<Vec<Calibration>, String> {
         for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let line: Line =
                 serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", file.display(), number + 1))?;
+            if relabelled(&policy, set, &line).is_some() {
+                continue;
+            }
             let heuristic = heuristic_stage(&line.text);
             messages.push(Calibration {
                 heuristic_block: heuristic.signals.first().is_some_and(|s| s.score >= BLOCK_SCORE),
@@ -281,8 +342,16 @@ fn benign_blocked(examples: &[Example], readings: &[Reading], threshold: f32) ->
     blocked_share(examples, readings, threshold, |e| e.label == 0)
 }
 
-fn ordinary_blocked(examples: &[Example], readings: &[Reading], threshold: f32) -> f64 {
-    blocked_share(examples, readings, threshold, |e| e.ordinary)
+/// The share of every ordinary member message blocked at `threshold`: the training texts' ordinary ones out of fold,
+/// and the calibration messages.
+fn ordinary_blocked(examples: &[Example], readings: &[Reading], calibration: &[Reading], threshold: f32) -> f64 {
+    let ordinary: Vec<usize> = (0..examples.len()).filter(|&i| examples[i].ordinary).collect();
+    let blocked = ordinary
+        .iter()
+        .filter(|&&i| predicted(&readings[i], threshold) != 0)
+        .count()
+        + calibration.iter().filter(|r| predicted(r, threshold) != 0).count();
+    blocked as f64 / (ordinary.len() + calibration.len()).max(1) as f64
 }
 
 /// The share of the texts `which` picks that the model blocks at `threshold`.
@@ -305,7 +374,7 @@ fn choose_threshold(examples: &[Example], readings: &[Reading], calibration: &[R
     thresholds()
         .find(|&t| {
             benign_blocked(examples, readings, t) <= BENIGN_BLOCKED_AT_MOST
-                && ordinary_blocked(examples, readings, t) <= ORDINARY_BLOCKED_AT_MOST
+                && ordinary_blocked(examples, readings, calibration, t) <= ORDINARY_BLOCKED_AT_MOST
                 && calibration_blocked(calibration, t) <= CALIBRATION_BLOCKED_AT_MOST
         })
         .unwrap_or(0.99)
@@ -452,8 +521,10 @@ fn run() -> Result<(), String> {
          (their validation halves are kept out, to report on) and the first two files of `data/train/` (`names-train`, `benign-train`). \
          Figures are out-of-fold: each text is read by a model trained on the other folds (5 folds, stratified by \
          label). Each model's block threshold is the lowest (in steps of 0.01) that blocks at most 1 % of the benign \
-         texts and at most 0.2 % of the ordinary member questions among them (those ordinary messages and the plan \
-         questions of the training texts, with or without a condition or situation in them) out of fold. \
+         texts out of fold, at most 1 % of the calibration messages, and at most 0.5 % of every ordinary member \
+         message (those ordinary messages and the plan questions of the training texts, with or without a condition \
+         or situation in them, out of fold, and the calibration messages, counted together). The messages of those \
+         sets that the guard's policy refuses carry its label instead (`data/train/guard-policy-labels.jsonl`). \
          The figures are the ML stage alone; the guard also has its heuristic stage.\n\n",
     );
     let _ = writeln!(
@@ -491,6 +562,15 @@ fn run() -> Result<(), String> {
         let (readings, calibration_readings) =
             cross_validate(&examples, &encoded, &calibration_encoded, dimensions, settings)?;
         let threshold = choose_threshold(&examples, &readings, &calibration_readings);
+        if let Ok(path) = std::env::var("GUARD_OOF_DUMP") {
+            dump_readings(
+                &format!("{path}.{name}"),
+                &examples,
+                &readings,
+                &calibration,
+                &calibration_readings,
+            )?;
+        }
         let title = if dimensions > 0 {
             "semantic.json: lexical features + MiniLM profile (used when the model files are present)"
         } else {
@@ -577,7 +657,7 @@ fn dump(path: &str, examples: &[Example], embeddings: &[Vec<f32>]) -> Result<(),
 fn trade_off(examples: &[Example], readings: &[Reading], calibration_readings: &[Reading]) -> String {
     let harmful: Vec<usize> = (0..examples.len()).filter(|&i| examples[i].label != 0).collect();
     let mut out = String::from(
-        "| threshold | harmful blocked, with the heuristic stage | benign blocked (ML stage) | ordinary blocked (ML \
+        "| threshold | harmful blocked, with the heuristic stage | benign blocked (ML stage) | every ordinary message blocked (ML \
          stage) | calibration blocked (ML stage) |\n|---|---|---|---|---|\n",
     );
     for hundredths in (30u8..=99).filter(|h| h % 10 == 0 || *h >= 90) {
@@ -591,10 +671,121 @@ fn trade_off(examples: &[Example], readings: &[Reading], calibration_readings: &
             "| {t:.2} | {:.3} | {:.4} | {:.4} | {:.4} |",
             caught as f64 / harmful.len().max(1) as f64,
             benign_blocked(examples, readings, t),
-            ordinary_blocked(examples, readings, t),
+            ordinary_blocked(examples, readings, calibration_readings, t),
             calibration_blocked(calibration_readings, t),
         );
     }
     out.push('\n');
     out
+}
+
+/// Writes every text's out-of-fold class probabilities, and each calibration message's (the fold models' mean), as
+/// JSON lines (`GUARD_OOF_DUMP=FILE`, one file per model), for comparing block rules outside this program.
+fn dump_readings(
+    path: &str,
+    examples: &[Example],
+    readings: &[Reading],
+    calibration: &[Calibration],
+    calibration_readings: &[Reading],
+) -> Result<(), String> {
+    let mut out = String::new();
+    for (example, reading) in examples.iter().zip(readings) {
+        let line = serde_json::json!({
+            "label": CLASSES[example.label],
+            "kind": example.kind,
+            "lang": example.lang,
+            "heuristic_block": example.heuristic_block,
+            "ordinary": example.ordinary,
+            "probabilities": reading.probabilities,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    for (message, reading) in calibration.iter().zip(calibration_readings) {
+        let line = serde_json::json!({
+            "label": "calibration",
+            "heuristic_block": message.heuristic_block,
+            "probabilities": reading.probabilities,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    std::fs::write(path, out).map_err(|e| format!("{path}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repository() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    #[test]
+    fn every_policy_label_names_a_message_of_a_set_the_trainer_reads_as_ordinary() {
+        let labels = policy_labels(&repository()).unwrap();
+        assert!(!labels.is_empty());
+        for (source, id) in labels.keys() {
+            assert!(
+                ORDINARY_SETS.contains(&source.as_str()) || CALIBRATION_SETS.contains(&source.as_str()),
+                "{source} is neither an ordinary nor a calibration set"
+            );
+            let text = std::fs::read_to_string(repository().join(source)).unwrap();
+            let found = text
+                .lines()
+                .filter_map(|line| serde_json::from_str::<Line>(line).ok())
+                .any(|line| line.id.as_deref() == Some(id.as_str()));
+            assert!(found, "{source} has no message {id}");
+        }
+    }
+
+    #[test]
+    fn a_relabelled_message_is_no_calibration_message() {
+        let calibration = load_calibration(&repository()).unwrap();
+        let labels = policy_labels(&repository()).unwrap();
+        let mut all = 0;
+        for set in CALIBRATION_SETS {
+            all += std::fs::read_to_string(repository().join(set))
+                .unwrap()
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .count();
+        }
+        let relabelled = labels
+            .keys()
+            .filter(|(source, _)| CALIBRATION_SETS.contains(&source.as_str()))
+            .count();
+        assert_eq!(calibration.len(), all - relabelled);
+    }
+
+    fn reading(harm: f32) -> Reading {
+        let mut probabilities = [0.0; CLASSES.len()];
+        probabilities[0] = 1.0 - harm;
+        probabilities[1] = harm;
+        Reading { probabilities }
+    }
+
+    fn example(ordinary: bool, label: usize) -> Example {
+        Example {
+            heuristic_block: false,
+            ordinary,
+            view: String::new(),
+            label,
+            kind: "-".into(),
+            lang: "en".into(),
+            fold: 0,
+        }
+    }
+
+    #[test]
+    fn the_ordinary_bound_counts_the_training_texts_ordinary_messages_and_the_calibration_messages_together() {
+        // Two ordinary training texts (one read as harmful), a hard negative and an attack, which the bound ignores,
+        // and two calibration messages (one read as harmful): 2 of 4 ordinary messages blocked at 0.5.
+        let examples = [example(true, 0), example(true, 0), example(false, 0), example(false, 1)];
+        let readings = [reading(0.9), reading(0.1), reading(0.9), reading(0.9)];
+        let calibration = [reading(0.6), reading(0.2)];
+        assert_eq!(ordinary_blocked(&examples, &readings, &calibration, 0.5), 0.5);
+        assert_eq!(ordinary_blocked(&examples, &readings, &calibration, 0.7), 0.25);
+        assert_eq!(ordinary_blocked(&examples, &readings, &calibration, 0.95), 0.0);
+    }
 }
