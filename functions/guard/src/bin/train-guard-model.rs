@@ -633,18 +633,30 @@ fn run() -> Result<(), String> {
 /// Writes every training text's label, fold and embedding as JSON lines, for comparing classifiers outside this
 /// program (`GUARD_TRAIN_DUMP=FILE`).
 fn dump(path: &str, examples: &[Example], embeddings: &[Vec<f32>]) -> Result<(), String> {
+    let lines = examples.iter().zip(embeddings).map(|(example, embedding)| {
+        let mut line = described(example);
+        line["fold"] = example.fold.into();
+        line["view"] = example.view.as_str().into();
+        line["embedding"] = serde_json::json!(embedding);
+        line
+    });
+    write_lines(path, lines)
+}
+
+/// A training text's label, kind, language and what the threshold rule reads of it, as a JSON object.
+fn described(example: &Example) -> serde_json::Value {
+    serde_json::json!({
+        "label": CLASSES[example.label],
+        "kind": example.kind,
+        "lang": example.lang,
+        "heuristic_block": example.heuristic_block,
+        "ordinary": example.ordinary,
+    })
+}
+
+fn write_lines(path: &str, lines: impl Iterator<Item = serde_json::Value>) -> Result<(), String> {
     let mut out = String::new();
-    for (example, embedding) in examples.iter().zip(embeddings) {
-        let line = serde_json::json!({
-            "label": CLASSES[example.label],
-            "kind": example.kind,
-            "lang": example.lang,
-            "fold": example.fold,
-            "heuristic_block": example.heuristic_block,
-            "ordinary": example.ordinary,
-            "view": example.view,
-            "embedding": embedding,
-        });
+    for line in lines {
         out.push_str(&line.to_string());
         out.push('\n');
     }
@@ -688,29 +700,19 @@ fn dump_readings(
     calibration: &[Calibration],
     calibration_readings: &[Reading],
 ) -> Result<(), String> {
-    let mut out = String::new();
-    for (example, reading) in examples.iter().zip(readings) {
-        let line = serde_json::json!({
-            "label": CLASSES[example.label],
-            "kind": example.kind,
-            "lang": example.lang,
-            "heuristic_block": example.heuristic_block,
-            "ordinary": example.ordinary,
-            "probabilities": reading.probabilities,
-        });
-        out.push_str(&line.to_string());
-        out.push('\n');
-    }
-    for (message, reading) in calibration.iter().zip(calibration_readings) {
-        let line = serde_json::json!({
+    let texts = examples.iter().zip(readings).map(|(example, reading)| {
+        let mut line = described(example);
+        line["probabilities"] = serde_json::json!(reading.probabilities);
+        line
+    });
+    let messages = calibration.iter().zip(calibration_readings).map(|(message, reading)| {
+        serde_json::json!({
             "label": "calibration",
             "heuristic_block": message.heuristic_block,
             "probabilities": reading.probabilities,
-        });
-        out.push_str(&line.to_string());
-        out.push('\n');
-    }
-    std::fs::write(path, out).map_err(|e| format!("{path}: {e}"))
+        })
+    });
+    write_lines(path, texts.chain(messages))
 }
 
 #[cfg(test)]
