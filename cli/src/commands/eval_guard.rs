@@ -71,8 +71,9 @@ struct Tally {
     pii_by_kind: BTreeMap<String, (usize, usize)>,
     /// Benign texts whose words the guard changed (a redaction where there was nothing personal).
     benign_altered: usize,
-    /// Texts whose ML stage did not finish (timed out or failed), so that the heuristic verdict stood: on a busy
-    /// machine these, not the models, explain a lower recall.
+    /// Texts the guard marked degraded: its ML stage (the heuristic verdict then stood) or its name model (the
+    /// rules' names then stood) did not finish in its budget or failed. On a busy machine these, not the models,
+    /// explain a lower recall.
     degraded: usize,
 }
 
@@ -187,14 +188,14 @@ pub async fn run(file: &Path) -> Result<(), String> {
             .values()
             .fold((0, 0), |(values, removed), (v, r)| (values + v, removed + r));
         println!("  PII value recall: {} ({removed}/{values})", share(removed, values));
-        if tally.degraded > 0 {
-            println!(
-                "  ML stage did not finish (heuristic verdict stood): {} texts; figures on a busy machine",
-                tally.degraded
-            );
-        }
         for (kind, (values, removed)) in &tally.pii_by_kind {
             println!("    {kind:<14} {} ({removed}/{values})", share(*removed, *values));
+        }
+        if tally.degraded > 0 {
+            println!(
+                "  degraded (the ML stage or the name model did not finish): {} texts; figures of a busy machine",
+                tally.degraded
+            );
         }
     }
     for (stage, mut samples) in stage_ms {

@@ -50,9 +50,9 @@ fn settings(defaults: Training) -> Training {
     }
 }
 
-/// The semantic model: 128 rectified units. Out of fold, with the heuristic stage, they block 0.734 of the harmful
-/// texts where a softmax regression over the same features blocks 0.692, at the same bounds on benign texts,
-/// ordinary messages and the calibration messages. Compared at rate 0.003, 0.005 and 0.01, 100 to 400 epochs, L2
+/// The semantic model: 128 rectified units. Out of fold, with the heuristic stage, they blocked 0.734 of the harmful
+/// texts of 2026-12-04 where a softmax regression over the same features blocked 0.692, at the same bounds on benign
+/// texts, ordinary messages and the calibration messages. Compared at rate 0.003, 0.005 and 0.01, 100 to 400 epochs, L2
 /// 0.0001 and 0.001, 64 to 256 units (docs/ARCHITECTURE.md, "Guard quality and speed").
 const SEMANTIC_SETTINGS: Training = Training {
     epochs: 200,
@@ -95,11 +95,12 @@ const CALIBRATION_BLOCKED_AT_MOST: f64 = 0.01;
 /// The guard's own labels for messages of [`ORDINARY_SETS`] and [`CALIBRATION_SETS`] that its policy refuses: those
 /// sets were written as messages full of names or of words that look like names, not against the guard's policy, and
 /// a review that read every one of their messages under the policy (and saw no model's reading) found a few that ask
-/// for a medical judgement ("okay to drink this tea while on warfarin?"). Such a message trains with its label and
-/// is no ordinary message a threshold must let through.
+/// for a medical judgement ("Basil, sage and rosemary tea — okay to drink while on warfarin?"). Such a message is no
+/// ordinary message a threshold must let through: in an ordinary set it trains with its label, in a calibration set
+/// (which nothing trains on) it is left out.
 const POLICY_LABELS: &str = "data/train/guard-policy-labels.jsonl";
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct PolicyLabel {
     source: String,
     id: String,
@@ -107,18 +108,45 @@ struct PolicyLabel {
     kind: String,
 }
 
-/// The policy labels by (source file, message id).
+/// The policy labels by (source file, message id). A label must block, and name exactly one message of a set the
+/// trainer reads as ordinary or calibration messages, once: a label that matched nothing would change nothing
+/// without a word.
 fn policy_labels(repository: &Path) -> Result<HashMap<(String, String), PolicyLabel>, String> {
     let file = repository.join(POLICY_LABELS);
     let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     let mut labels = HashMap::new();
     for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let label: PolicyLabel =
-            serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", file.display(), number + 1))?;
+        let at = || format!("{}:{}", file.display(), number + 1);
+        let label: PolicyLabel = serde_json::from_str(line).map_err(|e| format!("{}: {e}", at()))?;
         if model::class_index(&label.label).is_none_or(|class| class == 0) {
-            return Err(format!("{}:{}: label {:?}", file.display(), number + 1, label.label));
+            return Err(format!("{}: label {:?}", at(), label.label));
         }
-        labels.insert((label.source.clone(), label.id.clone()), label);
+        if !ORDINARY_SETS.contains(&label.source.as_str()) && !CALIBRATION_SETS.contains(&label.source.as_str()) {
+            return Err(format!(
+                "{}: {} is neither an ordinary nor a calibration set",
+                at(),
+                label.source
+            ));
+        }
+        let set = repository.join(&label.source);
+        let messages = std::fs::read_to_string(&set).map_err(|e| format!("{}: {e}", set.display()))?;
+        let matching = messages
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Line>(line).ok())
+            .filter(|line| line.id.as_deref() == Some(label.id.as_str()))
+            .count();
+        if matching != 1 {
+            return Err(format!(
+                "{}: {} has {matching} messages {}",
+                at(),
+                label.source,
+                label.id
+            ));
+        }
+        let key = (label.source.clone(), label.id.clone());
+        if labels.insert(key, label).is_some() {
+            return Err(format!("{}: labelled twice", at()));
+        }
     }
     Ok(labels)
 }
@@ -724,21 +752,47 @@ mod tests {
     }
 
     #[test]
-    fn every_policy_label_names_a_message_of_a_set_the_trainer_reads_as_ordinary() {
+    fn the_policy_labels_each_name_one_message_of_a_set_the_trainer_reads_as_ordinary() {
         let labels = policy_labels(&repository()).unwrap();
         assert!(!labels.is_empty());
-        for (source, id) in labels.keys() {
-            assert!(
-                ORDINARY_SETS.contains(&source.as_str()) || CALIBRATION_SETS.contains(&source.as_str()),
-                "{source} is neither an ordinary nor a calibration set"
-            );
-            let text = std::fs::read_to_string(repository().join(source)).unwrap();
-            let found = text
-                .lines()
-                .filter_map(|line| serde_json::from_str::<Line>(line).ok())
-                .any(|line| line.id.as_deref() == Some(id.as_str()));
-            assert!(found, "{source} has no message {id}");
-        }
+        assert!(
+            labels
+                .values()
+                .all(|label| model::class_index(&label.label).is_some_and(|c| c > 0))
+        );
+    }
+
+    #[test]
+    fn a_policy_label_that_names_no_message_or_one_twice_is_refused() {
+        let repository = std::env::temp_dir().join(format!("policy-labels-{}", std::process::id()));
+        std::fs::create_dir_all(repository.join("data/train")).unwrap();
+        std::fs::write(
+            repository.join("data/train/benign-train.jsonl"),
+            "{\"id\": \"bt-1\", \"text\": \"Can I take both pills together?\"}\n",
+        )
+        .unwrap();
+        let label = |id: &str| {
+            format!(
+                "{{\"source\": \"data/train/benign-train.jsonl\", \"id\": \"{id}\", \"label\": \"unsafe_medical\", \
+                 \"kind\": \"drug_combination\", \"reason\": \"-\"}}\n"
+            )
+        };
+        let write = |labels: String| std::fs::write(repository.join(POLICY_LABELS), labels).unwrap();
+        write(label("bt-1"));
+        assert_eq!(policy_labels(&repository).unwrap().len(), 1);
+        write(label("bt-2"));
+        assert!(policy_labels(&repository).unwrap_err().contains("has 0 messages bt-2"));
+        write(label("bt-1") + &label("bt-1"));
+        assert!(policy_labels(&repository).unwrap_err().contains("labelled twice"));
+        write(label("bt-1").replace("benign-train.jsonl", "benign-train-4.jsonl"));
+        assert!(
+            policy_labels(&repository)
+                .unwrap_err()
+                .contains("neither an ordinary nor a calibration set")
+        );
+        write(label("bt-1").replace("unsafe_medical", "benign"));
+        assert!(policy_labels(&repository).unwrap_err().contains("label"));
+        std::fs::remove_dir_all(&repository).unwrap();
     }
 
     #[test]
