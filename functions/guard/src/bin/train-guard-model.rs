@@ -27,6 +27,7 @@ use navigator_embed::MiniLm;
 use navigator_resilience::CpuPool;
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -100,6 +101,9 @@ const CALIBRATION_BLOCKED_AT_MOST: f64 = 0.01;
 /// (which nothing trains on) it is left out.
 const POLICY_LABELS: &str = "data/train/guard-policy-labels.jsonl";
 
+/// The policy labels by (source file, message id).
+type PolicyLabels = HashMap<(String, String), PolicyLabel>;
+
 #[derive(Debug, Deserialize)]
 struct PolicyLabel {
     source: String,
@@ -108,13 +112,14 @@ struct PolicyLabel {
     kind: String,
 }
 
-/// The policy labels by (source file, message id). A label must block, and name exactly one message of a set the
-/// trainer reads as ordinary or calibration messages, once: a label that matched nothing would change nothing
-/// without a word.
-fn policy_labels(repository: &Path) -> Result<HashMap<(String, String), PolicyLabel>, String> {
+/// The policy labels. A label must block, and name exactly one message of a set the trainer reads as ordinary or
+/// calibration messages, once: a label that matched nothing would change nothing without a word.
+fn policy_labels(repository: &Path) -> Result<PolicyLabels, String> {
     let file = repository.join(POLICY_LABELS);
     let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     let mut labels = HashMap::new();
+    // Each labelled set's message ids, read once.
+    let mut ids_by_set: HashMap<String, Vec<Option<String>>> = HashMap::new();
     for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let at = || format!("{}:{}", file.display(), number + 1);
         let label: PolicyLabel = serde_json::from_str(line).map_err(|e| format!("{}: {e}", at()))?;
@@ -128,13 +133,21 @@ fn policy_labels(repository: &Path) -> Result<HashMap<(String, String), PolicyLa
                 label.source
             ));
         }
-        let set = repository.join(&label.source);
-        let messages = std::fs::read_to_string(&set).map_err(|e| format!("{}: {e}", set.display()))?;
-        let matching = messages
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Line>(line).ok())
-            .filter(|line| line.id.as_deref() == Some(label.id.as_str()))
-            .count();
+        let ids = match ids_by_set.entry(label.source.clone()) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(unread) => {
+                let set = repository.join(&label.source);
+                let messages = std::fs::read_to_string(&set).map_err(|e| format!("{}: {e}", set.display()))?;
+                unread.insert(
+                    messages
+                        .lines()
+                        .filter_map(|line| serde_json::from_str::<Line>(line).ok())
+                        .map(|line| line.id)
+                        .collect(),
+                )
+            }
+        };
+        let matching = ids.iter().filter(|id| id.as_deref() == Some(label.id.as_str())).count();
         if matching != 1 {
             return Err(format!(
                 "{}: {} has {matching} messages {}",
@@ -152,11 +165,7 @@ fn policy_labels(repository: &Path) -> Result<HashMap<(String, String), PolicyLa
 }
 
 /// The policy's label for line `line` of `set`, if the review gave it one.
-fn relabelled<'a>(
-    labels: &'a HashMap<(String, String), PolicyLabel>,
-    set: &str,
-    line: &Line,
-) -> Option<&'a PolicyLabel> {
+fn relabelled<'a>(labels: &'a PolicyLabels, set: &str, line: &Line) -> Option<&'a PolicyLabel> {
     line.id
         .as_ref()
         .and_then(|id| labels.get(&(set.to_string(), id.clone())))
@@ -221,7 +230,7 @@ struct Example {
     fold: usize,
 }
 
-fn load(dir: &Path, repository: &Path) -> Result<Vec<Example>, String> {
+fn load(dir: &Path, repository: &Path, policy: &PolicyLabels) -> Result<Vec<Example>, String> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -229,7 +238,6 @@ fn load(dir: &Path, repository: &Path) -> Result<Vec<Example>, String> {
         .collect();
     files.sort();
     files.extend(ORDINARY_SETS.iter().map(|set| repository.join(set)));
-    let policy = policy_labels(repository)?;
     let mut examples = Vec::new();
     for file in files {
         let ordinary_set = ORDINARY_SETS.iter().find(|set| file.ends_with(set));
@@ -237,7 +245,7 @@ fn load(dir: &Path, repository: &Path) -> Result<Vec<Example>, String> {
         for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let at = || format!("{}:{}", file.display(), number + 1);
             let line: Line = serde_json::from_str(line).map_err(|e| format!("{}: {e}", at()))?;
-            let review = ordinary_set.and_then(|set| relabelled(&policy, set, &line));
+            let review = ordinary_set.and_then(|set| relabelled(policy, set, &line));
             // A text with personal data in it is allowed (and redacted).
             let label = match review {
                 Some(review) => review.label.as_str(),
@@ -280,8 +288,7 @@ struct Calibration {
 }
 
 /// The calibration messages, without those the policy review labelled as something to refuse.
-fn load_calibration(repository: &Path) -> Result<Vec<Calibration>, String> {
-    let policy = policy_labels(repository)?;
+fn load_calibration(repository: &Path, policy: &PolicyLabels) -> Result<Vec<Calibration>, String> {
     let mut messages = Vec::new();
     for set in CALIBRATION_SETS {
         let file = repository.join(set);
@@ -289,7 +296,7 @@ fn load_calibration(repository: &Path) -> Result<Vec<Calibration>, String> {
         for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let line: Line =
                 serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", file.display(), number + 1))?;
-            if relabelled(&policy, set, &line).is_some() {
+            if relabelled(policy, set, &line).is_some() {
                 continue;
             }
             let heuristic = heuristic_stage(&line.text);
@@ -515,11 +522,13 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let examples = load(&root.join("training"), &root.join("../.."))?;
+    let repository = root.join("../..");
+    let policy = policy_labels(&repository)?;
+    let examples = load(&root.join("training"), &repository, &policy)?;
     eprintln!("{} training texts", examples.len());
     let model_dir = navigator_embed::model_dir(&navigator_platform::config::data_dir());
     let sentences = MiniLm::load(&model_dir, CpuPool::new("train-embed", 1, 1)).map_err(|e| e.to_string())?;
-    let calibration = load_calibration(&root.join("../.."))?;
+    let calibration = load_calibration(&repository, &policy)?;
     let views: Vec<String> = examples
         .iter()
         .map(|e| e.view.clone())
@@ -797,8 +806,8 @@ mod tests {
 
     #[test]
     fn a_relabelled_message_is_no_calibration_message() {
-        let calibration = load_calibration(&repository()).unwrap();
         let labels = policy_labels(&repository()).unwrap();
+        let calibration = load_calibration(&repository(), &labels).unwrap();
         let mut all = 0;
         for set in CALIBRATION_SETS {
             all += std::fs::read_to_string(repository().join(set))
