@@ -29,7 +29,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         ),
         (
             "diagnosis",
-            r"(?-u:\b)(is it|is this|could it be|do i have|have i got)\s+(a |an )?(heart attack|stroke|cancer|tumou?r|diabetes|infection|covid|pneumonia|appendicitis|melanoma|blood clot|sepsis|serious)(?-u:\b)|(?-u:\b)what do i have(?-u:\b)|(?-u:\b)diagnose me(?-u:\b)|(?-u:\b)what('?s| is) wrong with me(?-u:\b)",
+            r"(?-u:\b)(is it|is this|could it be|do i have|have i got)\s+(a |an )?(heart attack|stroke|cancer|tumou?r|diabetes|infection|covid|pneumonia|appendicitis|melanoma|blood clot|sepsis|serious)(?-u:\b)|(?-u:\b)what do i have\s*([?.!,;]|$)|(?-u:\b)diagnose me(?-u:\b)|(?-u:\b)what('?s| is) wrong with me(?-u:\b)",
             0.9,
         ),
         (
@@ -108,6 +108,25 @@ mod tests {
             "Can I start physical therapy without a referral, or is it not covered?",
         ] {
             assert!(!fires(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn what_a_member_has_to_do_is_no_diagnosis() {
+        for text in [
+            "What do I have to sign to get care at a religious non-medical health care institution?",
+            "What do I have to prove to qualify for the AIDS drug program in California?",
+            "I'm leaving SCAN for Original Medicare plus a stand-alone Part D plan. What do I have to do?",
+            "What do I have left to pay on my out-of-pocket maximum?",
+        ] {
+            assert!(!fires(text), "{text}");
+        }
+        for text in [
+            "I have a rash and a fever. What do I have?",
+            "what do i have, is it serious",
+            "Tell me what do I have",
+        ] {
+            assert!(fires(text), "{text}");
         }
     }
 
