@@ -30,7 +30,7 @@ use self::names::unmentioned_name;
 use self::render::{Line, answered, closest_citations, unanswered};
 use super::passages::sentences;
 use super::{ComposeContext, Composer, Composition};
-use crate::evidence::{Evidence, ToolCall};
+use crate::evidence::Evidence;
 use crate::question::question_parts;
 
 #[cfg(feature = "tuning")]
@@ -120,15 +120,10 @@ impl ExtractiveComposer {
         if lead.score < settings.answer_threshold {
             return unanswered(&closest(), "no passage answers it");
         }
-        // The planner judged the question to need facts from outside the plan, and the web did not answer: the
-        // plan's own passages answer only if they match the whole question.
-        let web_wanted_but_silent = evidence.called(ToolCall::is_web_search) && evidence.web_results().is_empty();
-        if web_wanted_but_silent && lead.features.coverage < settings.outside_fact_coverage {
-            return unanswered(
-                &closest(),
-                "this is about facts outside your plan, and web search could not be reached",
-            );
-        }
+        // When the planner also asked the web and the web did not answer, the plan's passages answer as for any
+        // question: the planner's judgement that a question needs outside facts does not tell the questions the plan
+        // answers from those it does not (docs/ARCHITECTURE.md, Answer quality), and the missing tool is named in
+        // `degraded` by the turn.
         let parts = question_parts(question);
         let mut lines = Vec::new();
         let mut chosen = Vec::new();

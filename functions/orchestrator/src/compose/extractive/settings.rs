@@ -34,8 +34,6 @@ pub struct ExtractiveSettings {
     pub support_ratio: f32,
     /// The most supporting passages after the answer.
     pub max_supports: usize,
-    /// For a question about outside facts that the web did not answer, the coverage the plan's passages need.
-    pub outside_fact_coverage: f32,
     /// The most sentences one passage joins: a chart row's label, its cost, and a condition.
     pub window_sentences: usize,
     /// The most characters of one passage of several sentences.
@@ -57,7 +55,6 @@ impl Default for ExtractiveSettings {
             min_similarity: 0.31,
             support_ratio: 0.6,
             max_supports: 2,
-            outside_fact_coverage: 0.95,
             window_sentences: 4,
             window_chars: 640,
             max_chars: 1600,
@@ -96,7 +93,6 @@ impl ExtractiveSettings {
             "min_similarity" => self.min_similarity = float()?,
             "support_ratio" => self.support_ratio = float()?,
             "max_supports" => self.max_supports = count()?,
-            "outside_fact_coverage" => self.outside_fact_coverage = float()?,
             "window_sentences" => self.window_sentences = count()?,
             "window_chars" => self.window_chars = count()?,
             "max_chars" => self.max_chars = count()?,

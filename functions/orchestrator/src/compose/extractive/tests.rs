@@ -1,7 +1,7 @@
 use super::*;
 use crate::chat::{Citation, Status};
 use crate::compose::extractive::intent::{AnswerType, answer_type};
-use crate::evidence::{CallRecord, CallResult, PlannedCall};
+use crate::evidence::{CallRecord, CallResult, PlannedCall, ToolCall};
 use navigator_platform::contracts::{ChunkHit, RetrieveOutput, RetrieveTimings, WebResult, WebSearchOutput};
 use uuid::Uuid;
 
@@ -622,4 +622,32 @@ fn a_distant_plan_does_not_decline_what_the_web_answered() {
     );
     assert_eq!(answer.status, Status::Answered, "{}", answer.answer);
     assert!(answer.answer.contains("$185.00"), "{}", answer.answer);
+}
+
+#[test]
+fn the_plan_answers_when_the_web_search_beside_it_failed() {
+    // The planner asked the web too ("Part B premium" is a Medicare programme fact), and the web was switched off:
+    // the plan's passage that answers is still the answer.
+    let mut evidence = evidence(chart(), vec![]);
+    evidence.calls.push(CallRecord {
+        wave: 1,
+        call: PlannedCall {
+            id: "w1-1".into(),
+            call: ToolCall::WebSearch {
+                query: "Part B premium".into(),
+            },
+        },
+        result: CallResult::Failed {
+            outcome: crate::chat::Outcome::Rejected,
+            error: None,
+        },
+        ms: 0.0,
+    });
+    let answer = compose(
+        "Do I still have to pay my Part B premium while I'm in SCAN Classic, or just a copayment?",
+        &evidence,
+    );
+    assert_eq!(answer.status, Status::Answered, "{}", answer.answer);
+    assert!(answer.answer.contains("Medicare Part B premium"), "{}", answer.answer);
+    assert!(answer.answer.contains("[p. 12]"), "{}", answer.answer);
 }
