@@ -3,8 +3,10 @@
 use super::scoring::Features;
 
 /// How a passage's score is made, and when the answer counts as found. Every value was chosen on the tuning half of
-/// the repository's question sets (`data/eval/answers-tuning.jsonl`; docs/ARCHITECTURE.md has the figures), for the
-/// shipped retrieval: the local sentence model with its query adapter.
+/// the repository's question sets (`data/eval/answers-tuning.jsonl`), the weights of similarity and piece interaction
+/// and the window's length last on it together with `data/train/answers-train-{d,e,f}.jsonl`, which the shipped query
+/// adapter did not train on (docs/ARCHITECTURE.md has the figures), for the shipped retrieval: the local sentence
+/// model with its query adapter.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExtractiveSettings {
     /// Weight of the passage's best sentence vector's similarity to the question.
@@ -45,9 +47,9 @@ pub struct ExtractiveSettings {
 impl Default for ExtractiveSettings {
     fn default() -> Self {
         Self {
-            similarity_weight: 3.0,
+            similarity_weight: 3.5,
             coverage_weight: 0.3,
-            interaction_weight: 1.0,
+            interaction_weight: 2.5,
             answer_type_weight: 0.5,
             rank_weight: 0.2,
             extra_sentence_cost: 0.0,
@@ -56,7 +58,7 @@ impl Default for ExtractiveSettings {
             support_ratio: 0.6,
             max_supports: 2,
             window_sentences: 4,
-            window_chars: 640,
+            window_chars: 800,
             max_chars: 1600,
         }
     }
