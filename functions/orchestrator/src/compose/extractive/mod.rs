@@ -14,7 +14,7 @@
 //! The second is the leading passage's score; every leading passage of the repository's question sets scores above
 //! it (see `ExtractiveSettings::answer_threshold`), so today it declines only a source that matches nothing. The
 //! answer is also `unanswered` when the question names something (a drug, a hospital, a company) no source mentions,
-//! when it asks for a figure no quoted passage states, or when it needed the web and the web did not answer.
+//! or when it asks for a figure no quoted passage states.
 
 mod intent;
 mod names;
