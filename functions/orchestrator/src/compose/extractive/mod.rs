@@ -24,6 +24,7 @@ mod settings;
 
 use futures_util::future::BoxFuture;
 use navigator_platform::NavigatorError;
+use navigator_platform::contracts::ANSWERABLE_SCORE;
 use navigator_resilience::{CpuPool, Deadline};
 
 use self::names::unmentioned_name;
@@ -120,10 +121,17 @@ impl ExtractiveComposer {
         if lead.score < settings.answer_threshold {
             return unanswered(&closest(), "no passage answers it");
         }
-        // When the planner also asked the web and the web did not answer, the plan's passages answer as for any
-        // question: the planner's judgement that a question needs outside facts does not tell the questions the plan
-        // answers from those it does not (docs/ARCHITECTURE.md, Answer quality), and the missing tool is named in
-        // `degraded` by the turn.
+        // Retrieval found nothing good (the floor the planner asks the web under) and the web did not answer: the
+        // best of poor passages would read as an answer. When the planner asked the web for outside facts beside good
+        // passages, those answer as for any question: its judgement that a question needs outside facts does not
+        // tell the questions the plan answers from those it does not (docs/ARCHITECTURE.md, Answer quality).
+        let weak = evidence.best_chunk_score().is_none_or(|score| score < ANSWERABLE_SCORE);
+        if weak && evidence.web_results().is_empty() {
+            return unanswered(
+                &closest(),
+                "no passage matched it well, and web search could not be reached",
+            );
+        }
         let parts = question_parts(question);
         let mut lines = Vec::new();
         let mut chosen = Vec::new();

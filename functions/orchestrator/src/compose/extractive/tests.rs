@@ -651,3 +651,22 @@ fn the_plan_answers_when_the_web_search_beside_it_failed() {
     assert!(answer.answer.contains("Medicare Part B premium"), "{}", answer.answer);
     assert!(answer.answer.contains("[p. 12]"), "{}", answer.answer);
 }
+
+#[test]
+fn poor_passages_without_the_web_are_declined() {
+    // Every passage scores under the floor the planner asks the web under, and the web did not answer.
+    let weak: Vec<ChunkHit> = chart()
+        .into_iter()
+        .map(|chunk| ChunkHit { score: 0.5, ..chunk })
+        .collect();
+    let answer = compose("What does a specialist visit cost me?", &evidence(weak, vec![]));
+    assert_eq!(answer.status, Status::Unanswered, "{}", answer.answer);
+    assert!(
+        answer.answer.contains("no passage matched it well"),
+        "{}",
+        answer.answer
+    );
+    // The same passages scoring well answer.
+    let answer = compose("What does a specialist visit cost me?", &evidence(chart(), vec![]));
+    assert_eq!(answer.status, Status::Answered, "{}", answer.answer);
+}
