@@ -272,7 +272,9 @@ impl ValidInput for RetrieveInput {
 /// web). It is a floor, not a classifier: on the dev set and both halves of the answers' sets every question's best
 /// score is above it, answerable or negative, with the rerank's word-piece bonus (which only adds) and without it.
 /// Plausible negatives score as high as answerable ones: retrieval alone cannot tell them apart, so the composer makes
-/// the final call from what the chunks actually say.
+/// the final call from what the chunks actually say. Under it with no web result, the extractive composer declines
+/// (as it does when the LLM composer hands over to it). The value was measured with the local sentence model; another
+/// embedder's scores should be checked against it.
 pub const ANSWERABLE_SCORE: f32 = 1.1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

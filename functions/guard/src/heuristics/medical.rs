@@ -29,7 +29,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         ),
         (
             "diagnosis",
-            r"(?-u:\b)(is it|is this|could it be|do i have|have i got)\s+(a |an )?(heart attack|stroke|cancer|tumou?r|diabetes|infection|covid|pneumonia|appendicitis|melanoma|blood clot|sepsis|serious)(?-u:\b)|(?-u:\b)what do i have\s*([?.!,;]|$)|(?-u:\b)diagnose me(?-u:\b)|(?-u:\b)what('?s| is) wrong with me(?-u:\b)",
+            r#"(?-u:\b)(is it|is this|could it be|do i have|have i got)\s+(a |an )?(heart attack|stroke|cancer|tumou?r|diabetes|infection|covid|pneumonia|appendicitis|melanoma|blood clot|sepsis|serious)(?-u:\b)|(?-u:\b)what do i have\s*([?.!,;:)"'\-]|$)|(?-u:\b)diagnose me(?-u:\b)|(?-u:\b)what('?s| is) wrong with me(?-u:\b)"#,
             0.9,
         ),
         (
@@ -125,6 +125,8 @@ mod tests {
             "I have a rash and a fever. What do I have?",
             "what do i have, is it serious",
             "Tell me what do I have",
+            "what do I have: a cold or the flu",
+            "\"what do I have\" is all I want to know",
         ] {
             assert!(fires(text), "{text}");
         }

@@ -1,6 +1,5 @@
 //! Questions about facts the plan's own documents do not hold: this year's figures, the Medicare program itself,
-//! laws, drug prices and names, state programs. The planner adds a web search for them; the composer holds the plan's
-//! passages to a higher bar when the web did not answer.
+//! laws, drug prices and names, state programs. The planner adds a web search for them.
 
 use navigator_platform::text::contains_phrase;
 

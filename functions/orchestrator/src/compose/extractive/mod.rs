@@ -14,7 +14,8 @@
 //! The second is the leading passage's score; every leading passage of the repository's question sets scores above
 //! it (see `ExtractiveSettings::answer_threshold`), so today it declines only a source that matches nothing. The
 //! answer is also `unanswered` when the question names something (a drug, a hospital, a company) no source mentions,
-//! or when it asks for a figure no quoted passage states.
+//! when it asks for a figure no quoted passage states, or when retrieval found nothing good (every chunk under
+//! `ANSWERABLE_SCORE`) and the web did not answer.
 
 mod intent;
 mod names;
@@ -31,7 +32,7 @@ use self::names::unmentioned_name;
 use self::render::{Line, answered, closest_citations, unanswered};
 use super::passages::sentences;
 use super::{ComposeContext, Composer, Composition};
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, ToolCall};
 use crate::question::question_parts;
 
 #[cfg(feature = "tuning")]
@@ -127,10 +128,12 @@ impl ExtractiveComposer {
         // tell the questions the plan answers from those it does not (docs/ARCHITECTURE.md, Answer quality).
         let weak = evidence.best_chunk_score().is_none_or(|score| score < ANSWERABLE_SCORE);
         if weak && evidence.web_results().is_empty() {
-            return unanswered(
-                &closest(),
-                "no passage matched it well, and web search could not be reached",
-            );
+            let reason = if evidence.called(ToolCall::is_web_search) {
+                "no passage matched it well, and web search did not answer"
+            } else {
+                "no passage matched it well"
+            };
+            return unanswered(&closest(), reason);
         }
         let parts = question_parts(question);
         let mut lines = Vec::new();

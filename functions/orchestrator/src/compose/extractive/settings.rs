@@ -23,9 +23,9 @@ pub struct ExtractiveSettings {
     /// What each sentence of a passage beyond its first costs.
     pub extra_sentence_cost: f32,
     /// The answer (or one part of a question of several) is found only when its leading passage scores at least
-    /// this: below it, the turn declines or says the part is open. With the query adapter's similarities weighed 3,
-    /// every threshold from 0.8 to 1.6 gave the same answers on the tuning half (1.8 declined one more negative and
-    /// cited one page less); 1.2 is the middle of that range.
+    /// this: below it, the turn declines or says the part is open. Chosen when the query adapter's similarities were
+    /// weighed 3 (and piece interaction 1): every threshold from 0.8 to 1.6 gave the same answers on the tuning half
+    /// (1.8 declined one more negative and cited one page less); 1.2 is the middle of that range.
     pub answer_threshold: f32,
     /// The question is answered only when a retrieved chunk's vector is at least this close to the query's, as the
     /// query adapter read it (`ChunkHit::similarity`; a search no adapter read reports none, and the check stands

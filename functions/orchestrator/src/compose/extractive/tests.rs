@@ -1,7 +1,7 @@
 use super::*;
 use crate::chat::{Citation, Status};
 use crate::compose::extractive::intent::{AnswerType, answer_type};
-use crate::evidence::{CallRecord, CallResult, PlannedCall, ToolCall};
+use crate::evidence::{CallRecord, CallResult, PlannedCall};
 use navigator_platform::contracts::{ChunkHit, RetrieveOutput, RetrieveTimings, WebResult, WebSearchOutput};
 use uuid::Uuid;
 
