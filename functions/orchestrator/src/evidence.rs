@@ -1,7 +1,7 @@
 //! The tool calls of one turn: what was asked of each tool, what it found, and how each call ended.
 
 use navigator_platform::NavigatorError;
-use navigator_platform::contracts::{ChunkHit, RetrieveOutput, ToolName, WebResult, WebSearchOutput};
+use navigator_platform::contracts::{ANSWERABLE_SCORE, ChunkHit, RetrieveOutput, ToolName, WebResult, WebSearchOutput};
 use navigator_platform::section::SectionRef;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -158,9 +158,10 @@ impl Evidence {
         results
     }
 
-    /// The best retrieval score of the turn, if anything was retrieved.
-    pub fn best_chunk_score(&self) -> Option<f32> {
-        self.chunks().first().map(|chunk| chunk.score)
+    /// Whether retrieval found nothing good: no chunk, or none scoring [`ANSWERABLE_SCORE`]. The planner then asks the
+    /// web, and the extractive composer declines unless the web answered.
+    pub fn found_nothing_good(&self) -> bool {
+        self.chunks().first().is_none_or(|chunk| chunk.score < ANSWERABLE_SCORE)
     }
 
     /// How close the documents came to the question at all: the best `RetrieveOutput::best_similarity` of the turn's

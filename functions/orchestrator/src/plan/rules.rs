@@ -10,7 +10,8 @@
 //!
 //! Wave 2, only when wave 1 left a gap:
 //! - retrieval failed outright → retry it once (an idempotent read);
-//! - retrieval found nothing good (best score under [`ANSWERABLE_SCORE`]) and the web was not asked → web search;
+//! - retrieval found nothing good (best score under
+//!   [`ANSWERABLE_SCORE`](navigator_platform::contracts::ANSWERABLE_SCORE)) and the web was not asked → web search;
 //! - one of the best passages refers to another section about the question ("Section 2.2 below describes our
 //!   service area") → read that section (at most [`MAX_SECTIONS_FOLLOWED`], see [`crate::question::worth_following`]).
 //!
@@ -18,7 +19,6 @@
 
 use futures_util::future::BoxFuture;
 use navigator_platform::NavigatorError;
-use navigator_platform::contracts::ANSWERABLE_SCORE;
 use navigator_resilience::Deadline;
 
 use super::{PlanContext, Planner, Step};
@@ -93,8 +93,7 @@ fn second_wave(cx: PlanContext<'_>) -> Vec<ToolCall> {
         return vec![ToolCall::Retrieve { query }];
     }
     let mut calls = Vec::new();
-    let weak = evidence.best_chunk_score().is_none_or(|score| score < ANSWERABLE_SCORE);
-    if weak && !evidence.called(ToolCall::is_web_search) {
+    if evidence.found_nothing_good() && !evidence.called(ToolCall::is_web_search) {
         calls.push(ToolCall::WebSearch { query: query.clone() });
     }
     let room = cx

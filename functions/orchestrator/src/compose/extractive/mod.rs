@@ -25,7 +25,6 @@ mod settings;
 
 use futures_util::future::BoxFuture;
 use navigator_platform::NavigatorError;
-use navigator_platform::contracts::ANSWERABLE_SCORE;
 use navigator_resilience::{CpuPool, Deadline};
 
 use self::names::unmentioned_name;
@@ -126,8 +125,7 @@ impl ExtractiveComposer {
         // best of poor passages would read as an answer. When the planner asked the web for outside facts beside good
         // passages, those answer as for any question: its judgement that a question needs outside facts does not
         // tell the questions the plan answers from those it does not (docs/ARCHITECTURE.md, Answer quality).
-        let weak = evidence.best_chunk_score().is_none_or(|score| score < ANSWERABLE_SCORE);
-        if weak && evidence.web_results().is_empty() {
+        if evidence.found_nothing_good() && evidence.web_results().is_empty() {
             let reason = if evidence.called(ToolCall::is_web_search) {
                 "no passage matched it well, and web search did not answer"
             } else {

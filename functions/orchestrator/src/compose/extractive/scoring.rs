@@ -16,6 +16,8 @@ pub(super) struct Scored<'s> {
     pub(super) window: &'s [Sentence],
     /// The index of its first sentence among all candidates.
     pub(super) first: usize,
+    /// What the score was made of: read only by the `tuning` feature's record of every window weighed.
+    #[cfg_attr(not(feature = "tuning"), allow(dead_code))]
     pub(super) features: Features,
     pub(super) score: f32,
 }
