@@ -1,11 +1,57 @@
 //! Names and years a question asks about that no source mentions: members ask about drugs, hospitals and companies
 //! the plan documents never name, and about other years than theirs; quoting a neighbouring passage would read as an
-//! answer.
+//! answer. A country or a holiday is mentioned when the sources speak of its kind (care "worldwide", hours "including
+//! holidays"): the documents name neither, and answer both.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use crate::evidence::Evidence;
 
 /// Capitalised words that name no outside entity (see the file for what belongs there).
 const COMMON_NAMES: &str = include_str!("../../../data/common-names.txt");
+
+/// Capitalised words the documents speak of by their kind: countries ("worldwide"), holidays ("holiday").
+const NAME_KINDS: &str = include_str!("../../../data/name-kinds.txt");
+
+/// One kind of `NAME_KINDS`: the phrases that speak of it, and the words that name one of it.
+#[derive(Debug, Default)]
+struct NameKind {
+    phrases: Vec<String>,
+    words: HashSet<String>,
+}
+
+static KINDS: LazyLock<Vec<NameKind>> = LazyLock::new(|| parse_kinds(NAME_KINDS));
+
+fn parse_kinds(text: &str) -> Vec<NameKind> {
+    let mut kinds: Vec<NameKind> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(heading) = line.strip_prefix('[') {
+            let phrases = heading.split_once(']').map_or("", |(_, phrases)| phrases);
+            kinds.push(NameKind {
+                phrases: phrases
+                    .split('|')
+                    .map(|p| p.trim().to_lowercase())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+                words: HashSet::new(),
+            });
+        } else if let Some(kind) = kinds.last_mut() {
+            kind.words.insert(line.to_lowercase());
+        }
+    }
+    kinds
+}
+
+/// Whether `lower` names something of a kind the sources speak of (a country when they cover care worldwide).
+fn mentioned_by_kind(lower: &str, corpus: &str) -> bool {
+    KINDS
+        .iter()
+        .any(|kind| kind.words.contains(lower) && kind.phrases.iter().any(|p| corpus.contains(p.as_str())))
+}
 
 fn is_common_name(lower: &str) -> bool {
     COMMON_NAMES
@@ -61,10 +107,16 @@ pub(super) fn unmentioned_name(question: &str, evidence: &Evidence) -> Option<St
             if !capitalised || is_common_name(&lower) || word.len() < 3 {
                 continue;
             }
-            if !corpus.contains(&lower) {
+            if !corpus.contains(&lower) && !mentioned_by_kind(&lower, &corpus) {
                 return Some(word.to_string());
             }
         }
     }
     None
+}
+
+/// Each kind's number of phrases and words, for the file's own test.
+#[cfg(test)]
+pub(super) fn kinds_for_tests() -> Vec<(usize, usize)> {
+    KINDS.iter().map(|k| (k.phrases.len(), k.words.len())).collect()
 }

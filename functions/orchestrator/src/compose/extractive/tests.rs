@@ -670,3 +670,58 @@ fn poor_passages_without_the_web_are_declined() {
     let answer = compose("What does a specialist visit cost me?", &evidence(chart(), vec![]));
     assert_eq!(answer.status, Status::Answered, "{}", answer.answer);
 }
+
+/// A source that covers emergencies abroad and names no country, and one that gives hours "including holidays".
+fn abroad_and_hours() -> Vec<ChunkHit> {
+    vec![
+        chunk(
+            1,
+            50,
+            "Worldwide emergency and urgent coverage\nYou pay a $90 copayment for emergency care you get outside the United States.",
+            1.4,
+        ),
+        chunk(
+            2,
+            101,
+            "Telehealth urgent care\nA doctor is available by video 24 hours a day, 7 days a week, including holidays.",
+            1.3,
+        ),
+    ]
+}
+
+#[test]
+fn a_country_or_holiday_counts_as_mentioned_when_the_sources_speak_of_its_kind() {
+    let sources = evidence(abroad_and_hours(), vec![]);
+    for question in [
+        "Am I covered if I end up in the ER in Canada?",
+        "What do I pay for emergency care while visiting Thailand?",
+        "Can I see the video doctor on Christmas?",
+    ] {
+        let answer = compose(question, &sources);
+        assert_eq!(answer.status, Status::Answered, "{question}: {}", answer.answer);
+    }
+    // The kind's phrase must be in the sources: the chart covers nothing abroad and gives no holiday hours.
+    for (question, name) in [
+        ("Am I covered if I end up in the ER in Canada?", "Canada"),
+        ("Can I see a doctor on Christmas?", "Christmas"),
+    ] {
+        let answer = compose(question, &evidence(chart(), vec![]));
+        assert_eq!(answer.status, Status::Unanswered, "{question}: {}", answer.answer);
+        assert!(answer.answer.contains(name), "{}", answer.answer);
+    }
+    // Other names are still names: a hospital abroad is not the plan's worldwide coverage.
+    let hospital = compose("Is Toronto General in the network?", &sources);
+    assert_eq!(hospital.status, Status::Unanswered, "{}", hospital.answer);
+}
+
+#[test]
+fn the_name_kinds_file_parses_into_kinds_with_phrases_and_words() {
+    let kinds = super::names::kinds_for_tests();
+    assert!(kinds.len() >= 2);
+    for (phrases, words) in kinds {
+        assert!(
+            phrases > 0 && words > 0,
+            "a kind with {phrases} phrases and {words} words"
+        );
+    }
+}
