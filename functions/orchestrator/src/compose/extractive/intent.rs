@@ -153,6 +153,19 @@ const PLACE_WORDS: &[&str] = &[
 const TIME_UNITS: &[&str] = &[
     "day", "days", "hour", "hours", "month", "months", "week", "weeks", "year", "years", "midnight",
 ];
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
 const NUMBER_WORDS: &[&str] = &[
     "one", "two", "three", "four", "five", "six", "seven", "ten", "fourteen", "thirty", "sixty", "ninety",
 ];
@@ -222,10 +235,7 @@ pub(super) fn asking(message: &str) -> String {
 pub(super) fn answer_type(question: &str) -> AnswerType {
     let lower = question.to_lowercase();
     let has = |cues: &[&str]| cues.iter().any(|cue| contains_phrase(&lower, cue));
-    let first_word = lower
-        .split(|c: char| !c.is_alphanumeric() && c != '\'')
-        .find(|w| !w.is_empty())
-        .unwrap_or_default();
+    let first_word = first_word(main_clause(&lower));
     if has(PHONE_CUES) {
         AnswerType::Phone
     } else if has(TIME_CUES) || first_word == "when" {
@@ -243,14 +253,26 @@ pub(super) fn answer_type(question: &str) -> AnswerType {
     }
 }
 
-/// Whether the question opens like a yes-or-no question ("Do I ...", "Is there ...").
+/// Whether the question opens like a yes-or-no question ("Do I ...", "Is there ...", "If they approve it, can I
+/// ...?").
 pub(super) fn opens_yes_no(question: &str) -> bool {
     let lower = question.to_lowercase();
-    let first_word = lower
-        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+    YES_NO_OPENERS.contains(&first_word(main_clause(&lower)))
+}
+
+/// The clause that asks: after a leading condition ("If SCAN changes the premium, when will I find out?" asks when),
+/// the text after its comma; otherwise the whole question.
+fn main_clause(lower: &str) -> &str {
+    match first_word(lower) {
+        "if" | "si" => lower.split_once(',').map_or(lower, |(_, rest)| rest),
+        _ => lower,
+    }
+}
+
+fn first_word(text: &str) -> &str {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'')
         .find(|w| !w.is_empty())
-        .unwrap_or_default();
-    YES_NO_OPENERS.contains(&first_word)
+        .unwrap_or_default()
 }
 
 /// Whether `text` holds an answer of kind `answer`.
@@ -270,9 +292,15 @@ pub(super) fn holds(text: &str, answer: AnswerType) -> bool {
                 .filter(|w| !w.is_empty())
                 .collect();
             let is_number = |w: &str| w.chars().all(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&w);
+            // A date answers "when" as a length of time does: "we will tell you in September", "on January 1".
+            // "May" is also a verb: it counts only before a day's number.
+            let is_month = |i: usize, w: &str| {
+                MONTHS.contains(&w) || (w == "may" && words.get(i + 1).is_some_and(|next| next.parse::<u8>().is_ok()))
+            };
             words.contains(&"midnight")
                 || words.iter().enumerate().any(|(i, word)| {
-                    is_number(word) && words[i + 1..].iter().take(2).any(|next| TIME_UNITS.contains(next))
+                    is_month(i, word)
+                        || (is_number(word) && words[i + 1..].iter().take(2).any(|next| TIME_UNITS.contains(next)))
                 })
         }
         AnswerType::Place => has(PLACE_WORDS) || figures(text).iter().any(|f| matches!(f, Figure::Phone(_))),

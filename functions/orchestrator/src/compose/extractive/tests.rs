@@ -167,10 +167,51 @@ fn answer_types_come_from_how_the_question_asks() {
         ("Is acupuncture covered?", AnswerType::YesNo),
         ("Do I have to pay the ambulance copay?", AnswerType::Amount),
         ("Tell me about hospice.", AnswerType::Other),
+        // After a leading condition, the clause that asks decides.
+        (
+            "If SCAN changes the premium for next year, when will I find out?",
+            AnswerType::TimeLimit,
+        ),
+        ("If I move, can I keep my doctor?", AnswerType::YesNo),
     ] {
         assert_eq!(answer_type(question), expected, "{question}");
     }
     assert!(intent::opens_yes_no("Do I have to pay the ambulance copay?"));
+    assert!(intent::opens_yes_no(
+        "If you agree to drop the prior authorization, can I also ask to pay a lower copay?"
+    ));
+    assert!(!intent::opens_yes_no("If I lose my card, what do I do?"));
+}
+
+#[test]
+fn a_date_answers_a_when_question() {
+    for text in [
+        "We will tell you in September.",
+        "Your coverage begins on January 1.",
+        "Changes take effect May 1, 2025.",
+        "We must answer within 14 calendar days.",
+    ] {
+        assert!(intent::holds(text, AnswerType::TimeLimit), "{text}");
+    }
+    for text in ["You may ask us for a fast decision.", "Call Member Services."] {
+        assert!(!intent::holds(text, AnswerType::TimeLimit), "{text}");
+    }
+}
+
+#[test]
+fn a_when_question_after_a_condition_is_answered_by_a_passage_with_a_date() {
+    let sources = vec![chunk(
+        1,
+        17,
+        "If we change the plan premium, we will tell you in September, and the change will take effect on January 1.",
+        1.5,
+    )];
+    let answer = compose(
+        "If SCAN changes the premium for next year, when will I find out?",
+        &evidence(sources, vec![]),
+    );
+    assert_eq!(answer.status, Status::Answered, "{}", answer.answer);
+    assert!(answer.answer.contains("in September"), "{}", answer.answer);
 }
 
 #[test]
