@@ -14,6 +14,8 @@ pub(super) enum AnswerType {
     Amount,
     TimeLimit,
     Phone,
+    /// "What's the e-mail address of ...": one written with an @.
+    Email,
     /// "Where do I send ...": an address, a website, a place.
     Place,
     /// "How do I ...": the steps, where to send what, whom to ask.
@@ -26,7 +28,7 @@ pub(super) enum AnswerType {
 impl AnswerType {
     /// Whether the question asks for a figure, which an answer must then state.
     pub(super) fn asks_for_a_figure(self) -> bool {
-        matches!(self, Self::Amount | Self::Phone | Self::TimeLimit)
+        matches!(self, Self::Amount | Self::Phone | Self::Email | Self::TimeLimit)
     }
 
     #[cfg(feature = "tuning")]
@@ -35,6 +37,7 @@ impl AnswerType {
             Self::Amount => "amount",
             Self::TimeLimit => "time_limit",
             Self::Phone => "phone",
+            Self::Email => "email",
             Self::Place => "place",
             Self::Procedure => "procedure",
             Self::YesNo => "yes_no",
@@ -68,6 +71,7 @@ const AMOUNT_CUES: &[&str] = &[
     "costo",
 ];
 const PHONE_CUES: &[&str] = &["phone", "number", "tty", "teléfono", "telefono"];
+const EMAIL_CUES: &[&str] = &["email", "e-mail", "correo electrónico", "correo electronico"];
 const TIME_CUES: &[&str] = &[
     "how long",
     "how soon",
@@ -238,6 +242,8 @@ pub(super) fn answer_type(question: &str) -> AnswerType {
     let first_word = first_word(main_clause(&lower));
     if has(PHONE_CUES) {
         AnswerType::Phone
+    } else if has(EMAIL_CUES) {
+        AnswerType::Email
     } else if has(TIME_CUES) || first_word == "when" {
         AnswerType::TimeLimit
     } else if has(AMOUNT_CUES) {
@@ -286,6 +292,10 @@ pub(super) fn holds(text: &str, answer: AnswerType) -> bool {
     match answer {
         AnswerType::Amount => figures(text).iter().any(|f| matches!(f, Figure::Dollars(_))) || has(AMOUNT_WORDS),
         AnswerType::Phone => figures(text).iter().any(|f| matches!(f, Figure::Phone(_))),
+        AnswerType::Email => text.split_whitespace().any(|w| {
+            w.split_once('@')
+                .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+        }),
         AnswerType::TimeLimit => {
             let words: Vec<&str> = lower
                 .split(|c: char| !c.is_alphanumeric())

@@ -181,11 +181,11 @@ impl ExtractiveComposer {
         if lines.iter().all(|line| matches!(line, Line::Missing(_))) {
             return unanswered(&closest(), "no passage answers it");
         }
-        // A question asking for a figure (an amount, a number, a time limit) is answered only by a passage stating
-        // one: a passage about the subject without it would read as the answer. What it asks for is read from its
-        // asking sentences: a decline says the plan lacks something, so it must be what was asked, not what the
-        // member's situation named ("I got a new phone number. How do I update it?"). Ranking reads the whole
-        // message, where such words are context.
+        // A question asking for a figure (an amount, a number, an e-mail address, a time) is answered only by a
+        // passage stating one: a passage about the subject without it would read as the answer. What it asks for is
+        // read from its asking sentences: a decline says the plan lacks something, so it must be what was asked, not
+        // what the member's situation named ("I got a new phone number. How do I update it?"). Ranking reads the
+        // whole message, where such words are context.
         let asked = intent::asking(question);
         let answer = intent::answer_type(&asked);
         let states_it = |line: &Line<'_>| match line {
@@ -198,6 +198,7 @@ impl ExtractiveComposer {
             let what = match answer {
                 intent::AnswerType::Amount => "the amount you asked about",
                 intent::AnswerType::Phone => "the number you asked for",
+                intent::AnswerType::Email => "the e-mail address you asked for",
                 _ => "the time you asked about",
             };
             return unanswered(&closest(), &format!("they do not state {what}"));

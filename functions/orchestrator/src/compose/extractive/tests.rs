@@ -173,6 +173,8 @@ fn answer_types_come_from_how_the_question_asks() {
             AnswerType::TimeLimit,
         ),
         ("If I move, can I keep my doctor?", AnswerType::YesNo),
+        ("What's the e-mail address of the ombudsman?", AnswerType::Email),
+        ("What's the email and TTY for the privacy office?", AnswerType::Phone),
     ] {
         assert_eq!(answer_type(question), expected, "{question}");
     }
@@ -765,4 +767,28 @@ fn the_name_kinds_file_parses_into_kinds_with_phrases_and_words() {
             "a kind with {phrases} phrases and {words} words"
         );
     }
+}
+
+#[test]
+fn an_email_question_is_answered_only_by_a_passage_with_an_address_written_with_an_at() {
+    let without = vec![chunk(
+        1,
+        204,
+        "You can file a grievance in person, by phone, mail, or fax with the Grievance and Appeals Department.",
+        1.5,
+    )];
+    let question = "What's the email address for the Grievance and Appeals Department?";
+    let answer = compose(question, &evidence(without, vec![]));
+    assert_eq!(answer.status, Status::Unanswered, "{}", answer.answer);
+    assert!(answer.answer.contains("e-mail address"), "{}", answer.answer);
+    let with = vec![chunk(
+        1,
+        31,
+        "Grievance and Appeals Department: write to appeals@example.org or call Member Services.",
+        1.5,
+    )];
+    let answer = compose(question, &evidence(with, vec![]));
+    assert_eq!(answer.status, Status::Answered, "{}", answer.answer);
+    assert!(intent::holds("write to appeals@example.org", AnswerType::Email));
+    assert!(!intent::holds("write to us @ the address below.", AnswerType::Email));
 }
