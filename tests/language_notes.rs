@@ -36,9 +36,9 @@ impl ToolInvoker for RealTranslation {
 
 fn english_questions() -> Vec<String> {
     let files = [
-        include_str!("../functions/translate/data/short-tuning.jsonl"),
-        include_str!("../functions/translate/data/short-validation.jsonl"),
-        include_str!("../functions/translate/data/detection-set.jsonl"),
+        include_str!("../shared/language/data/short-tuning.jsonl"),
+        include_str!("../shared/language/data/short-validation.jsonl"),
+        include_str!("../shared/language/data/detection-set.jsonl"),
     ];
     let mut questions: Vec<String> = files
         .iter()

@@ -1,7 +1,7 @@
 //! Translation latency on this machine, printed as P50/P99.
 //!
 //! `cargo bench -p navigator-tests --bench translate` measures:
-//! 1. language detection over the repository's 210-question set (functions/translate/data/detection-set.jsonl);
+//! 1. language detection over the repository's 210-question set (shared/language/data/detection-set.jsonl);
 //! 2. the router's own overhead: whole calls (protection, breaker, restore, cache off) through a provider that
 //!    answers at once, so everything measured is the router's.
 //!
@@ -47,7 +47,7 @@ struct Item {
 
 #[tokio::main]
 async fn main() {
-    let set = include_str!("../../functions/translate/data/detection-set.jsonl");
+    let set = include_str!("../../shared/language/data/detection-set.jsonl");
     let texts: Vec<String> = set
         .lines()
         .map(|l| serde_json::from_str::<Item>(l).unwrap().text)

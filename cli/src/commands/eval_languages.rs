@@ -1,4 +1,4 @@
-//! `navigator eval languages <file.jsonl>` (`{lang, text}` per line, like functions/translate/data/detection-set.jsonl):
+//! `navigator eval languages <file.jsonl>` (`{lang, text}` per line, like shared/language/data/detection-set.jsonl):
 //! detection accuracy per language, for short texts (under 5 words; for Chinese, under 8 characters) and longer
 //! ones.
 

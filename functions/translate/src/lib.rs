@@ -11,7 +11,7 @@
 //! (any answer into Spanish, offline) is reported `translated: false`, so the orchestrator answers in English with a
 //! note.
 
-pub mod detect;
+pub use navigator_language::detect;
 pub mod protect;
 pub mod providers;
 pub mod router;
