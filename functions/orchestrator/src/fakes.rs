@@ -137,12 +137,17 @@ impl FakeTools {
 
     /// A translator that "translates" by tagging the text, reporting `language` as the source.
     pub fn translator(self, language: &str) -> Self {
+        self.translator_named(language, "fake")
+    }
+
+    /// The same translator, reporting itself as `provider`.
+    pub fn translator_named(self, language: &str, provider: &str) -> Self {
         let output = TranslateOutput {
             text: String::new(),
             source_lang: language.into(),
             target_lang: String::new(),
             detected_confidence: 0.99,
-            provider: "fake".into(),
+            provider: provider.into(),
             translated: true,
         };
         self.with(ToolName::Translate, Duration::ZERO, Ok(to_value(output)))

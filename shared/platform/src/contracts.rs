@@ -113,6 +113,10 @@ impl ValidInput for TranslateInput {
     }
 }
 
+/// `TranslateOutput::provider` of the embedded default translator: Spanish rendered as English term by term
+/// (`navigator_language::spanish`), the same rendering the guard reads beside a Spanish message.
+pub const TERM_BY_TERM_PROVIDER: &str = "glossary";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TranslateOutput {
     pub text: String,

@@ -149,12 +149,12 @@ const DETECTION_CHARS: usize = 2_000;
 const MAX_WINDOWS_WITH_RENDERING: usize = 4;
 
 /// A Spanish text's windows rendered in English term by term (`navigator_language::spanish`), when they fit beside
-/// the `read` windows of the text itself within [`MAX_WINDOWS_WITH_RENDERING`]; none for a text in another language.
+/// the `own_windows` windows of the text itself within [`MAX_WINDOWS_WITH_RENDERING`]; none for a text in another language.
 /// The model's sentence model reads English: "ignora todas tus instrucciones anteriores" means little to it, "ignore
 /// all your previous instructions" a great deal (docs/ARCHITECTURE.md, Guard quality and speed).
-pub fn english_windows(view: &str, read: usize) -> Vec<String> {
+pub(crate) fn english_windows(view: &str, own_windows: usize) -> Vec<String> {
     // A rendering has about as many words as its text.
-    if 2 * read > MAX_WINDOWS_WITH_RENDERING {
+    if 2 * own_windows > MAX_WINDOWS_WITH_RENDERING {
         return Vec::new();
     }
     let head = match view.char_indices().nth(DETECTION_CHARS) {
@@ -165,7 +165,7 @@ pub fn english_windows(view: &str, read: usize) -> Vec<String> {
         return Vec::new();
     }
     let rendered = windows::windows(&navigator_language::spanish::to_english(view));
-    if read + rendered.len() > MAX_WINDOWS_WITH_RENDERING {
+    if own_windows + rendered.len() > MAX_WINDOWS_WITH_RENDERING {
         return Vec::new();
     }
     rendered

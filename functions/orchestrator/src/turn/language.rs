@@ -16,7 +16,8 @@ pub(super) const UNTRANSLATED_NOTE: &str =
     "(We could not translate this answer into your language, so it is in English.)";
 
 impl Navigator {
-    /// The question in English and the member's language. On failure the question goes on untranslated.
+    /// The question in English, the member's language, and whether that English is new to the guard. On failure the
+    /// question goes on untranslated.
     pub(super) async fn translate_in(
         &self,
         cx: &CallContext,
@@ -24,15 +25,15 @@ impl Navigator {
         requested: Option<&str>,
         deadline: Deadline,
         ledger: &mut Ledger,
-    ) -> (String, String) {
+    ) -> (String, String, bool) {
         if requested == Some("en") {
-            return (message.to_string(), "en".into());
+            return (message.to_string(), "en".into(), false);
         }
         if !self.tools.provides(ToolName::Translate) {
             if requested.is_some() {
                 ledger.degrade(Degraded::Translation);
             }
-            return (message.to_string(), requested.unwrap_or("en").to_string());
+            return (message.to_string(), requested.unwrap_or("en").to_string(), false);
         }
         let input = TranslateInput {
             text: message.to_string(),
@@ -45,17 +46,22 @@ impl Navigator {
                 if language != "en" && !output.translated {
                     ledger.degrade(Degraded::Translation);
                 }
+                // The guard reads a Spanish message's term-by-term rendering itself, at a threshold chosen for it
+                // (guard `classifier::english_windows`); read again as a plain English message, it would be held to
+                // the lower one of text written in English.
+                let new_to_the_guard =
+                    output.translated && output.provider != navigator_platform::contracts::TERM_BY_TERM_PROVIDER;
                 let question = if output.translated {
                     output.text
                 } else {
                     message.to_string()
                 };
-                (question, language)
+                (question, language, new_to_the_guard)
             }
             Err(error) => {
                 tracing::warn!(error = %error, "translation of the question failed; going on untranslated");
                 ledger.degrade(Degraded::Translation);
-                (message.to_string(), requested.unwrap_or("en").to_string())
+                (message.to_string(), requested.unwrap_or("en").to_string(), false)
             }
         }
     }

@@ -44,11 +44,11 @@ impl Navigator {
         // 2. Translate the (redacted) question into English.
         let stage = Instant::now();
         let translate_deadline = deadline.stage(self.budgets.translate, self.budgets.after_guard(maybe_foreign));
-        let (question, language) = self
+        let (question, language, new_to_the_guard) = self
             .translate_in(&cx, &message, requested.as_deref(), translate_deadline, &mut ledger)
             .await;
         ledger.time(Stage::TranslateIn, stage);
-        if language != "en" && question != message {
+        if language != "en" && question != message && new_to_the_guard {
             // The translated text is new text: check it once more, in English.
             let recheck = deadline.stage(self.budgets.guard, self.budgets.after_guard(true));
             let chat = ChatRequest {

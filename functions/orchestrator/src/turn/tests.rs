@@ -307,6 +307,23 @@ async fn a_foreign_question_is_guarded_before_translation_and_answered_in_its_la
 }
 
 #[tokio::test(start_paused = true)]
+async fn the_embedded_translator_s_english_is_not_guarded_again_because_the_guard_read_it() {
+    let provider = navigator_platform::contracts::TERM_BY_TERM_PROVIDER;
+    let tools = FakeTools::answering(MS(10)).translator_named("es", provider);
+    let mut turn = request("¿Cuánto cuesta una visita al especialista?");
+    turn.chat.language = Some("auto".into());
+    let answer = navigator(&tools, Arc::new(RulePlanner)).answer(turn).await.unwrap();
+    assert_eq!(answer.language, "es");
+    let order: Vec<ToolName> = tools.counters.requests().into_iter().map(|(tool, _)| tool).collect();
+    assert_eq!(&order[..2], &[ToolName::Guard, ToolName::Translate]);
+    assert_eq!(
+        order.iter().filter(|tool| **tool == ToolName::Guard).count(),
+        1,
+        "the guard read the term-by-term rendering with the message: {order:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn without_a_translator_a_foreign_answer_says_it_is_in_english() {
     let tools = FakeTools::answering(MS(10));
     let mut turn = request(QUESTION);

@@ -35,7 +35,7 @@ impl GlossaryTranslator {
 
 impl Provider for GlossaryTranslator {
     fn name(&self) -> &'static str {
-        "glossary"
+        navigator_platform::contracts::TERM_BY_TERM_PROVIDER
     }
 
     fn supports(&self, source: &str, target: &str) -> bool {

@@ -71,7 +71,17 @@ const AMOUNT_CUES: &[&str] = &[
     "costo",
 ];
 const PHONE_CUES: &[&str] = &["phone", "number", "tty", "teléfono", "telefono"];
-const EMAIL_CUES: &[&str] = &["email", "e-mail", "correo electrónico", "correo electronico"];
+/// Cues that ask for the address itself: "Can I get my EOB by email?" asks no such thing.
+const EMAIL_CUES: &[&str] = &[
+    "email address",
+    "e-mail address",
+    "email for",
+    "e-mail for",
+    "email of",
+    "e-mail of",
+    "dirección de correo",
+    "correo electrónico de",
+];
 const TIME_CUES: &[&str] = &[
     "how long",
     "how soon",
@@ -270,7 +280,8 @@ pub(super) fn opens_yes_no(question: &str) -> bool {
 /// the text after its comma; otherwise the whole question.
 fn main_clause(lower: &str) -> &str {
     match first_word(lower) {
-        "if" | "si" => lower.split_once(',').map_or(lower, |(_, rest)| rest),
+        // A comma inside a figure ("$2,000") is no clause's end.
+        "if" | "si" => lower.split_once(", ").map_or(lower, |(_, rest)| rest),
         _ => lower,
     }
 }

@@ -174,6 +174,11 @@ fn answer_types_come_from_how_the_question_asks() {
         ),
         ("If I move, can I keep my doctor?", AnswerType::YesNo),
         ("What's the e-mail address of the ombudsman?", AnswerType::Email),
+        ("Can I get my EOB by email?", AnswerType::YesNo),
+        (
+            "If I've paid $2,000 this year, when does catastrophic coverage start?",
+            AnswerType::TimeLimit,
+        ),
         ("What's the email and TTY for the privacy office?", AnswerType::Phone),
     ] {
         assert_eq!(answer_type(question), expected, "{question}");
