@@ -53,12 +53,17 @@ fn mentioned_by_kind(lower: &str, corpus: &str) -> bool {
         .any(|kind| kind.words.contains(lower) && kind.phrases.iter().any(|p| corpus.contains(p.as_str())))
 }
 
-fn is_common_name(lower: &str) -> bool {
+/// `COMMON_NAMES`, read once like `NAME_KINDS` rather than line by line for every capitalised word.
+static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     COMMON_NAMES
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .any(|name| name == lower)
+        .collect()
+});
+
+fn is_common_name(lower: &str) -> bool {
+    COMMON.contains(lower)
 }
 
 /// A name in the question's asking sentences (a capitalised word, not an acronym, not at a sentence start, and not
