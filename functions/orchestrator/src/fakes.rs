@@ -204,11 +204,17 @@ impl ToolInvoker for FakeTools {
 }
 
 /// Guard and translate answer about the text they were sent: the guard returns it (as if nothing needed redacting)
-/// and the translator tags it.
+/// and the translator tags it, unless it reports the question as English.
 fn echo_text(tool: ToolName, request: &WireRequest, output: &mut serde_json::Value) {
     let text = request.input.get("text").and_then(|t| t.as_str()).unwrap_or_default();
     match tool {
         ToolName::Guard if output["text"].as_str() == Some("") => output["text"] = text.into(),
+        // A question found written in English comes back as it is.
+        ToolName::Translate if output["source_lang"] == "en" && request.input["target_lang"] == "en" => {
+            output["text"] = text.into();
+            output["target_lang"] = request.input["target_lang"].clone();
+            output["translated"] = false.into();
+        }
         ToolName::Translate => {
             let target = request.input.get("target_lang").cloned().unwrap_or_default();
             output["text"] = format!("[{}] {text}", target.as_str().unwrap_or_default()).into();

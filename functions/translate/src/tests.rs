@@ -367,6 +367,30 @@ async fn an_explicit_language_wins_over_detection() {
 }
 
 #[tokio::test]
+async fn a_text_clearly_in_english_is_not_rendered_from_the_language_the_request_named() {
+    let budgets = Budgets::from_lookup(|_| None).unwrap().translate;
+    let tool = Translate::offline(&budgets);
+    let english = TranslateInput {
+        text: "What does a specialist visit cost me?".into(),
+        source_lang: "es".into(),
+        target_lang: "en".into(),
+    };
+    let output = tool.translate(&english, deadline()).await.unwrap();
+    assert_eq!((output.source_lang.as_str(), output.translated), ("en", false));
+    assert_eq!(output.text, english.text);
+    let spanish = TranslateInput {
+        text: "copago urgencias".into(),
+        ..english
+    };
+    let output = tool.translate(&spanish, deadline()).await.unwrap();
+    assert_eq!(
+        (output.source_lang.as_str(), output.translated),
+        ("es", true),
+        "a text with no English function words is taken in the language named"
+    );
+}
+
+#[tokio::test]
 async fn the_offline_default_brings_spanish_questions_into_english_and_nothing_into_spanish() {
     let budgets = Budgets::from_lookup(|_| None).unwrap().translate;
     let tool = Translate::offline(&budgets);

@@ -43,7 +43,10 @@ impl Navigator {
         match self.tools.translate(cx, input, deadline).await {
             Ok(output) => {
                 let language = requested.unwrap_or(&output.source_lang).to_string();
-                if language != "en" && !output.translated {
+                // A question the translator found written in English needs no translation, whatever the member's
+                // language; the answer still goes out in theirs.
+                let written_in_english = output.source_lang == "en";
+                if language != "en" && !output.translated && !written_in_english {
                     ledger.degrade(Degraded::Translation);
                 }
                 // The guard reads a Spanish message's term-by-term rendering itself, at a threshold chosen for it

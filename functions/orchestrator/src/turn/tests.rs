@@ -324,6 +324,30 @@ async fn the_embedded_translator_s_english_is_not_guarded_again_because_the_guar
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_english_question_from_a_member_who_set_spanish_is_read_as_written_and_answered_in_spanish() {
+    // The translator detects English under the requested Spanish and returns the question as it is.
+    let tools = FakeTools::answering(MS(10)).translator("en");
+    let mut turn = request(QUESTION);
+    turn.chat.language = Some("es".into());
+    let answer = navigator(&tools, Arc::new(RulePlanner)).answer(turn).await.unwrap();
+    assert_eq!(answer.language, "es");
+    assert!(answer.answer.starts_with("[es] "), "translated out: {}", answer.answer);
+    assert!(
+        !answer.degraded.contains(&Degraded::Translation),
+        "nothing failed: {:?}",
+        answer.degraded
+    );
+    let asked = tools.counters.requests();
+    let (_, translate_in) = asked.iter().find(|(tool, _)| *tool == ToolName::Translate).unwrap();
+    assert_eq!(
+        translate_in.input["source_lang"], "es",
+        "the member's language goes to the translator"
+    );
+    let (_, retrieval) = asked.iter().find(|(tool, _)| *tool == ToolName::Retrieve).unwrap();
+    assert_eq!(retrieval.input["query"], QUESTION, "searched as written");
+}
+
+#[tokio::test(start_paused = true)]
 async fn without_a_translator_a_foreign_answer_says_it_is_in_english() {
     let tools = FakeTools::answering(MS(10));
     let mut turn = request(QUESTION);
