@@ -12,7 +12,10 @@ use crate::compose::grounding::{Figure, figures};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum AnswerType {
     Amount,
+    /// "How long ...", "How soon ...": a length of time.
     TimeLimit,
+    /// "When ...", "By when ...": a length of time or a date.
+    When,
     Phone,
     /// "What's the e-mail address of ...": one written with an @.
     Email,
@@ -28,7 +31,10 @@ pub(super) enum AnswerType {
 impl AnswerType {
     /// Whether the question asks for a figure, which an answer must then state.
     pub(super) fn asks_for_a_figure(self) -> bool {
-        matches!(self, Self::Amount | Self::Phone | Self::Email | Self::TimeLimit)
+        matches!(
+            self,
+            Self::Amount | Self::Phone | Self::Email | Self::TimeLimit | Self::When
+        )
     }
 
     #[cfg(feature = "tuning")]
@@ -36,6 +42,7 @@ impl AnswerType {
         match self {
             Self::Amount => "amount",
             Self::TimeLimit => "time_limit",
+            Self::When => "when",
             Self::Phone => "phone",
             Self::Email => "email",
             Self::Place => "place",
@@ -93,7 +100,6 @@ const TIME_CUES: &[&str] = &[
     "how much time",
     "how far in advance",
     "deadline",
-    "by when",
     "time limit",
     "cuánto tiempo",
 ];
@@ -254,8 +260,10 @@ pub(super) fn answer_type(question: &str) -> AnswerType {
         AnswerType::Phone
     } else if has(EMAIL_CUES) {
         AnswerType::Email
-    } else if has(TIME_CUES) || first_word == "when" {
+    } else if has(TIME_CUES) {
         AnswerType::TimeLimit
+    } else if first_word == "when" || has(&["by when"]) {
+        AnswerType::When
     } else if has(AMOUNT_CUES) {
         AnswerType::Amount
     } else if has(PLACE_CUES) {
@@ -307,7 +315,7 @@ pub(super) fn holds(text: &str, answer: AnswerType) -> bool {
             w.split_once('@')
                 .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
         }),
-        AnswerType::TimeLimit => {
+        AnswerType::TimeLimit | AnswerType::When => {
             let words: Vec<&str> = lower
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|w| !w.is_empty())
@@ -320,7 +328,7 @@ pub(super) fn holds(text: &str, answer: AnswerType) -> bool {
             };
             words.contains(&"midnight")
                 || words.iter().enumerate().any(|(i, word)| {
-                    is_month(i, word)
+                    (answer == AnswerType::When && is_month(i, word))
                         || (is_number(word) && words[i + 1..].iter().take(2).any(|next| TIME_UNITS.contains(next)))
                 })
         }

@@ -160,7 +160,8 @@ fn answer_types_come_from_how_the_question_asks() {
     for (question, expected) in [
         ("What's the TTY number for Member Services?", AnswerType::Phone),
         ("How soon must you decide on my appeal?", AnswerType::TimeLimit),
-        ("When does my coverage start?", AnswerType::TimeLimit),
+        ("When does my coverage start?", AnswerType::When),
+        ("By when must I file the appeal?", AnswerType::When),
         ("How much is a hearing aid?", AnswerType::Amount),
         ("Where do I mail a complaint?", AnswerType::Place),
         ("How can I get a copy of the drug list?", AnswerType::Procedure),
@@ -170,14 +171,14 @@ fn answer_types_come_from_how_the_question_asks() {
         // After a leading condition, the clause that asks decides.
         (
             "If SCAN changes the premium for next year, when will I find out?",
-            AnswerType::TimeLimit,
+            AnswerType::When,
         ),
         ("If I move, can I keep my doctor?", AnswerType::YesNo),
         ("What's the e-mail address of the ombudsman?", AnswerType::Email),
         ("Can I get my EOB by email?", AnswerType::YesNo),
         (
             "If I've paid $2,000 this year, when does catastrophic coverage start?",
-            AnswerType::TimeLimit,
+            AnswerType::When,
         ),
         ("What's the email and TTY for the privacy office?", AnswerType::Phone),
     ] {
@@ -191,17 +192,20 @@ fn answer_types_come_from_how_the_question_asks() {
 }
 
 #[test]
-fn a_date_answers_a_when_question() {
-    for text in [
+fn a_date_answers_a_when_question_but_not_a_how_long_one() {
+    let dates = [
         "We will tell you in September.",
         "Your coverage begins on January 1.",
         "Changes take effect May 1, 2025.",
-        "We must answer within 14 calendar days.",
-    ] {
-        assert!(intent::holds(text, AnswerType::TimeLimit), "{text}");
-    }
-    for text in ["You may ask us for a fast decision.", "Call Member Services."] {
+    ];
+    for text in dates {
+        assert!(intent::holds(text, AnswerType::When), "{text}");
         assert!(!intent::holds(text, AnswerType::TimeLimit), "{text}");
+    }
+    let length = "We must answer within 14 calendar days.";
+    assert!(intent::holds(length, AnswerType::When) && intent::holds(length, AnswerType::TimeLimit));
+    for text in ["You may ask us for a fast decision.", "Call Member Services."] {
+        assert!(!intent::holds(text, AnswerType::When), "{text}");
     }
 }
 
