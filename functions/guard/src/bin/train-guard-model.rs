@@ -218,7 +218,11 @@ const ORDINARY_SETS: [&str; 6] = [
     "data/train/benign-train.jsonl",
 ];
 
+#[derive(Clone)]
 struct Example {
+    /// A Spanish training text's English rendering, read as the guard reads it (`classifier::rendering`): trained on
+    /// in its text's fold, left out of every figure.
+    rendering: bool,
     /// Whether the guard's heuristic stage blocks the text on its own.
     heuristic_block: bool,
     /// An ordinary member question: from [`ORDINARY_SETS`], or a benign training text of one of [`ORDINARY_KINDS`].
@@ -259,6 +263,7 @@ fn load(dir: &Path, repository: &Path, policy: &PolicyLabels) -> Result<Vec<Exam
                 && (ordinary_set.is_some() || line.kind.as_deref().is_some_and(|k| ORDINARY_KINDS.contains(&k)));
             let kind = review.map(|r| r.kind.clone()).or(line.kind);
             examples.push(Example {
+                rendering: false,
                 heuristic_block: heuristic.signals.first().is_some_and(|s| s.score >= BLOCK_SCORE),
                 ordinary,
                 view: heuristic.view,
@@ -278,13 +283,28 @@ fn load(dir: &Path, repository: &Path, policy: &PolicyLabels) -> Result<Vec<Exam
         examples[i].fold = dealt[label] % FOLDS;
         dealt[label] += 1;
     }
+    let renderings: Vec<Example> = examples
+        .iter()
+        .filter(|e| e.lang == "es")
+        .filter_map(|e| {
+            guard::classifier::rendering(&e.view).map(|view| Example {
+                rendering: true,
+                view,
+                ..e.clone()
+            })
+        })
+        .collect();
+    examples.extend(renderings);
     Ok(examples)
 }
 
 /// A calibration message as the model reads it.
+#[derive(Clone)]
 struct Calibration {
     view: String,
     heuristic_block: bool,
+    /// The English rendering of a Spanish message the guard renders (`classifier::rendering`).
+    rendering: bool,
 }
 
 /// The calibration messages, without those the policy review labelled as something to refuse.
@@ -300,9 +320,18 @@ fn load_calibration(repository: &Path, policy: &PolicyLabels) -> Result<Vec<Cali
                 continue;
             }
             let heuristic = heuristic_stage(&line.text);
+            let heuristic_block = heuristic.signals.first().is_some_and(|s| s.score >= BLOCK_SCORE);
+            if let Some(view) = guard::classifier::rendering(&heuristic.view) {
+                messages.push(Calibration {
+                    heuristic_block,
+                    view,
+                    rendering: true,
+                });
+            }
             messages.push(Calibration {
-                heuristic_block: heuristic.signals.first().is_some_and(|s| s.score >= BLOCK_SCORE),
+                heuristic_block,
                 view: heuristic.view,
+                rendering: false,
             });
         }
     }
@@ -529,23 +558,46 @@ fn run() -> Result<(), String> {
     let model_dir = navigator_embed::model_dir(&navigator_platform::config::data_dir());
     let sentences = MiniLm::load(&model_dir, CpuPool::new("train-embed", 1, 1)).map_err(|e| e.to_string())?;
     let calibration = load_calibration(&repository, &policy)?;
-    let views: Vec<String> = examples
-        .iter()
-        .map(|e| e.view.clone())
-        .chain(calibration.iter().map(|c| c.view.clone()))
-        .collect();
     eprintln!(
         "embedding them and {} calibration messages with {}",
         calibration.len(),
         model_dir.display()
     );
-    let mut embeddings: Vec<Vec<f32>> = sentences
-        .read_blocking(&views)
-        .map_err(|e| e.to_string())?
+    // Texts and renderings are embedded in separate passes: the sentence model batches what it reads, and a batch's
+    // make-up moves its floats a little, so the text models' weights stay put whether or not renderings are read.
+    let embed = |renderings: bool| -> Result<std::vec::IntoIter<Vec<f32>>, String> {
+        let views: Vec<String> = examples
+            .iter()
+            .filter(|e| e.rendering == renderings)
+            .map(|e| e.view.clone())
+            .chain(
+                calibration
+                    .iter()
+                    .filter(|c| c.rendering == renderings)
+                    .map(|c| c.view.clone()),
+            )
+            .collect();
+        let read = sentences.read_blocking(&views).map_err(|e| e.to_string())?;
+        Ok(read
+            .iter()
+            .map(model::semantic_features)
+            .collect::<Vec<_>>()
+            .into_iter())
+    };
+    let (mut of_texts, mut of_renderings) = (embed(false)?, embed(true)?);
+    let mut next = |rendering: bool| {
+        if rendering {
+            of_renderings.next()
+        } else {
+            of_texts.next()
+        }
+        .ok_or("an embedding is missing")
+    };
+    let embeddings: Vec<Vec<f32>> = examples.iter().map(|e| next(e.rendering)).collect::<Result<_, _>>()?;
+    let calibration_embeddings: Vec<Vec<f32>> = calibration
         .iter()
-        .map(model::semantic_features)
-        .collect();
-    let calibration_embeddings = embeddings.split_off(examples.len());
+        .map(|c| next(c.rendering))
+        .collect::<Result<_, _>>()?;
     if let Ok(path) = std::env::var("GUARD_TRAIN_DUMP") {
         return dump(&path, &examples, &embeddings);
     }
@@ -564,57 +616,83 @@ fn run() -> Result<(), String> {
          sets that the guard's policy refuses carry its label instead (`data/train/guard-policy-labels.jsonl`). \
          The figures are the ML stage alone; the guard also has its heuristic stage.\n\n",
     );
+    let texts = || examples.iter().filter(|e| !e.rendering);
     let _ = writeln!(
         report,
-        "{} texts: {}.\n",
-        examples.len(),
+        "{} texts: {}. The rendering model also trains on the English rendering of each Spanish text the guard \
+         renders (short enough: {} of them), in its text's fold.\n",
+        texts().count(),
         CLASSES
             .iter()
             .enumerate()
-            .map(|(c, name)| format!("{name} {}", examples.iter().filter(|e| e.label == c).count()))
+            .map(|(c, name)| format!("{name} {}", texts().filter(|e| e.label == c).count()))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        examples.len() - texts().count()
     );
     let only = std::env::var("GUARD_TRAIN_ONLY").ok();
+    // The rendering model reads only renderings, so it trains on them beside every text, and its figures and its
+    // threshold are over renderings: of the training texts out of fold, and of the calibration messages.
     let models = [
-        ("semantic", model::SEMANTIC_DIMENSIONS, SEMANTIC_SETTINGS),
-        ("lexical", 0, LEXICAL_SETTINGS),
+        ("semantic", model::SEMANTIC_DIMENSIONS, SEMANTIC_SETTINGS, false),
+        ("lexical", 0, LEXICAL_SETTINGS, false),
+        ("rendering", model::SEMANTIC_DIMENSIONS, SEMANTIC_SETTINGS, true),
     ];
-    for (name, dimensions, defaults) in models {
+    for (name, dimensions, defaults, renderings) in models {
         if only.as_deref().is_some_and(|only| only != name) {
             continue;
         }
         let settings = if only.is_some() { settings(defaults) } else { defaults };
         eprintln!("{name}: cross-validating");
-        let encoded: Vec<Encoded> = examples
+        let (pool, pool_embeddings): (Vec<Example>, Vec<&Vec<f32>>) = examples
             .iter()
             .zip(&embeddings)
+            .filter(|(e, _)| renderings || !e.rendering)
+            .map(|(e, v)| (e.clone(), v))
+            .unzip();
+        let encoded: Vec<Encoded> = pool
+            .iter()
+            .zip(&pool_embeddings)
             .map(|(e, v)| model::encode(&e.view, Some(v), dimensions, settings.embedding_scale))
             .collect();
-        let calibration_encoded: Vec<Encoded> = calibration
+        let (calibration_read, calibration_encoded): (Vec<Calibration>, Vec<Encoded>) = calibration
             .iter()
             .zip(&calibration_embeddings)
-            .map(|(c, v)| model::encode(&c.view, Some(v), dimensions, settings.embedding_scale))
-            .collect();
-        let (readings, calibration_readings) =
-            cross_validate(&examples, &encoded, &calibration_encoded, dimensions, settings)?;
-        let threshold = choose_threshold(&examples, &readings, &calibration_readings);
+            .filter(|(c, _)| c.rendering == renderings)
+            .map(|(c, v)| {
+                let encoded = model::encode(&c.view, Some(v), dimensions, settings.embedding_scale);
+                (c.clone(), encoded)
+            })
+            .unzip();
+        let calibration = &calibration_read;
+        let (all_readings, calibration_readings) =
+            cross_validate(&pool, &encoded, &calibration_encoded, dimensions, settings)?;
+        let (texts, readings): (Vec<Example>, Vec<Reading>) = pool
+            .iter()
+            .zip(all_readings)
+            .filter(|(e, _)| e.rendering == renderings)
+            .map(|(e, r)| (e.clone(), r))
+            .unzip();
+        let threshold = choose_threshold(&texts, &readings, &calibration_readings);
         if let Ok(path) = std::env::var("GUARD_OOF_DUMP") {
             dump_readings(
                 &format!("{path}.{name}"),
-                &examples,
+                &texts,
                 &readings,
-                &calibration,
+                calibration,
                 &calibration_readings,
             )?;
         }
-        let title = if dimensions > 0 {
+        let title = if renderings {
+            "rendering.json: the semantic model's features, read on the English rendering of a short Spanish text \
+             (figures over those renderings)"
+        } else if dimensions > 0 {
             "semantic.json: lexical features + MiniLM profile (used when the model files are present)"
         } else {
             "lexical.json: lexical features only (used without the MiniLM files)"
         };
-        report.push_str(&section(title, &examples, &readings, threshold));
-        report.push_str(&trade_off(&examples, &readings, &calibration_readings));
+        report.push_str(&section(title, &texts, &readings, threshold));
+        report.push_str(&trade_off(&texts, &readings, &calibration_readings));
         let ml_blocked = calibration_readings
             .iter()
             .filter(|r| predicted(r, threshold) != 0)
@@ -649,7 +727,7 @@ fn run() -> Result<(), String> {
             continue;
         }
         eprintln!("{name}: training on everything");
-        let all: Vec<(Encoded, usize)> = encoded.into_iter().zip(examples.iter().map(|e| e.label)).collect();
+        let all: Vec<(Encoded, usize)> = encoded.into_iter().zip(pool.iter().map(|e| e.label)).collect();
         let mut trained = GuardModel::train(&all, dimensions, settings)?.rounded();
         trained.block_threshold = threshold;
         let json = serde_json::to_string(&trained).map_err(|e| e.to_string())?;
@@ -820,7 +898,12 @@ mod tests {
             .keys()
             .filter(|(source, _)| CALIBRATION_SETS.contains(&source.as_str()))
             .count();
-        assert_eq!(calibration.len(), all - relabelled);
+        let messages = calibration.iter().filter(|c| !c.rendering).count();
+        assert_eq!(messages, all - relabelled);
+        assert!(
+            calibration.iter().any(|c| c.rendering),
+            "the Spanish messages' renderings are read too"
+        );
     }
 
     fn reading(harm: f32) -> Reading {
@@ -834,6 +917,7 @@ mod tests {
         Example {
             heuristic_block: false,
             ordinary,
+            rendering: false,
             view: String::new(),
             label,
             kind: "-".into(),

@@ -34,6 +34,8 @@ pub struct MlVerdict {
 /// The embedded classifier: the semantic model with the MiniLM sentence model, or the lexical model alone.
 pub struct LocalClassifier {
     model: GuardModel,
+    /// The model for a Spanish text's English rendering ([`english_windows`]); without it, `model` reads those too.
+    rendering: Option<GuardModel>,
     sentences: Option<MiniLm>,
     /// The learned name model, which reads the sentence model's word pieces: with it, not without.
     names: Option<NameModel>,
@@ -44,6 +46,7 @@ impl LocalClassifier {
     pub fn semantic(sentences: MiniLm) -> Result<Self, NavigatorError> {
         Ok(Self {
             model: GuardModel::shipped_semantic().map_err(NavigatorError::internal)?,
+            rendering: Some(GuardModel::shipped_rendering().map_err(NavigatorError::internal)?),
             sentences: Some(sentences),
             names: Some(NameModel::shipped().map_err(NavigatorError::internal)?),
         })
@@ -53,6 +56,7 @@ impl LocalClassifier {
     pub fn lexical() -> Result<Self, NavigatorError> {
         Ok(Self {
             model: GuardModel::shipped_lexical().map_err(NavigatorError::internal)?,
+            rendering: None,
             sentences: None,
             names: None,
         })
@@ -87,15 +91,22 @@ impl LocalClassifier {
             .enumerate()
             .map(|(i, window)| {
                 let embedding = embeddings.as_ref().and_then(|all| all.get(i)).map(Vec::as_slice);
-                self.model.read(&self.model.encode(window, embedding))
+                let model = match &self.rendering {
+                    Some(rendering) if i >= own => rendering,
+                    _ => &self.model,
+                };
+                model.read(&model.encode(window, embedding))
             })
             .collect();
-        // The rendering counts only when it is surer than the text itself needs to be: read in English, ordinary
-        // Spanish questions look a little harmful more often than they do in Spanish.
+        // The rendering model's threshold was chosen on renderings. Read by the text's own model, a rendering counts
+        // only when it is surer than a text needs to be: in English, ordinary Spanish questions look a little harmful
+        // more often than they do in Spanish.
+        let rendering_threshold = self
+            .rendering
+            .as_ref()
+            .map_or(RENDERING_BLOCK_THRESHOLD, |model| model.block_threshold);
         let (text, rendering) = readings.split_at(own);
-        let counted = rendering
-            .iter()
-            .filter(|r| r.strongest_harm().1 >= RENDERING_BLOCK_THRESHOLD);
+        let counted = rendering.iter().filter(|r| r.strongest_harm().1 >= rendering_threshold);
         let all: Vec<Reading> = text.iter().chain(counted).copied().collect();
         Reading::strongest(&all).ok_or_else(|| NavigatorError::internal("no window to read"))
     }
@@ -134,9 +145,10 @@ impl LocalClassifier {
     }
 }
 
-/// How sure a rendering's reading must be that the text is harmful for it to count (1 − P(benign)), above the
-/// model's own threshold (0.97). Chosen on `data/eval/guard-es-tuning.jsonl` and the Spanish ordinary messages the
-/// guard's threshold rule counts: at 0.97, 0.98, 0.99 and 0.995 the rendering blocked 15, 14, 13 and 8 more of the
+/// How sure the text's own model must be, reading a rendering, that the text is harmful for it to count (1 − P(benign)),
+/// when no rendering model reads it (the lexical model), above that model's own threshold. Chosen for the semantic
+/// model on `data/eval/guard-es-tuning.jsonl` and the Spanish ordinary messages the guard's threshold rule counts,
+/// before the rendering model: at 0.97, 0.98, 0.99 and 0.995 the rendering blocked 15, 14, 13 and 8 more of the
 /// tuning set's 160 attacks, and 8, 7, 4 and 3 more of 1,078 ordinary messages.
 const RENDERING_BLOCK_THRESHOLD: f32 = 0.99;
 
@@ -154,14 +166,7 @@ const MAX_WINDOWS_WITH_RENDERING: usize = 4;
 /// all your previous instructions" a great deal (docs/ARCHITECTURE.md, Guard quality and speed).
 pub(crate) fn english_windows(view: &str, own_windows: usize) -> Vec<String> {
     // A rendering has about as many words as its text.
-    if 2 * own_windows > MAX_WINDOWS_WITH_RENDERING {
-        return Vec::new();
-    }
-    let head = match view.char_indices().nth(DETECTION_CHARS) {
-        Some((at, _)) => &view[..at],
-        None => view,
-    };
-    if navigator_language::detect::detect(head).language != "es" {
+    if 2 * own_windows > MAX_WINDOWS_WITH_RENDERING || !is_spanish(view) {
         return Vec::new();
     }
     let rendered = windows::windows(&navigator_language::spanish::to_english(view));
@@ -169,6 +174,22 @@ pub(crate) fn english_windows(view: &str, own_windows: usize) -> Vec<String> {
         return Vec::new();
     }
     rendered
+}
+
+/// The English rendering of a normalised text that the guard reads in English too ([`english_windows`]), whole: what
+/// `train-guard-model` trains on beside the text.
+pub fn rendering(view: &str) -> Option<String> {
+    let windows = english_windows(view, windows::windows(view).len());
+    (!windows.is_empty()).then(|| navigator_language::spanish::to_english(view))
+}
+
+/// Whether language detection, reading the text's first [`DETECTION_CHARS`] characters, says Spanish.
+fn is_spanish(view: &str) -> bool {
+    let head = match view.char_indices().nth(DETECTION_CHARS) {
+        Some((at, _)) => &view[..at],
+        None => view,
+    };
+    navigator_language::detect::detect(head).language == "es"
 }
 
 /// The configured classifier.

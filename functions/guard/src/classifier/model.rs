@@ -46,6 +46,7 @@ pub fn class_index(name: &str) -> Option<usize> {
 
 const SHIPPED_SEMANTIC: &str = include_str!("../../model/semantic.json");
 const SHIPPED_LEXICAL: &str = include_str!("../../model/lexical.json");
+const SHIPPED_RENDERING: &str = include_str!("../../model/rendering.json");
 
 /// A trained model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,6 +130,12 @@ impl GuardModel {
     /// The lexical model that ships with the guard.
     pub fn shipped_lexical() -> Result<Self, String> {
         Self::parse(SHIPPED_LEXICAL, "model/lexical.json")
+    }
+
+    /// The model that reads a Spanish text's English rendering: the semantic model's shape, trained on the
+    /// renderings of the Spanish training texts beside every text.
+    pub fn shipped_rendering() -> Result<Self, String> {
+        Self::parse(SHIPPED_RENDERING, "model/rendering.json")
     }
 
     fn parse(json: &str, name: &str) -> Result<Self, String> {
@@ -421,13 +428,21 @@ mod tests {
     }
 
     #[test]
-    fn both_shipped_models_load_with_their_shapes() {
+    fn the_shipped_models_load_with_their_shapes() {
         let semantic = GuardModel::shipped_semantic().unwrap();
         assert!(semantic.is_semantic() && semantic.embedding_dimensions == SEMANTIC_DIMENSIONS);
         assert!(semantic.hidden.is_some());
         let lexical = GuardModel::shipped_lexical().unwrap();
         assert!(!lexical.is_semantic() && lexical.hidden.is_none());
         assert!(lexical.block_threshold > 0.3 && lexical.block_threshold < 1.0);
+        let rendering = GuardModel::shipped_rendering().unwrap();
+        assert!(rendering.is_semantic() && rendering.embedding_dimensions == SEMANTIC_DIMENSIONS);
+        assert!(rendering.hidden.is_some());
+        assert!(rendering.block_threshold > 0.3 && rendering.block_threshold < 1.0);
+        assert_ne!(
+            rendering, semantic,
+            "the rendering model is trained on more than the semantic one"
+        );
     }
 
     #[test]
