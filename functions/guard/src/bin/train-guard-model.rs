@@ -71,6 +71,12 @@ const LEXICAL_SETTINGS: Training = Training {
     embedding_scale: 1.0,
     hidden_units: 0,
 };
+/// The rendering model's block threshold. The rule the text models' thresholds follow gave 0.98 over renderings, held
+/// there by one ordinary message of 523 (0.56 % at 0.97 against the 0.5 % bound); chosen instead on
+/// `data/eval/guard-es-tuning.jsonl` and the Spanish ordinary messages of `data/train/` and the PII tuning halves,
+/// read by the guard: at 0.97 it blocked 126 of the 160 attacks and at 0.98 122, and 17 of 1,066 ordinary messages at
+/// either.
+const RENDERING_THRESHOLD: f32 = 0.97;
 /// The most benign texts a threshold may block, out of fold.
 const BENIGN_BLOCKED_AT_MOST: f64 = 0.01;
 /// The most ordinary member messages it may block, counted together: the training texts' ordinary ones
@@ -283,9 +289,9 @@ fn load(dir: &Path, repository: &Path, policy: &PolicyLabels) -> Result<Vec<Exam
         examples[i].fold = dealt[label] % FOLDS;
         dealt[label] += 1;
     }
+    // Which texts are Spanish is detection's call, as it is when the guard runs: many training texts name no language.
     let renderings: Vec<Example> = examples
         .iter()
-        .filter(|e| e.lang == "es")
         .filter_map(|e| {
             guard::classifier::rendering(&e.view).map(|view| Example {
                 rendering: true,
@@ -554,7 +560,11 @@ fn run() -> Result<(), String> {
     let repository = root.join("../..");
     let policy = policy_labels(&repository)?;
     let examples = load(&root.join("training"), &repository, &policy)?;
-    eprintln!("{} training texts", examples.len());
+    eprintln!(
+        "{} training texts and {} renderings",
+        examples.iter().filter(|e| !e.rendering).count(),
+        examples.iter().filter(|e| e.rendering).count()
+    );
     let model_dir = navigator_embed::model_dir(&navigator_platform::config::data_dir());
     let sentences = MiniLm::load(&model_dir, CpuPool::new("train-embed", 1, 1)).map_err(|e| e.to_string())?;
     let calibration = load_calibration(&repository, &policy)?;
@@ -631,8 +641,8 @@ fn run() -> Result<(), String> {
         examples.len() - texts().count()
     );
     let only = std::env::var("GUARD_TRAIN_ONLY").ok();
-    // The rendering model reads only renderings, so it trains on them beside every text, and its figures and its
-    // threshold are over renderings: of the training texts out of fold, and of the calibration messages.
+    // The rendering model reads only renderings, so it trains on them beside every text, and its figures are over
+    // renderings: of the training texts out of fold, and of the calibration messages.
     let models = [
         ("semantic", model::SEMANTIC_DIMENSIONS, SEMANTIC_SETTINGS, false),
         ("lexical", 0, LEXICAL_SETTINGS, false),
@@ -673,7 +683,11 @@ fn run() -> Result<(), String> {
             .filter(|(e, _)| e.rendering == renderings)
             .map(|(e, r)| (e.clone(), r))
             .unzip();
-        let threshold = choose_threshold(&texts, &readings, &calibration_readings);
+        let threshold = if renderings {
+            RENDERING_THRESHOLD
+        } else {
+            choose_threshold(&texts, &readings, &calibration_readings)
+        };
         if let Ok(path) = std::env::var("GUARD_OOF_DUMP") {
             dump_readings(
                 &format!("{path}.{name}"),
@@ -766,6 +780,7 @@ fn described(example: &Example) -> serde_json::Value {
         "lang": example.lang,
         "heuristic_block": example.heuristic_block,
         "ordinary": example.ordinary,
+        "rendering": example.rendering,
     })
 }
 

@@ -70,9 +70,9 @@ impl LocalClassifier {
         }
     }
 
-    /// Reads a normalised text window by window, on the calling thread (the ML pool's). A Spanish text is read in
-    /// English too ([`english_windows`]), and the strongest reading of all its windows is the text's.
-    pub fn read(&self, view: &str) -> Result<Reading, NavigatorError> {
+    /// Reads a normalised text window by window, on the calling thread (the ML pool's): the strongest reading of the
+    /// text's own windows, and of its English rendering's ([`english_windows`]) when it is a Spanish text.
+    fn readings(&self, view: &str) -> Result<(Reading, Option<Reading>), NavigatorError> {
         let mut windows = windows::windows(view);
         let own = windows.len();
         windows.extend(english_windows(view, own));
@@ -98,17 +98,26 @@ impl LocalClassifier {
                 model.read(&model.encode(window, embedding))
             })
             .collect();
-        // The rendering model's threshold was chosen on renderings. Read by the text's own model, a rendering counts
-        // only when it is surer than a text needs to be: in English, ordinary Spanish questions look a little harmful
-        // more often than they do in Spanish.
-        let rendering_threshold = self
-            .rendering
-            .as_ref()
-            .map_or(RENDERING_BLOCK_THRESHOLD, |model| model.block_threshold);
         let (text, rendering) = readings.split_at(own);
-        let counted = rendering.iter().filter(|r| r.strongest_harm().1 >= rendering_threshold);
-        let all: Vec<Reading> = text.iter().chain(counted).copied().collect();
-        Reading::strongest(&all).ok_or_else(|| NavigatorError::internal("no window to read"))
+        let text = Reading::strongest(text).ok_or_else(|| NavigatorError::internal("no window to read"))?;
+        Ok((text, Reading::strongest(rendering)))
+    }
+
+    /// How sure a rendering's reading must be that the text is harmful. The rendering model's threshold was chosen on
+    /// renderings. Read by the text's own model, a rendering counts only when it is surer than a text needs to be: in
+    /// English, ordinary Spanish questions look a little harmful more often than they do in Spanish.
+    fn rendering_threshold(&self) -> f32 {
+        self.rendering
+            .as_ref()
+            .map_or(RENDERING_BLOCK_THRESHOLD, |model| model.block_threshold)
+    }
+
+    /// The text's reading: the strongest of its own windows and, when it reaches [`Self::rendering_threshold`], of
+    /// its rendering's.
+    pub fn read(&self, view: &str) -> Result<Reading, NavigatorError> {
+        let (text, rendering) = self.readings(view)?;
+        let counted = rendering.filter(|r| r.strongest_harm().1 >= self.rendering_threshold());
+        Ok(counted.map_or(text, |rendering| Reading::strongest(&[text, rendering]).unwrap_or(text)))
     }
 
     /// The names in `text` (the original, whose byte ranges redaction cuts) as the learned name model finds them, on
@@ -136,12 +145,21 @@ impl LocalClassifier {
         Ok(Some(found))
     }
 
-    /// The harm that crosses the model's calibrated threshold, if any.
+    /// The harm that crosses a calibrated threshold, if any: the text model's for the text's own windows, the
+    /// rendering's for its rendering; the surer of the two when both do.
     pub fn verdict(&self, view: &str) -> Result<MlVerdict, NavigatorError> {
-        let (category, probability) = self.read(view)?.strongest_harm();
-        Ok(MlVerdict {
-            harm: (probability >= self.model.block_threshold).then_some((category, probability)),
-        })
+        let (text, rendering) = self.readings(view)?;
+        let over = |reading: Reading, threshold: f32| {
+            let (category, probability) = reading.strongest_harm();
+            (probability >= threshold).then_some((category, probability))
+        };
+        let text_harm = over(text, self.model.block_threshold);
+        let rendering_harm = rendering.and_then(|r| over(r, self.rendering_threshold()));
+        let harm = match (text_harm, rendering_harm) {
+            (Some(a), Some(b)) => Some(if b.1 > a.1 { b } else { a }),
+            (a, b) => a.or(b),
+        };
+        Ok(MlVerdict { harm })
     }
 }
 

@@ -14,7 +14,7 @@ pub(super) enum AnswerType {
     Amount,
     /// "How long ...", "How soon ...": a length of time.
     TimeLimit,
-    /// "When ...", "By when ...": a length of time or a date.
+    /// "When ...", "By when ...", "What's the deadline ...": a length of time or a date.
     When,
     Phone,
     /// "What's the e-mail address of ...": one written with an @.
@@ -99,10 +99,10 @@ const TIME_CUES: &[&str] = &[
     "how much notice",
     "how much time",
     "how far in advance",
-    "deadline",
-    "time limit",
     "cuánto tiempo",
 ];
+/// Cues of a question asking when, beside a question opening with "when": a date answers it as a length of time does.
+const WHEN_CUES: &[&str] = &["by when", "deadline", "time limit"];
 /// Cues of a question asking how to do something.
 const PROCEDURE_CUES: &[&str] = &[
     "how do i",
@@ -262,7 +262,7 @@ pub(super) fn answer_type(question: &str) -> AnswerType {
         AnswerType::Email
     } else if has(TIME_CUES) {
         AnswerType::TimeLimit
-    } else if first_word == "when" || has(&["by when"]) {
+    } else if first_word == "when" || has(WHEN_CUES) {
         AnswerType::When
     } else if has(AMOUNT_CUES) {
         AnswerType::Amount

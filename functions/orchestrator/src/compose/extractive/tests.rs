@@ -162,6 +162,11 @@ fn answer_types_come_from_how_the_question_asks() {
         ("How soon must you decide on my appeal?", AnswerType::TimeLimit),
         ("When does my coverage start?", AnswerType::When),
         ("By when must I file the appeal?", AnswerType::When),
+        ("What's the deadline to enroll in a new plan?", AnswerType::When),
+        (
+            "What is the time limit for asking for a reconsideration?",
+            AnswerType::When,
+        ),
         ("How much is a hearing aid?", AnswerType::Amount),
         ("Where do I mail a complaint?", AnswerType::Place),
         ("How can I get a copy of the drug list?", AnswerType::Procedure),
