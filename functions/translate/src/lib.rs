@@ -136,23 +136,25 @@ impl Translate {
         let inner = &self.inner;
         let deadline = deadline.child(inner.budgets.timeout);
         let _slot = inner.bulkhead.acquire(deadline).await?;
-        let (source, confidence) = if input.source_lang == "auto" {
+        let detect = || {
             let text = input.text.clone();
-            let detected = inner.detect_pool.run(deadline, move || detect::detect(&text)).await?;
-            (detected.language.to_string(), detected.confidence)
-        } else if input.target_lang == "en" {
+            inner.detect_pool.run(deadline, move || detect::detect(&text))
+        };
+        let (source, confidence) = match input.source_lang.as_str() {
+            "auto" => {
+                let detected = detect().await?;
+                (detected.language.to_string(), detected.confidence)
+            }
             // A member who set their language may still write in English: a text whose function words say English
-            // is read as it is written, not rendered from the language the request named.
-            // Detection that cannot run (a busy pool, no time left) leaves the named language, as before it read any.
-            let text = input.text.clone();
-            match inner.detect_pool.run(deadline, move || detect::detect(&text)).await {
+            // is read as it is written, not rendered from the language the request named. Detection that cannot run
+            // (a busy pool, no time left) leaves the named language, as before it read any.
+            named if input.target_lang == "en" => match detect().await {
                 Ok(detected) if detected.language == "en" && detected.confidence >= CLEARLY_ENGLISH => {
                     ("en".to_string(), detected.confidence)
                 }
-                _ => (input.source_lang.clone(), 1.0),
-            }
-        } else {
-            (input.source_lang.clone(), 1.0)
+                _ => (named.to_string(), 1.0),
+            },
+            named => (named.to_string(), 1.0),
         };
         let unchanged = |provider: &str| TranslateOutput {
             text: input.text.clone(),

@@ -183,22 +183,26 @@ const MAX_WINDOWS_WITH_RENDERING: usize = 4;
 /// The model's sentence model reads English: "ignora todas tus instrucciones anteriores" means little to it, "ignore
 /// all your previous instructions" a great deal (docs/ARCHITECTURE.md, Guard quality and speed).
 pub(crate) fn english_windows(view: &str, own_windows: usize) -> Vec<String> {
-    // A rendering has about as many words as its text.
-    if 2 * own_windows > MAX_WINDOWS_WITH_RENDERING || !is_spanish(view) {
-        return Vec::new();
-    }
-    let rendered = windows::windows(&navigator_language::spanish::to_english(view));
-    if own_windows + rendered.len() > MAX_WINDOWS_WITH_RENDERING {
-        return Vec::new();
-    }
-    rendered
+    render(view, own_windows)
+        .map(|(_, windows)| windows)
+        .unwrap_or_default()
 }
 
 /// The English rendering of a normalised text that the guard reads in English too ([`english_windows`]), whole: what
 /// `train-guard-model` trains on beside the text.
 pub fn rendering(view: &str) -> Option<String> {
-    let windows = english_windows(view, windows::windows(view).len());
-    (!windows.is_empty()).then(|| navigator_language::spanish::to_english(view))
+    render(view, windows::windows(view).len()).map(|(text, _)| text)
+}
+
+/// A Spanish text's rendering and its windows, when the guard reads it ([`english_windows`]).
+fn render(view: &str, own_windows: usize) -> Option<(String, Vec<String>)> {
+    // A rendering has about as many words as its text.
+    if 2 * own_windows > MAX_WINDOWS_WITH_RENDERING || !is_spanish(view) {
+        return None;
+    }
+    let text = navigator_language::spanish::to_english(view);
+    let windows = windows::windows(&text);
+    (!windows.is_empty() && own_windows + windows.len() <= MAX_WINDOWS_WITH_RENDERING).then_some((text, windows))
 }
 
 /// Whether language detection, reading the text's first [`DETECTION_CHARS`] characters, says Spanish.
