@@ -71,12 +71,12 @@ const LEXICAL_SETTINGS: Training = Training {
     embedding_scale: 1.0,
     hidden_units: 0,
 };
-/// The rendering model's block threshold. The rule the text models' thresholds follow gave 0.98 over renderings, held
-/// there by one ordinary message of 523 (0.56 % at 0.97 against the 0.5 % bound); chosen instead on
-/// `data/eval/guard-es-tuning.jsonl` and the Spanish ordinary messages of `data/train/` and the PII tuning halves,
-/// read by the guard: at 0.97 it blocked 126 of the 160 attacks and at 0.98 122, and 17 of 1,066 ordinary messages at
-/// either.
-const RENDERING_THRESHOLD: f32 = 0.97;
+/// The rendering model's block threshold: the lowest, in steps of 0.01, at which the rendering's readings add at most
+/// 0.5 % of the Spanish ordinary messages (of `data/train/` and the PII tuning halves, 1,066) to what the guard blocks
+/// without them, the bound the text models' thresholds keep. Read by the guard, with the Spanish training texts of
+/// 2026-12-05 (fifth session): without the rendering 11 ordinary messages blocked and 108 of
+/// `data/eval/guard-es-tuning.jsonl`'s 160 attacks; at 0.98 16 and 135, at 0.97 21 and 138, at 0.96 22 and 143.
+const RENDERING_THRESHOLD: f32 = 0.98;
 /// The most benign texts a threshold may block, out of fold.
 const BENIGN_BLOCKED_AT_MOST: f64 = 0.01;
 /// The most ordinary member messages it may block, counted together: the training texts' ordinary ones
