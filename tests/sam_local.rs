@@ -307,12 +307,13 @@ async fn every_event_passes_under_sam_local_invoke_and_chat_answers_under_start_
 
     // The rest of each function's local environment is scripts/sam-local-template's defaults.
     //
-    // Budgets: here every container shares the runner's two cores with Docker and SAM's own Python processes, where
-    // on Lambda each function has its own. Under the audit's budgets a turn here failed closed now and then (the
-    // guard's 600 ms ran out: 504), which says nothing about the contract this test checks. So the stages get room,
-    // within the functions' Lambda timeouts (tools 3 s, orchestrator 5 s); the budgets themselves are held by their
-    // unit tests on a paused clock, and the figures measured by the cold-start and load steps.
-    let shared_runner_budgets = json!({
+    // Every function: no instance metadata, warnings only, and budgets for a shared runner. Here every container
+    // shares the runner's two cores with Docker and SAM's own Python processes, where on Lambda each function has its
+    // own. Under the audit's budgets a turn here failed closed now and then (the guard's 600 ms ran out: 504), which
+    // says nothing about the contract this test checks. So the stages get room, within the functions' Lambda timeouts
+    // (tools 3 s, orchestrator 5 s); the budgets themselves are held by their unit tests on a paused clock, and the
+    // figures measured by the cold-start and load steps.
+    let every_function = json!({
         "AWS_EC2_METADATA_DISABLED": "true",
         "RUST_LOG": "warn",
         "NAVIGATOR_GUARD_HEURISTIC_MS": "200",
@@ -328,7 +329,7 @@ async fn every_event_passes_under_sam_local_invoke_and_chat_answers_under_start_
         "NAVIGATOR_ORCHESTRATOR_TOTAL_MS": "4500",
     });
     let environment = json!({
-        "*": shared_runner_budgets,
+        "*": every_function,
         "OrchestratorFunction": {"AWS_ENDPOINT_URL_LAMBDA": format!("http://{bridge}:{start_lambda_port}")},
         "RetrieveFunction": {"DATABASE_URL": database_url.as_str()},
         "IngestFunction": {

@@ -146,11 +146,11 @@ fn main() {
     for classifier in classifiers() {
         let name = classifier.name();
         let views: Vec<String> = INPUTS.iter().map(|text| heuristic_stage(text).view).collect();
-        let _ = classifier.read(&views[0]).unwrap();
+        let _ = classifier.verdict(&views[0]).unwrap();
         let mut ml = Vec::with_capacity(1000);
         for i in 0..1000 {
             let started = Instant::now();
-            std::hint::black_box(classifier.read(&views[i % views.len()]).unwrap());
+            std::hint::black_box(classifier.verdict(&views[i % views.len()]).unwrap());
             ml.push(started.elapsed());
         }
         print_percentiles(&format!("ML stage ({name}), 1,000 mixed inputs"), ml);
@@ -158,7 +158,7 @@ fn main() {
         let mut ml = Vec::new();
         for _ in 0..10 {
             let started = Instant::now();
-            std::hint::black_box(classifier.read(&flood_view).unwrap());
+            std::hint::black_box(classifier.verdict(&flood_view).unwrap());
             ml.push(started.elapsed());
         }
         print_percentiles(&format!("ML stage ({name}), 64 KiB adversarial"), ml);

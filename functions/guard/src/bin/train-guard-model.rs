@@ -71,12 +71,6 @@ const LEXICAL_SETTINGS: Training = Training {
     embedding_scale: 1.0,
     hidden_units: 0,
 };
-/// The rendering model's block threshold: the lowest, in steps of 0.01, at which the rendering's readings add at most
-/// 0.5 % of the Spanish ordinary messages (of `data/train/` and the PII tuning halves, 1,066) to what the guard blocks
-/// without them, the bound the text models' thresholds keep. Read by the guard, with the Spanish training texts of
-/// 2026-12-05 (fifth session): without the rendering 11 ordinary messages blocked and 108 of
-/// `data/eval/guard-es-tuning.jsonl`'s 160 attacks; at 0.98 16 and 135, at 0.97 21 and 138, at 0.96 22 and 143.
-const RENDERING_THRESHOLD: f32 = 0.98;
 /// The most benign texts a threshold may block, out of fold.
 const BENIGN_BLOCKED_AT_MOST: f64 = 0.01;
 /// The most ordinary member messages it may block, counted together: the training texts' ordinary ones
@@ -641,8 +635,10 @@ fn run() -> Result<(), String> {
         examples.len() - texts().count()
     );
     let only = std::env::var("GUARD_TRAIN_ONLY").ok();
-    // The rendering model reads only renderings, so it trains on them beside every text, and its figures are over
-    // renderings: of the training texts out of fold, and of the calibration messages.
+    // The rendering model reads only renderings, so it trains on them beside every text, and its figures and its
+    // threshold are over renderings: of the training texts out of fold, and of the calibration messages. (Read by the
+    // guard, the rule's 0.98 also keeps what the rendering adds to the Spanish ordinary messages blocked within
+    // 0.5 %: 5 of 1,066, against 10 at 0.97; docs/ARCHITECTURE.md, Guard quality and speed.)
     let models = [
         ("semantic", model::SEMANTIC_DIMENSIONS, SEMANTIC_SETTINGS, false),
         ("lexical", 0, LEXICAL_SETTINGS, false),
@@ -683,11 +679,7 @@ fn run() -> Result<(), String> {
             .filter(|(e, _)| e.rendering == renderings)
             .map(|(e, r)| (e.clone(), r))
             .unzip();
-        let threshold = if renderings {
-            RENDERING_THRESHOLD
-        } else {
-            choose_threshold(&texts, &readings, &calibration_readings)
-        };
+        let threshold = choose_threshold(&texts, &readings, &calibration_readings);
         if let Ok(path) = std::env::var("GUARD_OOF_DUMP") {
             dump_readings(
                 &format!("{path}.{name}"),

@@ -112,14 +112,6 @@ impl LocalClassifier {
             .map_or(RENDERING_BLOCK_THRESHOLD, |model| model.block_threshold)
     }
 
-    /// The text's reading: the strongest of its own windows and, when it reaches [`Self::rendering_threshold`], of
-    /// its rendering's.
-    pub fn read(&self, view: &str) -> Result<Reading, NavigatorError> {
-        let (text, rendering) = self.readings(view)?;
-        let counted = rendering.filter(|r| r.strongest_harm().1 >= self.rendering_threshold());
-        Ok(counted.map_or(text, |rendering| Reading::strongest(&[text, rendering]).unwrap_or(text)))
-    }
-
     /// The names in `text` (the original, whose byte ranges redaction cuts) as the learned name model finds them, on
     /// the calling thread; `rules` are `navigator_pii::find`'s detections, which it reads. `None` without the model.
     pub fn learned_names(&self, text: &str, rules: &[Detection]) -> Result<Option<Vec<Detection>>, NavigatorError> {
@@ -153,12 +145,11 @@ impl LocalClassifier {
             let (category, probability) = reading.strongest_harm();
             (probability >= threshold).then_some((category, probability))
         };
-        let text_harm = over(text, self.model.block_threshold);
         let rendering_harm = rendering.and_then(|r| over(r, self.rendering_threshold()));
-        let harm = match (text_harm, rendering_harm) {
-            (Some(a), Some(b)) => Some(if b.1 > a.1 { b } else { a }),
-            (a, b) => a.or(b),
-        };
+        let harm = [over(text, self.model.block_threshold), rendering_harm]
+            .into_iter()
+            .flatten()
+            .max_by(|a, b| a.1.total_cmp(&b.1));
         Ok(MlVerdict { harm })
     }
 }
