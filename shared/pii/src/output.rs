@@ -21,9 +21,15 @@ const LEAK_RUN: usize = 6;
 /// Checks `answer` against the texts it may quote (`allowed`: the question and the sources) and the internal texts
 /// it must not leak.
 pub fn check(answer: &str, allowed: &[&str], internal: &[&str]) -> Checked {
+    // Compared with their whitespace folded: a composer joins a source's lines, so an address the source splits over
+    // two lines comes back on one.
+    let allowed: Vec<String> = allowed.iter().map(|text| folded(text)).collect();
     let foreign: Vec<Detection> = find(answer)
         .into_iter()
-        .filter(|d| !allowed.iter().any(|text| text.contains(&answer[d.start..d.end])))
+        .filter(|d| {
+            let value = folded(&answer[d.start..d.end]);
+            !allowed.iter().any(|text| text.contains(&value))
+        })
         .collect();
     let scrubbed = redact(answer, &foreign);
     let shingles: Vec<Vec<String>> = internal.iter().flat_map(|text| runs(text)).collect();
@@ -45,6 +51,11 @@ pub fn check(answer: &str, allowed: &[&str], internal: &[&str]) -> Checked {
         personal_values_removed: foreign.len(),
         leaked_sentences_removed: leaked,
     }
+}
+
+/// `text` with every run of whitespace as one space.
+fn folded(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn runs(text: &str) -> Vec<Vec<String>> {
@@ -73,6 +84,15 @@ mod tests {
              562-989-0958."
         );
         assert_eq!(checked.personal_values_removed, 1);
+    }
+
+    #[test]
+    fn a_sources_value_comes_back_however_its_lines_were_joined() {
+        let source = "mail it to us at this address: Express Scripts\nP.O. Box 14718\nLexington,  KY 40512-4718";
+        let answer = "Mail it to Express Scripts P.O. Box 14718 Lexington, KY 40512-4718 [p. 152].";
+        let checked = check(answer, &["Where do I send a drug claim?", source], &[]);
+        assert_eq!(checked.text, answer);
+        assert_eq!(checked.personal_values_removed, 0);
     }
 
     #[test]

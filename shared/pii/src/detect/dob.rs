@@ -1,7 +1,8 @@
 //! Dates of birth: a full date (US `04/17/1951`, day first `05.11.1950`, ISO `1947-09-03`, `March 12, 1949`,
 //! `marzo 21, 1946`, `12 de marzo de 1949`) that its context marks as a birth date ("born", "DOB", "nací"...), or
 //! whose four-digit year is long past (before 1990: a member's birth, not a claim's service date). A two-digit year
-//! (`5/2/47`) counts only after such a cue.
+//! (`5/2/47`) counts only after such a cue, as does a date said in words, as voice dictation writes it ("June fifth
+//! nineteen forty nine", "cinco de junio de mil novecientos cuarenta y nueve").
 
 use regex::Regex;
 use std::sync::LazyLock;
@@ -31,6 +32,30 @@ static DATES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         .iter()
         .map(|p| Regex::new(p).expect("valid date pattern"))
         .collect()
+});
+
+/// A day and a year said in words, after a month or around it; a cue must precede it.
+static SPOKEN: LazyLock<Regex> = LazyLock::new(|| {
+    let ones = "one|two|three|four|five|six|seven|eight|nine";
+    let day = format!(
+        "(?:twenty|thirty)[- ](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|{ones})|\
+         first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|\
+         fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth|{ones}|ten|eleven|twelve|\
+         thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|thirty-one|\\d{{1,2}}(?:st|nd|rd|th)?"
+    );
+    let year = format!(
+        "nineteen[- ](?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:{ones}))?|oh[- ](?:{ones}))"
+    );
+    let dia = "uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|trece|catorce|quince|dieciséis|\
+               dieciseis|diecisiete|dieciocho|diecinueve|veinte|veinti\\w+|treinta(?:\\s+y\\s+uno)?|primero|\\d{1,2}";
+    let patterns = [
+        format!(r"(?:{MONTHS_EN})\s+(?:the\s+)?(?:{day})\s*,?\s+(?:of\s+)?{year}"),
+        format!(r"(?:the\s+)?(?:{day})\s+(?:of\s+)?(?:{MONTHS_EN})\s*,?\s+{year}"),
+        format!(r"(?:{dia})\s+de\s+(?:{MONTHS_ES})\s+(?:de|del)\s+mil\s+novecientos(?:\s+(?:y|\w+)){{1,3}}"),
+    ];
+    let joined = patterns.join("|");
+    #[allow(clippy::expect_used)] // a constant pattern, checked by the tests
+    Regex::new(&format!(r"(?i)(?-u:\b)(?:{joined})(?-u:\b)")).expect("valid spoken date pattern")
 });
 
 const CUES: &[&str] = &[
@@ -74,6 +99,17 @@ pub fn find(text: &str) -> Vec<Detection> {
             });
         }
     }
+    found.extend(
+        SPOKEN
+            .find_iter(text)
+            .filter(|m| cue_before(text, m.start(), 40, CUES))
+            .map(|m| Detection {
+                kind: Kind::Dob,
+                start: m.start(),
+                end: m.end(),
+                score: 0.95,
+            }),
+    );
     found
 }
 
@@ -106,6 +142,28 @@ mod tests {
         assert_eq!(found("Fecha de nacimiento: dic. 12, 1944\n"), vec!["dic. 12, 1944"]);
         assert_eq!(found("Fecha de nacimiento: marzo 21, 1946"), vec!["marzo 21, 1946"]);
         assert_eq!(found("seen on 31.01.1948 at"), vec!["31.01.1948"]);
+    }
+
+    #[test]
+    fn dates_said_in_words_after_a_birth_cue() {
+        assert_eq!(
+            found("her birthday is june fifth nineteen forty nine ok"),
+            vec!["june fifth nineteen forty nine"]
+        );
+        assert_eq!(
+            found("born on the 3rd of March, nineteen fifty-two."),
+            vec!["the 3rd of March, nineteen fifty-two"]
+        );
+        assert_eq!(
+            found("nació el cinco de junio de mil novecientos cuarenta y nueve, y"),
+            vec!["cinco de junio de mil novecientos cuarenta y nueve"]
+        );
+        assert_eq!(
+            found("DOB is the fifteenth of may nineteen thirty-eight"),
+            vec!["the fifteenth of may nineteen thirty-eight"]
+        );
+        assert!(found("my appointment is june fifth at nine").is_empty());
+        assert!(found("I moved here in June of nineteen seventy").is_empty());
     }
 
     #[test]

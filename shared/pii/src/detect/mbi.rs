@@ -1,4 +1,6 @@
-//! Medicare Beneficiary Identifiers: 11 characters in CMS's positional format (`1EG4-TE5-MK73`, dashes optional).
+//! Medicare Beneficiary Identifiers: 11 characters in CMS's positional format (`1EG4-TE5-MK73`), grouped 4-3-4 by
+//! dashes or spaces as the card prints it or by nothing, or read out one character at a time (`1 E G 4 T E 5 M K 7
+//! 3`).
 //! Position 1 is 1–9; 2, 5, 8 and 9 are letters; 4, 7, 10 and 11 are digits; 3 and 6 are either. The letters S, L,
 //! O, I, B and Z are never used.
 
@@ -11,19 +13,22 @@ use crate::{Detection, Kind};
 static MBI: LazyLock<Regex> = LazyLock::new(|| {
     let letter = "[AC-HJKMNP-RT-Y]";
     let either = "[AC-HJKMNP-RT-Y0-9]";
-    let pattern = format!(r"(?i)[1-9]{letter}{either}[0-9]-?{letter}{either}[0-9]-?{letter}{letter}[0-9]{{2}}");
+    let grouped = format!(r"[1-9]{letter}{either}[0-9][- ]?{letter}{either}[0-9][- ]?{letter}{letter}[0-9]{{2}}");
+    let spelled = format!(r"[1-9] {letter} {either} [0-9] {letter} {either} [0-9] {letter} {letter} [0-9] [0-9]");
     #[allow(clippy::expect_used)] // a constant pattern, checked by the tests
-    Regex::new(&pattern).expect("valid MBI pattern")
+    Regex::new(&format!("(?i){spelled}|{grouped}")).expect("valid MBI pattern")
 });
+
+/// Both group separators alike (two dashes, two spaces, or none), or a space between every character.
+fn evenly_separated(mbi: &str) -> bool {
+    let (dashes, spaces) = (mbi.matches('-').count(), mbi.matches(' ').count());
+    matches!((dashes, spaces), (0, 0) | (2, 0) | (0, 2) | (0, 10))
+}
 
 pub fn find(text: &str) -> Vec<Detection> {
     MBI.find_iter(text)
         .filter(|m| standalone(text, m.start(), m.end()))
-        .filter(|m| {
-            // Both dashes or neither.
-            let dashes = m.as_str().matches('-').count();
-            dashes == 0 || dashes == 2
-        })
+        .filter(|m| evenly_separated(m.as_str()))
         .map(|m| Detection {
             kind: Kind::MedicareId,
             start: m.start(),
@@ -49,6 +54,17 @@ mod tests {
     }
 
     #[test]
+    fn groups_as_the_card_prints_them_or_characters_read_out() {
+        assert_eq!(found("Mine is 4GM6 AH3 KE81. Part A"), vec!["4GM6 AH3 KE81"]);
+        assert_eq!(
+            found("my medicare number is 2 E N 6 R K 9 H D 3 8 did you"),
+            vec!["2 E N 6 R K 9 H D 3 8"]
+        );
+        assert!(found("1EG4 TE5-MK73").is_empty());
+        assert!(found("1EG4 TE5MK73").is_empty());
+    }
+
+    #[test]
     fn letters_never_used_and_wrong_positions_are_not_mbis() {
         for text in [
             "1SG4-TE5-MK73",
@@ -56,6 +72,8 @@ mod tests {
             "0EG4TE5MK73",
             "1EG4TE5MK7",
             "1EG4-TE5MK73",
+            "1EG4 TE5MK73",
+            "1 E G 4 T E 5 M K 7",
             "11G4TE5MK73",
             "1EGATE5MK73",
         ] {

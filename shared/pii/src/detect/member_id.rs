@@ -9,9 +9,12 @@ use crate::{Detection, Kind};
 static MEMBER_ID: LazyLock<Regex> = LazyLock::new(|| {
     // A cue names the id: "member ID", "policy number", "número de afiliado"; or the id follows a bare "ID" (a
     // header's "ID: SCN…", "ID de miembro"), or "member" / "miembro" right before it ("member SCN21259600").
-    let cue = r"(?i:member|subscriber|policy|plan|insurance|group|scan|medi-cal|medicaid)\s*(?i:id|identification|number|num|no\.?|#)|(?i:n[úu]mero\s+de\s+(?:afiliado|miembro|p[óo]liza|socio))|(?-u:\b)(?:ID|Id)(?:\s+(?i:de\s+(?:miembro|afiliado)|number|no\.?|#))?|(?-u:\b)(?i:member|miembro|afiliado)";
+    //
+    // Spanish names the card or the number itself: "credencial número", "número de identificación del plan", "No. de
+    // afiliado", "ID de SCAN".
+    let cue = r"(?i:member|subscriber|policy|plan|insurance|group|scan|medi-cal|medicaid)\s*(?i:id|identification|number|num|no\.?|#)|(?i:(?:n[úu]mero|no\.|#)\s+de\s+(?:afiliad[oa]|afiliaci[óo]n|miembro|p[óo]liza|socio|credencial|tarjeta|identificaci[óo]n)(?:\s+(?:del?|en)\s+(?:plan|SCAN|seguro|la\s+tarjeta))?)|(?i:credencial(?:\s+(?:n[úu]mero|no\.?|#))?)|(?i:(?:member|membership|scan|plan|insurance|id)\s+card\s+(?:number|num|no\.?|#))|(?i:n[úu]mero\s+(?:de|en)\s+(?:mi\s+|la\s+)?tarjeta(?:\s+de\s+(?:SCAN|miembro|plan|seguro))?)|(?-u:\b)(?i:id)(?:\s+(?i:de\s+(?:miembro|afiliad[oa]|SCAN|plan|seguro)|number|no\.?|#))?|(?-u:\b)(?i:member|miembro|afiliad[oa])";
     let pattern = format!(
-        r"(?:{cue})\s*(?i:is|es|:|=)?\s*:?\s*([A-Za-z]{{0,4}}-?\d[A-Za-z0-9-]{{4,18}}|[A-Za-z]{{0,4}}[- ]?\d{{3,8}}(?: \d{{3,8}}){{1,3}})(?-u:\b)"
+        r"(?:{cue})\s*(?i:is|es|:|=|#)?\s*:?\s*([A-Za-z]{{0,4}}-?\d[A-Za-z0-9-]{{4,18}}|[A-Za-z]{{0,4}}[- ]?\d{{3,8}}(?: \d{{2,8}}){{1,3}})(?-u:\b)"
     );
     #[allow(clippy::expect_used)] // a constant pattern, checked by the tests
     Regex::new(&pattern).expect("valid member id pattern")
@@ -64,6 +67,21 @@ mod tests {
     }
 
     #[test]
+    fn ids_after_a_cue_in_any_case_or_naming_the_card() {
+        assert_eq!(found("id number 0077219384 plz resend"), vec!["0077219384"]);
+        assert_eq!(found("Member ID #: 40918273"), vec!["40918273"]);
+        assert_eq!(found("credencial numero 1002 4478 35, es de"), vec!["1002 4478 35"]);
+        assert_eq!(found("No. de afiliado: 8812-4471"), vec!["8812-4471"]);
+        assert_eq!(found("my member card number is 4471 0092 18"), vec!["4471 0092 18"]);
+        assert_eq!(found("el número en mi tarjeta es SCN7781234"), vec!["SCN7781234"]);
+        assert_eq!(found("mi ID de SCAN es S7731-0042-9 y"), vec!["S7731-0042-9"]);
+        assert_eq!(
+            found("Mi número de identificación del plan es 55910374, ¿cuánto"),
+            vec!["55910374"]
+        );
+    }
+
+    #[test]
     fn ids_written_in_groups() {
         assert_eq!(found("Member ID: SCN 4091 8273"), vec!["SCN 4091 8273"]);
         assert_eq!(found("member number 4091 8273 015, and"), vec!["4091 8273 015"]);
@@ -75,6 +93,8 @@ mod tests {
         assert!(found("I have been a member since 2019 and").is_empty());
         assert!(found("Is the member handbook 2025 online?").is_empty());
         assert!(found("my id card came with the wrong address").is_empty());
+        assert!(found("la credencial nueva llegó en 2025 con otro nombre").is_empty());
+        assert!(found("I'd like 2025 coverage").is_empty());
     }
 
     #[test]
