@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use self::bedrock::BedrockGuardrail;
 use self::model::{GuardModel, Reading};
-use crate::names::{NAME_LAYER, NameModel, add_where_free, words};
+use crate::names::{NAME_LAYER, NameModel, add_where_free, other_mentions, words};
 
 /// What the ML stage concluded: the harm that crossed the block threshold and how sure it is, if any.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -134,6 +134,8 @@ impl LocalClassifier {
         });
         let mut found: Vec<Detection> = rule_names_kept.copied().collect();
         add_where_free(&mut found, model.names(prefix, &read));
+        let mentions = other_mentions(text, &found);
+        add_where_free(&mut found, mentions);
         Ok(Some(found))
     }
 

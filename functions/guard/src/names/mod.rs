@@ -239,6 +239,48 @@ impl NameModel {
     }
 }
 
+/// Every other mention, capitalised, of a word of a name already found: a message that names "Clarence Merriweather"
+/// in its header and "Clarence" in its last line names one person twice, and the second mention is as personal as the
+/// first, however little context it has. Only words of three letters or more, and only where nothing was found.
+pub fn other_mentions(text: &str, found: &[Detection]) -> Vec<Detection> {
+    let is_word_char = |c: char| c.is_alphanumeric() || c == '\'' || c == '-';
+    let mut named: Vec<String> = found
+        .iter()
+        .filter(|d| d.kind == Kind::Name)
+        .flat_map(|d| text[d.start..d.end].split(|c: char| !is_word_char(c)))
+        .map(|word| word.trim_matches(['\'', '-']).to_lowercase())
+        .filter(|word| word.chars().count() >= 3 && word.chars().all(char::is_alphabetic))
+        .collect();
+    named.sort();
+    named.dedup();
+    if named.is_empty() {
+        return Vec::new();
+    }
+    let mut mentions = Vec::new();
+    let mut start = None;
+    for (at, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        match (start, c.is_alphabetic()) {
+            (None, true) => start = Some(at),
+            (Some(from), false) => {
+                let word = &text[from..at];
+                let capitalised = word.chars().next().is_some_and(char::is_uppercase);
+                let covered = found.iter().any(|d| d.start < at && from < d.end);
+                if capitalised && !covered && named.contains(&word.to_lowercase()) {
+                    mentions.push(Detection {
+                        kind: Kind::Name,
+                        start: from,
+                        end: at,
+                        score: 0.5,
+                    });
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    mentions
+}
+
 /// The rules' findings with their names replaced by the model's: every other kind stands, and a learned name that
 /// overlaps one of them (a name inside an address) gives way to it.
 pub fn with_learned_names(rules: &[Detection], learned: Vec<Detection>) -> Vec<Detection> {
@@ -265,6 +307,25 @@ mod tests {
         let mut features = vec![0.0; NAME_FEATURES];
         features[0] = value;
         Word { start, end, features }
+    }
+
+    #[test]
+    fn a_found_names_other_mentions_are_names_too() {
+        let text = "Patient: MERRIWEATHER, CLARENCE\nDOB 03/04/1948\nClarence's pharmacy says Merriweather owes $40. Will \
+                    the clarence plan pay?";
+        let header = text.find("MERRIWEATHER, CLARENCE").unwrap_or(0);
+        let found = vec![Detection {
+            kind: Kind::Name,
+            start: header,
+            end: header + "MERRIWEATHER, CLARENCE".len(),
+            score: 0.9,
+        }];
+        let mentions: Vec<&str> = super::other_mentions(text, &found)
+            .iter()
+            .map(|d| &text[d.start..d.end])
+            .collect();
+        assert_eq!(mentions, vec!["Clarence", "Merriweather"]);
+        assert!(super::other_mentions("Will the plan pay? Ask Will.", &[]).is_empty());
     }
 
     /// A model that reads one feature: a word is a name when its first feature is positive.
