@@ -9,7 +9,7 @@
 //! logistic model's with `NAME_TRAIN_{EPOCHS,RATE,L2}`.
 
 use guard::names::units::UnitTraining;
-use guard::names::{NAME_LAYER, NameModel, NameTraining, Word, words};
+use guard::names::{NAME_LAYER, NameModel, NameTraining, Word, joined, marked, words};
 use navigator_embed::MiniLm;
 use navigator_resilience::CpuPool;
 use serde::Deserialize;
@@ -75,6 +75,8 @@ struct Value {
 
 struct Message {
     words: Vec<Word>,
+    /// Per word: whether it is joined to the word before it into one name (`names::joined`).
+    links: Vec<bool>,
     /// Per word: whether it is part of a marked name.
     is_name: Vec<bool>,
     /// Per marked name: the indices of its words (of its first occurrence).
@@ -210,11 +212,12 @@ fn run() -> Result<(), String> {
     }
     let threshold = chosen.ok_or("no threshold alters few enough messages")?;
     let _ = writeln!(report, "\nChosen threshold: {threshold:.2}.");
+    let extend_threshold = choose_extension(&messages, &probabilities, threshold, &mut report);
     if let Ok(path) = std::env::var("NAME_TRAIN_REPORT") {
         return std::fs::write(&path, report).map_err(|e| format!("{path}: {e}"));
     }
     eprintln!("training on everything");
-    let model = fit(&examples(&messages, |_| true), threshold)?;
+    let model = fit(&examples(&messages, |_| true), threshold)?.extending_at(extend_threshold);
     let json = serde_json::to_string(&model).map_err(|e| e.to_string())?;
     let path = root.join("model/names.json");
     std::fs::write(&path, json + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
@@ -255,7 +258,14 @@ fn read(sentences: &MiniLm, line: &Line) -> Result<Message, String> {
             .any(|d| d.start <= words[i].start && words[i].end <= d.end)
     };
     let rules_found = names.iter().map(|name| name.iter().all(|&i| covered(i))).collect();
+    let links = (0..words.len())
+        .map(|i| {
+            i.checked_sub(1)
+                .is_some_and(|p| joined(text, words[p].end, words[i].start))
+        })
+        .collect();
     Ok(Message {
+        links,
         rules_alter: !rule_names.is_empty(),
         rules_found,
         words,
@@ -287,6 +297,68 @@ fn examples(messages: &[Message], keep: impl Fn(&Message) -> bool) -> Vec<(&[f32
         .filter(|m| keep(m))
         .flat_map(|m| m.words.iter().zip(&m.is_name).map(|(w, &y)| (w.features.as_slice(), y)))
         .collect()
+}
+
+/// Words beside a name may join it at a lower probability (`NameModel::extend_threshold`): that finds no name in a
+/// message where none was found, so the messages altered stay as they are, and it can only find more of a name's
+/// words. What it costs is words marked that are no part of a name. The extension threshold is the lowest (in steps
+/// of 0.05, down from the threshold) at which those words grow by at most this share of the names it adds.
+const WRONG_WORDS_PER_NAME_ADDED: f64 = 0.5;
+
+/// Writes the extension thresholds' figures to `report` and returns the chosen one (`None`: no extension).
+fn choose_extension(
+    messages: &[Message],
+    probabilities: &[Vec<f32>],
+    threshold: f32,
+    report: &mut String,
+) -> Option<f32> {
+    let (base_found, base_wrong) = extended(messages, probabilities, threshold, threshold);
+    let _ = writeln!(
+        report,
+        "\nWords joined to a name's words (only spaces, line breaks or full stops between) may join it at a lower \
+         probability. Out of fold, at the threshold of {threshold:.2}:\n\n\
+         | extension threshold | names found | words marked that are no part of a name |\n|---|---|---|\n\
+         | none | {base_found} | {base_wrong} |"
+    );
+    let mut chosen = None;
+    let mut low = threshold - 0.05;
+    while low > 0.01 {
+        let (found, wrong) = extended(messages, probabilities, threshold, low);
+        let _ = writeln!(report, "| {low:.2} | {found} | {wrong} |");
+        let added = found.saturating_sub(base_found) as f64;
+        if added > 0.0 && (wrong.saturating_sub(base_wrong) as f64) <= WRONG_WORDS_PER_NAME_ADDED * added {
+            chosen = Some((low * 100.0).round() / 100.0);
+        }
+        low -= 0.05;
+    }
+    let _ = match chosen {
+        Some(low) => writeln!(
+            report,
+            "\nChosen extension threshold: {low:.2} (the lowest at which the words wrongly marked grow by at most \
+             {WRONG_WORDS_PER_NAME_ADDED} a name added)."
+        ),
+        None => writeln!(
+            report,
+            "\nNo extension threshold adds names at that cost; none is used."
+        ),
+    };
+    chosen
+}
+
+/// Names found, and words marked that are no part of a name, with names extended at `low`.
+fn extended(messages: &[Message], probabilities: &[Vec<f32>], high: f32, low: f32) -> (usize, usize) {
+    let mut found = 0;
+    let mut wrong = 0;
+    for (message, p) in messages.iter().zip(probabilities) {
+        let marks = marked(p, &message.links, high, low);
+        found += message
+            .names
+            .iter()
+            .filter(|name| name.iter().all(|&i| marks[i]))
+            .count();
+        wrong += marks.iter().zip(&message.is_name).filter(|&(&m, &y)| m && !y).count();
+    }
+    (found, wrong)
 }
 
 /// Names found and messages without a name altered, at `threshold`.

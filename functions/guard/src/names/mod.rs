@@ -31,6 +31,11 @@ pub struct NameModel {
     pub bias: f32,
     /// A word is part of a name at this probability or above.
     pub threshold: f32,
+    /// A word joined to a name's word ("Ana M. Ruiz": only spaces, line breaks or full stops between) is part of the
+    /// name at this probability or above: a surname the model is less sure of beside a given name it is sure of.
+    /// Chosen out of fold with the threshold (functions/guard/training/NAMES.md); none: the threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extend_threshold: Option<f32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub units: Option<units::NameUnits>,
 }
@@ -122,35 +127,38 @@ impl NameModel {
     }
 
     /// The names among `words` of `text`: runs of name words with at most three spaces, line breaks or full stops
-    /// between them ("Ana M. Ruiz"), so that a name's parts are redacted as one. A run right after a place or an
-    /// institution and a particle names the place ("Hospital de Stanford"), whatever the model says of it.
+    /// between them ("Ana M. Ruiz"), so that a name's parts are redacted as one; a word joined to a run is a name word
+    /// at [`Self::extend_threshold`] ([`marked`]). A run right after a place or an institution and a particle names
+    /// the place ("Hospital de Stanford"), whatever the model says of it.
     pub fn names(&self, text: &str, words: &[Word]) -> Vec<Detection> {
         let mut found: Vec<Detection> = Vec::new();
         let mut previous_end = None;
         // The end of the last word of a run that names a place: the words joined to it name it too ("Hospital de
         // Santa Rosa").
         let mut place_end = None;
-        let joins = |end: Option<usize>, start: usize| {
-            end.is_some_and(|end: usize| {
-                let between = &text[end..start];
-                between.len() <= 3 && between.chars().all(|c| matches!(c, ' ' | '\n' | '.'))
-            })
-        };
-        for word in words {
-            let probability = self.probability(&word.features);
-            if probability < self.threshold {
+        let joins = |end: Option<usize>, start: usize| end.is_some_and(|end: usize| joined(text, end, start));
+        let probabilities: Vec<f32> = words.iter().map(|word| self.probability(&word.features)).collect();
+        let links: Vec<bool> = words
+            .iter()
+            .enumerate()
+            .map(|(i, word)| i.checked_sub(1).is_some_and(|p| joined(text, words[p].end, word.start)))
+            .collect();
+        let low = self.extend_threshold.unwrap_or(self.threshold);
+        let marked = marked(&probabilities, &links, self.threshold, low);
+        for ((word, probability), marked) in words.iter().zip(probabilities).zip(marked) {
+            if !marked {
                 previous_end = None;
                 place_end = None;
                 continue;
             }
-            let joined = joins(previous_end, word.start);
-            if joins(place_end, word.start) || (!joined && after_a_place_and_particle(text, word.start)) {
+            let continues = joins(previous_end, word.start);
+            if joins(place_end, word.start) || (!continues && after_a_place_and_particle(text, word.start)) {
                 previous_end = None;
                 place_end = Some(word.end);
                 continue;
             }
             match found.last_mut() {
-                Some(last) if joined => {
+                Some(last) if continues => {
                     last.end = word.end;
                     last.score = last.score.max(probability);
                 }
@@ -164,6 +172,12 @@ impl NameModel {
             previous_end = Some(word.end);
         }
         found
+    }
+
+    /// This model, extending names to joined words at `extend_threshold`.
+    pub fn extending_at(mut self, extend_threshold: Option<f32>) -> Self {
+        self.extend_threshold = extend_threshold;
+        self
     }
 
     /// Fits the model to words labelled as part of a name or not, with `threshold` as its decision threshold.
@@ -206,6 +220,7 @@ impl NameModel {
             weights,
             bias,
             threshold,
+            extend_threshold: None,
             units: None,
         }
     }
@@ -221,6 +236,7 @@ impl NameModel {
             weights: trained.weights,
             bias: trained.bias,
             threshold,
+            extend_threshold: None,
             units: Some(trained.units),
         })
     }
@@ -231,12 +247,38 @@ impl NameModel {
         self.weights.iter_mut().for_each(|w| *w = round(*w));
         self.bias = round(self.bias);
         self.threshold = round(self.threshold);
+        self.extend_threshold = self.extend_threshold.map(round);
         if let Some(units) = &mut self.units {
             units.bias.iter_mut().for_each(|b| *b = round(*b));
             units.rows.steps.iter_mut().for_each(|s| *s = (*s * 1e9).round() / 1e9);
         }
         self
     }
+}
+
+/// Whether the text between two words (from `end` to `start`) joins them into one name: at most three spaces, line
+/// breaks or full stops ("Ana M. Ruiz").
+pub fn joined(text: &str, end: usize, start: usize) -> bool {
+    text.get(end..start)
+        .is_some_and(|between| between.len() <= 3 && between.chars().all(|c| matches!(c, ' ' | '\n' | '.')))
+}
+
+/// Which words are part of a name: those at `high` or above, and those at `low` or above joined (`links[i]`: word `i`
+/// to word `i - 1`) through such words to one at `high`.
+pub fn marked(probabilities: &[f32], links: &[bool], high: f32, low: f32) -> Vec<bool> {
+    let mut marked: Vec<bool> = probabilities.iter().map(|&p| p >= high).collect();
+    // One pass each way carries a sure word's mark along its run.
+    for i in 1..marked.len() {
+        if marked[i - 1] && links[i] && probabilities[i] >= low {
+            marked[i] = true;
+        }
+    }
+    for i in (1..marked.len()).rev() {
+        if marked[i] && links[i] && probabilities[i - 1] >= low {
+            marked[i - 1] = true;
+        }
+    }
+    marked
 }
 
 /// Every other mention, capitalised, of a word of a name already found: a message that names "Clarence Merriweather"
@@ -336,8 +378,41 @@ mod tests {
             weights,
             bias: 0.0,
             threshold: 0.5,
+            extend_threshold: None,
             units: None,
         }
+    }
+
+    #[test]
+    fn a_less_sure_word_joins_a_sure_names_run_and_stands_alone_nowhere() {
+        // Probabilities 1, 0.35 and 0.35 (a feature of 1.0 is sure, one of -0.0619 about 0.35).
+        let text = "Ana Ruiz asked. Quintero";
+        let words = [word(0, 3, 1.0), word(4, 8, -0.0619), word(16, 24, -0.0619)];
+        let names = |extend| -> Vec<String> {
+            first_feature()
+                .extending_at(extend)
+                .names(text, &words)
+                .iter()
+                .map(|d| text[d.start..d.end].to_string())
+                .collect()
+        };
+        assert_eq!(names(None), ["Ana"]);
+        assert_eq!(names(Some(0.3)), ["Ana Ruiz"]);
+        assert_eq!(names(Some(0.4)), ["Ana"]);
+    }
+
+    #[test]
+    fn marks_carry_both_ways_along_joined_words_only() {
+        let probabilities = [0.4, 0.9, 0.4, 0.4, 0.4];
+        let links = [false, false, true, false, true];
+        assert_eq!(
+            marked(&probabilities, &links, 0.8, 0.3),
+            [false, true, true, false, false]
+        );
+        assert_eq!(
+            marked(&[0.4, 0.4, 0.9], &[false, true, true], 0.8, 0.3),
+            [true, true, true]
+        );
     }
 
     #[test]
