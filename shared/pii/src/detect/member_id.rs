@@ -12,7 +12,9 @@ static MEMBER_ID: LazyLock<Regex> = LazyLock::new(|| {
     //
     // Spanish names the card or the number itself: "credencial número", "número de identificación del plan", "No. de
     // afiliado", "ID de SCAN".
-    let cue = r"(?i:member|subscriber|policy|plan|insurance|group|scan|medi-cal|medicaid)\s*(?i:id|identification|number|num|no\.?|#)|(?i:(?:n[úu]mero|no\.|#)\s+de\s+(?:afiliad[oa]|afiliaci[óo]n|miembro|p[óo]liza|socio|credencial|tarjeta|identificaci[óo]n)(?:\s+(?:del?|en)\s+(?:plan|SCAN|seguro|la\s+tarjeta))?)|(?i:credencial(?:\s+(?:n[úu]mero|no\.?|#))?)|(?i:(?:member|membership|scan|plan|insurance|id)\s+card\s+(?:number|num|no\.?|#))|(?i:n[úu]mero\s+(?:de|en)\s+(?:mi\s+|la\s+)?tarjeta(?:\s+de\s+(?:SCAN|miembro|plan|seguro))?)|(?-u:\b)(?i:id)(?:\s+(?i:de\s+(?:miembro|afiliad[oa]|SCAN|plan|seguro)|number|no\.?|#))?|(?-u:\b)(?i:member|miembro|afiliad[oa])";
+    //
+    // A group number is not among them: every member of an employer's group shares it ("Group 80840" on every card).
+    let cue = r"(?i:member|subscriber|policy|plan|insurance|scan|medi-cal|medicaid)\s*(?i:id|identification|number|num|no\.?|#)|(?i:(?:n[úu]mero|no\.|#)\s+de\s+(?:afiliad[oa]|afiliaci[óo]n|miembro|p[óo]liza|socio|credencial|tarjeta|identificaci[óo]n)(?:\s+(?:del?|en)\s+(?:plan|SCAN|seguro|la\s+tarjeta))?)|(?i:credencial(?:\s+(?:n[úu]mero|no\.?|#))?)|(?i:(?:member|membership|scan|plan|insurance|id)\s+card\s+(?:number|num|no\.?|#))|(?i:n[úu]mero\s+(?:de|en)\s+(?:mi\s+|la\s+)?tarjeta(?:\s+de\s+(?:SCAN|miembro|plan|seguro))?)|(?-u:\b)(?i:id)(?:\s+(?i:de\s+(?:miembro|afiliad[oa]|SCAN|plan|seguro)|number|no\.?|#))?|(?-u:\b)(?i:member|miembro|afiliad[oa])";
     let pattern = format!(
         r"(?:{cue})\s*(?i:is|es|:|=|#)?\s*:?\s*([A-Za-z]{{0,4}}-?\d[A-Za-z0-9-]{{4,18}}|[A-Za-z]{{0,4}}[- ]?\d{{3,8}}(?: \d{{2,8}}){{1,3}})(?-u:\b)"
     );
@@ -93,6 +95,7 @@ mod tests {
         assert!(found("I have been a member since 2019 and").is_empty());
         assert!(found("Is the member handbook 2025 online?").is_empty());
         assert!(found("my id card came with the wrong address").is_empty());
+        assert!(found("Is the group number 80840 the same for all members?").is_empty());
         assert!(found("la credencial nueva llegó en 2025 con otro nombre").is_empty());
         assert!(found("I'd like 2025 coverage").is_empty());
     }
