@@ -9,7 +9,7 @@
 //! logistic model's with `NAME_TRAIN_{EPOCHS,RATE,L2}`.
 
 use guard::names::units::UnitTraining;
-use guard::names::{NAME_LAYER, NameModel, NameTraining, Word, joined, marked, words};
+use guard::names::{NAME_LAYER, NameModel, NameTraining, Word, extendable, joined, marked, words};
 use navigator_embed::MiniLm;
 use navigator_resilience::CpuPool;
 use serde::Deserialize;
@@ -77,6 +77,8 @@ struct Message {
     words: Vec<Word>,
     /// Per word: whether it is joined to the word before it into one name (`names::joined`).
     links: Vec<bool>,
+    /// Per word: whether it is a naming particle, which a name does not extend over (`names::extendable`).
+    particles: Vec<bool>,
     /// Per word: whether it is part of a marked name.
     is_name: Vec<bool>,
     /// Per marked name: the indices of its words (of its first occurrence).
@@ -264,8 +266,13 @@ fn read(sentences: &MiniLm, line: &Line) -> Result<Message, String> {
                 .is_some_and(|p| joined(text, words[p].end, words[i].start))
         })
         .collect();
+    let particles = words
+        .iter()
+        .map(|w| navigator_pii::detect::person::is_naming_particle(&text[w.start..w.end]))
+        .collect();
     Ok(Message {
         links,
+        particles,
         rules_alter: !rule_names.is_empty(),
         rules_found,
         words,
@@ -321,15 +328,18 @@ fn choose_extension(
          | none | {base_found} | {base_wrong} |"
     );
     let mut chosen = None;
-    let mut low = threshold - 0.05;
-    while low > 0.01 {
+    for step in 1u8..20 {
+        // Hundredths, so that the threshold read is the one that ships.
+        let low = ((threshold - 0.05 * f32::from(step)) * 100.0).round() / 100.0;
+        if low <= 0.01 {
+            break;
+        }
         let (found, wrong) = extended(messages, probabilities, threshold, low);
         let _ = writeln!(report, "| {low:.2} | {found} | {wrong} |");
         let added = found.saturating_sub(base_found) as f64;
         if added > 0.0 && (wrong.saturating_sub(base_wrong) as f64) <= WRONG_WORDS_PER_NAME_ADDED * added {
-            chosen = Some((low * 100.0).round() / 100.0);
+            chosen = Some(low);
         }
-        low -= 0.05;
     }
     let _ = match chosen {
         Some(low) => writeln!(
@@ -350,7 +360,7 @@ fn extended(messages: &[Message], probabilities: &[Vec<f32>], high: f32, low: f3
     let mut found = 0;
     let mut wrong = 0;
     for (message, p) in messages.iter().zip(probabilities) {
-        let marks = marked(p, &message.links, high, low);
+        let marks = marked(&extendable(p, &message.particles, high), &message.links, high, low);
         found += message
             .names
             .iter()

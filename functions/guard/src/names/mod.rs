@@ -9,9 +9,10 @@
 pub mod units;
 
 use navigator_embed::PieceState;
-use navigator_pii::detect::person::{WORD_CUES, after_a_place_and_particle, word_cues};
+use navigator_pii::detect::person::{WORD_CUES, after_a_place_and_particle, is_naming_particle, word_cues};
 use navigator_pii::{Detection, Kind};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The layer whose states the model reads: a middle layer still holds much of each word piece's own identity
 /// (capitalised or not, common or rare), which the last has blended with its neighbours'.
@@ -144,7 +145,16 @@ impl NameModel {
             .map(|(i, word)| i.checked_sub(1).is_some_and(|p| joined(text, words[p].end, word.start)))
             .collect();
         let low = self.extend_threshold.unwrap_or(self.threshold);
-        let marked = marked(&probabilities, &links, self.threshold, low);
+        let particles: Vec<bool> = words
+            .iter()
+            .map(|w| is_naming_particle(&text[w.start..w.end]))
+            .collect();
+        let marked = marked(
+            &extendable(&probabilities, &particles, self.threshold),
+            &links,
+            self.threshold,
+            low,
+        );
         for ((word, probability), marked) in words.iter().zip(probabilities).zip(marked) {
             if !marked {
                 previous_end = None;
@@ -263,9 +273,20 @@ pub fn joined(text: &str, end: usize, start: usize) -> bool {
         .is_some_and(|between| between.len() <= 3 && between.chars().all(|c| matches!(c, ' ' | '\n' | '.')))
 }
 
+/// The probabilities a name extends over: a particle below the threshold is no name word by extension, or "Hospital de
+/// Stanford" would start a name at "de", where the institution's name cannot be seen before it.
+pub fn extendable(probabilities: &[f32], particles: &[bool], threshold: f32) -> Vec<f32> {
+    probabilities
+        .iter()
+        .zip(particles)
+        .map(|(&p, &particle)| if particle && p < threshold { 0.0 } else { p })
+        .collect()
+}
+
 /// Which words are part of a name: those at `high` or above, and those at `low` or above joined (`links[i]`: word `i`
 /// to word `i - 1`) through such words to one at `high`.
 pub fn marked(probabilities: &[f32], links: &[bool], high: f32, low: f32) -> Vec<bool> {
+    debug_assert_eq!(probabilities.len(), links.len(), "a link per word");
     let mut marked: Vec<bool> = probabilities.iter().map(|&p| p >= high).collect();
     // One pass each way carries a sure word's mark along its run.
     for i in 1..marked.len() {
@@ -283,15 +304,16 @@ pub fn marked(probabilities: &[f32], links: &[bool], high: f32, low: f32) -> Vec
 
 /// Every other mention, capitalised, of a word of a name already found: a message that names "Clarence Merriweather"
 /// in its header and "Clarence" in its last line names one person twice, and the second mention is as personal as the
-/// first, however little context it has. Only words of three letters or more, and only where nothing was found.
+/// first, however little context it has. Only words of three letters or more that are not calendar words (a daughter
+/// named April leaves "April 3" alone), and only where nothing was found. `found` must be sorted by start, as
+/// [`add_where_free`] leaves it.
 pub fn other_mentions(text: &str, found: &[Detection]) -> Vec<Detection> {
-    let is_word_char = |c: char| c.is_alphanumeric() || c == '\'' || c == '-';
     let mut named: Vec<String> = found
         .iter()
         .filter(|d| d.kind == Kind::Name)
-        .flat_map(|d| text[d.start..d.end].split(|c: char| !is_word_char(c)))
-        .map(|word| word.trim_matches(['\'', '-']).to_lowercase())
-        .filter(|word| word.chars().count() >= 3 && word.chars().all(char::is_alphabetic))
+        .flat_map(|d| alphabetic_runs(&text[d.start..d.end]))
+        .map(|(_, word)| word.to_lowercase())
+        .filter(|word| word.chars().count() >= 3 && !CALENDAR_WORDS.contains(&word.as_str()))
         .collect();
     named.sort();
     named.dedup();
@@ -299,28 +321,74 @@ pub fn other_mentions(text: &str, found: &[Detection]) -> Vec<Detection> {
         return Vec::new();
     }
     let mut mentions = Vec::new();
-    let mut start = None;
-    for (at, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
-        match (start, c.is_alphabetic()) {
-            (None, true) => start = Some(at),
-            (Some(from), false) => {
-                let word = &text[from..at];
-                let capitalised = word.chars().next().is_some_and(char::is_uppercase);
-                let covered = found.iter().any(|d| d.start < at && from < d.end);
-                if capitalised && !covered && named.contains(&word.to_lowercase()) {
-                    mentions.push(Detection {
-                        kind: Kind::Name,
-                        start: from,
-                        end: at,
-                        score: 0.5,
-                    });
-                }
-                start = None;
-            }
-            _ => {}
+    // The detections that end after the word: one pointer over `found`, as words come in order.
+    let mut next = 0;
+    for (from, word) in alphabetic_runs(text) {
+        let at = from + word.len();
+        while found.get(next).is_some_and(|d| d.end <= from) {
+            next += 1;
+        }
+        let covered = found.get(next).is_some_and(|d| d.start < at);
+        let capitalised = word.chars().next().is_some_and(char::is_uppercase);
+        if capitalised && !covered && named.binary_search(&word.to_lowercase()).is_ok() {
+            mentions.push(Detection {
+                kind: Kind::Name,
+                start: from,
+                end: at,
+                score: 0.5,
+            });
         }
     }
     mentions
+}
+
+/// Months and weekdays, in English and Spanish: first names too, but a date's words elsewhere in the message.
+const CALENDAR_WORDS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+    "lunes",
+    "martes",
+    "miércoles",
+    "jueves",
+    "viernes",
+    "sábado",
+    "domingo",
+];
+
+/// The runs of letters in `text`, with where each starts: "García-López" is two, "O'Brien" is "O" and "Brien".
+fn alphabetic_runs(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split(|c: char| !c.is_alphabetic())
+        .filter(|word| !word.is_empty())
+        .map(move |word| (word.as_ptr() as usize - text.as_ptr() as usize, word))
 }
 
 /// The rules' findings with their names replaced by the model's: every other kind stands, and a learned name that
@@ -331,10 +399,21 @@ pub fn with_learned_names(rules: &[Detection], learned: Vec<Detection>) -> Vec<D
     out
 }
 
-/// Adds each of `more` that overlaps nothing in `out` (nor an earlier one of `more`), and sorts `out` by start.
+/// Adds each of `more` that overlaps nothing in `out` (nor an earlier one of `more`), and sorts `out` by start. `out`
+/// must hold no two overlapping detections, as every caller's does; so that thousands of names in a long message cost
+/// a lookup each, the spans taken are kept ordered by start.
 pub(crate) fn add_where_free(out: &mut Vec<Detection>, more: impl IntoIterator<Item = Detection>) {
+    let mut taken: BTreeMap<usize, usize> = out.iter().map(|d| (d.start, d.end)).collect();
     for detection in more {
-        if !out.iter().any(|d| d.overlaps(&detection)) {
+        // Spans are disjoint: only the last one starting before this one ends can reach into it.
+        let overlaps = taken
+            .range(..detection.end)
+            .next_back()
+            .is_some_and(|(_, &end)| end > detection.start);
+        if !overlaps {
+            if detection.start < detection.end {
+                taken.insert(detection.start, detection.end);
+            }
             out.push(detection);
         }
     }
@@ -367,6 +446,18 @@ mod tests {
             .map(|d| &text[d.start..d.end])
             .collect();
         assert_eq!(mentions, vec!["Clarence", "Merriweather"]);
+        let text = "My daughter April Nguyen will call. Her appointment is April 3 with Dr. Nguyen-Park.";
+        let found = vec![Detection {
+            kind: Kind::Name,
+            start: 12,
+            end: 24,
+            score: 0.9,
+        }];
+        let mentions: Vec<&str> = super::other_mentions(text, &found)
+            .iter()
+            .map(|d| &text[d.start..d.end])
+            .collect();
+        assert_eq!(mentions, vec!["Nguyen"]);
         assert!(super::other_mentions("Will the plan pay? Ask Will.", &[]).is_empty());
     }
 
@@ -399,6 +490,36 @@ mod tests {
         assert_eq!(names(None), ["Ana"]);
         assert_eq!(names(Some(0.3)), ["Ana Ruiz"]);
         assert_eq!(names(Some(0.4)), ["Ana"]);
+    }
+
+    #[test]
+    fn no_name_extends_over_a_particle_into_an_institutions_name() {
+        let text = "¿El Hospital de Stanford me cubre?";
+        let at = |word: &str| text.find(word).unwrap_or(0);
+        let words = [
+            word(at("Hospital"), at("Hospital") + 8, -0.0619),
+            word(at("de "), at("de ") + 2, -0.0619),
+            word(at("Stanford"), at("Stanford") + 8, 1.0),
+        ];
+        let found = first_feature().extending_at(Some(0.3)).names(text, &words);
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn taken_spans_keep_their_place_and_later_ones_fill_the_gaps() {
+        let span = |start, end| Detection {
+            kind: Kind::Name,
+            start,
+            end,
+            score: 0.5,
+        };
+        let mut out = vec![span(10, 20), span(0, 5)];
+        add_where_free(
+            &mut out,
+            [span(4, 6), span(5, 10), span(19, 25), span(20, 30), span(22, 24)],
+        );
+        let spans: Vec<(usize, usize)> = out.iter().map(|d| (d.start, d.end)).collect();
+        assert_eq!(spans, [(0, 5), (5, 10), (10, 20), (20, 30)]);
     }
 
     #[test]

@@ -14,7 +14,8 @@ use crate::{Detection, Kind};
 static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     let street_types = "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Terrace|Ter|Place|Pl|\
                         Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Alley|Loop";
-    let unit = r"(?:,?\s+(?i:apt|apartment|unit|suite|ste|depto|dpto|departamento|apto|apartamento|interior|int|\#)\.?\s*\w+)?";
+    // Longer words first, each a whole word: "apto 5" is not "apt" and "o 5".
+    let unit = r"(?:,?\s+(?:(?i:apartamento|apartment|apto|apt|unit|suite|ste|departamento|depto|dpto|interior|int)(?-u:\b)\.?|\#)\s*\w+)?";
     let city = r"[A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+){0,2}";
     // Without commas a city is read only before a ZIP: "... St apt 210 San Leandro 94577", not "... St Is it".
     let city_state_zip = format!(
@@ -23,8 +24,9 @@ static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     let english = format!(
         r"(?-u:\b)\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:(?:[A-Z][a-zA-Z]+|\d{{1,3}}(?:st|nd|rd|th))\s+){{1,3}}(?:{street_types})(?-u:\b)\.?{city_state_zip}"
     );
+    // "camino" and "paseo" are also everyday words ("camino 30 minutos"): only capitalised do they name a street.
     let spanish = format!(
-        r"(?-u:\b)(?i:calle|avenida|av\.|camino|paseo)\s+(?:[A-ZÁÉÍÓÚÑ][\wáéíóúñ]+\s+){{0,3}}\d{{1,6}}(?-u:\b){city_state_zip}"
+        r"(?-u:\b)(?:(?i:calle|avenida|av\.)|Camino|Paseo)\s+(?:[A-ZÁÉÍÓÚÑ][\wáéíóúñ]+\s+){{0,3}}\d{{1,6}}(?-u:\b){city_state_zip}"
     );
     let post_box =
         format!(r"(?-u:\b)(?i:P\.?\s?O\.?\s+Box|Apartado(?:\s+Postal)?)\s+\d{{1,6}}(?-u:\b){city_state_zip}");
@@ -58,20 +60,23 @@ const ORGANISATIONS: &[&str] = &[
     "oficinas",
 ];
 
-/// Whether the address is an organisation's: it names a suite, or follows an organisation's name.
+/// Whether the address is an organisation's: it names a suite, or follows an organisation's name, capitalised after
+/// another capitalised word ("Washington Hospital", "SCAN Health Plan"; not "my home office at", "with the plan:").
 fn public(text: &str, start: usize, address: &str) -> bool {
     let suite = address
         .split(|c: char| !c.is_alphanumeric())
         .any(|w| w.eq_ignore_ascii_case("suite") || w.eq_ignore_ascii_case("ste"));
     let before = text[..start].trim_end_matches([' ', ',', ':', '\n', '\r', '\t', '-', '—']);
     let before = before.strip_suffix(" at").unwrap_or(before);
-    let last_word = before
+    let mut words = before
         .rsplit(|c: char| !c.is_alphanumeric() && c != '.')
+        .map(|w| w.trim_end_matches('.'))
+        .filter(|w| !w.is_empty());
+    let capitalised = |w: &str| w.chars().next().is_some_and(char::is_uppercase);
+    let organisation = words
         .next()
-        .unwrap_or("")
-        .trim_end_matches('.')
-        .to_lowercase();
-    suite || ORGANISATIONS.contains(&last_word.as_str())
+        .is_some_and(|w| capitalised(w) && ORGANISATIONS.contains(&w.to_lowercase().as_str()));
+    suite || (organisation && words.next().is_some_and(capitalised))
 }
 
 pub fn find(text: &str) -> Vec<Detection> {
@@ -122,6 +127,11 @@ mod tests {
             vec!["calle Mission 4521, depto 6, Hayward, CA 94544"]
         );
         assert_eq!(found("at 12 Oak St Is it covered?"), vec!["12 Oak St"]);
+        assert_eq!(
+            found("vivo en calle Mission 4521 apto 5, Hayward, CA 94544"),
+            vec!["calle Mission 4521 apto 5, Hayward, CA 94544"]
+        );
+        assert!(found("Yo camino 30 minutos al día y doy un paseo 2 veces").is_empty());
     }
 
     #[test]
@@ -131,6 +141,14 @@ mod tests {
         assert_eq!(
             found("I live near the hospital. My address is 2218 Linden Street, Oakland"),
             vec!["2218 Linden Street, Oakland"]
+        );
+        assert_eq!(
+            found("Please update my address with the plan: 2218 Linden Street, Oakland"),
+            vec!["2218 Linden Street, Oakland"]
+        );
+        assert_eq!(
+            found("I work from my home office at 2218 Linden Street"),
+            vec!["2218 Linden Street"]
         );
     }
 

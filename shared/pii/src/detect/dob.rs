@@ -48,10 +48,14 @@ static SPOKEN: LazyLock<Regex> = LazyLock::new(|| {
     );
     let dia = "uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|trece|catorce|quince|dieciséis|\
                dieciseis|diecisiete|dieciocho|diecinueve|veinte|veinti\\w+|treinta(?:\\s+y\\s+uno)?|primero|\\d{1,2}";
+    // The year's last two digits in words: "cuarenta y nueve", "treinta", "diecisiete".
+    let year_es = "(?:(?:veinte|treinta|cuarenta|cincuenta|sesenta|setenta|ochenta|noventa)(?:\\s+y\\s+(?:uno|dos|tres|cuatro|\
+               cinco|seis|siete|ocho|nueve))?|diez|once|doce|trece|catorce|quince|dieciséis|dieciseis|diecisiete|\
+               dieciocho|diecinueve|veinti\\w+|uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve)";
     let patterns = [
         format!(r"(?:{MONTHS_EN})\s+(?:the\s+)?(?:{day})\s*,?\s+(?:of\s+)?{year}"),
         format!(r"(?:the\s+)?(?:{day})\s+(?:of\s+)?(?:{MONTHS_EN})\s*,?\s+{year}"),
-        format!(r"(?:{dia})\s+de\s+(?:{MONTHS_ES})\s+(?:de|del)\s+mil\s+novecientos(?:\s+(?:y|\w+)){{1,3}}"),
+        format!(r"(?:{dia})\s+de\s+(?:{MONTHS_ES})\s+(?:de|del)\s+mil\s+novecientos(?:\s+{year_es})?"),
     ];
     let joined = patterns.join("|");
     #[allow(clippy::expect_used)] // a constant pattern, checked by the tests
@@ -164,6 +168,10 @@ mod tests {
         );
         assert!(found("my appointment is june fifth at nine").is_empty());
         assert!(found("I moved here in June of nineteen seventy").is_empty());
+        assert_eq!(
+            found("nació el 3 de mayo de mil novecientos cincuenta en Jalisco"),
+            vec!["3 de mayo de mil novecientos cincuenta"]
+        );
     }
 
     #[test]

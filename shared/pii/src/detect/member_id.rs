@@ -25,6 +25,11 @@ static MEMBER_ID: LazyLock<Regex> = LazyLock::new(|| {
 pub fn find(text: &str) -> Vec<Detection> {
     MEMBER_ID
         .captures_iter(text)
+        // "Group ID 80840": the group's id, on every member's card alike.
+        .filter(|caps| {
+            caps.get(0)
+                .is_some_and(|cue| !text[..cue.start()].trim_end().to_lowercase().ends_with("group"))
+        })
         .filter_map(|caps| caps.get(1))
         .filter(|value| value.as_str().chars().filter(char::is_ascii_digit).count() >= 4)
         .map(|value| Detection {
@@ -96,6 +101,7 @@ mod tests {
         assert!(found("Is the member handbook 2025 online?").is_empty());
         assert!(found("my id card came with the wrong address").is_empty());
         assert!(found("Is the group number 80840 the same for all members?").is_empty());
+        assert!(found("Is the group ID 80840 the same for all members?").is_empty());
         assert!(found("la credencial nueva llegó en 2025 con otro nombre").is_empty());
         assert!(found("I'd like 2025 coverage").is_empty());
     }

@@ -406,6 +406,12 @@ const THINGS: &[&str] = &[
 /// Words joining an institution to its own name: "Hospital de Stanford", "University of the Pacific".
 const NAMING_PARTICLES: &[&str] = &["de", "del", "of", "la", "las", "los", "the"];
 
+/// Whether `word` is a particle that joins an institution's name to what follows ("Hospital de Stanford"), or a
+/// surname's parts ("María de la Cruz").
+pub fn is_naming_particle(word: &str) -> bool {
+    NAMING_PARTICLES.contains(&word.to_lowercase().as_str())
+}
+
 /// Institutions named after a place or a person of the past: what follows "Hospital de" is the hospital's name.
 const INSTITUTIONS: &[&str] = &[
     "hospital",

@@ -28,18 +28,24 @@ static INTERNATIONAL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\+[2-9]\d{0,2}(?:[-. ]?(?:\(\d{1,5}\)|\d{1,5})){2,6}").expect("valid international phone pattern")
 });
 
-/// Ten to fifteen digits in groups right after a word that can only mean a phone ([`SURE_PHONE_CUES`]): a number
+/// Ten to fifteen digits in groups right after a word that can only mean a phone ([`SURE_PHONE_WORDS`]): a number
 /// abroad written without its `+` (`044 33 1234 5678`), or grouped as no pattern above expects (`51 05 55 01 47`).
 static CUED_GROUPS: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)] // a constant pattern, checked by the tests
     Regex::new(r"\d{2,5}(?:[-. ]\d{2,5}){1,5}").expect("valid grouped phone pattern")
 });
 
-/// Words that name a phone and nothing else: "number" or "número" could name any id.
-const SURE_PHONE_CUES: &[&str] = &[
+/// Words that name a phone and nothing else ("number" or "número" could name any id), matched as whole words: "tel"
+/// is not "telehealth", nor "cell" "cellulitis". A trailing `*` matches the word's forms ("llámame", "llamar").
+const SURE_PHONE_WORDS: &[&str] = &[
     "phone",
+    "phones",
+    "cellphone",
     "cell",
+    "mobile",
     "call",
+    "calls",
+    "calling",
     "tel",
     "text me",
     "fax",
@@ -47,13 +53,31 @@ const SURE_PHONE_CUES: &[&str] = &[
     "teléfono",
     "telefono",
     "celular",
-    "llam",
-    "llám",
     "móvil",
     "movil",
+    "llam*",
+    "llám*",
 ];
 
-/// Seven digits as `555-0147`, a phone only after one of [`PHONE_CUES`].
+/// Whether one of [`SURE_PHONE_WORDS`] is among the words within `window` bytes before `start`.
+fn phone_word_before(text: &str, start: usize, window: usize) -> bool {
+    let mut from = start.saturating_sub(window);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let words: Vec<String> = text[from..start]
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let spaced = format!(" {} ", words.join(" "));
+    SURE_PHONE_WORDS.iter().any(|cue| match cue.strip_suffix('*') {
+        Some(stem) => spaced.contains(&format!(" {stem}")),
+        None => spaced.contains(&format!(" {cue} ")),
+    })
+}
+
+/// Seven digits as `555-0147`, a phone only after one of [`SURE_PHONE_WORDS`].
 static LOCAL: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)] // a constant pattern, checked by the tests
     Regex::new(r"(\d{3})[-.](\d{4})").expect("valid local phone pattern")
@@ -98,6 +122,15 @@ fn phone(start: usize, end: usize) -> Detection {
 }
 
 pub fn find(text: &str) -> Vec<Detection> {
+    // Every number written as a phone, the plan's toll-free ones too: no shorter reading may be taken from inside one
+    // ("(800) 559-3500" holds "559-3500", "1-800-559-3500 24 hours" holds "800-559-3500 24").
+    let written: Vec<(usize, usize)> = PHONE
+        .find_iter(text)
+        .chain(BARE.find_iter(text))
+        .chain(INTERNATIONAL.find_iter(text))
+        .map(|m| (m.start(), m.end()))
+        .collect();
+    let inside_one = |start: usize, end: usize| written.iter().any(|&(s, e)| s < end && start < e);
     let international = INTERNATIONAL.find_iter(text).filter_map(|m| {
         let digits = m.as_str().chars().filter(char::is_ascii_digit).count();
         let end = m.start() + m.as_str().trim_end_matches([' ', '-', '.', '(']).len();
@@ -134,9 +167,9 @@ pub fn find(text: &str) -> Vec<Detection> {
             let business = national.len() == 10 && !personal(&national[..3], &national[3..6]);
             (10..=15).contains(&digits.len())
                 && !business
-                && cue_before(text, m.start(), 30, SURE_PHONE_CUES)
+                && phone_word_before(text, m.start(), 30)
                 && standalone(text, m.start(), m.end())
-                && !full.iter().any(|d| d.start < m.end() && m.start() < d.end)
+                && !inside_one(m.start(), m.end())
         })
         .map(|m| phone(m.start(), m.end()))
         .collect();
@@ -145,12 +178,12 @@ pub fn find(text: &str) -> Vec<Detection> {
         .captures_iter(text)
         .filter_map(|caps| {
             let whole = caps.get(0)?;
-            let cued = cue_before(text, whole.start(), 30, PHONE_CUES);
-            let alone = standalone(text, whole.start(), whole.end()) && !continues_a_number(text, whole.start());
-            let inside = full
-                .iter()
-                .chain(&grouped)
-                .any(|d| d.start < whole.end() && whole.start() < d.end);
+            let cued = phone_word_before(text, whole.start(), 30);
+            let alone = standalone(text, whole.start(), whole.end())
+                && !continues_a_number(text, whole.start())
+                && !text[..whole.start()].ends_with('$');
+            let inside = inside_one(whole.start(), whole.end())
+                || grouped.iter().any(|d| d.start < whole.end() && whole.start() < d.end);
             (cued && alone && !inside && !caps[1].starts_with(['0', '1'])).then(|| phone(whole.start(), whole.end()))
         })
         .collect();
@@ -193,6 +226,9 @@ mod tests {
         assert_eq!(found("my phone: 51 05 55 01 47"), vec!["51 05 55 01 47"]);
         assert!(found("call 1 800 559 3500 for").is_empty());
         assert!(found("NDC number 0002-8215-01 on the label").is_empty());
+        assert!(found("My telehealth claim 2024 0311 5567 was denied").is_empty());
+        assert!(found("I called about NDC 00002-8215-01").is_empty());
+        assert!(found("Call 1-800-559-3500 24 hours a day").is_empty());
     }
 
     #[test]
@@ -200,6 +236,9 @@ mod tests {
         assert_eq!(found("call me at 555-0147 after lunch"), vec!["555-0147"]);
         assert!(found("form 555-0147 was sent").is_empty());
         assert!(found("call 1-800-559-3500 today").is_empty());
+        assert!(found("Please call (800) 559-3500 for help").is_empty());
+        assert!(found("Reference number 482-1937").is_empty());
+        assert!(found("I called about the $500-1500 estimate").is_empty());
         assert!(found("call about the 2024-2025 letter").is_empty());
     }
 
