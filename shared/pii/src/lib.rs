@@ -80,14 +80,46 @@ pub fn find(text: &str) -> Vec<Detection> {
             .total_cmp(&a.score)
             .then((b.end - b.start).cmp(&(a.end - a.start)))
     });
+    let mut taken = Taken::default();
     let mut kept: Vec<Detection> = Vec::new();
     for detection in all {
-        if !kept.iter().any(|k| k.overlaps(&detection)) {
+        if !taken.overlaps(&detection) {
+            taken.insert(&detection);
             kept.push(detection);
         }
     }
     kept.sort_by_key(|d| d.start);
     kept
+}
+
+/// Spans already taken, none overlapping another, ordered by start: whether a new one overlaps any costs a lookup, so
+/// that a long message with thousands of findings is not compared pair by pair (64 KiB of names: 6,000 findings).
+#[derive(Debug, Default)]
+pub struct Taken(std::collections::BTreeMap<usize, usize>);
+
+impl Taken {
+    /// The spans of `detections`, which must not overlap one another.
+    pub fn of<'a>(detections: impl IntoIterator<Item = &'a Detection>) -> Self {
+        let mut taken = Self::default();
+        detections.into_iter().for_each(|d| taken.insert(d));
+        taken
+    }
+
+    /// Whether `detection` shares a byte with a span taken.
+    pub fn overlaps(&self, detection: &Detection) -> bool {
+        // Taken spans are disjoint: only the last one starting before this one ends can reach into it.
+        self.0
+            .range(..detection.end)
+            .next_back()
+            .is_some_and(|(_, &end)| end > detection.start)
+    }
+
+    /// Takes `detection`'s span; an empty span takes nothing.
+    pub fn insert(&mut self, detection: &Detection) {
+        if detection.start < detection.end {
+            self.0.insert(detection.start, detection.end);
+        }
+    }
 }
 
 /// `text` with each detection replaced by its placeholder. `detections` must be sorted and disjoint, as [`find`]
@@ -135,6 +167,23 @@ mod tests {
     fn the_plans_own_numbers_and_ordinary_figures_stay() {
         let text = "I called 1-800-559-3500 about the $1,500 limit for 2025 and 100 days per benefit period.";
         assert_eq!(scrub(text).0, text);
+    }
+
+    #[test]
+    fn taken_spans_answer_overlaps_at_their_edges() {
+        let span = |start, end| Detection {
+            kind: Kind::Name,
+            start,
+            end,
+            score: 0.5,
+        };
+        let taken = Taken::of(&[span(10, 20), span(0, 5)]);
+        assert!(taken.overlaps(&span(4, 6)));
+        assert!(taken.overlaps(&span(19, 25)));
+        assert!(taken.overlaps(&span(12, 14)));
+        assert!(taken.overlaps(&span(0, 30)));
+        assert!(!taken.overlaps(&span(5, 10)));
+        assert!(!taken.overlaps(&span(20, 30)));
     }
 
     #[test]

@@ -10,9 +10,8 @@ pub mod units;
 
 use navigator_embed::PieceState;
 use navigator_pii::detect::person::{WORD_CUES, after_a_place_and_particle, is_naming_particle, word_cues};
-use navigator_pii::{Detection, Kind};
+use navigator_pii::{Detection, Kind, Taken};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// The layer whose states the model reads: a middle layer still holds much of each word piece's own identity
 /// (capitalised or not, common or rare), which the last has blended with its neighbours'.
@@ -403,17 +402,10 @@ pub fn with_learned_names(rules: &[Detection], learned: Vec<Detection>) -> Vec<D
 /// must hold no two overlapping detections, as every caller's does; so that thousands of names in a long message cost
 /// a lookup each, the spans taken are kept ordered by start.
 pub(crate) fn add_where_free(out: &mut Vec<Detection>, more: impl IntoIterator<Item = Detection>) {
-    let mut taken: BTreeMap<usize, usize> = out.iter().map(|d| (d.start, d.end)).collect();
+    let mut taken = Taken::of(out.iter());
     for detection in more {
-        // Spans are disjoint: only the last one starting before this one ends can reach into it.
-        let overlaps = taken
-            .range(..detection.end)
-            .next_back()
-            .is_some_and(|(_, &end)| end > detection.start);
-        if !overlaps {
-            if detection.start < detection.end {
-                taken.insert(detection.start, detection.end);
-            }
+        if !taken.overlaps(&detection) {
+            taken.insert(&detection);
             out.push(detection);
         }
     }
