@@ -9,7 +9,7 @@
 //! logistic model's with `NAME_TRAIN_{EPOCHS,RATE,L2}`.
 
 use guard::names::units::UnitTraining;
-use guard::names::{NAME_LAYER, NameModel, NameTraining, Word, extendable, joined, marked, words};
+use guard::names::{NAME_LAYER, NameModel, NameTraining, Word, name_words, words};
 use navigator_embed::MiniLm;
 use navigator_resilience::CpuPool;
 use serde::Deserialize;
@@ -75,10 +75,8 @@ struct Value {
 
 struct Message {
     words: Vec<Word>,
-    /// Per word: whether it is joined to the word before it into one name (`names::joined`).
-    links: Vec<bool>,
-    /// Per word: whether it is a naming particle, which a name does not extend over (`names::extendable`).
-    particles: Vec<bool>,
+    /// The message itself: which words a name extends over is read from it (`names::name_words`).
+    text: String,
     /// Per word: whether it is part of a marked name.
     is_name: Vec<bool>,
     /// Per marked name: the indices of its words (of its first occurrence).
@@ -260,19 +258,8 @@ fn read(sentences: &MiniLm, line: &Line) -> Result<Message, String> {
             .any(|d| d.start <= words[i].start && words[i].end <= d.end)
     };
     let rules_found = names.iter().map(|name| name.iter().all(|&i| covered(i))).collect();
-    let links = (0..words.len())
-        .map(|i| {
-            i.checked_sub(1)
-                .is_some_and(|p| joined(text, words[p].end, words[i].start))
-        })
-        .collect();
-    let particles = words
-        .iter()
-        .map(|w| navigator_pii::detect::person::is_naming_particle(&text[w.start..w.end]))
-        .collect();
     Ok(Message {
-        links,
-        particles,
+        text: text.clone(),
         rules_alter: !rule_names.is_empty(),
         rules_found,
         words,
@@ -360,7 +347,7 @@ fn extended(messages: &[Message], probabilities: &[Vec<f32>], high: f32, low: f3
     let mut found = 0;
     let mut wrong = 0;
     for (message, p) in messages.iter().zip(probabilities) {
-        let marks = marked(&extendable(p, &message.particles, high), &message.links, high, low);
+        let marks = name_words(&message.text, &message.words, p, high, low);
         found += message
             .names
             .iter()

@@ -9,7 +9,9 @@
 pub mod units;
 
 use navigator_embed::PieceState;
-use navigator_pii::detect::person::{WORD_CUES, after_a_place_and_particle, is_naming_particle, word_cues};
+use navigator_pii::detect::person::{
+    WORD_CUES, after_a_place_and_particle, is_calendar_word, is_naming_particle, word_cues,
+};
 use navigator_pii::{Detection, Kind, Taken};
 use serde::{Deserialize, Serialize};
 
@@ -138,22 +140,8 @@ impl NameModel {
         let mut place_end = None;
         let joins = |end: Option<usize>, start: usize| end.is_some_and(|end: usize| joined(text, end, start));
         let probabilities: Vec<f32> = words.iter().map(|word| self.probability(&word.features)).collect();
-        let links: Vec<bool> = words
-            .iter()
-            .enumerate()
-            .map(|(i, word)| i.checked_sub(1).is_some_and(|p| joined(text, words[p].end, word.start)))
-            .collect();
         let low = self.extend_threshold.unwrap_or(self.threshold);
-        let particles: Vec<bool> = words
-            .iter()
-            .map(|w| is_naming_particle(&text[w.start..w.end]))
-            .collect();
-        let marked = marked(
-            &extendable(&probabilities, &particles, self.threshold),
-            &links,
-            self.threshold,
-            low,
-        );
+        let marked = name_words(text, words, &probabilities, self.threshold, low);
         for ((word, probability), marked) in words.iter().zip(probabilities).zip(marked) {
             if !marked {
                 previous_end = None;
@@ -265,16 +253,42 @@ impl NameModel {
     }
 }
 
+/// Which of `words` of `text` are name words at `probabilities`: those at `threshold` or above, and those at
+/// `extend_threshold` or above joined to them ([`marked`]), particles aside ([`extendable`]).
+pub fn name_words(
+    text: &str,
+    words: &[Word],
+    probabilities: &[f32],
+    threshold: f32,
+    extend_threshold: f32,
+) -> Vec<bool> {
+    let links: Vec<bool> = words
+        .iter()
+        .enumerate()
+        .map(|(i, word)| i.checked_sub(1).is_some_and(|p| joined(text, words[p].end, word.start)))
+        .collect();
+    let particles: Vec<bool> = words
+        .iter()
+        .map(|w| is_naming_particle(&text[w.start..w.end]))
+        .collect();
+    marked(
+        &extendable(probabilities, &particles, threshold),
+        &links,
+        threshold,
+        extend_threshold,
+    )
+}
+
 /// Whether the text between two words (from `end` to `start`) joins them into one name: at most three spaces, line
 /// breaks or full stops ("Ana M. Ruiz").
-pub fn joined(text: &str, end: usize, start: usize) -> bool {
+fn joined(text: &str, end: usize, start: usize) -> bool {
     text.get(end..start)
         .is_some_and(|between| between.len() <= 3 && between.chars().all(|c| matches!(c, ' ' | '\n' | '.')))
 }
 
 /// The probabilities a name extends over: a particle below the threshold is no name word by extension, or "Hospital de
 /// Stanford" would start a name at "de", where the institution's name cannot be seen before it.
-pub fn extendable(probabilities: &[f32], particles: &[bool], threshold: f32) -> Vec<f32> {
+fn extendable(probabilities: &[f32], particles: &[bool], threshold: f32) -> Vec<f32> {
     probabilities
         .iter()
         .zip(particles)
@@ -284,7 +298,7 @@ pub fn extendable(probabilities: &[f32], particles: &[bool], threshold: f32) -> 
 
 /// Which words are part of a name: those at `high` or above, and those at `low` or above joined (`links[i]`: word `i`
 /// to word `i - 1`) through such words to one at `high`.
-pub fn marked(probabilities: &[f32], links: &[bool], high: f32, low: f32) -> Vec<bool> {
+fn marked(probabilities: &[f32], links: &[bool], high: f32, low: f32) -> Vec<bool> {
     debug_assert_eq!(probabilities.len(), links.len(), "a link per word");
     let mut marked: Vec<bool> = probabilities.iter().map(|&p| p >= high).collect();
     // One pass each way carries a sure word's mark along its run.
@@ -312,7 +326,7 @@ pub fn other_mentions(text: &str, found: &[Detection]) -> Vec<Detection> {
         .filter(|d| d.kind == Kind::Name)
         .flat_map(|d| alphabetic_runs(&text[d.start..d.end]))
         .map(|(_, word)| word.to_lowercase())
-        .filter(|word| word.chars().count() >= 3 && !CALENDAR_WORDS.contains(&word.as_str()))
+        .filter(|word| word.chars().count() >= 3 && !is_calendar_word(word))
         .collect();
     named.sort();
     named.dedup();
@@ -340,48 +354,6 @@ pub fn other_mentions(text: &str, found: &[Detection]) -> Vec<Detection> {
     }
     mentions
 }
-
-/// Months and weekdays, in English and Spanish: first names too, but a date's words elsewhere in the message.
-const CALENDAR_WORDS: &[&str] = &[
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-    "lunes",
-    "martes",
-    "miércoles",
-    "jueves",
-    "viernes",
-    "sábado",
-    "domingo",
-];
 
 /// The runs of letters in `text`, with where each starts: "García-López" is two, "O'Brien" is "O" and "Brien".
 fn alphabetic_runs(text: &str) -> impl Iterator<Item = (usize, &str)> {

@@ -22,14 +22,19 @@ static MEMBER_ID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&pattern).expect("valid member id pattern")
 });
 
+/// Whether `before` ends with the word "group" (only its last word is read, not the whole text before a cue).
+fn after_group(before: &str) -> bool {
+    before
+        .split_whitespace()
+        .next_back()
+        .is_some_and(|word| word.to_lowercase().ends_with("group"))
+}
+
 pub fn find(text: &str) -> Vec<Detection> {
     MEMBER_ID
         .captures_iter(text)
         // "Group ID 80840": the group's id, on every member's card alike.
-        .filter(|caps| {
-            caps.get(0)
-                .is_some_and(|cue| !text[..cue.start()].trim_end().to_lowercase().ends_with("group"))
-        })
+        .filter(|caps| caps.get(0).is_some_and(|cue| !after_group(&text[..cue.start()])))
         .filter_map(|caps| caps.get(1))
         .filter(|value| value.as_str().chars().filter(char::is_ascii_digit).count() >= 4)
         .map(|value| Detection {

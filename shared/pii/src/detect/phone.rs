@@ -5,7 +5,7 @@
 //! Toll-free numbers (800, 833, 844, 855, 866, 877, 888) belong to businesses, such as the plan's own Member
 //! Services line, and are not personal data; they stay.
 
-use regex::Regex;
+use regex::{Captures, Match, Regex};
 use std::sync::LazyLock;
 
 use super::{cue_before, standalone};
@@ -122,28 +122,32 @@ fn phone(start: usize, end: usize) -> Detection {
 }
 
 pub fn find(text: &str) -> Vec<Detection> {
+    let written_full: Vec<Captures<'_>> = PHONE.captures_iter(text).collect();
+    let written_bare: Vec<Captures<'_>> = BARE.captures_iter(text).collect();
+    let written_abroad: Vec<Match<'_>> = INTERNATIONAL.find_iter(text).collect();
     // Every number written as a phone, the plan's toll-free ones too: no shorter reading may be taken from inside one
     // ("(800) 559-3500" holds "559-3500", "1-800-559-3500 24 hours" holds "800-559-3500 24").
-    let written: Vec<(usize, usize)> = PHONE
-        .find_iter(text)
-        .chain(BARE.find_iter(text))
-        .chain(INTERNATIONAL.find_iter(text))
+    let written: Vec<(usize, usize)> = written_full
+        .iter()
+        .chain(&written_bare)
+        .filter_map(|caps| caps.get(0))
+        .chain(written_abroad.iter().copied())
         .map(|m| (m.start(), m.end()))
         .collect();
     let inside_one = |start: usize, end: usize| written.iter().any(|&(s, e)| s < end && start < e);
-    let international = INTERNATIONAL.find_iter(text).filter_map(|m| {
+    let international = written_abroad.iter().filter_map(|m| {
         let digits = m.as_str().chars().filter(char::is_ascii_digit).count();
         let end = m.start() + m.as_str().trim_end_matches([' ', '-', '.', '(']).len();
         ((9..=15).contains(&digits) && standalone(text, m.start(), end)).then(|| phone(m.start(), end))
     });
-    let bare = BARE.captures_iter(text).filter_map(|caps| {
+    let bare = written_bare.iter().filter_map(|caps| {
         let whole = caps.get(0)?;
         let cued = cue_before(text, whole.start(), 30, PHONE_CUES);
         (cued && standalone(text, whole.start(), whole.end()) && personal(&caps[1], &caps[2]))
             .then(|| phone(whole.start(), whole.end()))
     });
-    let full: Vec<Detection> = PHONE
-        .captures_iter(text)
+    let full: Vec<Detection> = written_full
+        .iter()
         .filter_map(|caps| {
             let whole = caps.get(0)?;
             let area = caps.get(1).or_else(|| caps.get(2))?.as_str();
@@ -173,7 +177,7 @@ pub fn find(text: &str) -> Vec<Detection> {
         })
         .map(|m| phone(m.start(), m.end()))
         .collect();
-    // A local number is the tail of a full one wherever one was found: `(510) 555-0147` holds `555-0147`.
+    // Nor is a local number read from a grouped one.
     let local: Vec<Detection> = LOCAL
         .captures_iter(text)
         .filter_map(|caps| {
