@@ -36,6 +36,9 @@ pub struct LocalClassifier {
     model: GuardModel,
     /// The model for a Spanish text's English rendering ([`english_windows`]); without it, `model` reads those too.
     rendering: Option<GuardModel>,
+    /// The lexical model, which screens a long text's windows so that the sentence model reads only the riskiest
+    /// ([`windows::riskiest`]): with the sentence model, not without.
+    screen: Option<GuardModel>,
     sentences: Option<MiniLm>,
     /// The learned name model, which reads the sentence model's word pieces: with it, not without.
     names: Option<NameModel>,
@@ -47,6 +50,7 @@ impl LocalClassifier {
         Ok(Self {
             model: GuardModel::shipped_semantic().map_err(NavigatorError::internal)?,
             rendering: Some(GuardModel::shipped_rendering().map_err(NavigatorError::internal)?),
+            screen: Some(GuardModel::shipped_lexical().map_err(NavigatorError::internal)?),
             sentences: Some(sentences),
             names: Some(NameModel::shipped().map_err(NavigatorError::internal)?),
         })
@@ -57,6 +61,7 @@ impl LocalClassifier {
         Ok(Self {
             model: GuardModel::shipped_lexical().map_err(NavigatorError::internal)?,
             rendering: None,
+            screen: None,
             sentences: None,
             names: None,
         })
@@ -71,11 +76,24 @@ impl LocalClassifier {
     }
 
     /// Reads a normalised text window by window, on the calling thread (the ML pool's): the strongest reading of the
-    /// text's own windows, and of its English rendering's ([`english_windows`]) when it is a Spanish text.
+    /// text's own windows, and of its English rendering's ([`english_windows`]) when it is a Spanish text. Of a text
+    /// longer than [`windows::MAX_SENTENCE_WINDOWS`] windows, the sentence model reads the first and those the
+    /// lexical model finds riskiest.
     fn readings(&self, view: &str) -> Result<(Reading, Option<Reading>), NavigatorError> {
         let mut windows = windows::windows(view);
+        let rendered = english_windows(view, windows.len());
+        if let Some(screen) = &self.screen
+            && windows.len() > windows::MAX_SENTENCE_WINDOWS
+        {
+            let risks: Vec<f32> = windows
+                .iter()
+                .map(|window| screen.read(&screen.encode(window, None)).strongest_harm().1)
+                .collect();
+            let chosen = windows::riskiest(&risks, windows::MAX_SENTENCE_WINDOWS);
+            windows = chosen.into_iter().map(|i| std::mem::take(&mut windows[i])).collect();
+        }
         let own = windows.len();
-        windows.extend(english_windows(view, own));
+        windows.extend(rendered);
         let embeddings = match &self.sentences {
             Some(sentences) => Some(
                 sentences

@@ -90,11 +90,58 @@ pub(super) fn particles_before(text: &str, start: usize) -> usize {
     if at != start && line_lead(text, at) { at } else { start }
 }
 
-/// Whether `start` opens a line, maybe after a label and a colon ("Patient: …").
+/// Whether `start` opens a line, maybe after a label of at most three words and a colon ("Patient: …").
+///
+/// Read backwards from `start` and no further than the label could reach: every name of a long line asks, and
+/// reading the whole line each time made a 64 KiB message of names quadratic.
 pub(super) fn line_lead(text: &str, start: usize) -> bool {
-    let line = &text[text[..start].rfind('\n').map_or(0, |i| i + 1)..start];
-    let line = line.trim();
-    line.is_empty() || (line.ends_with(':') && line.split_whitespace().count() <= 3)
+    let mut words = 0;
+    let mut in_word = false;
+    for c in text[..start].chars().rev() {
+        if c == '\n' {
+            break;
+        }
+        if c.is_whitespace() {
+            in_word = false;
+            continue;
+        }
+        // The last character before the name other than a space: a label's colon, or the line holds other words.
+        if words == 0 && !in_word && c != ':' {
+            return false;
+        }
+        if !in_word {
+            in_word = true;
+            words += 1;
+            if words > 3 {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Where the text after the last colon or line break of `head` starts, or `None` when that text, its leading
+/// spaces trimmed, holds more than `max_words` words split at single spaces. Read backwards no further than those
+/// words, for the reason [`line_lead`] gives.
+fn label_free_start(head: &str, max_words: usize) -> Option<usize> {
+    let mut spaces_between = 0;
+    let mut pending_spaces = 0;
+    for (at, c) in head.char_indices().rev() {
+        match c {
+            ':' | '\n' => return Some(at + 1),
+            ' ' => pending_spaces += 1,
+            c if c.is_whitespace() => {}
+            _ => {
+                // Spaces count as word breaks only with a word before them: leading spaces are trimmed.
+                spaces_between += pending_spaces;
+                pending_spaces = 0;
+                if spaces_between >= max_words {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(0)
 }
 
 /// ", Harriet" or ", Wei-Ming" after a surname, ending its line or followed by a dash: the end of the given name.
@@ -129,11 +176,11 @@ fn initial_after(rest: &str) -> Option<usize> {
 /// the surname.
 fn surname_before_comma(text: &str, start: usize, end: usize) -> Option<usize> {
     let head = text[..start].strip_suffix(", ")?;
-    let line_start = head.rfind('\n').map_or(0, |i| i + 1);
-    let line = &head[line_start..];
+    if !closes_line(&text[end..]) {
+        return None;
+    }
     // After a label ("Patient: "), if any.
-    let from = line.rfind(':').map_or(0, |i| i + 1);
-    let surname = line[from..].trim_start();
+    let surname = head[label_free_start(head, 4)?..].trim_start();
     let surname_start = head.len() - surname.len();
     let words: Vec<&str> = surname.split(' ').collect();
     let capitalised_words = words.iter().filter(|w| capitalised(w)).count();
@@ -147,7 +194,7 @@ fn surname_before_comma(text: &str, start: usize, end: usize) -> Option<usize> {
                     && !GAZETTEER.never.contains(key.as_str())
                     && !GAZETTEER.cues.contains(key.as_str()))
         });
-    (shaped && closes_line(&text[end..])).then_some(surname_start)
+    shaped.then_some(surname_start)
 }
 
 /// "Faith and " or "Rosa y " right before a name: the start of the first given name, which shares the surname, or
@@ -184,4 +231,43 @@ fn last_word_start(text: &str) -> usize {
 fn closes_line(rest: &str) -> bool {
     let rest = rest.trim_start_matches(' ');
     rest.is_empty() || rest.starts_with(['\n', '-', '—', '(', '/'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leads(text: &str) -> bool {
+        line_lead(text, text.len())
+    }
+
+    #[test]
+    fn a_line_lead_is_a_line_start_or_a_short_label() {
+        assert!(leads(""));
+        assert!(leads("Thanks\n   "));
+        assert!(leads("Patient: "));
+        assert!(leads("Visit notes\nName of patient:\t"));
+        assert!(!leads("Name of the patient: "));
+        assert!(!leads("Re: my visit with "));
+        assert!(!leads("I called "));
+    }
+
+    #[test]
+    fn the_text_after_a_label_holds_at_most_so_many_words() {
+        assert_eq!(label_free_start("Patient:  de la Rosa", 4), Some(8));
+        assert_eq!(label_free_start("Fernández de la Torre", 4), Some(0));
+        assert_eq!(label_free_start("Notes\nvan der Berg", 4), Some(6));
+        assert_eq!(label_free_start("Patient: a b c d e", 4), None);
+        // Leading spaces are trimmed, not counted as word breaks.
+        assert_eq!(label_free_start("Re:     Okafor", 1), Some(3));
+    }
+
+    #[test]
+    fn a_long_line_of_names_reads_as_many_short_lines() {
+        let one_line = "Ana Ruiz called Ana. ".repeat(2000);
+        let many_lines = "Ana Ruiz called Ana.\n".repeat(2000);
+        let spans = |text: &str| super::super::find(text).len();
+        assert_eq!(spans(&one_line), spans(&many_lines));
+        assert!(spans(&one_line) >= 2000);
+    }
 }
