@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 /// Messages with their names marked, and messages with none (the answers' questions, plan questions full of
 /// capitalised words that are no names): the tuning halves and `data/train/`.
-const SETS: [&str; 14] = [
+const SETS: [&str; 16] = [
     "data/eval/pii-tuning.jsonl",
     "data/eval/pii-names-tuning.jsonl",
     "data/eval/pii-benign-tuning.jsonl",
@@ -34,6 +34,8 @@ const SETS: [&str; 14] = [
     "data/train/benign-train-4.jsonl",
     "data/train/names-train-5.jsonl",
     "data/train/benign-train-5.jsonl",
+    "data/train/names-train-6.jsonl",
+    "data/train/benign-train-6.jsonl",
 ];
 const FOLDS: usize = 5;
 /// Chosen out of fold on the first 1,168 of these messages (without the `-2` and `-3` files): 300 to 10,000 epochs, rates 0.02
