@@ -33,7 +33,8 @@ pub fn windows(text: &str) -> Vec<String> {
 }
 
 /// Which of a text's windows the sentence model reads, given each window's risk as a cheap model screens it: the
-/// first (a role-play or a fake mode is set up there) and the riskiest of the rest, `keep` in all, in text order.
+/// first (a role-play or a fake mode is set up there) and the riskiest of the rest, `keep` in all (the first at
+/// least), in text order.
 pub fn riskiest(risks: &[f32], keep: usize) -> Vec<usize> {
     if risks.len() <= keep {
         return (0..risks.len()).collect();
