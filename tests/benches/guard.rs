@@ -51,6 +51,17 @@ fn classifiers() -> Vec<LocalClassifier> {
 
 /// The heuristic stage's first and second call on each of 4 new threads at once, 16 rounds: each thread runs `prepare`
 /// as it starts, then waits for the others.
+/// How long each of `runs` calls of `call` (given its run's number) takes, one after another.
+fn timed(runs: usize, mut call: impl FnMut(usize)) -> Vec<Duration> {
+    (0..runs)
+        .map(|i| {
+            let started = Instant::now();
+            call(i);
+            started.elapsed()
+        })
+        .collect()
+}
+
 fn first_calls_on_new_threads(prepare: fn()) -> (Vec<Duration>, Vec<Duration>) {
     let (mut first, mut second) = (Vec::new(), Vec::new());
     for round in 0..16 {
@@ -84,12 +95,9 @@ fn first_calls_on_new_threads(prepare: fn()) -> (Vec<Duration>, Vec<Duration>) {
 
 fn main() {
     let _ = heuristic_stage("warm up 123-45-6789");
-    let mut heuristic = Vec::with_capacity(1000);
-    for i in 0..1000 {
-        let started = Instant::now();
+    let heuristic = timed(1000, |i| {
         std::hint::black_box(heuristic_stage(INPUTS[i % INPUTS.len()]));
-        heuristic.push(started.elapsed());
-    }
+    });
     print_percentiles("heuristic stage, 1,000 mixed inputs", heuristic);
 
     let flood: String = INPUTS
@@ -100,23 +108,17 @@ fn main() {
         .collect::<Vec<_>>()
         .join(" \u{200b}");
     let flood = &flood[..flood.floor_char_boundary(64 * 1024)];
-    let mut heuristic = Vec::new();
-    for _ in 0..50 {
-        let started = Instant::now();
+    let heuristic = timed(50, |_| {
         std::hint::black_box(heuristic_stage(flood));
-        heuristic.push(started.elapsed());
-    }
+    });
     print_percentiles("heuristic stage, 64 KiB adversarial", heuristic);
 
     // Thousands of findings in one message: every word a name the rules read.
     let names = "Ana Ruiz called Ana. ".repeat(3300);
     let names = &names[..names.floor_char_boundary(64 * 1024)];
-    let mut heuristic = Vec::new();
-    for _ in 0..20 {
-        let started = Instant::now();
+    let heuristic = timed(20, |_| {
         std::hint::black_box(heuristic_stage(names));
-        heuristic.push(started.elapsed());
-    }
+    });
     print_percentiles("heuristic stage, 64 KiB of names", heuristic);
 
     // A pool's new thread, or several at once, meet rules and detectors warmed on another thread only: the regex
@@ -140,13 +142,9 @@ fn main() {
         let callers: Vec<_> = (0..4)
             .map(|_| {
                 scope.spawn(|| {
-                    (0..250)
-                        .map(|_| {
-                            let started = Instant::now();
-                            std::hint::black_box(heuristic_stage(&four_kib));
-                            started.elapsed()
-                        })
-                        .collect::<Vec<_>>()
+                    timed(250, |_| {
+                        std::hint::black_box(heuristic_stage(&four_kib));
+                    })
                 })
             })
             .collect();
@@ -158,31 +156,22 @@ fn main() {
         let name = classifier.name();
         let views: Vec<String> = INPUTS.iter().map(|text| heuristic_stage(text).view).collect();
         let _ = classifier.verdict(&views[0]).unwrap();
-        let mut ml = Vec::with_capacity(1000);
-        for i in 0..1000 {
-            let started = Instant::now();
+        let ml = timed(1000, |i| {
             std::hint::black_box(classifier.verdict(&views[i % views.len()]).unwrap());
-            ml.push(started.elapsed());
-        }
+        });
         print_percentiles(&format!("ML stage ({name}), 1,000 mixed inputs"), ml);
         let flood_view = heuristic_stage(flood).view;
-        let mut ml = Vec::new();
-        for _ in 0..10 {
-            let started = Instant::now();
+        let ml = timed(10, |_| {
             std::hint::black_box(classifier.verdict(&flood_view).unwrap());
-            ml.push(started.elapsed());
-        }
+        });
         print_percentiles(&format!("ML stage ({name}), 64 KiB adversarial"), ml);
         // The longest message the chat API takes (4,000 characters, about twelve windows): the lexical model screens
         // them all and the sentence model reads four. Its passes are the cost, so the time follows the pieces of the
         // windows read, not the length of the text.
         let letter_view = heuristic_stage(&four_kib).view;
-        let mut ml = Vec::new();
-        for _ in 0..10 {
-            let started = Instant::now();
+        let ml = timed(10, |_| {
             std::hint::black_box(classifier.verdict(&letter_view).unwrap());
-            ml.push(started.elapsed());
-        }
+        });
         print_percentiles(&format!("ML stage ({name}), 4 KiB input"), ml);
         if classifier.name() == "local-semantic" {
             // The semantic model's head alone (its hidden layer and the classes), on a profile-sized vector: what it
@@ -191,13 +180,10 @@ fn main() {
             let profile: Vec<f32> = (0..SEMANTIC_DIMENSIONS)
                 .map(|i| ((i % 7) as f32 - 3.0) / 64.0)
                 .collect();
-            let mut head = Vec::with_capacity(1000);
-            for i in 0..1000 {
-                let started = Instant::now();
+            let head = timed(1000, |i| {
                 let encoded = model.encode(&views[i % views.len()], Some(&profile));
                 std::hint::black_box(model.read(&encoded));
-                head.push(started.elapsed());
-            }
+            });
             print_percentiles(
                 "semantic model's head alone (lexical features, hidden layer, classes)",
                 head,
@@ -206,23 +192,17 @@ fn main() {
         if classifier.learned_names(INPUTS[0], &[]).unwrap().is_none() {
             continue;
         }
-        // The learned name model reads the original text, with the rules' detections.
-        let mut names = Vec::with_capacity(1000);
-        for i in 0..1000 {
-            let text = INPUTS[i % INPUTS.len()];
-            let rules = heuristic_stage(text).detections;
-            let started = Instant::now();
-            std::hint::black_box(classifier.learned_names(text, &rules).unwrap());
-            names.push(started.elapsed());
-        }
+        // The learned name model reads the original text, with the rules' detections (found before the clock starts).
+        let rules: Vec<_> = INPUTS.iter().map(|text| heuristic_stage(text).detections).collect();
+        let names = timed(1000, |i| {
+            let at = i % INPUTS.len();
+            std::hint::black_box(classifier.learned_names(INPUTS[at], &rules[at]).unwrap());
+        });
         print_percentiles("name model, 1,000 mixed inputs", names);
         let rules = heuristic_stage(flood).detections;
-        let mut names = Vec::new();
-        for _ in 0..10 {
-            let started = Instant::now();
+        let names = timed(10, |_| {
             std::hint::black_box(classifier.learned_names(flood, &rules).unwrap());
-            names.push(started.elapsed());
-        }
+        });
         print_percentiles("name model, 64 KiB adversarial (its first 720 words)", names);
     }
 }
